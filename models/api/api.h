@@ -1,0 +1,40 @@
+#pragma once
+// The narrow facade every front end uses: the CLI, the Python bindings and
+// the regression check. Only standard types cross it; reports travel as JSON
+// text so that every front end reads the same value.
+//
+// Thread-safety: every function may be called from any thread; a run uses
+// its own threads (`threads`, 0 = all cores) and shares nothing between calls.
+// Errors: a bad scenario throws scenario::ScenarioError (see load.h); other
+// failures throw std::runtime_error.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace capstan::api {
+
+struct RunRequest {
+  std::string scenario_path;               // read this file, or...
+  std::string scenario_text;               // ...this JSON text when the path is empty
+  std::string source_name = "<scenario>";  // names scenario_text in errors
+  std::vector<std::string> overrides;      // "key.path=value"
+  std::optional<std::uint64_t> seed;
+  std::optional<int> replications;
+  int threads = 0;
+  // Called after each finished replication with (done, total); may be empty.
+  std::function<void(int, int)> progress;
+};
+
+struct RunOutput {
+  std::string report_json;     // report.json, schema_version 1
+  std::string timeseries_csv;  // timeseries.csv
+  std::string summary;         // the table the CLI prints
+};
+
+// Validates and returns the scenario after overrides as canonical JSON text.
+std::string validate(const RunRequest& request);
+RunOutput run(const RunRequest& request);
+
+}  // namespace capstan::api

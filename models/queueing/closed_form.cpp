@@ -1,0 +1,27 @@
+#include "models/queueing/closed_form.h"
+
+#include <stdexcept>
+
+namespace capstan::queueing {
+
+MmcFigures mmc(double arrival_rate_per_s, double mean_service_s, int servers) {
+  const double a = arrival_rate_per_s * mean_service_s;  // offered load in Erlangs
+  MmcFigures f;
+  f.utilisation = a / servers;
+  if (!(f.utilisation < 1.0) || servers < 1) throw std::invalid_argument("mmc: unstable queue (rho >= 1)");
+  double erlang_b = 1.0;
+  for (int k = 1; k <= servers; ++k) erlang_b = a * erlang_b / (k + a * erlang_b);
+  f.probability_wait = erlang_b / (1.0 - f.utilisation * (1.0 - erlang_b));
+  f.mean_wait_s = f.probability_wait * mean_service_s / (servers - a);
+  f.mean_sojourn_s = f.mean_wait_s + mean_service_s;
+  f.mean_in_system = arrival_rate_per_s * f.mean_sojourn_s;
+  return f;
+}
+
+double mg1_mean_wait_s(double arrival_rate_per_s, double mean_service_s, double service_second_moment_s2) {
+  const double rho = arrival_rate_per_s * mean_service_s;
+  if (!(rho < 1.0)) throw std::invalid_argument("mg1: unstable queue (rho >= 1)");
+  return arrival_rate_per_s * service_second_moment_s2 / (2.0 * (1.0 - rho));
+}
+
+}  // namespace capstan::queueing

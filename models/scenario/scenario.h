@@ -1,0 +1,169 @@
+#pragma once
+// A validated scenario: the plain value that scenario_load.cpp builds from a
+// JSON file and that the simulation reads. Every field here has passed
+// validation: names resolve, numbers are in range, the model fits its GPUs.
+// docs/scenario.md documents the JSON form field by field.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "models/catalog/specs.h"
+
+namespace capstan::scenario {
+
+// A positive random quantity (tokens, minutes). Parameters by kind:
+//   constant:    value
+//   exponential: mean
+//   uniform:     min, max
+//   lognormal:   mean, cv (coefficient of variation) of the quantity itself
+//   weibull:     shape, scale
+// Draws are clamped to [min_value, max_value] when those are set.
+struct Distribution {
+  enum class Kind { kConstant, kExponential, kUniform, kLognormal, kWeibull };
+  Kind kind = Kind::kConstant;
+  double value = 0.0;
+  double mean = 0.0;
+  double min = 0.0;
+  double max = 0.0;
+  double cv = 0.0;
+  double shape = 0.0;
+  double scale = 0.0;
+  double min_value = 0.0;
+  double max_value = 0.0;   // 0: unbounded
+  double expected() const;  // the distribution's mean, before clamping
+};
+
+struct Origin {
+  std::string name;
+  double share = 0.0;            // of workload.peak_users; shares sum to 1
+  double utc_offset_h = 0.0;     // the diurnal curve is in local time
+  double last_mile_rtt_ms = 0.0; // user to the first network hop, added to every round trip
+};
+
+struct Workload {
+  double peak_users = 0.0;              // concurrent users at the peak of the curve, all origins
+  std::vector<Origin> origins;
+  std::vector<double> diurnal;          // 24 fractions of peak by local hour, max 1; linear between hours
+  Distribution session_minutes;         // session duration
+};
+
+struct Slo {
+  enum class Metric { kTtft, kTpot, kE2e };
+  Metric metric = Metric::kTtft;
+  double threshold_ms = 0.0;
+  double percentile = 95.0;  // in (0, 100)
+};
+
+struct History {           // dialogue: persona + history + new turn
+  bool enabled = false;
+  double persona_tokens = 0.0;
+  int max_turns = 0;       // turns kept in the prompt (0: all)
+};
+
+struct InteractionClass {
+  std::string name;
+  double rate_per_user_hour = 0.0;  // while a session lasts; Poisson
+  Distribution prompt_tokens;       // the new input of each interaction
+  Distribution output_tokens;
+  History history;
+  std::string deployment;           // name of the deployment serving it
+  int priority = 0;                 // lower runs first when batches are full
+  Slo slo;
+  // Moderation: share of items escalated to a human reviewer.
+  double escalation_share = 0.0;
+};
+
+// How a model is served: on GPUs in pools, or by a hosted API.
+struct Deployment {
+  std::string name;
+  bool hosted = false;
+  // Self-hosted.
+  std::string model;                // LLM catalog name
+  std::string gpu;                  // GPU catalog name
+  int tensor_parallel = 1;
+  int max_running_seqs = 256;
+  int max_batch_tokens = 2048;      // per-iteration token budget (chunked prefill)
+  int block_size_tokens = 16;       // paged KV cache
+  double gpu_memory_utilization = 0.9;
+  double iteration_overhead_ms = 0.0;  // scheduler and launch overhead per iteration; from the model if 0
+  bool prefix_caching = true;
+  // Hosted API.
+  double input_usd_per_mtok = 0.0;
+  double output_usd_per_mtok = 0.0;
+  double api_ttft_ms = 0.0;
+  double api_tpot_ms = 0.0;
+  // Resolved catalog entries (self-hosted).
+  catalog::LlmSpec llm;
+  catalog::GpuSpec gpu_spec;
+  // Calibration profile for (model, GPU), when the scenario names one.
+  std::string profile_path;
+};
+
+struct Pool {
+  std::string name;
+  std::string deployment;
+  std::string gpu;
+  int gpus = 0;                     // replicas = gpus / tensor_parallel
+  bool spot = false;
+};
+
+struct Site {
+  std::string name;
+  enum class Kind { kEdge, kCloud } kind = Kind::kCloud;
+  std::string region;               // price lookups
+  std::vector<Pool> pools;
+};
+
+struct Link {
+  std::string a;
+  std::string b;
+  double rtt_ms = 0.0;
+};
+
+struct Routing {
+  enum class Policy { kNearest, kLatencyBudget, kLeastLoaded };
+  Policy policy = Policy::kNearest;
+  // Latency-budget spill-over: a site is skipped when its estimated wait plus
+  // the round trip would exceed this share of the class's SLO threshold.
+  double budget_share = 1.0;
+  int max_spill_sites = 2;
+};
+
+struct Cost {
+  double egress_usd_per_gb = 0.09;
+  double bytes_per_token = 4.0;        // wire bytes per token, both directions
+  double reviewer_usd_per_hour = 15.0;
+  double reviewer_items_per_hour = 100.0;
+};
+
+struct Simulation {
+  double duration_h = 1.0;
+  double warmup_h = 0.0;
+  double start_hour_utc = 0.0;
+  std::uint64_t seed = 1;
+  int replications = 1;
+  double interval_s = 60.0;            // time-series interval
+  double max_queue_s = 30.0;           // a request waiting longer than this is dropped
+  bool step_by_step = false;           // reference mode: one event per iteration
+};
+
+struct Scenario {
+  std::string name;
+  std::string description;
+  std::string source_path;             // where it was read from ("" for an in-memory dict)
+  std::string sha256;                  // of the canonical JSON after overrides
+  Simulation simulation;
+  Workload workload;
+  std::vector<InteractionClass> classes;
+  std::vector<Deployment> deployments;
+  std::vector<Site> sites;
+  std::vector<Link> links;
+  Routing routing;
+  Cost cost;
+
+  const Deployment& deployment(const std::string& name) const;
+};
+
+}  // namespace capstan::scenario

@@ -1,0 +1,66 @@
+#include "sim/timeseries.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace capstan::sim {
+
+TimeSeries::TimeSeries(Time interval, Time horizon)
+    : interval_(interval), intervals_(static_cast<std::size_t>((horizon + interval - 1) / interval)) {
+  if (interval <= 0 || horizon <= 0) throw std::invalid_argument("TimeSeries: interval and horizon must be positive");
+}
+
+std::size_t TimeSeries::add_column(std::string name, Kind kind) {
+  names_.push_back(std::move(name));
+  kinds_.push_back(kind);
+  sums_.resize(names_.size() * intervals_, 0.0);
+  weights_.resize(names_.size() * intervals_, 0.0);
+  return names_.size() - 1;
+}
+
+void TimeSeries::record(std::size_t column, Time at, double value) {
+  if (at < 0) return;
+  const auto i = static_cast<std::size_t>(at / interval_);
+  if (i >= intervals_) return;
+  sums_[cell(column, i)] += value;
+  weights_[cell(column, i)] += 1.0;
+}
+
+void TimeSeries::record_span(std::size_t column, Time from, Time to, double value) {
+  from = std::max<Time>(from, 0);
+  while (from < to) {
+    const auto i = static_cast<std::size_t>(from / interval_);
+    if (i >= intervals_) return;
+    const Time end = std::min<Time>(to, static_cast<Time>(i + 1) * interval_);
+    const double w = to_seconds(end - from);
+    sums_[cell(column, i)] += value * w;
+    weights_[cell(column, i)] += w;
+    from = end;
+  }
+}
+
+double TimeSeries::value(std::size_t column, std::size_t i) const {
+  const double s = sums_[cell(column, i)];
+  switch (kinds_[column]) {
+    case Kind::kSum:
+      return s;
+    case Kind::kSampleMean:
+      return weights_[cell(column, i)] > 0 ? s / weights_[cell(column, i)] : 0.0;
+    case Kind::kTimeMean:
+      // A level is averaged over the whole interval: spans not recorded held 0.
+      return s / to_seconds(interval_);
+  }
+  return 0.0;
+}
+
+void TimeSeries::merge(const TimeSeries& other) {
+  if (other.names_ != names_ || other.intervals_ != intervals_ || other.interval_ != interval_) {
+    throw std::invalid_argument("TimeSeries::merge: different shapes");
+  }
+  for (std::size_t k = 0; k < sums_.size(); ++k) {
+    sums_[k] += other.sums_[k];
+    weights_[k] += other.weights_[k];
+  }
+}
+
+}  // namespace capstan::sim

@@ -1,0 +1,46 @@
+#pragma once
+// Per-interval time series: each named column accumulates within fixed
+// intervals of simulated time (one minute in reports). Sums, means of
+// samples and time-weighted means are all kept as sums plus a divisor.
+// Not thread-safe.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/time.h"
+
+namespace capstan::sim {
+
+class TimeSeries {
+ public:
+  enum class Kind { kSum, kSampleMean, kTimeMean };
+
+  TimeSeries(Time interval, Time horizon);
+
+  // Returns the column's index; columns are added before recording.
+  std::size_t add_column(std::string name, Kind kind);
+  // kSum and kSampleMean: adds `value` to the interval holding `at`.
+  void record(std::size_t column, Time at, double value);
+  // kTimeMean: the level `value` held over [from, to).
+  void record_span(std::size_t column, Time from, Time to, double value);
+
+  std::size_t intervals() const { return intervals_; }
+  Time interval() const { return interval_; }
+  const std::vector<std::string>& columns() const { return names_; }
+  // The column's figure for interval i (sum, or mean; 0 for an empty mean).
+  double value(std::size_t column, std::size_t i) const;
+
+  // Adds another replication's series, cell by cell (same shape required).
+  void merge(const TimeSeries& other);
+
+ private:
+  std::size_t cell(std::size_t column, std::size_t i) const { return column * intervals_ + i; }
+  Time interval_;
+  std::size_t intervals_;
+  std::vector<std::string> names_;
+  std::vector<Kind> kinds_;
+  std::vector<double> sums_;
+  std::vector<double> weights_;
+};
+
+}  // namespace capstan::sim
