@@ -10,8 +10,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", capstan::kVersion);
   app.require_subcommand(1);
   int exit_code = 0;
-  // capstan::cli::add_run(app, exit_code);
-  // capstan::cli::add_validate(app, exit_code);
+  capstan::cli::add_run(app, exit_code);
+  capstan::cli::add_validate(app, exit_code);
   // capstan::cli::add_calibrate(app, exit_code);
   capstan::cli::add_device(app, exit_code);
   capstan::cli::add_demo(app, exit_code);

@@ -8,6 +8,14 @@ void Calendar::reserve(std::size_t n) {
 }
 
 EventId Calendar::schedule(Time at, std::uint32_t target, std::uint32_t kind, std::uint64_t data) {
+  return insert(at, next_seq_++, target, kind, data);
+}
+
+EventId Calendar::schedule_first(Time at, std::uint32_t target, std::uint32_t kind, std::uint64_t data) {
+  return insert(at, next_first_seq_++, target, kind, data);
+}
+
+EventId Calendar::insert(Time at, std::uint64_t seq, std::uint32_t target, std::uint32_t kind, std::uint64_t data) {
   std::uint32_t slot;
   if (free_head_ != UINT32_MAX) {
     slot = free_head_;
@@ -21,7 +29,7 @@ EventId Calendar::schedule(Time at, std::uint32_t target, std::uint32_t kind, st
   p.target = target;
   p.kind = kind;
   p.next_free = UINT32_MAX;
-  heap_.push_back(Entry{at, next_seq_++, slot, p.generation});
+  heap_.push_back(Entry{at, seq, slot, p.generation});
   sift_up(heap_.size() - 1);
   ++live_;
   return EventId{slot, p.generation};

@@ -9,7 +9,8 @@
 //
 // Invariants:
 //   - entries with equal time pop in the order they were scheduled
-//     (a 64-bit sequence number breaks ties);
+//     (a 64-bit sequence number breaks ties), except that those scheduled
+//     with schedule_first pop before all others at their time;
 //   - a heap entry is live iff its generation equals its slot's generation;
 //   - a slot is on the free list iff no live heap entry refers to it.
 //
@@ -41,6 +42,10 @@ struct Event {
 class Calendar {
  public:
   EventId schedule(Time at, std::uint32_t target, std::uint32_t kind, std::uint64_t data);
+  // Like schedule, but the event pops before every event at the same time
+  // that was scheduled with schedule(), whenever that was; for hooks that
+  // must see an instant before the models do (the end of the warm-up).
+  EventId schedule_first(Time at, std::uint32_t target, std::uint32_t kind, std::uint64_t data);
   // Cancelling an event that already ran or was cancelled is a no-op.
   void cancel(EventId id);
   bool is_pending(EventId id) const;
@@ -73,12 +78,16 @@ class Calendar {
   void pop_top();
   void drop_stale_top();
   void release(std::uint32_t slot);
+  EventId insert(Time at, std::uint64_t seq, std::uint32_t target, std::uint32_t kind, std::uint64_t data);
 
   static constexpr std::size_t kArity = 4;  // shallower than binary, cache-friendlier
   std::vector<Entry> heap_;
   std::vector<Payload> slab_;
   std::uint32_t free_head_ = UINT32_MAX;
-  std::uint64_t next_seq_ = 0;
+  // Two sequence ranges: schedule_first draws below 2^63, schedule above, so
+  // one comparison of (time, seq) orders both; neither range runs out.
+  std::uint64_t next_first_seq_ = 0;
+  std::uint64_t next_seq_ = std::uint64_t{1} << 63;
   std::size_t live_ = 0;
 };
 

@@ -28,10 +28,11 @@ EventId Simulator::schedule_at(Time at, std::uint32_t target, std::uint32_t kind
 }
 
 void Simulator::at_time(Time at, std::function<void(Simulator&)> fn) {
+  if (at < now_) throw std::logic_error("capstan::sim: hook scheduled in the past");
   hooks_.push_back(std::move(fn));
-  // Hooks go to the front of their instant: sequence numbers order ties, and
-  // hooks are registered before the run starts.
-  schedule_at(at, kHookTarget, 0, hooks_.size() - 1);
+  // Hooks go to the front of their instant, ahead of events scheduled there
+  // earlier (a model's first arrival is often scheduled before the warm-up hook).
+  calendar_.schedule_first(at, kHookTarget, 0, hooks_.size() - 1);
 }
 
 std::uint64_t Simulator::run_until(Time end) {

@@ -5,10 +5,16 @@
 
 namespace capstan::sim {
 
-TimeSeries::TimeSeries(Time interval, Time horizon)
-    : interval_(interval), intervals_(static_cast<std::size_t>((horizon + interval - 1) / interval)) {
+namespace {
+// Checked before the division, which a zero interval would make undefined.
+std::size_t interval_count(Time interval, Time horizon) {
   if (interval <= 0 || horizon <= 0) throw std::invalid_argument("TimeSeries: interval and horizon must be positive");
+  return static_cast<std::size_t>((horizon + interval - 1) / interval);
 }
+}  // namespace
+
+TimeSeries::TimeSeries(Time interval, Time horizon)
+    : interval_(interval), horizon_(horizon), intervals_(interval_count(interval, horizon)) {}
 
 std::size_t TimeSeries::add_column(std::string name, Kind kind) {
   names_.push_back(std::move(name));
@@ -41,26 +47,33 @@ void TimeSeries::record_span(std::size_t column, Time from, Time to, double valu
 
 double TimeSeries::value(std::size_t column, std::size_t i) const {
   const double s = sums_[cell(column, i)];
+  const double reps = replications_;
   switch (kinds_[column]) {
     case Kind::kSum:
-      return s;
+      return s / reps;
     case Kind::kSampleMean:
       return weights_[cell(column, i)] > 0 ? s / weights_[cell(column, i)] : 0.0;
-    case Kind::kTimeMean:
-      // A level is averaged over the whole interval: spans not recorded held 0.
-      return s / to_seconds(interval_);
+    case Kind::kTimeMean: {
+      // A level is averaged over the whole interval: spans not recorded held
+      // 0. The last interval ends at the horizon, where the run stopped.
+      const Time start = static_cast<Time>(i) * interval_;
+      const Time length = std::min(interval_, horizon_ - start);
+      return s / (to_seconds(length) * reps);
+    }
   }
   return 0.0;
 }
 
 void TimeSeries::merge(const TimeSeries& other) {
-  if (other.names_ != names_ || other.intervals_ != intervals_ || other.interval_ != interval_) {
+  if (other.names_ != names_ || other.kinds_ != kinds_ || other.intervals_ != intervals_ ||
+      other.interval_ != interval_ || other.horizon_ != horizon_) {
     throw std::invalid_argument("TimeSeries::merge: different shapes");
   }
   for (std::size_t k = 0; k < sums_.size(); ++k) {
     sums_[k] += other.sums_[k];
     weights_[k] += other.weights_[k];
   }
+  replications_ += other.replications_;
 }
 
 }  // namespace capstan::sim

@@ -2,6 +2,9 @@
 // Per-interval time series: each named column accumulates within fixed
 // intervals of simulated time (one minute in reports). Sums, means of
 // samples and time-weighted means are all kept as sums plus a divisor.
+// After merging replications every figure is a mean per replication: sums
+// and time means are divided by the replication count, sample means pool
+// all samples (so a replication with more samples weighs more, as it should).
 // Not thread-safe.
 #include <cstdint>
 #include <string>
@@ -27,16 +30,21 @@ class TimeSeries {
   std::size_t intervals() const { return intervals_; }
   Time interval() const { return interval_; }
   const std::vector<std::string>& columns() const { return names_; }
+  Kind kind(std::size_t column) const { return kinds_[column]; }
   // The column's figure for interval i (sum, or mean; 0 for an empty mean).
   double value(std::size_t column, std::size_t i) const;
 
   // Adds another replication's series, cell by cell (same shape required).
   void merge(const TimeSeries& other);
+  // How many replications this series holds: 1, plus those merged in.
+  int replications() const { return replications_; }
 
  private:
   std::size_t cell(std::size_t column, std::size_t i) const { return column * intervals_ + i; }
   Time interval_;
+  Time horizon_;
   std::size_t intervals_;
+  int replications_ = 1;
   std::vector<std::string> names_;
   std::vector<Kind> kinds_;
   std::vector<double> sums_;

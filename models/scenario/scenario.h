@@ -89,6 +89,7 @@ struct Deployment {
   double gpu_memory_utilization = 0.9;
   double iteration_overhead_ms = 0.0;  // scheduler and launch overhead per iteration; from the model if 0
   bool prefix_caching = true;
+  int max_model_len_tokens = 0;     // longest sequence served (prompt + output); the model's context by default
   // Hosted API.
   double input_usd_per_mtok = 0.0;
   double output_usd_per_mtok = 0.0;
@@ -154,6 +155,7 @@ struct Scenario {
   std::string description;
   std::string source_path;             // where it was read from ("" for an in-memory dict)
   std::string sha256;                  // of the canonical JSON after overrides
+  std::string canonical_json;          // the document after overrides, compact
   Simulation simulation;
   Workload workload;
   std::vector<InteractionClass> classes;

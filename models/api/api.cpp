@@ -1,0 +1,62 @@
+#include "models/api/api.h"
+
+#include <atomic>
+#include <mutex>
+
+#include "models/report/report.h"
+#include "models/scenario/load.h"
+#include "models/world/prepared.h"
+#include "models/world/world.h"
+#include "sim/replication.h"
+
+namespace capstan::api {
+
+namespace {
+scenario::Scenario load(const RunRequest& request) {
+  std::vector<scenario::Override> overrides;
+  overrides.reserve(request.overrides.size());
+  const std::string& source = request.scenario_path.empty() ? request.source_name : request.scenario_path;
+  for (const auto& text : request.overrides) {
+    try {
+      overrides.push_back(scenario::parse_override(text));
+    } catch (const scenario::ScenarioError& e) {
+      throw scenario::ScenarioError(source, e.pointer(), e.expected(), e.found());
+    }
+  }
+  return request.scenario_path.empty() ? scenario::load_text(request.scenario_text, request.source_name, overrides)
+                                       : scenario::load_file(request.scenario_path, overrides);
+}
+}  // namespace
+
+std::string validate(const RunRequest& request) {
+  const scenario::Scenario s = load(request);
+  world::Prepared prepared(s);  // builds the service-time models and routes: their errors surface here
+  return s.canonical_json;
+}
+
+RunOutput run(const RunRequest& request) {
+  scenario::Scenario s = load(request);
+  if (request.seed) s.simulation.seed = *request.seed;
+  if (request.replications) s.simulation.replications = *request.replications;
+  const std::uint64_t seed = s.simulation.seed;
+  const int replications = s.simulation.replications;
+  const world::Prepared prepared(std::move(s));
+  std::atomic<int> done{0};
+  std::mutex progress_mutex;
+  const auto runs = sim::run_replications<world::ReplicationResult>(replications, request.threads, [&](int r) {
+    auto result = world::simulate(prepared, seed, r);
+    if (request.progress) {
+      std::lock_guard<std::mutex> lock(progress_mutex);
+      request.progress(++done, replications);
+    }
+    return result;
+  });
+  const nlohmann::json report = report::build(prepared, runs, seed);
+  RunOutput out;
+  out.report_json = report.dump(2);
+  out.timeseries_csv = report::timeseries_csv(runs);
+  out.summary = report::summary_table(report);
+  return out;
+}
+
+}  // namespace capstan::api

@@ -1,0 +1,152 @@
+#include "models/report/report.h"
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "capstan/version.h"
+#include "sim/estimate.h"
+
+namespace capstan::report {
+
+namespace {
+using nlohmann::json;
+
+const char* metric_name(scenario::Slo::Metric m) {
+  using M = scenario::Slo::Metric;
+  return m == M::kTtft ? "ttft" : m == M::kTpot ? "tpot" : "e2e";
+}
+
+// Doubles print in full, but a NaN or infinity (never expected) must not break the JSON.
+double finite(double x) { return std::isfinite(x) ? x : 0.0; }
+}  // namespace
+
+json build(const world::Prepared& prepared, const std::vector<world::ReplicationResult>& runs, std::uint64_t seed) {
+  const auto& s = prepared.scenario;
+  json r;
+  r["schema_version"] = kSchemaVersion;
+  r["manifest"] = {
+      {"capstan_version", kVersion},
+      {"scenario", s.name},
+      {"scenario_sha256", s.sha256},
+      {"seed", seed},
+      {"replications", runs.size()},
+      {"duration_h", s.simulation.duration_h},
+      {"warmup_h", s.simulation.warmup_h},
+      {"service_time_model", prepared.service_time_kinds()},
+      {"service_time_profiles", prepared.service_time_sources()},
+      {"mode", s.simulation.step_by_step ? "step_by_step" : "event_per_batch_change"},
+  };
+  for (const auto& c : s.classes) {
+    r["classes"][c.name]["slo"] = {{"metric", metric_name(c.slo.metric)},
+                                   {"threshold_ms", c.slo.threshold_ms},
+                                   {"percentile", c.slo.percentile}};
+    r["classes"][c.name]["deployment"] = c.deployment;
+  }
+  // Figures come in the same order from every replication.
+  const auto& first = runs.front().figures.values;
+  std::vector<double> samples(runs.size());
+  for (std::size_t i = 0; i < first.size(); ++i) {
+    for (std::size_t k = 0; k < runs.size(); ++k) samples[k] = runs[k].figures.values[i].second;
+    const sim::Estimate e = sim::estimate(samples);
+    const json::json_pointer ptr(first[i].first);
+    r[ptr] = finite(e.mean);
+    if (runs.size() > 1) {
+      r[ptr.parent_pointer()][ptr.back() + "_ci95"] = json::array({finite(e.low), finite(e.high)});
+    }
+  }
+  double arrived = 0, completed = 0, dropped = 0, in_flight = 0, events = 0, sessions = 0;
+  for (const auto& run : runs) {
+    arrived += static_cast<double>(run.arrived);
+    completed += static_cast<double>(run.completed);
+    dropped += static_cast<double>(run.dropped);
+    in_flight += static_cast<double>(run.in_flight);
+    events += static_cast<double>(run.events);
+    sessions += static_cast<double>(run.sessions);
+  }
+  const double n = static_cast<double>(runs.size());
+  // Whole run, warm-up included: arrived = completed + dropped + in_flight holds in each replication.
+  r["requests"] = {{"arrived", arrived / n},     {"completed", completed / n}, {"dropped", dropped / n},
+                   {"in_flight", in_flight / n}, {"sessions", sessions / n},   {"events", events / n}};
+  return r;
+}
+
+std::string timeseries_csv(const std::vector<world::ReplicationResult>& runs) {
+  sim::TimeSeries merged = runs.front().timeseries;
+  for (std::size_t k = 1; k < runs.size(); ++k) merged.merge(runs[k].timeseries);
+  const double n = static_cast<double>(runs.size());
+  const double interval_h = sim::to_seconds(merged.interval()) / 3600.0;
+  std::ostringstream out;
+  out << "minute";
+  for (const auto& name : merged.columns()) out << ',' << (name == "cost_usd" ? "cost_usd_per_hour" : name);
+  out << '\n';
+  char buf[64];
+  for (std::size_t i = 0; i < merged.intervals(); ++i) {
+    std::snprintf(buf, sizeof buf, "%.6g", sim::to_seconds(static_cast<sim::Time>(i) * merged.interval()) / 60.0);
+    out << buf;
+    for (std::size_t c = 0; c < merged.columns().size(); ++c) {
+      double v = merged.value(c, i);
+      if (merged.kind(c) != sim::TimeSeries::Kind::kSampleMean) v /= n;  // sums over replications
+      if (merged.columns()[c] == "cost_usd") v /= interval_h;
+      std::snprintf(buf, sizeof buf, "%.6g", v);
+      out << ',' << buf;
+    }
+    out << '\n';
+  }
+  return out.str();
+}
+
+std::string summary_table(const json& r) {
+  std::ostringstream out;
+  char line[256];
+  const auto& m = r["manifest"];
+  std::snprintf(line, sizeof line, "%s: %.3g h simulated (%.3g h warm-up), %d replication(s), seed %llu, service times: %s\n\n",
+                m["scenario"].get<std::string>().c_str(), m["duration_h"].get<double>(), m["warmup_h"].get<double>(),
+                m["replications"].get<int>(), static_cast<unsigned long long>(m["seed"].get<std::uint64_t>()),
+                m["service_time_model"].get<std::string>().c_str());
+  out << line;
+  std::snprintf(line, sizeof line, "%-14s %10s %8s %9s %9s %9s %9s  %-24s %8s\n", "class", "requests", "dropped",
+                "ttft p50", "ttft p95", "e2e p95", "net mean", "SLO", "attained");
+  out << line;
+  for (const auto& [name, c] : r["classes"].items()) {
+    const auto& slo = c["slo"];
+    char target[64];
+    std::snprintf(target, sizeof target, "%s p%g <= %g ms", slo["metric"].get<std::string>().c_str(),
+                  slo["percentile"].get<double>(), slo["threshold_ms"].get<double>());
+    std::snprintf(line, sizeof line, "%-14s %10.0f %8.0f %7.1fms %7.1fms %7.1fms %7.1fms  %-24s %7.2f%%\n",
+                  name.c_str(), c["requests"].get<double>(), c["dropped"].get<double>(),
+                  c["latency_ms"]["ttft"]["p50"].get<double>(), c["latency_ms"]["ttft"]["p95"].get<double>(),
+                  c["latency_ms"]["e2e"]["p95"].get<double>(), c["network_ms_mean"].get<double>(), target,
+                  100.0 * slo["attainment"].get<double>());
+    out << line;
+  }
+  out << '\n';
+  std::snprintf(line, sizeof line, "%-22s %8s %10s %8s %12s\n", "site", "replicas", "GPU util", "KV occ", "queue mean");
+  out << line;
+  for (const auto& [name, s] : r["sites"].items()) {
+    std::snprintf(line, sizeof line, "%-22s %8.0f %9.1f%% %7.1f%% %12.2f\n", name.c_str(), s["replicas"].get<double>(),
+                  100.0 * s["gpu_utilization"].get<double>(), 100.0 * s["kv_occupancy"].get<double>(),
+                  s["queue_length_mean"].get<double>());
+    out << line;
+  }
+  const auto& cost = r["cost"];
+  const auto& tok = r["tokens"];
+  std::snprintf(line, sizeof line,
+                "\nusers %.0f mean concurrent; tokens per user-hour %.0f in, %.0f out\n"
+                "cost $%.2f total: $%.4f per user-hour, $%.6f per interaction, $%.3f per million tokens\n",
+                r["users"]["mean_concurrent"].get<double>(), tok["input_per_user_hour"].get<double>(),
+                tok["output_per_user_hour"].get<double>(), cost["total_usd"].get<double>(),
+                cost["per_user_hour_usd"].get<double>(), cost["per_interaction_usd"].get<double>(),
+                cost["per_million_tokens_usd"].get<double>());
+  out << line;
+  out << "cost breakdown:";
+  for (const auto& [k, v] : cost["breakdown_usd"].items()) {
+    if (k.size() > 5 && k.compare(k.size() - 5, 5, "_ci95") == 0) continue;
+    std::snprintf(line, sizeof line, " %s $%.2f", k.c_str(), v.get<double>());
+    out << line;
+  }
+  out << '\n';
+  return out.str();
+}
+
+}  // namespace capstan::report

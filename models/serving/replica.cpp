@@ -1,0 +1,342 @@
+#include "models/serving/replica.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+
+namespace capstan::serving {
+
+namespace {
+// Block times are kept in fixed point, 2^-16 ns, relative to the block's
+// start. The k-iteration sum is then exact integer arithmetic, so a block of
+// k iterations ends at exactly the instant k one-iteration blocks would: the
+// fast mode and the step-by-step reference agree to the nanosecond.
+constexpr int kFracBits = 16;
+
+
+std::int64_t to_fixed(double seconds) { return std::llround(seconds * 1e9 * (1 << kFracBits)); }
+}  // namespace
+
+Replica::Replica(sim::Simulator& sim, RequestPool& pool, ReplicaObserver& observer, const ReplicaConfig& config,
+                 std::shared_ptr<const calibration::ServiceTimeModel> model)
+    : sim_(sim),
+      pool_(pool),
+      observer_(observer),
+      config_(config),
+      model_(std::move(model)),
+      target_(sim.add_target(this)),
+      waiting_(static_cast<std::size_t>(std::max(config.priority_levels, 1))) {}
+
+void Replica::handle(sim::Simulator&, std::uint32_t kind, std::uint64_t data) {
+  if (kind == kArrive) {
+    arrive(static_cast<std::uint32_t>(data));
+  } else {
+    end_block();
+  }
+}
+
+void Replica::reset_statistics(sim::Time now) {
+  busy_.reset(now);
+  kv_.reset(now);
+  queue_.reset(now);
+  preemptions_ = 0;
+}
+
+void Replica::track_busy(sim::TimeSeries* series, std::size_t column, double gpus) {
+  busy_series_ = series;
+  busy_column_ = column;
+  busy_gpus_ = gpus;
+}
+
+void Replica::set_busy(bool busy) {
+  const sim::Time now = sim_.now();
+  const bool was = busy_.level() > 0;
+  if (busy == was) return;
+  if (busy) {
+    busy_since_ = now;
+  } else if (busy_series_) {
+    busy_series_->record_span(busy_column_, busy_since_, now, busy_gpus_);
+  }
+  busy_.set(now, busy ? 1.0 : 0.0);
+}
+
+void Replica::flush_busy(sim::Time now) {
+  if (busy_.level() > 0 && busy_series_) busy_series_->record_span(busy_column_, busy_since_, now, busy_gpus_);
+  busy_since_ = now;
+}
+
+std::int64_t Replica::decode_kv_at(std::int64_t iteration) const {
+  // Context plus the token each sequence appends, plus a partly filled block each.
+  const auto n = static_cast<std::int64_t>(decoding_.size());
+  return decode_context_at(iteration) + n * config_.block_size_tokens;
+}
+
+std::int64_t Replica::kv_free_tokens() const {
+  return config_.kv_capacity_tokens - decode_kv_at(iteration_) - prefill_reserved_;
+}
+
+std::int64_t Replica::kv_needed(const Request& r) const { return r.prefill_target + config_.block_size_tokens; }
+
+bool Replica::admissible(const Request& r) const {
+  return running() < config_.max_running_seqs && kv_needed(r) <= kv_free_tokens();
+}
+
+void Replica::push_waiting(std::uint32_t id, bool front) {
+  auto& q = waiting_[pool_[id].priority_level];
+  if (front) {
+    q.push_front(id);
+  } else {
+    q.push_back(id);
+  }
+  ++waiting_count_;
+}
+
+bool Replica::pop_waiting(std::uint32_t& id) {
+  for (auto& q : waiting_) {
+    if (!q.empty()) {
+      id = q.front();
+      q.pop_front();
+      --waiting_count_;
+      return true;
+    }
+  }
+  return false;
+}
+
+void Replica::arrive(std::uint32_t id) {
+  Request& r = pool_[id];
+  const sim::Time now = sim_.now();
+  r.state = Request::State::kWaiting;
+  r.arrived_at = now;
+  r.prefill_target = r.prompt_tokens + r.generated;
+  backlog_tokens_ += r.prefill_target - std::min(r.cached_tokens, r.prefill_target - 1);
+  push_waiting(id, false);
+  queue_.set(now, static_cast<double>(waiting_count_));
+  if (!active_) {
+    block_start_ = now;
+    block_frac_ = 0;
+    plan();
+    return;
+  }
+  // A decode-only block of several iterations: if the newcomer could join,
+  // end the block with the iteration in progress.
+  if (block_k_ <= 1 || !chunks_.empty() || !admissible(r)) return;
+  const double elapsed_s = sim::to_seconds(now - block_start_);
+  const double a = block_cost_.seconds(block_context0_);
+  const double b = block_cost_.per_context_token_s * static_cast<double>(block_n_);
+  double m_est = b > 0 ? (-(a - b / 2) + std::sqrt((a - b / 2) * (a - b / 2) + 2 * b * elapsed_s)) / b
+                       : elapsed_s / a;
+  auto m = static_cast<std::int64_t>(std::clamp(std::floor(m_est), 0.0, static_cast<double>(block_k_ - 1)));
+  // m = iterations completed by now: the largest m with end(m) <= now.
+  while (m + 1 <= block_k_ - 1 && block_end(m + 1) <= now) ++m;
+  while (m > 0 && block_end(m) > now) --m;
+  const std::int64_t k = m + 1;
+  if (k >= block_k_) return;
+  sim_.cancel(block_event_);
+  schedule_block(k);
+}
+
+Replica::Wide Replica::block_fixed(std::int64_t k) const {
+  const Wide kw = k;
+  return kw * block_f_fixed_ + static_cast<Wide>(block_p_fixed_) *
+                                   (kw * block_context0_ + static_cast<Wide>(block_n_) * (kw * (kw - 1) / 2));
+}
+
+sim::Time Replica::block_end(std::int64_t k) const {
+  return block_start_ + static_cast<sim::Time>((block_frac_ + block_fixed(k)) >> kFracBits);
+}
+
+void Replica::schedule_block(std::int64_t k) {
+  block_k_ = k;
+  block_event_ = sim_.schedule_at(block_end(k), target_, kBlockEnd);
+}
+
+void Replica::plan() {
+  const sim::Time now = sim_.now();
+  drop_expired();
+  // Make room for the next decode step: preempt while it would overflow the cache.
+  while (!decoding_.empty() && decode_kv_at(iteration_) + prefill_reserved_ > config_.kv_capacity_tokens) {
+    preempt_one();
+  }
+  // Decode first, then continue prefills, then admit while budget, slots and KV allow.
+  std::int64_t budget = config_.max_batch_tokens - static_cast<std::int64_t>(decoding_.size());
+  chunks_.clear();
+  chunk_shapes_.clear();
+  auto add_chunk = [&](std::uint32_t id) {
+    Request& r = pool_[id];
+    const auto c = static_cast<std::int32_t>(std::min<std::int64_t>(r.prefill_target - r.prefilled, budget));
+    chunks_.push_back(Chunk{id, c});
+    chunk_shapes_.push_back(calibration::PrefillChunk{c, r.prefilled});
+    budget -= c;
+  };
+  for (std::uint32_t id : prefilling_) {
+    if (budget <= 0) break;
+    add_chunk(id);
+  }
+  while (budget > 0 && waiting_count_ > 0 && running() < config_.max_running_seqs) {
+    std::uint32_t id = 0;
+    for (auto& q : waiting_) {
+      if (!q.empty()) {
+        id = q.front();
+        break;
+      }
+    }
+    if (!admissible(pool_[id])) break;  // in order: no overtaking within the queue
+    pop_waiting(id);
+    admit(id);
+    add_chunk(id);
+  }
+  queue_.set(now, static_cast<double>(waiting_count_));
+
+  if (chunks_.empty() && decoding_.empty()) {
+    active_ = false;
+    set_busy(false);
+    kv_.set(now, static_cast<double>(prefill_reserved_) / static_cast<double>(config_.kv_capacity_tokens));
+    return;
+  }
+  active_ = true;
+  ++blocks_;
+  const auto n = static_cast<std::int64_t>(decoding_.size());
+  block_cost_ = model_->iteration(n, chunk_shapes_);
+  block_f_fixed_ = to_fixed(block_cost_.fixed_s);
+  block_p_fixed_ = to_fixed(block_cost_.per_context_token_s);
+  block_context0_ = decode_context_at(iteration_);
+  block_n_ = n;
+  std::int64_t k = 1;
+  if (chunks_.empty() && !config_.step_by_step) {
+    // Decode only: run to the first completion or the first step that would overflow the cache.
+    while (!finishes_.empty()) {
+      const Finish& f = finishes_.top();
+      const Request& r = pool_[f.request];
+      if (r.state == Request::State::kDecode && r.epoch == f.epoch) break;
+      finishes_.pop();
+    }
+    assert(!finishes_.empty());
+    k = std::max<std::int64_t>(1, finishes_.top().iteration - iteration_);
+    const std::int64_t room = config_.kv_capacity_tokens - prefill_reserved_ - decode_kv_at(iteration_);
+    k = std::min(k, 1 + room / n);
+  }
+  set_busy(true);
+  const double mid = static_cast<double>(iteration_) + static_cast<double>(k - 1) / 2.0;
+  kv_.set(now, (static_cast<double>(block_context0_ - n * iteration_) + static_cast<double>(n) * mid +
+                static_cast<double>(n * config_.block_size_tokens + prefill_reserved_)) /
+                   static_cast<double>(config_.kv_capacity_tokens));
+  schedule_block(k);
+}
+
+void Replica::end_block() {
+  const sim::Time now = sim_.now();
+  // Carry the sub-nanosecond remainder so the next block starts at the exact instant.
+  const Wide end = block_frac_ + block_fixed(block_k_);
+  block_start_ += static_cast<sim::Time>(end >> kFracBits);
+  block_frac_ = static_cast<std::int64_t>(end & ((Wide{1} << kFracBits) - 1));
+  assert(block_start_ == now);
+  iteration_ += block_k_;
+  // Prefill chunks ran in this (single-iteration) block.
+  for (const Chunk& c : chunks_) {
+    Request& r = pool_[c.request];
+    r.prefilled += c.tokens;
+    backlog_tokens_ -= c.tokens;
+    if (r.prefilled < r.prefill_target) continue;
+    prefilling_.erase(std::find(prefilling_.begin(), prefilling_.end(), c.request));
+    prefill_reserved_ -= kv_needed(r);
+    ++r.generated;
+    if (r.first_token_at < 0) {
+      r.first_token_at = now;
+      observer_.on_first_token(c.request, now);
+    }
+    if (r.generated >= r.output_tokens) {
+      r.state = Request::State::kFree;
+      observer_.on_complete(c.request, now);
+    } else {
+      join_decode(c.request);
+    }
+  }
+  chunks_.clear();
+  while (!finishes_.empty() && finishes_.top().iteration <= iteration_) {
+    const Finish f = finishes_.top();
+    finishes_.pop();
+    Request& r = pool_[f.request];
+    if (r.state != Request::State::kDecode || r.epoch != f.epoch) continue;
+    leave_decode(f.request);
+    r.generated = r.output_tokens;
+    r.state = Request::State::kFree;
+    observer_.on_complete(f.request, now);
+  }
+  plan();
+}
+
+void Replica::admit(std::uint32_t id) {
+  Request& r = pool_[id];
+  r.state = Request::State::kPrefill;
+  // A cached prefix is reused, but at least one token is computed to produce logits.
+  r.prefilled = std::min(r.cached_tokens, r.prefill_target - 1);
+  prefill_reserved_ += kv_needed(r);
+  kv_alloc_clock_ += kv_needed(r);
+  prefilling_.push_back(id);
+}
+
+void Replica::join_decode(std::uint32_t id) {
+  Request& r = pool_[id];
+  r.state = Request::State::kDecode;
+  r.join_iteration = iteration_;
+  r.join_generated = r.generated;
+  r.decode_pos = static_cast<std::uint32_t>(decoding_.size());
+  decoding_.push_back(id);
+  context_base_ += r.kv_tokens_at_join() - r.join_iteration;
+  finishes_.push(Finish{r.join_iteration + (r.output_tokens - r.join_generated), id, r.epoch});
+}
+
+void Replica::leave_decode(std::uint32_t id) {
+  Request& r = pool_[id];
+  context_base_ -= r.kv_tokens_at_join() - r.join_iteration;
+  const std::uint32_t last = decoding_.back();
+  decoding_[r.decode_pos] = last;
+  pool_[last].decode_pos = r.decode_pos;
+  decoding_.pop_back();
+}
+
+void Replica::preempt_one() {
+  // vLLM's choice: the lowest priority, and among those the latest to arrive.
+  std::uint32_t victim = decoding_.front();
+  for (std::uint32_t id : decoding_) {
+    const Request& a = pool_[id];
+    const Request& v = pool_[victim];
+    if (a.priority_level > v.priority_level ||
+        (a.priority_level == v.priority_level && (a.arrived_at > v.arrived_at || (a.arrived_at == v.arrived_at && id > victim)))) {
+      victim = id;
+    }
+  }
+  Request& r = pool_[victim];
+  r.generated = r.join_generated + static_cast<std::int32_t>(iteration_ - r.join_iteration);
+  leave_decode(victim);
+  ++r.epoch;
+  ++preemptions_;
+  r.state = Request::State::kWaiting;
+  r.preempted_at = sim_.now();
+  r.cached_tokens = 0;  // recompute: its blocks went back to the pool
+  r.prefill_target = r.prompt_tokens + r.generated;
+  r.prefilled = 0;
+  backlog_tokens_ += r.prefill_target;
+  push_waiting(victim, true);
+}
+
+void Replica::drop_expired() {
+  const sim::Time now = sim_.now();
+  for (auto& q : waiting_) {
+    while (!q.empty()) {
+      const std::uint32_t id = q.front();
+      Request& r = pool_[id];
+      const bool too_long = kv_needed(r) > config_.kv_capacity_tokens;
+      // A preempted request has answered in part: it is finished, not dropped.
+      if (!too_long && (r.generated > 0 || now - r.arrived_at <= config_.max_queue)) break;
+      q.pop_front();
+      --waiting_count_;
+      backlog_tokens_ -= r.prefill_target - std::min(r.cached_tokens, r.prefill_target - 1);
+      r.state = Request::State::kFree;
+      observer_.on_drop(id, now);
+    }
+  }
+}
+
+}  // namespace capstan::serving

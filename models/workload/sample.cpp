@@ -1,0 +1,91 @@
+#include "models/workload/sample.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <boost/random/exponential_distribution.hpp>
+#include <boost/random/gamma_distribution.hpp>
+#include <boost/random/lognormal_distribution.hpp>
+#include <boost/random/uniform_real_distribution.hpp>
+#include <boost/random/weibull_distribution.hpp>
+
+namespace capstan::workload {
+
+namespace {
+using Kind = scenario::Distribution::Kind;
+
+// Parameters (mu, sigma) of the underlying normal of a lognormal with the given mean and cv.
+void lognormal_params(double mean, double cv, double& mu, double& sigma) {
+  const double s2 = std::log1p(cv * cv);
+  sigma = std::sqrt(s2);
+  mu = std::log(mean) - s2 / 2.0;
+}
+
+double clamp(const scenario::Distribution& d, double x) {
+  if (d.max_value > 0) x = std::min(x, d.max_value);
+  return std::max(x, d.min_value);
+}
+}  // namespace
+
+double sample(const scenario::Distribution& d, sim::RandomStream& rng) {
+  auto& e = rng.engine();
+  double x = 0.0;
+  switch (d.kind) {
+    case Kind::kConstant:
+      x = d.value;
+      break;
+    case Kind::kExponential:
+      x = boost::random::exponential_distribution<double>(1.0 / d.mean)(e);
+      break;
+    case Kind::kUniform:
+      x = boost::random::uniform_real_distribution<double>(d.min, d.max)(e);
+      break;
+    case Kind::kLognormal: {
+      double mu, sigma;
+      lognormal_params(d.mean, d.cv, mu, sigma);
+      x = boost::random::lognormal_distribution<double>(mu, sigma)(e);
+      break;
+    }
+    case Kind::kWeibull:
+      x = boost::random::weibull_distribution<double>(d.shape, d.scale)(e);
+      break;
+  }
+  return clamp(d, x);
+}
+
+double sample_residual(const scenario::Distribution& d, sim::RandomStream& rng) {
+  // Residual life = U * (a length-biased draw), U uniform on (0, 1). Each
+  // family's length-biased form is closed: see Cox, Renewal Theory, ch. 5.
+  auto& e = rng.engine();
+  const double u = rng.uniform();
+  double biased = 0.0;
+  switch (d.kind) {
+    case Kind::kConstant:
+      biased = d.value;
+      break;
+    case Kind::kExponential:  // memoryless: the residual is another exponential
+      return clamp(d, boost::random::exponential_distribution<double>(1.0 / d.mean)(e));
+    case Kind::kUniform:  // density proportional to x on [a, b]
+      biased = std::sqrt(d.min * d.min + rng.uniform() * (d.max * d.max - d.min * d.min));
+      break;
+    case Kind::kLognormal: {  // length-biasing shifts mu by sigma^2
+      double mu, sigma;
+      lognormal_params(d.mean, d.cv, mu, sigma);
+      biased = boost::random::lognormal_distribution<double>(mu + sigma * sigma, sigma)(e);
+      break;
+    }
+    case Kind::kWeibull: {  // (X/scale)^shape is Gamma(1 + 1/shape) under length-biasing
+      const double g = boost::random::gamma_distribution<double>(1.0 + 1.0 / d.shape, 1.0)(e);
+      biased = d.scale * std::pow(g, 1.0 / d.shape);
+      break;
+    }
+  }
+  return clamp(d, u * biased);
+}
+
+int sample_tokens(const scenario::Distribution& d, sim::RandomStream& rng) {
+  const double x = std::round(sample(d, rng));
+  return static_cast<int>(std::clamp(x, 1.0, 1e7));
+}
+
+}  // namespace capstan::workload

@@ -1,0 +1,20 @@
+#pragma once
+// Drawing from a scenario Distribution with Boost.Random, so the draws are
+// the same with every standard library.
+#include "models/scenario/scenario.h"
+#include "sim/rng.h"
+
+namespace capstan::workload {
+
+// One draw, clamped to [min_value, max_value] when those are set.
+double sample(const scenario::Distribution& d, sim::RandomStream& rng);
+
+// A draw of the time left in a quantity already under way at a random
+// instant: the equilibrium (residual-life) distribution, with density
+// (1 - F(x)) / E[X]. Used to start a run with sessions already in progress.
+double sample_residual(const scenario::Distribution& d, sim::RandomStream& rng);
+
+// A positive whole number of tokens from the distribution (at least 1).
+int sample_tokens(const scenario::Distribution& d, sim::RandomStream& rng);
+
+}  // namespace capstan::workload

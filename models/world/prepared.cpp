@@ -1,0 +1,119 @@
+#include "models/world/prepared.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <stdexcept>
+
+#include "models/calibration/factory.h"
+
+namespace capstan::world {
+
+namespace {
+constexpr double kBytesPerGib = 1024.0 * 1024.0 * 1024.0;
+
+std::int64_t kv_capacity_tokens(const scenario::Deployment& d) {
+  const double usable = d.tensor_parallel * d.gpu_spec.memory_gib * kBytesPerGib * d.gpu_memory_utilization;
+  const double free_bytes = usable - d.llm.weight_bytes();
+  const auto blocks = static_cast<std::int64_t>(std::floor(free_bytes / d.llm.kv_bytes_per_token() / d.block_size_tokens));
+  return std::max<std::int64_t>(blocks, 0) * d.block_size_tokens;
+}
+}  // namespace
+
+Prepared::Prepared(scenario::Scenario validated) : scenario(std::move(validated)), topology(scenario) {
+  const std::size_t n_dep = scenario.deployments.size();
+  const std::size_t n_site = scenario.sites.size();
+  deployments.resize(n_dep);
+  for (std::size_t d = 0; d < n_dep; ++d) {
+    const auto& dep = scenario.deployments[d];
+    if (dep.hosted) continue;
+    auto& m = deployments[d];
+    m.service_time = calibration::make_service_time_model(dep.llm, dep.gpu_spec, dep.tensor_parallel,
+                                                          dep.iteration_overhead_ms, dep.profile_path);
+    m.kv_capacity_tokens = kv_capacity_tokens(dep);
+    if (m.kv_capacity_tokens <= 0) {
+      throw std::runtime_error("deployment " + dep.name + ": " + dep.llm.name + " leaves no room for a KV cache");
+    }
+    const calibration::PrefillChunk full{dep.max_batch_tokens, 0};
+    m.prefill_s_per_token = m.service_time->iteration(0, {&full, 1}).fixed_s / dep.max_batch_tokens;
+    const std::int64_t half = std::max(1, dep.max_running_seqs / 2);
+    m.decode_step_s = m.service_time->iteration(half, {}).seconds(half * 1024);
+  }
+
+  // Dense priority levels: the distinct class priorities, ascending.
+  std::set<int> priorities;
+  for (const auto& c : scenario.classes) priorities.insert(c.priority);
+  priority_levels = static_cast<int>(priorities.size());
+  std::vector<double> output_sum(n_dep, 0.0), output_weight(n_dep, 0.0);
+  for (const auto& c : scenario.classes) {
+    std::size_t d = 0;
+    while (scenario.deployments[d].name != c.deployment) ++d;
+    class_deployment.push_back(d);
+    class_priority_level.push_back(static_cast<int>(std::distance(priorities.begin(), priorities.find(c.priority))));
+    output_sum[d] += c.rate_per_user_hour * c.output_tokens.expected();
+    output_weight[d] += c.rate_per_user_hour;
+  }
+  for (std::size_t d = 0; d < n_dep; ++d) {
+    deployments[d].mean_output_tokens = output_weight[d] > 0 ? output_sum[d] / output_weight[d] : 1.0;
+  }
+
+  site_replicas.assign(n_site * n_dep, {});
+  for (std::size_t s = 0; s < n_site; ++s) {
+    const auto& site = scenario.sites[s];
+    for (std::size_t p = 0; p < site.pools.size(); ++p) {
+      const auto& pool = site.pools[p];
+      std::size_t d = 0;
+      while (scenario.deployments[d].name != pool.deployment) ++d;
+      const auto& dep = scenario.deployments[d];
+      const auto& price = dep.gpu_spec.price_in(site.region);
+      (pool.spot ? gpu_usd_per_hour_spot : gpu_usd_per_hour_on_demand) +=
+          pool.gpus * (pool.spot ? price.spot_usd_per_hour : price.on_demand_usd_per_hour);
+      fleet_gpus += pool.gpus;
+      for (int r = 0; r < pool.gpus / dep.tensor_parallel; ++r) {
+        site_replicas[s * n_dep + d].push_back(static_cast<std::uint32_t>(replicas.size()));
+        replicas.push_back(ReplicaSpec{s, p, d, dep.tensor_parallel, pool.spot});
+      }
+    }
+  }
+
+  routes.assign(scenario.workload.origins.size(), std::vector<std::vector<std::size_t>>(n_dep));
+  for (std::size_t o = 0; o < routes.size(); ++o) {
+    for (std::size_t s : topology.sites_by_rtt(o)) {
+      for (std::size_t d = 0; d < n_dep; ++d) {
+        if (!replicas_at(s, d).empty()) routes[o][d].push_back(s);
+      }
+    }
+  }
+  // Every self-hosted deployment a class uses must be reachable from every origin.
+  for (std::size_t c = 0; c < scenario.classes.size(); ++c) {
+    const std::size_t d = class_deployment[c];
+    if (scenario.deployments[d].hosted) continue;
+    for (std::size_t o = 0; o < routes.size(); ++o) {
+      if (routes[o][d].empty()) {
+        throw std::runtime_error("origin " + scenario.workload.origins[o].name + " reaches no site serving " +
+                                 scenario.deployments[d].name);
+      }
+    }
+  }
+}
+
+std::string Prepared::service_time_kinds() const {
+  std::set<std::string> kinds;
+  for (const auto& d : deployments) {
+    if (d.service_time) kinds.insert(d.service_time->kind());
+  }
+  std::string out;
+  for (const auto& k : kinds) out += (out.empty() ? "" : "+") + k;
+  return out.empty() ? "none" : out;
+}
+
+std::string Prepared::service_time_sources() const {
+  std::string out;
+  for (std::size_t d = 0; d < deployments.size(); ++d) {
+    if (!deployments[d].service_time) continue;
+    out += (out.empty() ? "" : "; ") + scenario.deployments[d].name + ": " + deployments[d].service_time->provenance();
+  }
+  return out;
+}
+
+}  // namespace capstan::world

@@ -1,0 +1,58 @@
+#pragma once
+// What every replication of a scenario shares, computed once: the topology's
+// round trips, the replicas to build and their KV capacity, each
+// deployment's service-time model and the routing tables. Immutable after
+// construction; replications on many threads read it at once.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/calibration/service_time_model.h"
+#include "models/network/topology.h"
+#include "models/scenario/scenario.h"
+
+namespace capstan::world {
+
+struct ReplicaSpec {
+  std::size_t site = 0;
+  std::size_t pool = 0;        // within the site
+  std::size_t deployment = 0;
+  int gpus = 1;                // tensor-parallel degree
+  bool spot = false;
+};
+
+struct DeploymentModel {
+  std::shared_ptr<const calibration::ServiceTimeModel> service_time;
+  std::int64_t kv_capacity_tokens = 0;   // per replica
+  double prefill_s_per_token = 0.0;      // at a full token budget: the router's wait estimate
+  double decode_step_s = 0.0;            // a half-full batch's decode step
+  double mean_output_tokens = 0.0;       // over the classes it serves
+};
+
+struct Prepared {
+  explicit Prepared(scenario::Scenario validated);
+
+  scenario::Scenario scenario;
+  network::Topology topology;
+  std::vector<DeploymentModel> deployments;               // by scenario deployment index
+  std::vector<ReplicaSpec> replicas;
+  std::vector<std::vector<std::uint32_t>> site_replicas;  // [site][deployment] flattened below
+  // Sites serving deployment d that origin o reaches, nearest first: [o][d].
+  std::vector<std::vector<std::vector<std::size_t>>> routes;
+  std::vector<std::size_t> class_deployment;              // class index -> deployment index
+  std::vector<int> class_priority_level;                  // dense levels, 0 first
+  int priority_levels = 1;
+  double gpu_usd_per_hour_on_demand = 0.0;                // the whole fleet
+  double gpu_usd_per_hour_spot = 0.0;
+  int fleet_gpus = 0;
+
+  // Replicas of deployment d at site s.
+  const std::vector<std::uint32_t>& replicas_at(std::size_t site, std::size_t deployment) const {
+    return site_replicas[site * scenario.deployments.size() + deployment];
+  }
+  std::string service_time_kinds() const;    // e.g. "roofline"
+  std::string service_time_sources() const;  // provenance, one per deployment
+};
+
+}  // namespace capstan::world

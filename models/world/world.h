@@ -1,0 +1,38 @@
+#pragma once
+// One replication of a scenario: users arrive, interact, their requests cross
+// the network to replicas that batch them, and every figure the report needs
+// is recorded. simulate() is a pure function of (prepared scenario, seed,
+// replication): any thread may run it, and the same arguments give the same
+// result bit for bit.
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "models/world/prepared.h"
+#include "sim/histogram.h"
+#include "sim/timeseries.h"
+
+namespace capstan::world {
+
+// A replication's figures, each under the JSON pointer it has in report.json.
+struct Figures {
+  std::vector<std::pair<std::string, double>> values;
+  void add(std::string pointer, double value) { values.emplace_back(std::move(pointer), value); }
+};
+
+struct ReplicationResult {
+  Figures figures;
+  sim::TimeSeries timeseries{sim::kMinute, sim::kMinute};
+  // Conservation over the whole run, warm-up included.
+  std::uint64_t arrived = 0;
+  std::uint64_t completed = 0;
+  std::uint64_t dropped = 0;
+  std::uint64_t in_flight = 0;
+  std::uint64_t events = 0;
+  std::uint64_t sessions = 0;
+};
+
+ReplicationResult simulate(const Prepared& prepared, std::uint64_t seed, int replication);
+
+}  // namespace capstan::world
