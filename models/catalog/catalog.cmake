@@ -7,5 +7,6 @@ add_custom_command(
   COMMAND ${CMAKE_COMMAND} -DOUT=${CAPSTAN_CATALOG_CPP} "-DFILES=${CAPSTAN_CATALOG_FILES}"
           -P ${CMAKE_CURRENT_SOURCE_DIR}/catalog/embed.cmake
   DEPENDS ${CAPSTAN_CATALOG_FILES} ${CMAKE_CURRENT_SOURCE_DIR}/catalog/embed.cmake
-  COMMENT "Embedding the catalog data files")
+  COMMENT "Embedding the catalog data files"
+  VERBATIM)
 target_sources(capstan_models PRIVATE ${CAPSTAN_CATALOG_CPP})

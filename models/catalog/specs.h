@@ -21,6 +21,7 @@ struct GpuSpec {
   GpuPrice price;                        // default price
   std::map<std::string, GpuPrice> price_by_region;  // cloud region -> price
   std::string source;
+  std::string price_note;                // where and when the prices were sampled
 
   const GpuPrice& price_in(const std::string& region) const {
     auto it = price_by_region.find(region);
@@ -40,6 +41,9 @@ struct LlmSpec {
   double bytes_per_param = 2.0;  // bf16
   bool classifier = false;   // a classification head (moderation): no LM head, one output token
   int num_labels = 0;        // classifier outputs
+  bool gated_mlp = true;     // SwiGLU (gate, up, down) vs. a plain two-matrix MLP (BERT)
+  bool tied_embeddings = false;  // the LM head reuses the embedding matrix (no separate head weights)
+  int max_context_tokens = 8192; // longest sequence the model accepts (prompt + output)
   std::string source;
 
   // Parameters of the transformer blocks, embeddings and head.
@@ -55,10 +59,12 @@ inline double LlmSpec::parameters() const {
   const double q = static_cast<double>(hidden) * heads * head_dim;
   const double kv = 2.0 * hidden * kv_heads * head_dim;
   const double o = static_cast<double>(heads) * head_dim * hidden;
-  const double mlp = 3.0 * hidden * static_cast<double>(intermediate);
+  const double mlp = (gated_mlp ? 3.0 : 2.0) * hidden * static_cast<double>(intermediate);
   const double norms = 2.0 * hidden;
   const double embed = static_cast<double>(vocab) * hidden;
-  const double head = classifier ? static_cast<double>(hidden) * num_labels : static_cast<double>(vocab) * hidden;
+  const double head = classifier        ? static_cast<double>(hidden) * num_labels
+                      : tied_embeddings ? 0.0
+                                        : static_cast<double>(vocab) * hidden;
   return layers * (q + kv + o + mlp + norms) + embed + head + hidden;
 }
 

@@ -1,0 +1,178 @@
+#include "models/calibration/operators.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+namespace capstan::calibration {
+
+namespace {
+
+constexpr std::array<std::string_view, kOperatorCount> kNames = {
+    "qkv_gemm",   "o_gemm",   "gate_up_gemm", "down_gemm", "lm_head_gemm", "decode_attention", "prefill_attention",
+    "add_rmsnorm", "rope",    "silu_gate",    "kv_append", "embedding",    "all_reduce"};
+
+}  // namespace
+
+std::string_view operator_name(Operator op) { return kNames.at(static_cast<std::size_t>(op)); }
+
+Operator operator_from_name(std::string_view name) {
+  for (int i = 0; i < kOperatorCount; ++i) {
+    if (kNames[static_cast<std::size_t>(i)] == name) return static_cast<Operator>(i);
+  }
+  throw std::invalid_argument("unknown operator '" + std::string(name) + "'");
+}
+
+bool is_gemm(Operator op) {
+  return op == Operator::kQkvGemm || op == Operator::kOGemm || op == Operator::kGateUpGemm ||
+         op == Operator::kDownGemm || op == Operator::kLmHeadGemm;
+}
+
+GemmShape gemm_shape(Operator op, const catalog::LlmSpec& llm, int tensor_parallel) {
+  const std::int64_t tp = std::max(1, tensor_parallel);
+  const std::int64_t hidden = llm.hidden;
+  const std::int64_t q_cols = static_cast<std::int64_t>(llm.heads) * llm.head_dim;
+  // KV heads are replicated, not split, once there are fewer of them than GPUs.
+  const std::int64_t kv_heads_gpu = std::max<std::int64_t>(1, llm.kv_heads / tp);
+  switch (op) {
+    case Operator::kQkvGemm:
+      return {hidden, q_cols / tp + 2 * kv_heads_gpu * llm.head_dim};
+    case Operator::kOGemm:
+      return {q_cols / tp, hidden};
+    case Operator::kGateUpGemm:
+      return {hidden, 2 * static_cast<std::int64_t>(llm.intermediate) / tp};
+    case Operator::kDownGemm:
+      return {static_cast<std::int64_t>(llm.intermediate) / tp, hidden};
+    case Operator::kLmHeadGemm: {
+      // A classifier's head has a handful of outputs; it is not worth splitting.
+      const std::int64_t n = llm.classifier ? std::max(1, llm.num_labels) : std::max<std::int64_t>(1, llm.vocab / tp);
+      return {hidden, n};
+    }
+    default:
+      throw std::invalid_argument("operator '" + std::string(operator_name(op)) + "' is not a GEMM");
+  }
+}
+
+double WorkFormulas::heads() const { return static_cast<double>(llm.heads) / tp; }
+
+double WorkFormulas::kv_heads() const { return std::max(1.0, static_cast<double>(llm.kv_heads / tp)); }
+
+double WorkFormulas::gemm_flops(Operator op, double rows) const {
+  const GemmShape s = gemm_shape(op, llm, tp);
+  return 2.0 * rows * static_cast<double>(s.k) * static_cast<double>(s.n);
+}
+
+double WorkFormulas::gemm_bytes(Operator op, double rows) const {
+  // Weights once, activations in and out; the weights dominate at small M.
+  const GemmShape s = gemm_shape(op, llm, tp);
+  const double k = static_cast<double>(s.k), n = static_cast<double>(s.n);
+  return (k * n + rows * k + rows * n) * llm.bytes_per_param;
+}
+
+double WorkFormulas::decode_flops(double context_tokens) const {
+  // QK^T and PV: 2 multiply-adds per head dimension per cached token per head.
+  return 4.0 * heads() * llm.head_dim * context_tokens;
+}
+
+double WorkFormulas::decode_bytes(double seqs, double context_tokens) const {
+  const double kv_per_token = 2.0 * kv_heads() * llm.head_dim * llm.bytes_per_param;  // K and V
+  const double q_and_out_per_seq = 2.0 * heads() * llm.head_dim * llm.bytes_per_param;
+  return kv_per_token * context_tokens + q_and_out_per_seq * seqs;
+}
+
+double WorkFormulas::prefill_flops(double chunk, double prefix) const {
+  // Causal: the i-th new token attends over prefix + i tokens; on average prefix + chunk/2.
+  return 4.0 * heads() * llm.head_dim * chunk * (prefix + chunk / 2.0);
+}
+
+double WorkFormulas::prefill_bytes(double chunk, double prefix) const {
+  const double kv = 2.0 * kv_heads() * llm.head_dim * llm.bytes_per_param * (prefix + chunk);
+  const double q_and_out = 2.0 * heads() * llm.head_dim * llm.bytes_per_param * chunk;
+  return kv + q_and_out;
+}
+
+double WorkFormulas::elementwise_bytes(Operator op, double tokens) const {
+  const double b = llm.bytes_per_param;
+  switch (op) {
+    case Operator::kAddRmsNorm:  // read x and residual, write the new residual and the normed x
+      return 4.0 * tokens * llm.hidden * b;
+    case Operator::kRope:  // read and write Q and K
+      return 2.0 * tokens * (heads() + kv_heads()) * llm.head_dim * b;
+    case Operator::kSiluGate:  // read gate and up, write their product
+      return 3.0 * tokens * (static_cast<double>(llm.intermediate) / tp) * b;
+    case Operator::kKvAppend:  // read new K and V, write them into their cache blocks
+      return 4.0 * tokens * kv_heads() * llm.head_dim * b;
+    case Operator::kEmbedding:  // gather one row per token, write it
+      return 2.0 * tokens * llm.hidden * b;
+    default:
+      throw std::invalid_argument("operator '" + std::string(operator_name(op)) + "' is not element-wise");
+  }
+}
+
+double WorkFormulas::all_reduce_wire_bytes(double tokens) const {
+  // A ring all-reduce sends 2(tp-1)/tp of the buffer through each GPU's link.
+  if (tp <= 1) return 0.0;
+  return 2.0 * (tp - 1.0) / tp * tokens * llm.hidden * llm.bytes_per_param;
+}
+
+IterationWork iteration_work(const catalog::LlmSpec& llm, int tensor_parallel, std::int64_t decode_seqs,
+                             std::span<const PrefillChunk> prefills) {
+  if (tensor_parallel < 1) throw std::invalid_argument("tensor_parallel must be >= 1");
+  if (decode_seqs < 0) throw std::invalid_argument("decode_seqs must be >= 0");
+  double chunk_tokens = 0.0, prefill_flops = 0.0, prefill_bytes = 0.0;
+  double emitting_chunks = 0.0;
+  const WorkFormulas f{llm, tensor_parallel};
+  for (const PrefillChunk& c : prefills) {
+    if (c.chunk_tokens < 0 || c.prefix_tokens < 0)
+      throw std::invalid_argument("prefill chunk with negative chunk_tokens or prefix_tokens");
+    if (c.chunk_tokens == 0) continue;
+    const double chunk = static_cast<double>(c.chunk_tokens), prefix = static_cast<double>(c.prefix_tokens);
+    chunk_tokens += chunk;
+    prefill_flops += f.prefill_flops(chunk, prefix);
+    prefill_bytes += f.prefill_bytes(chunk, prefix);
+    emitting_chunks += 1.0;
+  }
+  // The LM head runs one row per sequence that may emit a token; the contract
+  // counts every chunk given, even an empty one (see service_time_model.h).
+  const double lm_rows = static_cast<double>(decode_seqs) + static_cast<double>(prefills.size());
+  const double decode = static_cast<double>(decode_seqs);
+  const double tokens = decode + chunk_tokens;
+  const double layers = llm.layers;
+
+  IterationWork w{};
+  for (int i = 0; i < kOperatorCount; ++i) w[static_cast<std::size_t>(i)].op = static_cast<Operator>(i);
+  auto at = [&w](Operator op) -> OperatorWork& { return w[static_cast<std::size_t>(op)]; };
+  if (tokens <= 0.0 && lm_rows <= 0.0) return w;
+
+  if (tokens > 0.0) {
+    for (Operator op : {Operator::kQkvGemm, Operator::kOGemm, Operator::kGateUpGemm, Operator::kDownGemm}) {
+      at(op) = {op, layers, tokens, f.gemm_flops(op, tokens), f.gemm_bytes(op, tokens), 0.0, 0.0};
+    }
+    at(Operator::kAddRmsNorm) = {Operator::kAddRmsNorm, 2.0 * layers + 1.0, tokens, 0.0,
+                                 f.elementwise_bytes(Operator::kAddRmsNorm, tokens), 0.0, 0.0};
+    for (Operator op : {Operator::kRope, Operator::kSiluGate, Operator::kKvAppend}) {
+      at(op) = {op, layers, tokens, 0.0, f.elementwise_bytes(op, tokens), 0.0, 0.0};
+    }
+    at(Operator::kEmbedding) = {Operator::kEmbedding, 1.0, tokens, 0.0,
+                                f.elementwise_bytes(Operator::kEmbedding, tokens), 0.0, 0.0};
+    if (tensor_parallel > 1) {
+      at(Operator::kAllReduce) = {Operator::kAllReduce, 2.0 * layers, tokens, 0.0, f.all_reduce_wire_bytes(tokens),
+                                  0.0, 0.0};
+    }
+  }
+  if (decode_seqs > 0) {
+    at(Operator::kDecodeAttention) = {Operator::kDecodeAttention, layers, decode, 0.0, f.decode_bytes(decode, 0.0),
+                                      f.decode_flops(1.0), f.decode_bytes(0.0, 1.0)};
+  }
+  if (emitting_chunks > 0.0) {
+    at(Operator::kPrefillAttention) = {Operator::kPrefillAttention, layers, chunk_tokens, prefill_flops,
+                                       prefill_bytes, 0.0, 0.0};
+  }
+  if (lm_rows > 0.0) {
+    at(Operator::kLmHeadGemm) = {Operator::kLmHeadGemm, 1.0, lm_rows, f.gemm_flops(Operator::kLmHeadGemm, lm_rows),
+                                 f.gemm_bytes(Operator::kLmHeadGemm, lm_rows), 0.0, 0.0};
+  }
+  return w;
+}
+
+}  // namespace capstan::calibration

@@ -1,0 +1,106 @@
+#pragma once
+// The operators of one continuous-batching iteration of a decoder-only LLM,
+// per GPU under tensor parallelism, and the work (FLOPs, bytes, rows) each
+// one does for a given batch shape.
+//
+// Both service-time models price the same decomposition: RooflineModel from
+// datasheet peaks and efficiencies, CalibratedModel from a profile's fitted
+// per-operator costs. Keeping the decomposition in one place is what makes a
+// calibrated profile built from roofline coefficients reproduce the roofline.
+//
+// One iteration, per GPU (Megatron-style tensor parallelism: attention heads
+// and the MLP inner dimension split across `tp` GPUs, two all-reduces per
+// layer):
+//   embedding gather                                      once
+//   per layer: add+RMSNorm, QKV GEMM, RoPE, KV append,    layers times
+//              decode attention, prefill attention, O GEMM,
+//              all-reduce, add+RMSNorm, gate/up GEMM, SiLU-gate,
+//              down GEMM, all-reduce
+//   final RMSNorm, LM-head GEMM                           once
+//
+// Thread-safety: everything here is a pure function of its arguments.
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "models/calibration/service_time_model.h"
+#include "models/catalog/specs.h"
+
+namespace capstan::calibration {
+
+enum class Operator : int {
+  kQkvGemm = 0,
+  kOGemm,
+  kGateUpGemm,
+  kDownGemm,
+  kLmHeadGemm,
+  kDecodeAttention,
+  kPrefillAttention,
+  kAddRmsNorm,
+  kRope,
+  kSiluGate,
+  kKvAppend,
+  kEmbedding,
+  kAllReduce,
+};
+inline constexpr int kOperatorCount = 13;
+
+// Stable names, used as keys in calibration profiles.
+std::string_view operator_name(Operator op);
+// Throws std::invalid_argument for an unknown name.
+Operator operator_from_name(std::string_view name);
+bool is_gemm(Operator op);
+
+// A GEMM's K (reduction) and N (output columns) for this model on one GPU;
+// M is the number of rows (tokens) of the iteration.
+struct GemmShape {
+  std::int64_t k = 0;
+  std::int64_t n = 0;
+};
+// Throws std::invalid_argument when `op` is not a GEMM.
+GemmShape gemm_shape(Operator op, const catalog::LlmSpec& llm, int tensor_parallel);
+
+// What one operator does in an iteration. The operator runs `count` times
+// (e.g. once per layer); each run moves `bytes` and computes `flops` plus, for
+// decode attention only, `*_per_context_token` times the total decode
+// context. `rows` is the GEMM M (or the tokens an element-wise op touches).
+struct OperatorWork {
+  Operator op = Operator::kQkvGemm;
+  double count = 0.0;  // 0: the operator does not run in this iteration
+  double rows = 0.0;
+  double flops = 0.0;
+  double bytes = 0.0;
+  double flops_per_context_token = 0.0;
+  double bytes_per_context_token = 0.0;
+};
+
+using IterationWork = std::array<OperatorWork, kOperatorCount>;
+
+// The work of one iteration, indexed by static_cast<int>(Operator).
+// Preconditions (checked, std::invalid_argument): decode_seqs >= 0, chunks
+// have chunk_tokens >= 0 and prefix_tokens >= 0, tensor_parallel >= 1.
+IterationWork iteration_work(const catalog::LlmSpec& llm, int tensor_parallel, std::int64_t decode_seqs,
+                             std::span<const PrefillChunk> prefills);
+
+// Per-GPU work formulas shared with the calibration grid, so that measured
+// shapes and priced shapes agree. All per single kernel launch.
+struct WorkFormulas {
+  const catalog::LlmSpec& llm;
+  int tp;
+  double heads() const;     // query heads on one GPU
+  double kv_heads() const;  // KV heads on one GPU (replicated when kv_heads < tp)
+  double gemm_flops(Operator op, double rows) const;
+  double gemm_bytes(Operator op, double rows) const;
+  // Decode attention over `seqs` sequences with `context_tokens` in total.
+  double decode_flops(double context_tokens) const;
+  double decode_bytes(double seqs, double context_tokens) const;
+  // Prefill attention of one chunk of `chunk` new tokens after `prefix` cached.
+  double prefill_flops(double chunk, double prefix) const;
+  double prefill_bytes(double chunk, double prefix) const;
+  // Element-wise operators over `tokens` rows.
+  double elementwise_bytes(Operator op, double tokens) const;
+  double all_reduce_wire_bytes(double tokens) const;
+};
+
+}  // namespace capstan::calibration

@@ -1,0 +1,212 @@
+#include "models/catalog/catalog.h"
+
+#include <cctype>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+#include "models/catalog/embedded.h"
+#include "models/scenario/json_reader.h"
+
+namespace capstan::catalog {
+
+namespace js = capstan::scenario::fields;
+using nlohmann::json;
+
+std::string canonical_name(std::string_view name) {
+  std::string out(name);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+namespace {
+
+constexpr std::size_t kMaxEntries = 1000;
+
+GpuPrice read_price(js::Object o) {
+  GpuPrice p;
+  p.on_demand_usd_per_hour = o.number("on_demand_usd_per_hour", js::non_negative(1000));
+  p.spot_usd_per_hour = o.number("spot_usd_per_hour", js::non_negative(1000));
+  return p;
+}
+
+const std::vector<std::string> kPriceKeys = {"on_demand_usd_per_hour", "spot_usd_per_hour"};
+
+GpuSpec read_gpu(const std::string& name, json& doc, const std::string& pointer,
+                 const std::map<std::string, std::string>& regions) {
+  js::Object o(doc, pointer,
+               {"memory_gib", "bf16_tflops", "hbm_tb_per_s", "interconnect_gb_per_s", "price", "price_by_region",
+                "price_note", "source"});
+  GpuSpec g;
+  g.name = name;
+  g.memory_gib = o.number("memory_gib", js::positive(100000));
+  g.bf16_tflops = o.number("bf16_tflops", js::positive(1e6));
+  g.hbm_tb_per_s = o.number("hbm_tb_per_s", js::positive(1000));
+  g.interconnect_gb_per_s = o.number("interconnect_gb_per_s", js::positive(1e5));
+  g.price = read_price(o.object("price", kPriceKeys, true));
+  // Region keys are data, not schema: they are checked against the region catalog.
+  if (!o.has("price_by_region")) doc["price_by_region"] = json::object();
+  json& by_region = doc["price_by_region"];
+  if (!by_region.is_object() || by_region.size() > kMaxEntries) {
+    js::fail(o.ptr("price_by_region"), "an object of region: price", js::describe(by_region));
+  }
+  std::vector<std::string> region_names;
+  for (const auto& [region, text] : regions) region_names.push_back(region);
+  for (auto& item : by_region.items()) {
+    const std::string where = js::child(o.ptr("price_by_region"), item.key());
+    if (!regions.count(item.key())) {
+      js::fail(where, "a known region", js::quoted_with_suggestion(item.key(), region_names));
+    }
+    g.price_by_region[item.key()] = read_price(js::Object(item.value(), where, kPriceKeys));
+  }
+  g.price_note = o.string("price_note", "");
+  g.source = o.string("source");
+  return g;
+}
+
+LlmSpec read_llm(const std::string& name, json& doc, const std::string& pointer) {
+  js::Object o(doc, pointer,
+               {"layers", "hidden", "heads", "kv_heads", "head_dim", "intermediate", "vocab", "bytes_per_param",
+                "classifier", "num_labels", "gated_mlp", "tied_embeddings", "max_context_tokens", "source"});
+  LlmSpec m;
+  m.name = name;
+  m.layers = static_cast<int>(o.integer("layers", 1, 1000));
+  m.hidden = static_cast<int>(o.integer("hidden", 1, 1'000'000));
+  m.heads = static_cast<int>(o.integer("heads", 1, 10'000));
+  m.kv_heads = static_cast<int>(o.integer("kv_heads", 1, m.heads));
+  if (m.heads % m.kv_heads != 0) {
+    js::fail(o.ptr("kv_heads"), "a divisor of heads (" + std::to_string(m.heads) + ")", std::to_string(m.kv_heads));
+  }
+  m.head_dim = static_cast<int>(o.integer("head_dim", 1, 10'000, m.hidden / m.heads > 0 ? m.hidden / m.heads : 1));
+  m.intermediate = static_cast<int>(o.integer("intermediate", 1, 10'000'000));
+  m.vocab = static_cast<int>(o.integer("vocab", 1, 10'000'000));
+  m.bytes_per_param = o.number("bytes_per_param", js::positive(8), 2.0);
+  m.classifier = o.boolean("classifier", false);
+  m.num_labels = static_cast<int>(o.integer("num_labels", m.classifier ? 1 : 0, 1'000'000, m.classifier ? 2 : 0));
+  m.gated_mlp = o.boolean("gated_mlp", true);
+  m.tied_embeddings = o.boolean("tied_embeddings", false);
+  m.max_context_tokens = static_cast<int>(o.integer("max_context_tokens", 1, 10'000'000, 8192));
+  m.source = o.string("source");
+  return m;
+}
+
+// Catalog names may hold dots ("llama-3.2-1b"), unlike scenario names.
+bool is_entry_name(const std::string& key) {
+  std::string undotted = key;
+  for (char& c : undotted) c = c == '.' ? '_' : c;
+  return js::is_name(undotted);
+}
+
+void check_entry_name(const std::string& key, const std::string& pointer) {
+  if (!is_entry_name(key)) {
+    js::fail(pointer, "an entry name (a letter, then letters, digits, '-', '_' or '.')", js::describe(json(key)));
+  }
+}
+
+// Reads the entries of `section` into specs and docs, merging each over an
+// existing entry of the same canonical name.
+template <typename Spec, typename Read>
+void merge_section(const json& section, const std::string& pointer, std::map<std::string, Spec>& specs,
+                   std::map<std::string, std::string>& docs, Read read) {
+  if (!section.is_object() || section.size() > kMaxEntries) {
+    js::fail(pointer, "an object of at most " + std::to_string(kMaxEntries) + " entries", js::describe(section));
+  }
+  for (const auto& item : section.items()) {
+    const std::string where = js::child(pointer, item.key());
+    check_entry_name(item.key(), where);
+    if (!item.value().is_object()) js::fail(where, "an object", js::describe(item.value()));
+    const std::string name = canonical_name(item.key());
+    json merged = docs.count(name) ? json::parse(docs[name]) : json::object();
+    for (const auto& field : item.value().items()) merged[field.key()] = field.value();
+    specs[name] = read(name, merged, where);
+    docs[name] = merged.dump();
+  }
+}
+
+void merge_regions(const json& section, const std::string& pointer, std::map<std::string, std::string>& regions) {
+  if (!section.is_object() || section.size() > kMaxEntries) {
+    js::fail(pointer, "an object of at most " + std::to_string(kMaxEntries) + " entries", js::describe(section));
+  }
+  for (const auto& item : section.items()) {
+    const std::string where = js::child(pointer, item.key());
+    check_entry_name(item.key(), where);
+    if (!item.value().is_string()) js::fail(where, "a string describing the region", js::describe(item.value()));
+    regions[canonical_name(item.key())] = item.value().get<std::string>();
+  }
+}
+
+}  // namespace
+
+Catalog Catalog::from_documents(const json& gpus_doc, const json& models_doc) {
+  Catalog c;
+  json gpus = gpus_doc;
+  js::Object g(gpus, "", {"about", "regions", "gpus"});
+  merge_regions(g.raw("regions"), "/regions", c.regions_);
+  merge_section(g.raw("gpus"), "/gpus", c.gpus_, c.gpu_docs_,
+                [&](const std::string& name, json& doc, const std::string& where) {
+                  return read_gpu(name, doc, where, c.regions_);
+                });
+  json models = models_doc;
+  js::Object m(models, "", {"about", "models"});
+  merge_section(m.raw("models"), "/models", c.llms_, c.llm_docs_, read_llm);
+  return c;
+}
+
+Catalog Catalog::with_overrides(const json& overrides, const std::string& pointer) const {
+  Catalog c = *this;
+  json doc = overrides;
+  js::Object o(doc, pointer, {"regions", "gpus", "models"});
+  if (o.has("regions")) merge_regions(doc["regions"], o.ptr("regions"), c.regions_);
+  if (o.has("gpus")) {
+    merge_section(doc["gpus"], o.ptr("gpus"), c.gpus_, c.gpu_docs_,
+                  [&](const std::string& name, json& entry, const std::string& where) {
+                    return read_gpu(name, entry, where, c.regions_);
+                  });
+  }
+  if (o.has("models")) merge_section(doc["models"], o.ptr("models"), c.llms_, c.llm_docs_, read_llm);
+  return c;
+}
+
+const Catalog& Catalog::builtin() {
+  static const Catalog catalog = [] {
+    json gpus, models;
+    for (const EmbeddedFile& f : embedded_files()) {
+      const std::string name = f.name;
+      if (name == "gpus.json") gpus = json::parse(f.text);
+      if (name == "models.json") models = json::parse(f.text);
+    }
+    try {
+      return from_documents(gpus, models);
+    } catch (const js::FieldError& e) {
+      throw std::logic_error(std::string("built-in catalog: ") + e.what());
+    }
+  }();
+  return catalog;
+}
+
+const GpuSpec* Catalog::gpu(std::string_view name) const {
+  auto it = gpus_.find(canonical_name(name));
+  return it == gpus_.end() ? nullptr : &it->second;
+}
+
+const LlmSpec* Catalog::llm(std::string_view name) const {
+  auto it = llms_.find(canonical_name(name));
+  return it == llms_.end() ? nullptr : &it->second;
+}
+
+bool Catalog::has_region(std::string_view name) const { return regions_.count(canonical_name(name)) > 0; }
+
+namespace {
+template <typename Map>
+std::vector<std::string> keys_of(const Map& m) {
+  std::vector<std::string> out;
+  for (const auto& [key, value] : m) out.push_back(key);
+  return out;
+}
+}  // namespace
+
+std::vector<std::string> Catalog::gpu_names() const { return keys_of(gpus_); }
+std::vector<std::string> Catalog::llm_names() const { return keys_of(llms_); }
+std::vector<std::string> Catalog::region_names() const { return keys_of(regions_); }
+
+}  // namespace capstan::catalog

@@ -1,0 +1,58 @@
+#pragma once
+// The catalogs of GPUs, LLM architectures and cloud regions: the data files of
+// models/catalog/data/ compiled into the binary, plus whatever a scenario's
+// "catalog" section overrides or adds.
+//
+// Names are canonical lowercase ("h100", "llama-3-8b"); lookups are
+// case-insensitive. A Catalog is an immutable value once built and is safe to
+// share between threads; builtin() is built once, on first use.
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "models/catalog/specs.h"
+
+namespace capstan::catalog {
+
+class Catalog {
+ public:
+  // The compiled-in catalog. Throws std::logic_error if the data files are
+  // malformed (a build defect, caught by the tests).
+  static const Catalog& builtin();
+
+  // Parses the data-file documents: {"regions": {...}, "gpus": {...}} and
+  // {"models": {...}}. Throws scenario::fields::FieldError with pointers
+  // relative to each document.
+  static Catalog from_documents(const nlohmann::json& gpus_doc, const nlohmann::json& models_doc);
+
+  // A copy with a scenario's overrides applied: {"regions": {name: text},
+  // "gpus": {name: {field: value}}, "models": {...}}. A field of an existing
+  // entry replaces that field; a new name adds an entry (all its required
+  // fields given). Throws scenario::fields::FieldError with pointers below
+  // `pointer` (where `overrides` sits in the scenario, e.g. "/catalog").
+  Catalog with_overrides(const nlohmann::json& overrides, const std::string& pointer) const;
+
+  const GpuSpec* gpu(std::string_view name) const;  // nullptr when unknown
+  const LlmSpec* llm(std::string_view name) const;
+  bool has_region(std::string_view name) const;
+
+  std::vector<std::string> gpu_names() const;
+  std::vector<std::string> llm_names() const;
+  std::vector<std::string> region_names() const;
+
+ private:
+  std::map<std::string, std::string> regions_;  // name -> description
+  std::map<std::string, GpuSpec> gpus_;
+  std::map<std::string, LlmSpec> llms_;
+  // The entries as JSON text, so that an override can replace single fields.
+  std::map<std::string, std::string> gpu_docs_;
+  std::map<std::string, std::string> llm_docs_;
+};
+
+// Canonical form of a catalog name: lowercase ASCII.
+std::string canonical_name(std::string_view name);
+
+}  // namespace capstan::catalog

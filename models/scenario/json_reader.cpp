@@ -1,0 +1,286 @@
+#include "models/scenario/json_reader.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+namespace capstan::scenario::fields {
+
+FieldError::FieldError(std::string pointer_, std::string expected_, std::string found_)
+    : std::runtime_error(pointer_ + ": expected " + expected_ + ", found " + found_),
+      pointer(std::move(pointer_)), expected(std::move(expected_)), found(std::move(found_)) {}
+
+void fail(const std::string& pointer, const std::string& expected, const std::string& found) {
+  throw FieldError(pointer, expected, found);
+}
+
+std::string format_number(double x) {
+  if (std::isnan(x)) return "NaN";
+  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+  std::ostringstream out;
+  if (x == std::floor(x) && std::fabs(x) < 1e15) {
+    out << static_cast<long long>(x);
+  } else {
+    out.precision(10);
+    out << x;
+  }
+  return out.str();
+}
+
+namespace {
+
+constexpr std::size_t kShownChars = 60;
+
+std::string cut(std::string_view s) {
+  if (s.size() <= kShownChars) return std::string(s);
+  return std::string(s.substr(0, kShownChars)) + "...";
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Levenshtein distance; inputs are cut short first, so cost stays bounded.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string quote(std::string_view s) { return nlohmann::json(cut(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+
+}  // namespace
+
+std::string describe(const nlohmann::json& value) {
+  switch (value.type()) {
+    case nlohmann::json::value_t::object: return value.empty() ? "an empty object" : "an object";
+    case nlohmann::json::value_t::array:
+      return value.empty() ? "an empty array" : "an array of " + std::to_string(value.size());
+    case nlohmann::json::value_t::string: return quote(value.get_ref<const std::string&>());
+    case nlohmann::json::value_t::number_float: return format_number(value.get<double>());
+    case nlohmann::json::value_t::null: return "null";
+    case nlohmann::json::value_t::discarded: return "nothing";
+    default: return value.dump();
+  }
+}
+
+std::string nearest(std::string_view name, const std::vector<std::string>& candidates) {
+  const std::string key = lower(name.substr(0, 64));
+  std::string best;
+  std::size_t best_distance = std::numeric_limits<std::size_t>::max();
+  for (const std::string& candidate : candidates) {
+    const std::size_t d = edit_distance(key, lower(std::string_view(candidate).substr(0, 64)));
+    if (d < best_distance) {
+      best_distance = d;
+      best = candidate;
+    }
+  }
+  const std::size_t limit = std::max<std::size_t>(2, key.size() / 3);
+  return best_distance <= limit ? best : std::string();
+}
+
+std::string quoted_with_suggestion(std::string_view name, const std::vector<std::string>& candidates) {
+  const std::string guess = nearest(name, candidates);
+  if (!guess.empty()) return quote(name) + " (did you mean " + quote(guess) + "?)";
+  if (candidates.empty() || candidates.size() > 40) return quote(name);
+  std::string known;
+  for (const std::string& c : candidates) known += (known.empty() ? "" : ", ") + c;
+  return quote(name) + " (known: " + known + ")";
+}
+
+std::string child(const std::string& pointer, std::string_view key) {
+  std::string out = pointer + "/";
+  for (char c : key.substr(0, 200)) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string child(const std::string& pointer, std::size_t index) { return pointer + "/" + std::to_string(index); }
+
+bool Range::contains(double x) const {
+  if (!std::isfinite(x)) return false;
+  if (lo_open ? !(x > lo) : !(x >= lo)) return false;
+  if (hi_open ? !(x < hi) : !(x <= hi)) return false;
+  return true;
+}
+
+std::string Range::describe(const char* what) const {
+  return std::string(what) + " in " + (lo_open ? "(" : "[") + format_number(lo) + ", " + format_number(hi) +
+         (hi_open ? ")" : "]");
+}
+
+bool is_name(std::string_view s) {
+  if (s.empty() || s.size() > 64 || !std::isalpha(static_cast<unsigned char>(s[0]))) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+  });
+}
+
+double number_at(const nlohmann::json& value, const std::string& pointer, Range range) {
+  const std::string expected = range.describe("a number");
+  if (!value.is_number()) fail(pointer, expected, describe(value));
+  const double x = value.get<double>();
+  if (!range.contains(x)) fail(pointer, expected, describe(value));
+  return x;
+}
+
+std::string name_at(const nlohmann::json& value, const std::string& pointer) {
+  static const char* kExpected = "a name (a letter, then letters, digits, '-' or '_'; at most 64 characters)";
+  if (!value.is_string() || !is_name(value.get_ref<const std::string&>())) fail(pointer, kExpected, describe(value));
+  return value.get<std::string>();
+}
+
+Object::Object(nlohmann::json& value, std::string pointer, std::vector<std::string> keys)
+    : value_(&value), pointer_(std::move(pointer)) {
+  if (!value.is_object()) fail(pointer_, "an object", describe(value));
+  for (const auto& item : value.items()) {
+    if (std::find(keys.begin(), keys.end(), item.key()) == keys.end()) {
+      fail(child(pointer_, item.key()), "a known key", quoted_with_suggestion(item.key(), keys));
+    }
+  }
+}
+
+nlohmann::json* Object::slot(const std::string& key, bool required, const std::string& expected) {
+  auto it = value_->find(key);
+  if (it != value_->end()) return &*it;
+  if (required) fail(ptr(key), expected, "no value (the field is required)");
+  return nullptr;
+}
+
+nlohmann::json& Object::raw(const std::string& key) { return *slot(key, true, "a value"); }
+
+double Object::number(const std::string& key, Range range, std::optional<double> fallback) {
+  nlohmann::json* p = slot(key, !fallback, range.describe("a number"));
+  if (!p) {
+    (*value_)[key] = *fallback;
+    return *fallback;
+  }
+  nlohmann::json& v = *p;
+  return number_at(v, ptr(key), range);
+}
+
+std::int64_t Object::integer(const std::string& key, std::int64_t lo, std::int64_t hi,
+                             std::optional<std::int64_t> fallback) {
+  const std::string expected = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+  nlohmann::json* p = slot(key, !fallback, expected);
+  if (!p) {
+    (*value_)[key] = *fallback;
+    return *fallback;
+  }
+  nlohmann::json& v = *p;
+  if (!v.is_number()) fail(ptr(key), expected, describe(v));
+  if (v.is_number_integer()) {  // signed or unsigned
+    if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(hi)) {
+      fail(ptr(key), expected, describe(v));
+    }
+    const std::int64_t x = v.get<std::int64_t>();
+    if (x < lo || x > hi) fail(ptr(key), expected, describe(v));
+    return x;
+  }
+  const double x = v.get<double>();
+  if (!std::isfinite(x) || x != std::floor(x) || x < static_cast<double>(lo) || x > static_cast<double>(hi)) {
+    fail(ptr(key), expected, describe(v));
+  }
+  return static_cast<std::int64_t>(x);
+}
+
+std::uint64_t Object::uint64(const std::string& key, std::optional<std::uint64_t> fallback) {
+  const std::string expected = "an integer in [0, 18446744073709551615]";
+  nlohmann::json* p = slot(key, !fallback, expected);
+  if (!p) {
+    (*value_)[key] = *fallback;
+    return *fallback;
+  }
+  nlohmann::json& v = *p;
+  if (v.is_number_unsigned()) return v.get<std::uint64_t>();
+  if (v.is_number_integer()) {
+    if (v.get<std::int64_t>() < 0) fail(ptr(key), expected, describe(v));
+    return static_cast<std::uint64_t>(v.get<std::int64_t>());
+  }
+  if (v.is_number_float()) {
+    const double x = v.get<double>();
+    if (std::isfinite(x) && x >= 0 && x == std::floor(x) && x < 9007199254740992.0) {
+      return static_cast<std::uint64_t>(x);
+    }
+  }
+  fail(ptr(key), expected, describe(v));
+}
+
+bool Object::boolean(const std::string& key, std::optional<bool> fallback) {
+  nlohmann::json* p = slot(key, !fallback, "true or false");
+  if (!p) {
+    (*value_)[key] = *fallback;
+    return *fallback;
+  }
+  nlohmann::json& v = *p;
+  if (!v.is_boolean()) fail(ptr(key), "true or false", describe(v));
+  return v.get<bool>();
+}
+
+std::string Object::string(const std::string& key, std::optional<std::string> fallback, std::size_t max_length) {
+  const std::string expected = "a string of at most " + std::to_string(max_length) + " characters";
+  nlohmann::json* p = slot(key, !fallback, expected);
+  if (!p) {
+    (*value_)[key] = *fallback;
+    return *fallback;
+  }
+  nlohmann::json& v = *p;
+  if (!v.is_string() || v.get_ref<const std::string&>().size() > max_length) fail(ptr(key), expected, describe(v));
+  return v.get<std::string>();
+}
+
+std::string Object::name(const std::string& key) {
+  return name_at(*slot(key, true, "a name (a letter, then letters, digits, '-' or '_')"), ptr(key));
+}
+
+std::size_t Object::choice(const std::string& key, const std::vector<std::string>& options,
+                           std::optional<std::string> fallback) {
+  std::string expected = "one of";
+  for (std::size_t i = 0; i < options.size(); ++i) expected += (i ? ", \"" : " \"") + options[i] + "\"";
+  nlohmann::json* p = slot(key, !fallback, expected);
+  if (!p) p = &((*value_)[key] = *fallback);
+  nlohmann::json& v = *p;
+  if (!v.is_string()) fail(ptr(key), expected, describe(v));
+  const auto& s = v.get_ref<const std::string&>();
+  for (std::size_t i = 0; i < options.size(); ++i) {
+    if (s == options[i]) return i;
+  }
+  fail(ptr(key), expected, quoted_with_suggestion(s, options));
+}
+
+nlohmann::json& Object::array(const std::string& key, std::size_t min_items, std::size_t max_items, bool required) {
+  const std::string expected = "an array of " + std::to_string(min_items) + " to " + std::to_string(max_items) + " items";
+  nlohmann::json* p = slot(key, required, expected);
+  if (!p) p = &((*value_)[key] = nlohmann::json::array());
+  nlohmann::json& v = *p;
+  if (!v.is_array() || v.size() < min_items || v.size() > max_items) fail(ptr(key), expected, describe(v));
+  return v;
+}
+
+Object Object::object(const std::string& key, std::vector<std::string> keys, bool required) {
+  nlohmann::json* p = slot(key, required, "an object");
+  if (!p) p = &((*value_)[key] = nlohmann::json::object());
+  return Object(*p, ptr(key), std::move(keys));
+}
+
+}  // namespace capstan::scenario::fields

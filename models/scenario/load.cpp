@@ -1,0 +1,210 @@
+#include "models/scenario/load.h"
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "models/scenario/parse.h"
+#include "models/scenario/sha256.h"
+
+namespace capstan::scenario {
+
+using nlohmann::json;
+namespace js = capstan::scenario::fields;
+
+namespace {
+
+constexpr std::uintmax_t kMaxFileBytes = 16u << 20;
+constexpr std::size_t kMaxDepth = 64;
+
+std::string message(const std::string& file, const std::string& pointer, const std::string& expected,
+                    const std::string& found) {
+  return file + ": " + (pointer.empty() ? "" : pointer + ": ") + "expected " + expected + ", found " + found;
+}
+
+// Rejects documents nested deeper than kMaxDepth before anything recurses
+// over them (copying and dumping a json value recurse).
+void check_depth(const json& doc, const std::string& source) {
+  struct Frame {
+    const json* value;
+    std::string pointer;
+    std::size_t depth;
+  };
+  std::vector<Frame> stack{{&doc, "", 0}};
+  while (!stack.empty()) {
+    Frame f = std::move(stack.back());
+    stack.pop_back();
+    if (!f.value->is_structured()) continue;
+    if (f.depth >= kMaxDepth) {
+      throw ScenarioError(source, f.pointer, "values nested at most 64 levels deep", "deeper nesting");
+    }
+    if (f.value->is_object()) {
+      for (const auto& item : f.value->items()) stack.push_back({&item.value(), js::child(f.pointer, item.key()), f.depth + 1});
+    } else {
+      for (std::size_t i = 0; i < f.value->size(); ++i) stack.push_back({&(*f.value)[i], js::child(f.pointer, i), f.depth + 1});
+    }
+  }
+}
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> out(1);
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '\\' && i + 1 < path.size() && path[i + 1] == '.') {
+      out.back() += '.';
+      ++i;
+    } else if (path[i] == '.') {
+      out.emplace_back();
+    } else {
+      out.back() += path[i];
+    }
+  }
+  return out;
+}
+
+bool all_digits(const std::string& s) {
+  return !s.empty() && s.size() < 10 && std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+}
+
+void apply_override(json& doc, const Override& ov, const std::string& source) {
+  const std::string origin = " (from --set " + ov.path + "=" + ov.value + ")";
+  json value;
+  try {
+    value = json::parse(ov.value);
+  } catch (const json::parse_error&) {
+    value = ov.value;
+    try {
+      (void)value.dump();  // throws on invalid UTF-8
+    } catch (const json::exception&) {
+      throw ScenarioError(source, "", "a UTF-8 override value", "invalid UTF-8" + origin);
+    }
+  }
+  check_depth(value, source);
+  const std::vector<std::string> segments = split_path(ov.path);
+  json* at = &doc;
+  std::string pointer;
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    const std::string& seg = segments[i];
+    if (seg.empty()) throw ScenarioError(source, pointer, "a key path without empty segments", "\"" + ov.path + "\"" );
+    if (at->is_object()) {
+      pointer = js::child(pointer, seg);
+      // A missing key is added: the validation that follows rejects it if the
+      // schema does not know it, with a suggestion.
+      at = &(*at)[seg];
+      if (at->is_null() && i + 1 < segments.size()) *at = json::object();
+    } else if (at->is_array()) {
+      json* found = nullptr;
+      if (all_digits(seg) && std::stoul(seg) < at->size()) {
+        found = &(*at)[std::stoul(seg)];
+      } else {
+        for (auto& element : *at) {
+          if (element.is_object() && element.contains("name") && element["name"] == seg) {
+            found = &element;
+            break;
+          }
+        }
+      }
+      if (!found) {
+        throw ScenarioError(source, js::child(pointer, seg),
+                            "an existing element (an index below " + std::to_string(at->size()) +
+                                " or the name of an element)",
+                            "\"" + seg + "\"" + origin);
+      }
+      pointer = js::child(pointer, seg);
+      at = found;
+    } else {
+      throw ScenarioError(source, pointer, "an object or an array to hold \"" + seg + "\"", js::describe(*at) + origin);
+    }
+  }
+  *at = std::move(value);
+}
+
+Scenario load_document(json doc, const std::string& source, const std::string& base_dir,
+                       const std::vector<Override>& overrides) {
+  for (const Override& ov : overrides) apply_override(doc, ov, source);
+  Scenario s;
+  try {
+    s = detail::parse_document(doc, base_dir);
+  } catch (const js::FieldError& e) {
+    throw ScenarioError(source, e.pointer, e.expected, e.found);
+  }
+  s.source_path = base_dir.empty() ? "" : source;
+  s.canonical_json = doc.dump(-1, ' ', false, json::error_handler_t::replace);
+  s.sha256 = sha256_hex(s.canonical_json);
+  return s;
+}
+
+Scenario load_text_in(const std::string& text, const std::string& source, const std::string& base_dir,
+                      const std::vector<Override>& overrides) {
+  if (std::all_of(text.begin(), text.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); })) {
+    throw ScenarioError(source, "", "a JSON object", "an empty file");
+  }
+  json doc;
+  try {
+    doc = json::parse(text);
+  } catch (const json::parse_error& e) {
+    // nlohmann's message: "[json.exception.parse_error.101] parse error at line L, column C: ..."
+    std::string what = e.what();
+    const std::string marker = "parse error ";
+    const auto at = what.find(marker);
+    if (at != std::string::npos) what = what.substr(at + marker.size());
+    throw ScenarioError(source, "", "valid JSON", "a syntax error " + what);
+  }
+  check_depth(doc, source);
+  if (!doc.is_object()) throw ScenarioError(source, "", "a JSON object", js::describe(doc));
+  return load_document(std::move(doc), source, base_dir, overrides);
+}
+
+}  // namespace
+
+ScenarioError::ScenarioError(std::string file, std::string pointer, std::string expected, std::string found)
+    : std::runtime_error(message(file, pointer, expected, found)),
+      file_(std::move(file)), pointer_(std::move(pointer)), expected_(std::move(expected)), found_(std::move(found)) {}
+
+Override parse_override(const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw ScenarioError("--set", "", "key.path=value", js::describe(json(text)));
+  }
+  return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+Scenario load_file(const std::string& path, const std::vector<Override>& overrides) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (ec || !fs::exists(status)) throw ScenarioError(path, "", "a readable file", "no such file");
+  if (fs::is_directory(status)) throw ScenarioError(path, "", "a readable file", "a directory");
+  if (!fs::is_regular_file(status)) throw ScenarioError(path, "", "a readable file", "not a regular file");
+  const std::uintmax_t size = fs::file_size(path, ec);
+  if (ec) throw ScenarioError(path, "", "a readable file", ec.message());
+  if (size > kMaxFileBytes) {
+    throw ScenarioError(path, "", "a file of at most 16 MiB", std::to_string(size) + " bytes");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ScenarioError(path, "", "a readable file", std::strerror(errno));
+  std::string text(static_cast<std::size_t>(size), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(size));
+  if (in.gcount() != static_cast<std::streamsize>(size)) {
+    throw ScenarioError(path, "", "a readable file", "a read error");
+  }
+  std::string base_dir = fs::path(path).parent_path().string();
+  if (base_dir.empty()) base_dir = ".";
+  return load_text_in(text, path, base_dir, overrides);
+}
+
+Scenario load_text(const std::string& text, const std::string& source, const std::vector<Override>& overrides) {
+  return load_text_in(text, source, "", overrides);
+}
+
+Scenario load_json(const json& doc, const std::string& source, const std::vector<Override>& overrides) {
+  check_depth(doc, source);
+  if (!doc.is_object()) throw ScenarioError(source, "", "a JSON object", js::describe(doc));
+  return load_document(doc, source, "", overrides);
+}
+
+}  // namespace capstan::scenario

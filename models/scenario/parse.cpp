@@ -1,0 +1,91 @@
+// The whole document: sections in order, then the cross-checks.
+#include <algorithm>
+
+#include "models/network/topology.h"
+#include "models/scenario/parse.h"
+
+namespace capstan::scenario::detail {
+
+using nlohmann::json;
+namespace js = capstan::scenario::fields;
+
+Scenario parse_document(json& doc, const std::string& base_dir) {
+  js::Object top(doc, "",
+                 {"name", "description", "simulation", "workload", "classes", "deployments", "sites", "network",
+                  "routing", "cost", "catalog"});
+  Scenario s;
+  s.name = top.name("name");
+  s.description = top.string("description", "", 20000);
+  s.simulation = parse_simulation(top.object("simulation",
+                                             {"duration_h", "warmup_h", "start_hour_utc", "seed", "replications",
+                                              "interval_s", "max_queue_s", "step_by_step"},
+                                             false));
+  s.workload = parse_workload(top.object("workload", {"peak_users", "diurnal", "session", "origins"}, true));
+
+  const catalog::Catalog& builtin = catalog::Catalog::builtin();
+  const catalog::Catalog catalog = top.has("catalog") ? builtin.with_overrides(doc["catalog"], "/catalog") : builtin;
+
+  s.deployments = parse_deployments(top.array("deployments", 1, kMaxDeployments, true), "/deployments", catalog,
+                                    base_dir);
+  s.classes = parse_classes(top.array("classes", 1, kMaxClasses, true), "/classes", s.deployments);
+  s.sites = parse_sites(top.array("sites", 0, kMaxSites, false), "/sites", catalog, s.deployments);
+  for (std::size_t i = 0; i < s.sites.size(); ++i) {
+    for (std::size_t o = 0; o < s.workload.origins.size(); ++o) {
+      if (s.sites[i].name == s.workload.origins[o].name) {
+        js::fail("/sites/" + std::to_string(i) + "/name", "a name not used before (origins and sites share one namespace)",
+                 "\"" + s.sites[i].name + "\" (already at /workload/origins/" + std::to_string(o) + "/name)");
+      }
+    }
+  }
+  s.links = parse_links(top.object("network", {"links"}, false), s);
+  s.routing = parse_routing(top.object("routing", {"policy", "budget_share", "max_spill_sites"}, false));
+  s.cost = parse_cost(top.object(
+      "cost", {"egress_usd_per_gb", "bytes_per_token", "reviewer_usd_per_hour", "reviewer_items_per_hour"}, false));
+  check_reachability(s);
+  return s;
+}
+
+void check_reachability(const Scenario& s) {
+  // Which sites hold a pool of each deployment.
+  std::map<std::string, std::vector<std::size_t>> sites_of;
+  for (std::size_t i = 0; i < s.sites.size(); ++i) {
+    for (const Pool& pool : s.sites[i].pools) sites_of[pool.deployment].push_back(i);
+  }
+  bool any_self_hosted = false;
+  for (std::size_t c = 0; c < s.classes.size(); ++c) {
+    const Deployment& d = s.deployment(s.classes[c].deployment);
+    if (d.hosted) continue;
+    any_self_hosted = true;
+    if (sites_of[d.name].empty()) {
+      js::fail("/classes/" + std::to_string(c) + "/deployment", "a deployment with at least one pool",
+               "\"" + d.name + "\" (no site has a pool of it)");
+    }
+  }
+  if (!any_self_hosted) return;
+
+  const network::Topology topology(s);
+  for (std::size_t o = 0; o < s.workload.origins.size(); ++o) {
+    const std::string where = "/workload/origins/" + std::to_string(o);
+    const std::string& origin = s.workload.origins[o].name;
+    const auto& reachable = topology.sites_by_rtt(o);
+    const bool any = std::any_of(reachable.begin(), reachable.end(),
+                                 [&](std::size_t site) { return !s.sites[site].pools.empty(); });
+    if (!any) {
+      js::fail(where, "an origin linked (through /network/links) to at least one site with a pool",
+               "\"" + origin + "\", which reaches no such site");
+    }
+    for (const InteractionClass& c : s.classes) {
+      const Deployment& d = s.deployment(c.deployment);
+      if (d.hosted) continue;
+      const auto& serving = sites_of[d.name];
+      const bool served = std::any_of(serving.begin(), serving.end(),
+                                      [&](std::size_t site) { return topology.reachable(o, site); });
+      if (!served) {
+        js::fail(where, "an origin linked to a site with a pool of deployment \"" + d.name + "\" (class \"" + c.name + "\")",
+                 "\"" + origin + "\", which reaches none");
+      }
+    }
+  }
+}
+
+}  // namespace capstan::scenario::detail

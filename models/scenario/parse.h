@@ -1,0 +1,49 @@
+#pragma once
+// Internal to the scenario loader: one reader per section of the JSON
+// document. Each fills defaults into the document it reads (so the document
+// becomes canonical) and throws json::FieldError on the first problem.
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "models/catalog/catalog.h"
+#include "models/scenario/json_reader.h"
+#include "models/scenario/scenario.h"
+
+namespace capstan::scenario::detail {
+
+// Limits that keep hostile input from allocating without bound.
+inline constexpr std::size_t kMaxOrigins = 1000;
+inline constexpr std::size_t kMaxSites = 1000;
+inline constexpr std::size_t kMaxClasses = 100;
+inline constexpr std::size_t kMaxDeployments = 100;
+inline constexpr std::size_t kMaxPoolsPerSite = 100;
+inline constexpr std::size_t kMaxLinks = 100000;
+inline constexpr double kMaxPoolGpus = 100000;
+inline constexpr double kMaxTotalGpus = 1000000;
+
+// The whole document, cross-checks included. `base_dir` resolves relative
+// profile paths ("" for in-memory documents).
+Scenario parse_document(nlohmann::json& doc, const std::string& base_dir);
+
+Distribution parse_distribution(nlohmann::json& value, const std::string& pointer);
+Simulation parse_simulation(fields::Object o);
+Workload parse_workload(fields::Object o);
+std::vector<Deployment> parse_deployments(nlohmann::json& list, const std::string& pointer,
+                                          const catalog::Catalog& catalog, const std::string& base_dir);
+std::vector<InteractionClass> parse_classes(nlohmann::json& list, const std::string& pointer,
+                                            const std::vector<Deployment>& deployments);
+std::vector<Site> parse_sites(nlohmann::json& list, const std::string& pointer, const catalog::Catalog& catalog,
+                              const std::vector<Deployment>& deployments);
+std::vector<Link> parse_links(fields::Object network, const Scenario& scenario);
+Routing parse_routing(fields::Object o);
+Cost parse_cost(fields::Object o);
+
+// Cross-checks that need the whole scenario: names unique across origins and
+// sites, every origin reaching a site that serves each class it sends.
+void check_reachability(const Scenario& scenario);
+
+// "expected a name not used before" when `name` is already in `seen` (name -> pointer).
+void check_unique(std::map<std::string, std::string>& seen, const std::string& name, const std::string& pointer);
+
+}  // namespace capstan::scenario::detail

@@ -1,0 +1,229 @@
+// Readers for the deployments, sites, network, routing and cost sections.
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <set>
+#include <sstream>
+
+#include "models/scenario/parse.h"
+
+namespace capstan::scenario::detail {
+
+using nlohmann::json;
+namespace js = capstan::scenario::fields;
+
+namespace {
+
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+
+std::string gib(double bytes) {
+  std::ostringstream out;
+  out.setf(std::ios::fixed);
+  out.precision(1);
+  out << bytes / kGiB;
+  return out.str();
+}
+
+// vLLM refuses to start unless one max-length sequence's KV cache fits next to
+// the weights; so do we. KV heads are split across tensor-parallel ranks (and
+// replicated when there are fewer of them than ranks).
+void check_fits(const Deployment& d, const std::string& pointer) {
+  const double weights = d.llm.weight_bytes() / d.tensor_parallel;
+  const double kv_shards = std::min(d.tensor_parallel, d.llm.kv_heads);
+  const double kv = d.llm.kv_bytes_per_token() * d.max_model_len_tokens / kv_shards;
+  const double usable = d.gpu_spec.memory_gib * kGiB * d.gpu_memory_utilization;
+  if (weights + kv > usable) {
+    js::fail(pointer,
+             "a model that fits its GPUs (weights / tensor_parallel + the KV cache of one max_model_len_tokens "
+             "sequence <= memory_gib x gpu_memory_utilization)",
+             d.model + " on " + d.gpu + " with tensor_parallel " + std::to_string(d.tensor_parallel) + " needs " +
+                 gib(weights + kv) + " GiB per GPU (weights " + gib(weights) + ", KV " + gib(kv) + "), " +
+                 gib(usable) + " GiB usable");
+  }
+}
+
+Deployment parse_hosted(json& value, const std::string& pointer) {
+  js::Object o(value, pointer, {"name", "hosted"});
+  Deployment d;
+  d.name = o.name("name");
+  d.hosted = true;
+  js::Object h = o.object("hosted", {"input_usd_per_mtok", "output_usd_per_mtok", "ttft_ms", "tpot_ms"}, true);
+  d.input_usd_per_mtok = h.number("input_usd_per_mtok", js::non_negative(10000));
+  d.output_usd_per_mtok = h.number("output_usd_per_mtok", js::non_negative(10000));
+  d.api_ttft_ms = h.number("ttft_ms", js::positive(600000));
+  d.api_tpot_ms = h.number("tpot_ms", js::non_negative(60000));
+  return d;
+}
+
+Deployment parse_self_hosted(json& value, const std::string& pointer, const catalog::Catalog& catalog,
+                             const std::string& base_dir) {
+  js::Object o(value, pointer,
+               {"name", "model", "gpu", "tensor_parallel", "max_running_seqs", "max_batch_tokens",
+                "block_size_tokens", "gpu_memory_utilization", "iteration_overhead_ms", "prefix_caching", "profile",
+                "max_model_len_tokens"});
+  Deployment d;
+  d.name = o.name("name");
+  const std::string model = o.string("model", std::nullopt, 200);
+  const catalog::LlmSpec* llm = catalog.llm(model);
+  if (!llm) js::fail(o.ptr("model"), "a model of the catalog", js::quoted_with_suggestion(model, catalog.llm_names()));
+  const std::string gpu = o.string("gpu", std::nullopt, 200);
+  const catalog::GpuSpec* spec = catalog.gpu(gpu);
+  if (!spec) js::fail(o.ptr("gpu"), "a GPU of the catalog", js::quoted_with_suggestion(gpu, catalog.gpu_names()));
+  d.llm = *llm;
+  d.gpu_spec = *spec;
+  d.model = llm->name;
+  d.gpu = spec->name;
+  d.tensor_parallel = static_cast<int>(o.integer("tensor_parallel", 1, 64, 1));
+  if (llm->heads % d.tensor_parallel != 0) {
+    js::fail(o.ptr("tensor_parallel"), "a divisor of the model's " + std::to_string(llm->heads) + " attention heads",
+             std::to_string(d.tensor_parallel));
+  }
+  d.max_running_seqs = static_cast<int>(o.integer("max_running_seqs", 1, 65536, 256));
+  d.max_batch_tokens = static_cast<int>(o.integer("max_batch_tokens", 1, 1 << 20, 2048));
+  d.block_size_tokens = static_cast<int>(o.integer("block_size_tokens", 1, 1024, 16));
+  d.gpu_memory_utilization = o.number("gpu_memory_utilization", js::positive(1.0), 0.9);
+  d.iteration_overhead_ms = o.number("iteration_overhead_ms", js::non_negative(1000), 0.0);
+  d.prefix_caching = o.boolean("prefix_caching", true);
+  d.max_model_len_tokens =
+      static_cast<int>(o.integer("max_model_len_tokens", 1, llm->max_context_tokens, llm->max_context_tokens));
+  const std::string profile = o.string("profile", "", 4096);
+  if (!profile.empty()) {
+    const std::filesystem::path p(profile);
+    d.profile_path = p.is_relative() && !base_dir.empty() ? (std::filesystem::path(base_dir) / p).string() : profile;
+  }
+  check_fits(d, pointer);
+  return d;
+}
+
+Pool parse_pool(json& value, const std::string& pointer, const catalog::Catalog& catalog,
+                const std::vector<Deployment>& deployments) {
+  js::Object o(value, pointer, {"name", "deployment", "gpu", "gpus", "capacity"});
+  Pool p;
+  p.name = o.name("name");
+  p.deployment = o.name("deployment");
+  const Deployment* d = nullptr;
+  std::vector<std::string> names;
+  for (const auto& candidate : deployments) {
+    if (candidate.hosted) continue;
+    names.push_back(candidate.name);
+    if (candidate.name == p.deployment) d = &candidate;
+  }
+  if (!d) {
+    js::fail(o.ptr("deployment"), "the name of a self-hosted deployment",
+             js::quoted_with_suggestion(p.deployment, names));
+  }
+  const std::string gpu = o.string("gpu", d->gpu, 200);
+  const catalog::GpuSpec* spec = catalog.gpu(gpu);
+  if (!spec) js::fail(o.ptr("gpu"), "a GPU of the catalog", js::quoted_with_suggestion(gpu, catalog.gpu_names()));
+  if (spec->name != d->gpu) {
+    js::fail(o.ptr("gpu"), "\"" + d->gpu + "\", the GPU of deployment \"" + d->name + "\"", "\"" + gpu + "\"");
+  }
+  p.gpu = spec->name;
+  p.gpus = static_cast<int>(o.integer("gpus", 1, static_cast<std::int64_t>(kMaxPoolGpus)));
+  if (p.gpus % d->tensor_parallel != 0) {
+    js::fail(o.ptr("gpus"), "a multiple of tensor_parallel (" + std::to_string(d->tensor_parallel) + ")",
+             std::to_string(p.gpus));
+  }
+  p.spot = o.choice("capacity", {"on_demand", "spot"}, "on_demand") == 1;
+  return p;
+}
+
+}  // namespace
+
+std::vector<Deployment> parse_deployments(json& list, const std::string& pointer, const catalog::Catalog& catalog,
+                                          const std::string& base_dir) {
+  std::vector<Deployment> out;
+  std::map<std::string, std::string> seen;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string where = js::child(pointer, i);
+    json& item = list[i];
+    const bool hosted = item.is_object() && item.contains("hosted");
+    out.push_back(hosted ? parse_hosted(item, where) : parse_self_hosted(item, where, catalog, base_dir));
+    check_unique(seen, out.back().name, js::child(where, "name"));
+  }
+  return out;
+}
+
+std::vector<Site> parse_sites(json& list, const std::string& pointer, const catalog::Catalog& catalog,
+                              const std::vector<Deployment>& deployments) {
+  std::vector<Site> out;
+  std::map<std::string, std::string> seen;
+  double total_gpus = 0.0;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string where = js::child(pointer, i);
+    js::Object o(list[i], where, {"name", "kind", "region", "pools"});
+    Site site;
+    site.name = o.name("name");
+    check_unique(seen, site.name, o.ptr("name"));
+    site.kind = o.choice("kind", {"edge", "cloud"}, "cloud") == 0 ? Site::Kind::kEdge : Site::Kind::kCloud;
+    const std::string region = o.string("region", std::nullopt, 200);
+    if (!catalog.has_region(region)) {
+      js::fail(o.ptr("region"), "a region of the catalog", js::quoted_with_suggestion(region, catalog.region_names()));
+    }
+    site.region = catalog::canonical_name(region);
+    json& pools = o.array("pools", 0, kMaxPoolsPerSite, false);
+    std::map<std::string, std::string> pool_names;
+    for (std::size_t j = 0; j < pools.size(); ++j) {
+      const std::string pool_where = js::child(o.ptr("pools"), j);
+      site.pools.push_back(parse_pool(pools[j], pool_where, catalog, deployments));
+      check_unique(pool_names, site.pools.back().name, js::child(pool_where, "name"));
+      total_gpus += site.pools.back().gpus;
+      if (total_gpus > kMaxTotalGpus) {
+        js::fail(js::child(pool_where, "gpus"), "at most 1000000 GPUs in all pools together",
+                 js::format_number(total_gpus) + " so far");
+      }
+    }
+    out.push_back(std::move(site));
+  }
+  return out;
+}
+
+std::vector<Link> parse_links(js::Object network, const Scenario& scenario) {
+  std::vector<std::string> nodes;
+  for (const auto& origin : scenario.workload.origins) nodes.push_back(origin.name);
+  for (const auto& site : scenario.sites) nodes.push_back(site.name);
+  json& list = network.array("links", 0, kMaxLinks, false);
+  std::vector<Link> out;
+  std::map<std::pair<std::string, std::string>, std::string> seen;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    js::Object o(list[i], js::child(network.ptr("links"), i), {"a", "b", "rtt_ms"});
+    Link link;
+    for (const char* end : {"a", "b"}) {
+      const std::string name = o.string(end, std::nullopt, 200);
+      if (std::find(nodes.begin(), nodes.end(), name) == nodes.end()) {
+        js::fail(o.ptr(end), "the name of an origin or a site", js::quoted_with_suggestion(name, nodes));
+      }
+      (end[0] == 'a' ? link.a : link.b) = name;
+    }
+    if (link.a == link.b) js::fail(o.ptr("b"), "a node other than a (\"" + link.a + "\")", "\"" + link.b + "\"");
+    link.rtt_ms = o.number("rtt_ms", js::non_negative(10000));
+    auto key = std::minmax(link.a, link.b);
+    auto [it, inserted] = seen.emplace(std::make_pair(key.first, key.second), o.pointer());
+    if (!inserted) {
+      js::fail(o.pointer(), "one link per pair of nodes",
+               "a second link " + link.a + " - " + link.b + " (the first at " + it->second + ")");
+    }
+    out.push_back(link);
+  }
+  return out;
+}
+
+Routing parse_routing(js::Object o) {
+  Routing r;
+  r.policy = static_cast<Routing::Policy>(
+      o.choice("policy", {"nearest", "latency_budget", "least_loaded"}, "nearest"));
+  r.budget_share = o.number("budget_share", js::positive(10.0), 1.0);
+  r.max_spill_sites = static_cast<int>(o.integer("max_spill_sites", 0, 1000, 2));
+  return r;
+}
+
+Cost parse_cost(js::Object o) {
+  Cost c;
+  c.egress_usd_per_gb = o.number("egress_usd_per_gb", js::non_negative(100), 0.09);
+  c.bytes_per_token = o.number("bytes_per_token", js::positive(1000), 4.0);
+  c.reviewer_usd_per_hour = o.number("reviewer_usd_per_hour", js::non_negative(10000), 15.0);
+  c.reviewer_items_per_hour = o.number("reviewer_items_per_hour", js::positive(1e6), 100.0);
+  return c;
+}
+
+}  // namespace capstan::scenario::detail

@@ -1,0 +1,207 @@
+// Readers for the simulation, workload and classes sections.
+#include <algorithm>
+#include <cmath>
+
+#include "models/scenario/parse.h"
+
+namespace capstan::scenario::detail {
+
+using nlohmann::json;
+namespace js = capstan::scenario::fields;
+
+void check_unique(std::map<std::string, std::string>& seen, const std::string& name, const std::string& pointer) {
+  auto [it, inserted] = seen.emplace(name, pointer);
+  if (!inserted) js::fail(pointer, "a name not used before", "\"" + name + "\" (already at " + it->second + ")");
+}
+
+namespace {
+
+constexpr double kMaxQuantity = 1e9;
+
+struct KindKeys {
+  const char* kind;
+  std::vector<std::string> params;
+};
+const std::vector<KindKeys> kKinds = {{"constant", {"value"}},
+                                      {"exponential", {"mean"}},
+                                      {"uniform", {"min", "max"}},
+                                      {"lognormal", {"mean", "cv"}},
+                                      {"weibull", {"shape", "scale"}}};
+
+}  // namespace
+
+Distribution parse_distribution(json& value, const std::string& pointer) {
+  js::Object o(value, pointer,
+                 {"dist", "value", "mean", "min", "max", "cv", "shape", "scale", "min_value", "max_value"});
+  std::vector<std::string> kinds;
+  for (const auto& k : kKinds) kinds.push_back(k.kind);
+  const std::size_t kind = o.choice("dist", kinds);
+  // A parameter of another kind is as wrong as an unknown key.
+  for (const auto& item : value.items()) {
+    const std::string& key = item.key();
+    if (key == "dist" || key == "min_value" || key == "max_value") continue;
+    const auto& params = kKinds[kind].params;
+    if (std::find(params.begin(), params.end(), key) == params.end()) {
+      std::string allowed;
+      for (const auto& p : params) allowed += (allowed.empty() ? "" : ", ") + p;
+      js::fail(o.ptr(key), std::string("a parameter of a ") + kKinds[kind].kind + " distribution (" + allowed +
+                                 ", min_value, max_value)",
+                 "\"" + key + "\"");
+    }
+  }
+  Distribution d;
+  d.kind = static_cast<Distribution::Kind>(kind);
+  switch (d.kind) {
+    case Distribution::Kind::kConstant: d.value = o.number("value", js::positive(kMaxQuantity)); break;
+    case Distribution::Kind::kExponential: d.mean = o.number("mean", js::positive(kMaxQuantity)); break;
+    case Distribution::Kind::kUniform:
+      d.min = o.number("min", js::non_negative(kMaxQuantity));
+      d.max = o.number("max", js::Range{d.min, kMaxQuantity});
+      if (d.max <= 0) js::fail(o.ptr("max"), "a number > 0", js::describe(value["max"]));
+      break;
+    case Distribution::Kind::kLognormal:
+      d.mean = o.number("mean", js::positive(kMaxQuantity));
+      d.cv = o.number("cv", js::non_negative(100));
+      break;
+    case Distribution::Kind::kWeibull:
+      d.shape = o.number("shape", js::Range{0.1, 100});
+      d.scale = o.number("scale", js::positive(kMaxQuantity));
+      break;
+  }
+  d.min_value = o.number("min_value", js::non_negative(kMaxQuantity), 0.0);
+  d.max_value = o.number("max_value", js::non_negative(kMaxQuantity), 0.0);
+  if (d.max_value > 0 && d.max_value < d.min_value) {
+    js::fail(o.ptr("max_value"), "0 (unbounded) or a number >= min_value (" + js::format_number(d.min_value) + ")",
+               js::describe(value["max_value"]));
+  }
+  return d;
+}
+
+Simulation parse_simulation(js::Object o) {
+  Simulation s;
+  s.duration_h = o.number("duration_h", js::positive(8760), 1.0);
+  s.warmup_h = o.number("warmup_h", js::Range{0.0, s.duration_h, false, true}, 0.0);
+  s.start_hour_utc = o.number("start_hour_utc", js::Range{0.0, 24.0, false, true}, 0.0);
+  s.seed = o.uint64("seed", 1);
+  s.replications = static_cast<int>(o.integer("replications", 1, 10000, 1));
+  s.interval_s = o.number("interval_s", js::Range{1.0, 86400.0}, 60.0);
+  if (s.duration_h * 3600.0 / s.interval_s > 1e6) {
+    js::fail(o.ptr("interval_s"), "at most 1000000 intervals in duration_h (interval_s >= " +
+                                        js::format_number(std::ceil(s.duration_h * 3600.0 / 1e6)) + ")",
+               js::format_number(s.interval_s));
+  }
+  s.max_queue_s = o.number("max_queue_s", js::positive(86400), 30.0);
+  s.step_by_step = o.boolean("step_by_step", false);
+  return s;
+}
+
+namespace {
+
+Origin parse_origin(json& value, const std::string& pointer) {
+  js::Object o(value, pointer, {"name", "share", "utc_offset_h", "last_mile_rtt_ms"});
+  Origin origin;
+  origin.name = o.name("name");
+  origin.share = o.number("share", js::positive(1.0));
+  origin.utc_offset_h = o.number("utc_offset_h", js::Range{-12.0, 14.0}, 0.0);
+  origin.last_mile_rtt_ms = o.number("last_mile_rtt_ms", js::non_negative(10000), 0.0);
+  return origin;
+}
+
+}  // namespace
+
+Workload parse_workload(js::Object o) {
+  Workload w;
+  w.peak_users = o.number("peak_users", js::positive(1e9));
+  json& diurnal = o.raw("diurnal");
+  static const char* kDiurnal = "an array of 24 numbers in [0, 1], one per local hour, not all 0";
+  if (!diurnal.is_array() || diurnal.size() != 24) js::fail(o.ptr("diurnal"), kDiurnal, js::describe(diurnal));
+  double highest = 0.0;
+  for (std::size_t h = 0; h < 24; ++h) {
+    const double x = js::number_at(diurnal[h], js::child(o.ptr("diurnal"), h), js::non_negative(1.0));
+    w.diurnal.push_back(x);
+    highest = std::max(highest, x);
+  }
+  if (highest <= 0.0) js::fail(o.ptr("diurnal"), kDiurnal, "24 zeros");
+
+  js::Object session = o.object("session", {"duration_min"}, false);
+  if (!session.has("duration_min")) {
+    session.json()["duration_min"] = {{"dist", "weibull"}, {"shape", 0.5}, {"scale", 20.0}};
+  }
+  w.session_minutes = parse_distribution(session.raw("duration_min"), session.ptr("duration_min"));
+
+  json& origins = o.array("origins", 1, kMaxOrigins, true);
+  std::map<std::string, std::string> seen;
+  double share_sum = 0.0;
+  for (std::size_t i = 0; i < origins.size(); ++i) {
+    const std::string where = js::child(o.ptr("origins"), i);
+    w.origins.push_back(parse_origin(origins[i], where));
+    check_unique(seen, w.origins.back().name, js::child(where, "name"));
+    share_sum += w.origins.back().share;
+  }
+  if (std::fabs(share_sum - 1.0) > 1e-6) {
+    js::fail(o.ptr("origins"), "origin shares summing to 1 (within 1e-6)",
+               "shares summing to " + js::format_number(share_sum));
+  }
+  return w;
+}
+
+namespace {
+
+InteractionClass parse_class(json& value, const std::string& pointer, const std::vector<Deployment>& deployments) {
+  js::Object o(value, pointer,
+                 {"name", "rate_per_user_hour", "prompt_tokens", "output_tokens", "history", "deployment", "priority",
+                  "slo", "escalation_share"});
+  InteractionClass c;
+  c.name = o.name("name");
+  c.rate_per_user_hour = o.number("rate_per_user_hour", js::non_negative(3600.0 * 100));
+  c.prompt_tokens = parse_distribution(o.raw("prompt_tokens"), o.ptr("prompt_tokens"));
+
+  // The deployment decides whether output_tokens may be left out (a classifier emits one token).
+  const std::string deployment = o.name("deployment");
+  const Deployment* served_by = nullptr;
+  std::vector<std::string> names;
+  for (const auto& d : deployments) {
+    names.push_back(d.name);
+    if (d.name == deployment) served_by = &d;
+  }
+  if (!served_by) js::fail(o.ptr("deployment"), "the name of a deployment", js::quoted_with_suggestion(deployment, names));
+  c.deployment = deployment;
+  const bool classifier = !served_by->hosted && served_by->llm.classifier;
+  if (classifier && !o.has("output_tokens")) o.json()["output_tokens"] = {{"dist", "constant"}, {"value", 1}};
+  c.output_tokens = parse_distribution(o.raw("output_tokens"), o.ptr("output_tokens"));
+  if (classifier && (c.output_tokens.kind != Distribution::Kind::kConstant || c.output_tokens.value != 1.0)) {
+    js::fail(o.ptr("output_tokens"), "{\"dist\": \"constant\", \"value\": 1} (a classifier emits one token)",
+               "another distribution");
+  }
+
+  if (o.has("history")) {
+    js::Object h = o.object("history", {"persona_tokens", "max_turns"}, true);
+    c.history.enabled = true;
+    c.history.persona_tokens = h.number("persona_tokens", js::non_negative(1e6), 0.0);
+    c.history.max_turns = static_cast<int>(h.integer("max_turns", 0, 10000, 0));
+  }
+  c.priority = static_cast<int>(o.integer("priority", -1000, 1000, 0));
+
+  js::Object slo = o.object("slo", {"metric", "threshold_ms", "percentile"}, true);
+  c.slo.metric = static_cast<Slo::Metric>(slo.choice("metric", {"ttft", "tpot", "e2e"}));
+  c.slo.threshold_ms = slo.number("threshold_ms", js::positive(1e7));
+  c.slo.percentile = slo.number("percentile", js::Range{0.0, 100.0, true, true}, 95.0);
+  c.escalation_share = o.number("escalation_share", js::non_negative(1.0), 0.0);
+  return c;
+}
+
+}  // namespace
+
+std::vector<InteractionClass> parse_classes(json& list, const std::string& pointer,
+                                            const std::vector<Deployment>& deployments) {
+  std::vector<InteractionClass> classes;
+  std::map<std::string, std::string> seen;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string where = js::child(pointer, i);
+    classes.push_back(parse_class(list[i], where, deployments));
+    check_unique(seen, classes.back().name, js::child(where, "name"));
+  }
+  return classes;
+}
+
+}  // namespace capstan::scenario::detail

@@ -1,0 +1,168 @@
+// capstan._core: a thin module over the facade in models/api/api.h. Only
+// strings, numbers and lists cross it; reports travel as JSON text and the
+// pure-Python package (python/capstan/) turns them into dicts and DataFrames.
+//
+// The GIL is released while a scenario is validated or simulated, so Python
+// threads (and Dask workers with several threads) run alongside.
+#include <cstdint>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "capstan/version.h"
+#include "models/api/api.h"
+#include "models/calibration/gpu_probe.h"
+#include "models/scenario/load.h"
+
+namespace py = pybind11;
+
+namespace {
+
+// capstan._core.ScenarioError; created once at import and never freed, so no
+// destructor runs after the interpreter has gone.
+PyObject* g_scenario_error = nullptr;
+
+capstan::api::RunRequest make_request(const std::optional<std::string>& path, const std::optional<std::string>& text,
+                                      const std::string& source, std::vector<std::string> overrides) {
+  if (path.has_value() == text.has_value()) {
+    throw py::value_error("give exactly one of path= (a scenario file) or text= (scenario JSON)");
+  }
+  capstan::api::RunRequest request;
+  if (path) {
+    if (path->empty()) throw py::value_error("path= is empty");
+    request.scenario_path = *path;
+  } else {
+    request.scenario_text = *text;
+  }
+  request.source_name = source;
+  request.overrides = std::move(overrides);
+  return request;
+}
+
+void translate_scenario_error(std::exception_ptr p) {
+  try {
+    if (p) std::rethrow_exception(p);
+  } catch (const capstan::scenario::ScenarioError& e) {
+    py::object error = py::reinterpret_borrow<py::object>(g_scenario_error)(e.what());
+    error.attr("file") = e.file();
+    error.attr("pointer") = e.pointer();
+    error.attr("expected") = e.expected();
+    error.attr("found") = e.found();
+    PyErr_SetObject(g_scenario_error, error.ptr());
+  }
+}
+
+std::string validate(const std::optional<std::string>& path, const std::optional<std::string>& text,
+                     const std::string& source, std::vector<std::string> overrides) {
+  const auto request = make_request(path, text, source, std::move(overrides));
+  py::gil_scoped_release release;
+  return capstan::api::validate(request);
+}
+
+py::tuple run(const std::optional<std::string>& path, const std::optional<std::string>& text, const std::string& source,
+              std::vector<std::string> overrides, std::optional<std::uint64_t> seed, std::optional<int> replications,
+              int threads, const std::optional<py::function>& progress) {
+  if (replications && *replications < 1) throw py::value_error("replications must be at least 1");
+  if (threads < 0) throw py::value_error("threads must be 0 (all cores) or more");
+  auto request = make_request(path, text, source, std::move(overrides));
+  request.seed = seed;
+  request.replications = replications;
+  request.threads = threads;
+
+  // The callback runs on a simulation thread: it takes the GIL, and an
+  // exception it raises is kept and re-raised once the run is over (the
+  // facade's threads must never unwind through Python).
+  std::exception_ptr progress_error;
+  std::mutex progress_mutex;
+  if (progress) {
+    const py::function& callback = *progress;  // owned by the caller's frame, outlives the run
+    request.progress = [&callback, &progress_error, &progress_mutex](int done, int total) {
+      std::lock_guard<std::mutex> lock(progress_mutex);
+      if (progress_error) return;
+      py::gil_scoped_acquire acquire;
+      try {
+        callback(done, total);
+      } catch (...) {
+        progress_error = std::current_exception();
+      }
+    };
+  }
+
+  capstan::api::RunOutput output;
+  {
+    py::gil_scoped_release release;
+    output = capstan::api::run(request);
+  }
+  request.progress = nullptr;
+  if (progress_error) std::rethrow_exception(progress_error);
+  return py::make_tuple(py::str(output.report_json), py::str(output.timeseries_csv), py::str(output.summary));
+}
+
+py::dict gpu_probe() {
+  capstan::calibration::GpuProbe probe;
+  {
+    py::gil_scoped_release release;
+    probe = capstan::calibration::probe_gpu();
+  }
+  py::dict d;
+  d["available"] = probe.available;
+  d["message"] = probe.message;
+  d["device_name"] = probe.device_name;
+  d["compute_capability"] = probe.compute_capability;
+  d["driver_version"] = probe.driver_version;
+  d["runtime_version"] = probe.runtime_version;
+  d["memory_gib"] = probe.memory_gib;
+  return d;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() =
+      "capstan's compiled core: validate and run scenarios through the C++ facade.\n\n"
+      "Use the `capstan` package (load, run, sweep) rather than this module directly.";
+
+  m.attr("version") = capstan::kVersion;
+  m.attr("built_with_cuda") = capstan::kBuiltWithCuda;
+
+  g_scenario_error = PyErr_NewExceptionWithDoc(
+      "capstan._core.ScenarioError",
+      "A scenario is invalid. str(error) is the same pointed message the CLI prints; the attributes\n"
+      "`file`, `pointer` (JSON pointer of the offending field, '' when the whole file is at fault),\n"
+      "`expected` and `found` hold its parts.",
+      PyExc_ValueError, nullptr);
+  if (g_scenario_error == nullptr) throw py::error_already_set();
+  m.attr("ScenarioError") = py::handle(g_scenario_error);
+  py::register_exception_translator(&translate_scenario_error);
+
+  m.def("validate", &validate, py::arg("path") = py::none(), py::arg("text") = py::none(),
+        py::arg("source") = "<scenario>", py::arg("overrides") = std::vector<std::string>{},
+        "validate(path=None, text=None, source='<scenario>', overrides=[]) -> str\n\n"
+        "Read a scenario from the file `path` or the JSON string `text` (named `source` in errors),\n"
+        "apply `overrides` ('key.path=value' strings, as the CLI's --set takes them) and validate it.\n"
+        "Returns the scenario after overrides as canonical JSON text. Raises ScenarioError when the\n"
+        "scenario is invalid, ValueError when neither or both of path and text are given.");
+
+  m.def("run", &run, py::arg("path") = py::none(), py::arg("text") = py::none(), py::arg("source") = "<scenario>",
+        py::arg("overrides") = std::vector<std::string>{}, py::arg("seed") = py::none(),
+        py::arg("replications") = py::none(), py::arg("threads") = 0, py::arg("progress") = py::none(),
+        "run(path=None, text=None, source='<scenario>', overrides=[], seed=None, replications=None,\n"
+        "    threads=0, progress=None) -> (report_json, timeseries_csv, summary)\n\n"
+        "Validate and simulate a scenario given as in validate(). `seed` and `replications` replace\n"
+        "the scenario's own when given; `threads` is the number of replication threads (0: all cores;\n"
+        "results do not depend on it). `progress(done, total)` is called after each replication.\n"
+        "Returns report.json and timeseries.csv as text and the CLI's summary table. The GIL is\n"
+        "released while the simulation runs. Raises ScenarioError for an invalid scenario and\n"
+        "RuntimeError for any other failure.");
+
+  m.def("gpu_probe", &gpu_probe,
+        "gpu_probe() -> dict\n\n"
+        "Is there a CUDA GPU capstan could calibrate on? Returns {available, message, device_name,\n"
+        "compute_capability, driver_version, runtime_version, memory_gib}; never raises.");
+}

@@ -1,0 +1,154 @@
+"""Running a scenario, and its report as dicts and pandas DataFrames."""
+from __future__ import annotations
+
+import functools
+import io
+import json
+import os
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from capstan import _core
+from capstan.scenario import Scenario, load
+
+CI_SUFFIX = "_ci95"
+
+
+def _column(path: tuple[str, ...]) -> str:
+    # ("latency_ms", "ttft", "p95") -> "ttft_p95_ms"; ("slo", "attainment") -> "slo_attainment".
+    if len(path) == 3 and path[0] == "latency_ms":
+        return f"{path[1]}_{path[2]}_ms"
+    return "_".join(path)
+
+
+def flatten(figures: Mapping[str, Any], prefix: tuple[str, ...] = (), name=_column) -> dict[str, Any]:
+    """One report entry as flat {column: value}; ``X_ci95: [low, high]`` becomes ``X_ci95_low`` and ``X_ci95_high``."""
+    out: dict[str, Any] = {}
+    for key, value in figures.items():
+        if key.endswith(CI_SUFFIX) and isinstance(value, (list, tuple)) and len(value) == 2:
+            base = name(prefix + (key[: -len(CI_SUFFIX)],))
+            out[base + "_ci95_low"], out[base + "_ci95_high"] = value[0], value[1]
+        elif isinstance(value, Mapping):
+            out.update(flatten(value, prefix + (key,), name))
+        else:
+            out[name(prefix + (key,))] = value
+    return out
+
+
+def _table(entries: Mapping[str, Mapping[str, Any]], index_name: str) -> pd.DataFrame:
+    rows = {name: flatten(figures) for name, figures in entries.items()}
+    df = pd.DataFrame.from_dict(rows, orient="index")
+    df.index.name = index_name
+    return df
+
+
+class Result:
+    """The outcome of one run: report.json as a dict and as DataFrames, timeseries.csv, the CLI's table.
+
+    Attributes: `summary` (the report as a dict, the same content as report.json),
+    `classes`, `sites`, `cost`, `timeseries` (DataFrames), `kpis` (a Series of
+    the cost and token figures), `manifest` (dict), `table` (the CLI's summary
+    text), `report_json` and `timeseries_csv` (the raw text). With more than
+    one replication every figure X has its 95% interval in ``X_ci95_low`` and
+    ``X_ci95_high`` beside it.
+    """
+
+    def __init__(self, report_json: str, timeseries_csv: str, table: str, scenario: Scenario | None = None,
+                 overrides: tuple[str, ...] = ()):
+        self.report_json = report_json
+        self.timeseries_csv = timeseries_csv
+        self.table = table
+        self.scenario = scenario
+        self.overrides = tuple(overrides)
+        self.summary: dict = json.loads(report_json)
+
+    @property
+    def manifest(self) -> dict:
+        """The report's manifest: capstan version, scenario hash, seed, replications, service-time model."""
+        return self.summary.get("manifest", {})
+
+    @functools.cached_property
+    def classes(self) -> pd.DataFrame:
+        """One row per interaction class: requests, completed, dropped, ``<ttft|tpot|e2e>_<mean|p50|..|p99>_ms``,
+        network_ms_mean and ``slo_<metric|threshold_ms|percentile|attainment>``."""
+        return _table(self.summary.get("classes", {}), "class")
+
+    @functools.cached_property
+    def sites(self) -> pd.DataFrame:
+        """One row per site: gpu_utilization, kv_occupancy, queue_length_mean (and whatever else the report holds)."""
+        return _table(self.summary.get("sites", {}), "site")
+
+    @functools.cached_property
+    def cost(self) -> pd.DataFrame:
+        """One row per cost category: ``usd`` (its interval when replicated) and ``share`` of the total."""
+        breakdown = self.summary.get("cost", {}).get("breakdown_usd", {})
+        rows: dict[str, dict[str, Any]] = {}
+        for key, value in breakdown.items():
+            if key.endswith(CI_SUFFIX) and isinstance(value, (list, tuple)) and len(value) == 2:
+                row = rows.setdefault(key[: -len(CI_SUFFIX)], {})
+                row["usd_ci95_low"], row["usd_ci95_high"] = value[0], value[1]
+            else:
+                rows.setdefault(key, {})["usd"] = value
+        df = pd.DataFrame.from_dict(rows, orient="index")
+        if df.empty:
+            df = pd.DataFrame(columns=["usd"])
+        df = df[["usd"] + [c for c in df.columns if c != "usd"]]
+        total = df["usd"].sum()
+        df["share"] = df["usd"] / total if total else float("nan")
+        df.index.name = "category"
+        return df
+
+    @functools.cached_property
+    def kpis(self) -> pd.Series:
+        """The headline figures as one Series: ``cost.total_usd``, ``cost.per_user_hour_usd``,
+        ``cost.per_interaction_usd``, ``cost.per_million_tokens_usd``, ``tokens.input_per_user_hour``,
+        ``tokens.output_per_user_hour`` (and their intervals)."""
+        figures = {}
+        for section in ("cost", "tokens"):
+            entries = {k: v for k, v in self.summary.get(section, {}).items() if k != "breakdown_usd"}
+            figures.update(flatten(entries, (section,), name=".".join))
+        return pd.Series(figures, dtype="float64", name="value")
+
+    @functools.cached_property
+    def timeseries(self) -> pd.DataFrame:
+        """timeseries.csv as a DataFrame: one row per interval (minute, users, requests_<class>, p95_ms_<class>,
+        busy_gpus, cost_usd_per_hour, ...)."""
+        if not self.timeseries_csv.strip():
+            return pd.DataFrame()
+        return pd.read_csv(io.StringIO(self.timeseries_csv))
+
+    def save(self, directory: str | os.PathLike) -> None:
+        """Write report.json, timeseries.csv and summary.txt into `directory` (created if needed), as the CLI's -o does."""
+        os.makedirs(directory, exist_ok=True)
+        for name, text in (("report.json", self.report_json), ("timeseries.csv", self.timeseries_csv),
+                           ("summary.txt", self.table)):
+            with open(os.path.join(directory, name), "w", encoding="utf-8") as f:
+                f.write(text)
+
+    def __repr__(self) -> str:
+        return self.table if self.table else f"<capstan.Result {len(self.report_json)} bytes of report>"
+
+
+def run(scenario: Scenario | str | os.PathLike | Mapping, set: Mapping[str, Any] | Iterable[str] | None = None,
+        seed: int | None = None, replications: int | None = None, threads: int = 0,
+        progress: Callable[[int, int], None] | None = None) -> Result:
+    """Simulate a scenario and return its Result.
+
+    `scenario` is a Scenario from `load()`, or anything `load()` takes (a path
+    or a dict). `set` holds overrides ``{"key.path": value}`` applied on top of
+    the scenario's own, as the CLI's ``--set``. `seed` and `replications`
+    replace the scenario's; `threads` is the number of replication threads
+    (0: all cores; the figures do not depend on it). `progress(done, total)` is
+    called after each replication. The GIL is released while the simulation runs.
+
+    Raises capstan.ScenarioError for an invalid scenario or override.
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = load(scenario)
+    overrides = scenario.run_overrides(set)
+    report_json, timeseries_csv, table = _core.run(
+        text=scenario.text, source=scenario.source, overrides=overrides, seed=seed,
+        replications=replications, threads=threads, progress=progress)
+    return Result(report_json, timeseries_csv, table, scenario, overrides)
