@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   capstan::cli::add_run(app, exit_code);
   capstan::cli::add_validate(app, exit_code);
-  // capstan::cli::add_calibrate(app, exit_code);
+  capstan::cli::add_calibrate(app, exit_code);
   capstan::cli::add_device(app, exit_code);
   capstan::cli::add_demo(app, exit_code);
   try {

@@ -2,20 +2,32 @@
 // The event calendar: a pending-event set ordered by (time, scheduling order).
 //
 // Cost, with n pending entries (cancelled ones included until they surface):
-//   schedule  O(log n), no allocation once the heap and slab have grown
-//   cancel    O(1): bumps the slot's generation; the stale heap entry is
-//             dropped when it reaches the top
+//   schedule  O(log n), no allocation once the heap and slab have grown;
+//             once every 2^31 schedules, an O(n log n) renumbering (below)
+//   cancel    O(1): frees the slot at once; the stale heap entry is dropped
+//             when it reaches the top
 //   pop       O(log n) amortised
 //
+// Layout: a 4-ary heap of 16-byte entries (time, sequence number, slot), so
+// four siblings share one cache line; the payloads live in a slab indexed by
+// slot. Sequence numbers are 32 bits to keep entries small. When they run
+// out, the pending entries are renumbered in their current order, which
+// every tie keeps.
+//
 // Invariants:
-//   - entries with equal time pop in the order they were scheduled
-//     (a 64-bit sequence number breaks ties), except that those scheduled
-//     with schedule_first pop before all others at their time;
-//   - a heap entry is live iff its generation equals its slot's generation;
-//   - a slot is on the free list iff no live heap entry refers to it.
+//   - entries with equal time pop in the order they were scheduled (the
+//     sequence number breaks ties), except that those scheduled with
+//     schedule_first pop before all others at their time;
+//   - pending sequence numbers are unique: schedule_first takes them from
+//     [0, 2^31), schedule from [2^31, 2^32 - 1); 2^32 - 1 marks a free slot;
+//   - a heap entry is live iff its sequence number equals its slot's;
+//   - a slot is on the free list iff no live heap entry refers to it; its
+//     generation changes whenever it is freed, so no old EventId matches it.
 //
 // Not thread-safe: each replication owns its own calendar.
+#include <cstddef>
 #include <cstdint>
+#include <new>
 #include <vector>
 
 #include "sim/time.h"
@@ -41,6 +53,12 @@ struct Event {
 
 class Calendar {
  public:
+  Calendar() = default;
+  // For tests: each kind of schedule runs out of sequence numbers after
+  // `sequence_span` calls instead of 2^31 - 1, so renumbering can be seen.
+  explicit Calendar(std::uint32_t sequence_span);
+
+  // Throws std::length_error if 2^31 - 1 events of one kind are pending.
   EventId schedule(Time at, std::uint32_t target, std::uint32_t kind, std::uint64_t data);
   // Like schedule, but the event pops before every event at the same time
   // that was scheduled with schedule(), whenever that was; for hooks that
@@ -57,37 +75,62 @@ class Calendar {
   void reserve(std::size_t n);
 
  private:
-  struct Entry {  // 24 bytes: what the heap moves around
+  struct Entry {  // 16 bytes: what the heap moves around
     Time at;
-    std::uint64_t seq;
-    std::uint32_t slot;
-    std::uint32_t generation;
+    std::uint64_t order;  // sequence number << 32 | slot
+    std::uint32_t seq() const { return static_cast<std::uint32_t>(order >> 32); }
+    std::uint32_t slot() const { return static_cast<std::uint32_t>(order); }
   };
   struct Payload {
-    std::uint64_t data;
+    std::uint64_t data;  // while the slot is free: the next free slot
     std::uint32_t target;
     std::uint32_t kind;
     std::uint32_t generation;
-    std::uint32_t next_free;
+    std::uint32_t seq;  // of the live entry naming this slot, or kNoSeq
   };
-  static bool earlier(const Entry& a, const Entry& b) {
-    return a.at < b.at || (a.at == b.at && a.seq < b.seq);
+  // Cache-line-aligned storage, so that sibling groups do not straddle lines.
+  template <class T>
+  struct LineAllocator {
+    using value_type = T;
+    LineAllocator() = default;
+    template <class U>
+    explicit LineAllocator(const LineAllocator<U>&) {}
+    T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{64})); }
+    void deallocate(T* p, std::size_t) { ::operator delete(p, std::align_val_t{64}); }
+    bool operator==(const LineAllocator&) const { return true; }
+  };
+
+  // (time, order) as one unsigned 128-bit number: comparisons compile
+  // without branches, which the sift loops would mispredict half the time.
+  // Flipping the sign bit maps signed time onto unsigned order.
+  __extension__ using Key = unsigned __int128;
+  static Key key(const Entry& e) {
+    return (Key{static_cast<std::uint64_t>(e.at) ^ (std::uint64_t{1} << 63)} << 64) | e.order;
   }
+  static bool earlier(const Entry& a, const Entry& b) { return key(a) < key(b); }
+
+  bool live(const Entry& e) const { return slab_[e.slot()].seq == e.seq(); }
+  // Heap node i; the root sits kPad entries in, so children 4i+1..4i+4 start on a line.
+  Entry& node(std::size_t i) { return heap_[i + kPad]; }
+  std::size_t heap_size() const { return heap_.size() - kPad; }
+  EventId insert(Time at, std::uint32_t seq, std::uint32_t target, std::uint32_t kind, std::uint64_t data);
+  void renumber();
   void sift_up(std::size_t i);
   void sift_down(std::size_t i);
   void pop_top();
   void drop_stale_top();
   void release(std::uint32_t slot);
-  EventId insert(Time at, std::uint64_t seq, std::uint32_t target, std::uint32_t kind, std::uint64_t data);
 
-  static constexpr std::size_t kArity = 4;  // shallower than binary, cache-friendlier
-  std::vector<Entry> heap_;
+  static constexpr std::size_t kArity = 4;  // shallower than binary, one line per sibling group
+  static constexpr std::size_t kPad = 3;
+  static constexpr std::uint32_t kPlainBase = std::uint32_t{1} << 31;
+  static constexpr std::uint32_t kNoSeq = UINT32_MAX;
+  std::vector<Entry, LineAllocator<Entry>> heap_ = std::vector<Entry, LineAllocator<Entry>>(kPad);
   std::vector<Payload> slab_;
   std::uint32_t free_head_ = UINT32_MAX;
-  // Two sequence ranges: schedule_first draws below 2^63, schedule above, so
-  // one comparison of (time, seq) orders both; neither range runs out.
-  std::uint64_t next_first_seq_ = 0;
-  std::uint64_t next_seq_ = std::uint64_t{1} << 63;
+  std::uint32_t span_ = kPlainBase - 1;
+  std::uint32_t next_first_seq_ = 0;
+  std::uint32_t next_seq_ = kPlainBase;
   std::size_t live_ = 0;
 };
 

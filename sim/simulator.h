@@ -41,8 +41,9 @@ class Simulator {
   // Asks run_until to return after the current event.
   void stop() { stopped_ = true; }
 
-  // Calls `fn` once when the clock reaches `at` (before events at `at`), for
-  // example to reset statistics at the end of a warm-up period.
+  // Calls `fn` once when the clock reaches `at` (before every event at `at`,
+  // whenever it was scheduled), for example to reset statistics at the end
+  // of a warm-up period. Throws std::logic_error if `at` is in the past.
   void at_time(Time at, std::function<void(Simulator&)> fn);
 
   std::uint64_t events_handled() const { return events_handled_; }

@@ -47,10 +47,9 @@ void TimeSeries::record_span(std::size_t column, Time from, Time to, double valu
 
 double TimeSeries::value(std::size_t column, std::size_t i) const {
   const double s = sums_[cell(column, i)];
-  const double reps = replications_;
   switch (kinds_[column]) {
     case Kind::kSum:
-      return s / reps;
+      return s;
     case Kind::kSampleMean:
       return weights_[cell(column, i)] > 0 ? s / weights_[cell(column, i)] : 0.0;
     case Kind::kTimeMean: {
@@ -58,7 +57,7 @@ double TimeSeries::value(std::size_t column, std::size_t i) const {
       // 0. The last interval ends at the horizon, where the run stopped.
       const Time start = static_cast<Time>(i) * interval_;
       const Time length = std::min(interval_, horizon_ - start);
-      return s / (to_seconds(length) * reps);
+      return s / to_seconds(length);
     }
   }
   return 0.0;

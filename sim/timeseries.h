@@ -2,10 +2,10 @@
 // Per-interval time series: each named column accumulates within fixed
 // intervals of simulated time (one minute in reports). Sums, means of
 // samples and time-weighted means are all kept as sums plus a divisor.
-// After merging replications every figure is a mean per replication: sums
-// and time means are divided by the replication count, sample means pool
-// all samples (so a replication with more samples weighs more, as it should).
-// Not thread-safe.
+// Merging replications adds them cell by cell. Sums and time means then read
+// as totals over the replications (divide by replications() for a mean per
+// replication); sample means read as the mean of all pooled samples, already
+// a mean. Not thread-safe.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -32,6 +32,7 @@ class TimeSeries {
   const std::vector<std::string>& columns() const { return names_; }
   Kind kind(std::size_t column) const { return kinds_[column]; }
   // The column's figure for interval i (sum, or mean; 0 for an empty mean).
+  // A time mean is over the interval's length, cut at the horizon for the last one.
   double value(std::size_t column, std::size_t i) const;
 
   // Adds another replication's series, cell by cell (same shape required).

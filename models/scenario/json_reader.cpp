@@ -82,7 +82,13 @@ std::string nearest(std::string_view name, const std::vector<std::string>& candi
   std::string best;
   std::size_t best_distance = std::numeric_limits<std::size_t>::max();
   for (const std::string& candidate : candidates) {
-    const std::size_t d = edit_distance(key, lower(std::string_view(candidate).substr(0, 64)));
+    const std::string other = lower(std::string_view(candidate).substr(0, 64));
+    std::size_t d = edit_distance(key, other);
+    // One name containing the other ("h100-sxm" and "h100") is a near miss however long the rest.
+    if (std::min(key.size(), other.size()) >= 2 &&
+        (key.find(other) != std::string::npos || other.find(key) != std::string::npos)) {
+      d = std::min<std::size_t>(d, 1);
+    }
     if (d < best_distance) {
       best_distance = d;
       best = candidate;

@@ -153,6 +153,10 @@ Scenario load_text_in(const std::string& text, const std::string& source, const 
     const auto at = what.find(marker);
     if (at != std::string::npos) what = what.substr(at + marker.size());
     throw ScenarioError(source, "", "valid JSON", "a syntax error " + what);
+  } catch (const json::exception& e) {  // e.g. out_of_range.406: a number overflows a double
+    std::string what = e.what();
+    const auto at = what.find("] ");
+    throw ScenarioError(source, "", "valid JSON", at == std::string::npos ? what : what.substr(at + 2));
   }
   check_depth(doc, source);
   if (!doc.is_object()) throw ScenarioError(source, "", "a JSON object", js::describe(doc));

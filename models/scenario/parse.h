@@ -18,7 +18,7 @@ inline constexpr std::size_t kMaxSites = 1000;
 inline constexpr std::size_t kMaxClasses = 100;
 inline constexpr std::size_t kMaxDeployments = 100;
 inline constexpr std::size_t kMaxPoolsPerSite = 100;
-inline constexpr std::size_t kMaxLinks = 100000;
+inline constexpr std::size_t kMaxLinks = 20000;  // Dijkstra runs once per origin
 inline constexpr double kMaxPoolGpus = 100000;
 inline constexpr double kMaxTotalGpus = 1000000;
 

@@ -182,6 +182,7 @@ std::vector<Link> parse_links(js::Object network, const Scenario& scenario) {
   std::vector<std::string> nodes;
   for (const auto& origin : scenario.workload.origins) nodes.push_back(origin.name);
   for (const auto& site : scenario.sites) nodes.push_back(site.name);
+  const std::set<std::string> known(nodes.begin(), nodes.end());
   json& list = network.array("links", 0, kMaxLinks, false);
   std::vector<Link> out;
   std::map<std::pair<std::string, std::string>, std::string> seen;
@@ -190,7 +191,7 @@ std::vector<Link> parse_links(js::Object network, const Scenario& scenario) {
     Link link;
     for (const char* end : {"a", "b"}) {
       const std::string name = o.string(end, std::nullopt, 200);
-      if (std::find(nodes.begin(), nodes.end(), name) == nodes.end()) {
+      if (!known.count(name)) {
         js::fail(o.ptr(end), "the name of an origin or a site", js::quoted_with_suggestion(name, nodes));
       }
       (end[0] == 'a' ? link.a : link.b) = name;

@@ -103,13 +103,33 @@ bool Replica::pop_waiting(std::uint32_t& id) {
   return false;
 }
 
+namespace {
+std::int64_t prefill_work(const Request& r) {
+  const std::int32_t target = r.prompt_tokens + r.generated;
+  return target - std::min(r.cached_tokens, target - 1);
+}
+}  // namespace
+
+void Replica::expect(const Request& r) {
+  backlog_tokens_ += prefill_work(r);
+  ++inbound_;
+  observer_.on_load_change(config_.id);
+}
+
 void Replica::arrive(std::uint32_t id) {
   Request& r = pool_[id];
   const sim::Time now = sim_.now();
-  r.state = Request::State::kWaiting;
+  --inbound_;
   r.arrived_at = now;
   r.prefill_target = r.prompt_tokens + r.generated;
-  backlog_tokens_ += r.prefill_target - std::min(r.cached_tokens, r.prefill_target - 1);
+  if (kv_needed(r) > config_.kv_capacity_tokens) {  // could never fit: refused at once
+    backlog_tokens_ -= prefill_work(r);
+    r.state = Request::State::kFree;
+    observer_.on_drop(id, now);
+    observer_.on_load_change(config_.id);
+    return;
+  }
+  r.state = Request::State::kWaiting;
   push_waiting(id, false);
   queue_.set(now, static_cast<double>(waiting_count_));
   if (!active_) {
@@ -118,22 +138,42 @@ void Replica::arrive(std::uint32_t id) {
     plan();
     return;
   }
-  // A decode-only block of several iterations: if the newcomer could join,
-  // end the block with the iteration in progress.
-  if (block_k_ <= 1 || !chunks_.empty() || !admissible(r)) return;
-  const double elapsed_s = sim::to_seconds(now - block_start_);
-  const double a = block_cost_.seconds(block_context0_);
-  const double b = block_cost_.per_context_token_s * static_cast<double>(block_n_);
-  double m_est = b > 0 ? (-(a - b / 2) + std::sqrt((a - b / 2) * (a - b / 2) + 2 * b * elapsed_s)) / b
-                       : elapsed_s / a;
-  auto m = static_cast<std::int64_t>(std::clamp(std::floor(m_est), 0.0, static_cast<double>(block_k_ - 1)));
-  // m = iterations completed by now: the largest m with end(m) <= now.
-  while (m + 1 <= block_k_ - 1 && block_end(m + 1) <= now) ++m;
-  while (m > 0 && block_end(m) > now) --m;
-  const std::int64_t k = m + 1;
+  // A decode-only block of several iterations ends early, with the iteration
+  // in progress, if the newcomer could join; and at the first boundary past
+  // its deadline if it now heads its queue. The step-by-step reference would
+  // act at exactly those boundaries.
+  observer_.on_load_change(config_.id);
+  if (block_k_ <= 1 || !chunks_.empty()) return;
+  std::int64_t k = block_k_;
+  if (admissible(r)) k = std::min(k, done_by(now) + 1);
+  if (waiting_[r.priority_level].size() == 1) k = std::min(k, done_by(r.arrived_at + config_.max_queue) + 1);
   if (k >= block_k_) return;
   sim_.cancel(block_event_);
   schedule_block(k);
+}
+
+std::int64_t Replica::done_by(sim::Time t) const {
+  if (t >= sim::kForever / 2) return block_k_;
+  const double elapsed_s = sim::to_seconds(t - block_start_);
+  const double a = block_cost_.seconds(block_context0_);
+  const double b = block_cost_.per_context_token_s * static_cast<double>(block_n_);
+  const double m_est = b > 0 ? (-(a - b / 2) + std::sqrt((a - b / 2) * (a - b / 2) + 2 * b * elapsed_s)) / b
+                             : elapsed_s / a;
+  auto m = static_cast<std::int64_t>(std::clamp(std::floor(m_est), 0.0, static_cast<double>(block_k_)));
+  // The estimate is within an iteration; the exact integer times settle it.
+  while (m < block_k_ && block_end(m + 1) <= t) ++m;
+  while (m > 0 && block_end(m) > t) --m;
+  return m;
+}
+
+sim::Time Replica::next_expiry() const {
+  sim::Time earliest = sim::kForever;
+  for (const auto& q : waiting_) {
+    if (q.empty()) continue;
+    const Request& head = pool_[q.front()];
+    if (head.generated == 0) earliest = std::min(earliest, head.arrived_at + config_.max_queue);
+  }
+  return earliest;
 }
 
 Replica::Wide Replica::block_fixed(std::int64_t k) const {
@@ -188,6 +228,7 @@ void Replica::plan() {
   }
   queue_.set(now, static_cast<double>(waiting_count_));
 
+  observer_.on_load_change(config_.id);
   if (chunks_.empty() && decoding_.empty()) {
     active_ = false;
     set_busy(false);
@@ -197,7 +238,15 @@ void Replica::plan() {
   active_ = true;
   ++blocks_;
   const auto n = static_cast<std::int64_t>(decoding_.size());
-  block_cost_ = model_->iteration(n, chunk_shapes_);
+  if (chunks_.empty()) {
+    // Decode-only costs depend on n alone: ask the model once per batch size.
+    if (decode_cost_.size() <= static_cast<std::size_t>(n)) decode_cost_.resize(static_cast<std::size_t>(n) + 1);
+    auto& cached = decode_cost_[static_cast<std::size_t>(n)];
+    if (!cached) cached = model_->iteration(n, {});
+    block_cost_ = *cached;
+  } else {
+    block_cost_ = model_->iteration(n, chunk_shapes_);
+  }
   block_f_fixed_ = to_fixed(block_cost_.fixed_s);
   block_p_fixed_ = to_fixed(block_cost_.per_context_token_s);
   block_context0_ = decode_context_at(iteration_);
@@ -215,6 +264,9 @@ void Replica::plan() {
     k = std::max<std::int64_t>(1, finishes_.top().iteration - iteration_);
     const std::int64_t room = config_.kv_capacity_tokens - prefill_reserved_ - decode_kv_at(iteration_);
     k = std::min(k, 1 + room / n);
+    // And to the first boundary past a queue head's deadline, where it is dropped.
+    block_k_ = k;
+    k = std::min(k, done_by(next_expiry()) + 1);
   }
   set_busy(true);
   const double mid = static_cast<double>(iteration_) + static_cast<double>(k - 1) / 2.0;
@@ -327,12 +379,11 @@ void Replica::drop_expired() {
     while (!q.empty()) {
       const std::uint32_t id = q.front();
       Request& r = pool_[id];
-      const bool too_long = kv_needed(r) > config_.kv_capacity_tokens;
       // A preempted request has answered in part: it is finished, not dropped.
-      if (!too_long && (r.generated > 0 || now - r.arrived_at <= config_.max_queue)) break;
+      if (r.generated > 0 || now - r.arrived_at <= config_.max_queue) break;
       q.pop_front();
       --waiting_count_;
-      backlog_tokens_ -= r.prefill_target - std::min(r.cached_tokens, r.prefill_target - 1);
+      backlog_tokens_ -= prefill_work(r);
       r.state = Request::State::kFree;
       observer_.on_drop(id, now);
     }

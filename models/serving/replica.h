@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <queue>
 #include <vector>
 
@@ -44,9 +45,12 @@ class ReplicaObserver {
   virtual void on_first_token(std::uint32_t request, sim::Time at) = 0;
   virtual void on_complete(std::uint32_t request, sim::Time at) = 0;
   virtual void on_drop(std::uint32_t request, sim::Time at) = 0;
+  // The replica's backlog, running or inbound count may have changed.
+  virtual void on_load_change(std::uint32_t /*replica*/) {}
 };
 
 struct ReplicaConfig {
+  std::uint32_t id = 0;                 // passed back in on_load_change
   int max_running_seqs = 256;
   int max_batch_tokens = 2048;
   int block_size_tokens = 16;
@@ -66,8 +70,12 @@ class Replica final : public sim::Target {
   std::uint32_t target() const { return target_; }
   void handle(sim::Simulator& sim, std::uint32_t kind, std::uint64_t data) override;
 
+  // The router's request is on its way here: its prefill work counts in the
+  // backlog from now, so requests routed meanwhile see it.
+  void expect(const Request& r);
   // Load figures the router reads.
   std::int64_t backlog_tokens() const { return backlog_tokens_; }  // prefill work not yet done
+  int inbound() const { return inbound_; }                          // requests on their way here
   int running() const { return static_cast<int>(prefilling_.size() + decoding_.size()); }
   std::size_t waiting() const { return waiting_count_; }
   const ReplicaConfig& config() const { return config_; }
@@ -119,6 +127,10 @@ class Replica final : public sim::Target {
   Wide block_fixed(std::int64_t k) const;
   sim::Time block_end(std::int64_t k) const;
   void schedule_block(std::int64_t k);
+  // Iterations of the block in progress that have ended by t (at most its k).
+  std::int64_t done_by(sim::Time t) const;
+  // When the earliest queue head outstays max_queue; kForever if none can.
+  sim::Time next_expiry() const;
   std::int64_t decode_context_at(std::int64_t iteration) const {
     return context_base_ + static_cast<std::int64_t>(decoding_.size()) * iteration;
   }
@@ -139,6 +151,7 @@ class Replica final : public sim::Target {
   std::int64_t context_base_ = 0;    // sum over decoding of (kv_tokens_at_join - join_iteration)
   std::int64_t prefill_reserved_ = 0;// KV tokens reserved by prefilling requests
   std::int64_t backlog_tokens_ = 0;
+  int inbound_ = 0;
   std::int64_t iteration_ = 0;       // iterations completed
   std::int64_t kv_alloc_clock_ = 0;
 
@@ -155,6 +168,7 @@ class Replica final : public sim::Target {
   std::int64_t block_n_ = 0;
   std::vector<Chunk> chunks_;
   std::vector<calibration::PrefillChunk> chunk_shapes_;
+  std::vector<std::optional<calibration::IterationCost>> decode_cost_;  // by decode batch size
 
   void set_busy(bool busy);
 

@@ -16,6 +16,7 @@ struct Request {
   std::uint16_t cls = 0;             // interaction class index
   std::uint32_t origin = 0;
   std::uint32_t session = 0;
+  std::uint32_t session_generation = 0;  // tells a reused session slot from the one that sent this
   std::uint32_t replica = 0;         // global replica index
   std::uint32_t epoch = 0;           // bumped when preempted: stale heap entries are ignored
   std::uint32_t decode_pos = 0;      // index in the replica's decoding list

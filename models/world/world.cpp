@@ -9,6 +9,7 @@
 #include <boost/random/poisson_distribution.hpp>
 
 #include "models/network/router.h"
+#include "models/serving/load_index.h"
 #include "models/serving/replica.h"
 #include "models/workload/diurnal.h"
 #include "models/workload/sample.h"
@@ -22,15 +23,13 @@ namespace {
 using scenario::Slo;
 using serving::Request;
 
-constexpr int kClassBits = 6;  // an interaction event carries (session << 6) | class
 constexpr std::uint32_t kNoReplica = UINT32_MAX;
 
+// A user in session. Only dialogue-like classes (with history) read it; a
+// slot is reused once its session ends, and answers still on their way
+// recognise that by the generation.
 struct Session {
-  sim::Time start = 0;
-  sim::Time end = 0;
-  std::uint32_t origin = 0;
-  std::uint16_t live_chains = 0;   // classes still firing
-  std::uint16_t in_flight = 0;     // requests not yet answered
+  std::uint32_t generation = 0;
   std::int32_t history_tokens = 0; // dialogue turns kept in the prompt
   std::int32_t turns = 0;
   std::uint32_t last_replica = kNoReplica;
@@ -87,17 +86,19 @@ class World final : public sim::Target, public serving::ReplicaObserver {
   void on_first_token(std::uint32_t, sim::Time) override {}
   void on_complete(std::uint32_t request, sim::Time at) override;
   void on_drop(std::uint32_t request, sim::Time at) override;
+  void on_load_change(std::uint32_t replica) override;
 
  private:
   enum Kind : std::uint32_t { kSessionArrival, kInteraction };
 
   void start_session(std::uint32_t origin, sim::Time duration);
+  std::uint32_t new_session();
   void schedule_next_session(std::uint32_t origin);
-  void schedule_interaction(std::uint32_t session, std::uint32_t cls, sim::Time from);
-  void interact(std::uint32_t session, std::uint32_t cls);
-  void end_chain(std::uint32_t session);
+  void schedule_interactions(std::uint32_t origin);
+  void pick_interaction(std::uint32_t origin);
+  void interact(std::uint32_t origin, std::uint32_t session);
   void release_session(std::uint32_t session);
-  std::uint32_t pick_replica(std::size_t site, std::size_t deployment, const Session& s, std::int32_t prefix,
+  std::uint32_t pick_replica(std::size_t site, std::size_t deployment, const Session* s, std::int32_t prefix,
                              double& wait_s) const;
   double wait_estimate_s(std::uint32_t replica) const;
   void finish(std::uint32_t request, sim::Time done, bool dropped);
@@ -116,11 +117,32 @@ class World final : public sim::Target, public serving::ReplicaObserver {
   sim::Time warmup_;
   serving::RequestPool pool_;
   std::vector<std::unique_ptr<serving::Replica>> replicas_;
+  // Per (site, deployment), the least-loaded replica; and where each replica sits in it.
+  std::vector<std::unique_ptr<serving::LoadIndex>> load_index_;
+  std::vector<std::pair<serving::LoadIndex*, std::size_t>> index_slot_;
   std::vector<Session> sessions_;
   std::vector<std::uint32_t> free_sessions_;
   std::vector<workload::UserCurve> curves_;
   std::vector<sim::RandomStream> session_rng_;   // per origin
-  std::vector<sim::RandomStream> gap_rng_, prompt_rng_, output_rng_;  // per class
+  // Interactions. Each user in session fires every class as a Poisson stream.
+  // All of an origin's streams together are one Poisson stream at (users in
+  // session) x (summed rate), each event belonging to a user picked uniformly
+  // and of class c with probability rate_c / sum: the same process, with one
+  // pending event per origin instead of one per user and class. Users whose
+  // session has ended stay in `active_` until picked, and are then dropped
+  // unanswered: thinning, which keeps the process exact. The stream is drawn
+  // anew whenever the count changes, which memorylessness allows.
+  double interactions_per_s_ = 0.0;        // per user
+  std::vector<double> class_cumulative_;   // cumulative rate shares, last = 1
+  struct ActiveUser {
+    sim::Time end;
+    std::uint32_t session;
+  };
+  std::vector<std::vector<ActiveUser>> active_;     // per origin: sessions not yet found ended
+  std::vector<sim::EventId> next_interaction_;      // per origin
+  std::vector<sim::RandomStream> interaction_rng_;  // per origin: gaps, picks and classes
+  bool populating_ = false;                         // placing the users in session at the start
+  std::vector<sim::RandomStream> prompt_rng_, output_rng_;  // per class
   std::vector<ClassStats> stats_;
   ReplicationResult result_;
   std::size_t users_column_ = 0, busy_column_ = 0, cost_column_ = 0;
@@ -147,11 +169,17 @@ World::World(const Prepared& prepared, std::uint64_t seed, int replication)
   for (std::size_t c = 0; c < s_.classes.size(); ++c) {
     const auto& cls = s_.classes[c];
     stats_[c].requests_column = ts.add_column("requests_" + cls.name, sim::TimeSeries::Kind::kSum);
-    gap_rng_.emplace_back(seed, rep, "class/" + cls.name + "/gaps");
+    interactions_per_s_ += cls.rate_per_user_hour / 3600.0;
     prompt_rng_.emplace_back(seed, rep, "class/" + cls.name + "/prompt");
     output_rng_.emplace_back(seed, rep, "class/" + cls.name + "/output");
     stats_[c].interval_metric_s.assign(interval_count, sim::Histogram(0.01, 1e-5, 1e5));
   }
+  double cumulative = 0.0;
+  for (const auto& cls : s_.classes) {
+    cumulative += cls.rate_per_user_hour / 3600.0;
+    class_cumulative_.push_back(interactions_per_s_ > 0 ? cumulative / interactions_per_s_ : 1.0);
+  }
+  if (!class_cumulative_.empty()) class_cumulative_.back() = 1.0;
   for (std::size_t c = 0; c < s_.classes.size(); ++c) {
     const auto& cls = s_.classes[c];
     stats_[c].p95_column = ts.add_column(std::string("p") + std::to_string(static_cast<int>(cls.slo.percentile)) + "_" +
@@ -161,13 +189,25 @@ World::World(const Prepared& prepared, std::uint64_t seed, int replication)
   busy_column_ = ts.add_column("busy_gpus", sim::TimeSeries::Kind::kTimeMean);
   cost_column_ = ts.add_column("cost_usd", sim::TimeSeries::Kind::kSum);
 
+  active_.resize(s_.workload.origins.size());
+  next_interaction_.resize(s_.workload.origins.size());
   for (std::size_t o = 0; o < s_.workload.origins.size(); ++o) {
     curves_.emplace_back(s_.workload, o, s_.simulation.start_hour_utc);
     session_rng_.emplace_back(seed, rep, "origin/" + s_.workload.origins[o].name + "/sessions");
+    interaction_rng_.emplace_back(seed, rep, "origin/" + s_.workload.origins[o].name + "/interactions");
+  }
+  index_slot_.resize(p_.replicas.size());
+  for (std::size_t site = 0; site < s_.sites.size(); ++site) {
+    for (std::size_t d = 0; d < s_.deployments.size(); ++d) {
+      const auto& members = p_.replicas_at(site, d);
+      load_index_.push_back(members.empty() ? nullptr : std::make_unique<serving::LoadIndex>(members));
+      for (std::size_t i = 0; i < members.size(); ++i) index_slot_[members[i]] = {load_index_.back().get(), i};
+    }
   }
   for (const auto& spec : p_.replicas) {
     const auto& dep = s_.deployments[spec.deployment];
     serving::ReplicaConfig cfg;
+    cfg.id = static_cast<std::uint32_t>(replicas_.size());
     cfg.max_running_seqs = dep.max_running_seqs;
     cfg.max_batch_tokens = dep.max_batch_tokens;
     cfg.block_size_tokens = dep.block_size_tokens;
@@ -187,8 +227,7 @@ void World::handle(sim::Simulator&, std::uint32_t kind, std::uint64_t data) {
     start_session(origin, sim::from_seconds(60.0 * workload::sample(s_.workload.session_minutes, session_rng_[origin])));
     schedule_next_session(origin);
   } else {
-    interact(static_cast<std::uint32_t>(data >> kClassBits),
-             static_cast<std::uint32_t>(data & ((1u << kClassBits) - 1)));
+    pick_interaction(static_cast<std::uint32_t>(data));
   }
 }
 
@@ -208,45 +247,51 @@ void World::schedule_next_session(std::uint32_t origin) {
   sim_.schedule_at(std::max(sim_.now(), sim::from_seconds(t)), target_, kSessionArrival, origin);
 }
 
-void World::start_session(std::uint32_t origin, sim::Time duration) {
-  std::uint32_t id;
+std::uint32_t World::new_session() {
   if (free_sessions_.empty()) {
-    id = static_cast<std::uint32_t>(sessions_.size());
     sessions_.emplace_back();
-  } else {
-    id = free_sessions_.back();
-    free_sessions_.pop_back();
-    sessions_[id] = Session{};
+    return static_cast<std::uint32_t>(sessions_.size() - 1);
   }
-  Session& s = sessions_[id];
-  s.origin = origin;
-  s.start = sim_.now();
-  s.end = s.start + std::max<sim::Time>(duration, 1);
+  const std::uint32_t id = free_sessions_.back();
+  free_sessions_.pop_back();
+  const std::uint32_t generation = sessions_[id].generation + 1;
+  sessions_[id] = Session{};
+  sessions_[id].generation = generation;
+  return id;
+}
+
+void World::start_session(std::uint32_t origin, sim::Time duration) {
+  const sim::Time start = sim_.now();
+  const sim::Time end = start + std::max<sim::Time>(duration, 1);
   ++result_.sessions;
-  result_.timeseries.record_span(users_column_, s.start, s.end, 1.0);
-  const sim::Time from = std::max(s.start, warmup_), to = std::min(s.end, horizon_);
+  result_.timeseries.record_span(users_column_, start, end, 1.0);
+  const sim::Time from = std::max(start, warmup_), to = std::min(end, horizon_);
   if (to > from) user_hours_ += sim::to_seconds(to - from) / 3600.0;
-  for (std::uint32_t c = 0; c < s_.classes.size(); ++c) {
-    if (s_.classes[c].rate_per_user_hour <= 0) continue;
-    ++sessions_[id].live_chains;
-    schedule_interaction(id, c, sim_.now());
-  }
-  if (sessions_[id].live_chains == 0) release_session(id);
+  if (interactions_per_s_ <= 0) return;
+  active_[origin].push_back(ActiveUser{end, new_session()});
+  if (!populating_) schedule_interactions(origin);
 }
 
-void World::schedule_interaction(std::uint32_t session, std::uint32_t cls, sim::Time from) {
-  const double gap_s = gap_rng_[cls].exponential(3600.0 / s_.classes[cls].rate_per_user_hour);
-  const sim::Time at = from + sim::from_seconds(gap_s);
-  if (at >= sessions_[session].end || at >= horizon_) {
-    end_chain(session);
-    return;
-  }
-  sim_.schedule_at(at, target_, kInteraction, (static_cast<std::uint64_t>(session) << kClassBits) | cls);
+void World::schedule_interactions(std::uint32_t origin) {
+  sim_.cancel(next_interaction_[origin]);
+  const auto users = static_cast<double>(active_[origin].size());
+  if (users == 0) return;
+  const sim::Time at = sim_.now() + sim::from_seconds(interaction_rng_[origin].exponential(1.0 / (users * interactions_per_s_)));
+  if (at < horizon_) next_interaction_[origin] = sim_.schedule_at(at, target_, kInteraction, origin);
 }
 
-void World::end_chain(std::uint32_t session) {
-  Session& s = sessions_[session];
-  if (--s.live_chains == 0 && s.in_flight == 0) release_session(session);
+void World::pick_interaction(std::uint32_t origin) {
+  auto& active = active_[origin];
+  auto& rng = interaction_rng_[origin];
+  const auto i = std::min(active.size() - 1, static_cast<std::size_t>(rng.uniform() * static_cast<double>(active.size())));
+  if (sim_.now() >= active[i].end) {  // its session is over: no interaction, and it leaves the population
+    release_session(active[i].session);
+    active[i] = active.back();
+    active.pop_back();
+  } else {
+    interact(origin, active[i].session);
+  }
+  schedule_interactions(origin);
 }
 
 void World::release_session(std::uint32_t session) { free_sessions_.push_back(session); }
@@ -263,25 +308,26 @@ double World::wait_estimate_s(std::uint32_t replica) const {
   return wait;
 }
 
-std::uint32_t World::pick_replica(std::size_t site, std::size_t deployment, const Session& s, std::int32_t prefix,
+void World::on_load_change(std::uint32_t replica) {
+  const auto& r = *replicas_[replica];
+  const auto [index, position] = index_slot_[replica];
+  index->update(position, wait_estimate_s(replica), r.running() + r.inbound());
+}
+
+std::uint32_t World::pick_replica(std::size_t site, std::size_t deployment, const Session* s, std::int32_t prefix,
                                   double& wait_s) const {
-  const auto& reps = p_.replicas_at(site, deployment);
-  std::uint32_t best = reps.front();
-  double best_wait = wait_estimate_s(best);
-  for (std::size_t i = 1; i < reps.size(); ++i) {
-    const double w = wait_estimate_s(reps[i]);
-    if (w < best_wait) {
-      best = reps[i];
-      best_wait = w;
-    }
-  }
+  // Least estimated wait; among equals (idle, or decoding with nothing
+  // queued) the fewest sequences running or on their way.
+  const auto& index = *load_index_[site * s_.deployments.size() + deployment];
+  std::uint32_t best = index.best();
+  double best_wait = index.best_wait_s();
   // Session affinity: stay where the conversation's prefix is cached while
   // the extra wait there costs less than recomputing the prefix.
-  if (prefix > 0 && s.last_replica != kNoReplica && s.last_replica != best &&
-      p_.replicas[s.last_replica].site == site && p_.replicas[s.last_replica].deployment == deployment) {
-    const double w = wait_estimate_s(s.last_replica);
+  if (prefix > 0 && s->last_replica != kNoReplica && s->last_replica != best &&
+      p_.replicas[s->last_replica].site == site && p_.replicas[s->last_replica].deployment == deployment) {
+    const double w = wait_estimate_s(s->last_replica);
     if (w - best_wait < prefix * p_.deployments[deployment].prefill_s_per_token) {
-      best = s.last_replica;
+      best = s->last_replica;
       best_wait = w;
     }
   }
@@ -289,18 +335,26 @@ std::uint32_t World::pick_replica(std::size_t site, std::size_t deployment, cons
   return best;
 }
 
-void World::interact(std::uint32_t session, std::uint32_t cls) {
+void World::interact(std::uint32_t origin, std::uint32_t session) {
   const sim::Time now = sim_.now();
-  Session& s = sessions_[session];
+  const double u = interaction_rng_[origin].uniform();
+  std::uint32_t cls = 0;
+  while (u >= class_cumulative_[cls]) ++cls;
   const auto& c = s_.classes[cls];
   const std::size_t d = p_.class_deployment[cls];
   const auto& dep = s_.deployments[d];
   std::int32_t prompt = workload::sample_tokens(c.prompt_tokens, prompt_rng_[cls]);
   const std::int32_t output = workload::sample_tokens(c.output_tokens, output_rng_[cls]);
   std::int32_t prefix = 0;  // tokens shared with this session's previous turn
-  if (c.history.enabled) {
+  Session* history = c.history.enabled ? &sessions_[session] : nullptr;
+  if (history) {
+    Session& s = *history;
+    // A prefix cache matches block by block from the start: the whole last
+    // exchange while nothing has left the window, only the persona once the
+    // window slides and the oldest turn drops out.
     const bool kept_whole = c.history.max_turns == 0 || s.turns < c.history.max_turns;
-    prefix = s.turns > 0 && kept_whole ? s.cached_prefix : 0;
+    const auto persona = static_cast<std::int32_t>(c.history.persona_tokens);
+    prefix = s.turns == 0 ? 0 : kept_whole ? s.cached_prefix : std::min(persona, s.cached_prefix);
     const std::int32_t turn = prompt;
     prompt = static_cast<std::int32_t>(c.history.persona_tokens) + s.history_tokens + turn;
     s.history_tokens += turn + output;
@@ -311,31 +365,27 @@ void World::interact(std::uint32_t session, std::uint32_t cls) {
   }
   const bool counted = now >= warmup_;
   ++result_.arrived;
-  ++s.in_flight;  // before the chain may end, so the session outlives this request
-  schedule_interaction(session, cls, now);
-  Session& live = sessions_[session];
 
   if (dep.hosted) {
-    const double last_mile_ms = s_.workload.origins[live.origin].last_mile_rtt_ms;
+    const double last_mile_ms = s_.workload.origins[origin].last_mile_rtt_ms;
     const double ttft_s = (dep.api_ttft_ms + last_mile_ms) / 1000.0;
     const double tpot_s = dep.api_tpot_ms / 1000.0;
     const double e2e_s = ttft_s + tpot_s * (output - 1);
     record_answer(cls, counted, now, ttft_s, output > 1 ? tpot_s : 0.0, e2e_s, last_mile_ms, prompt, output, true);
     ++result_.completed;
-    if (--live.in_flight == 0 && live.live_chains == 0) release_session(session);
     return;
   }
 
   // Route: the candidate sites nearest first, each with its least-loaded replica.
-  const auto& route = p_.routes[live.origin][d];
+  const auto& route = p_.routes[origin][d];
   const bool nearest = s_.routing.policy == scenario::Routing::Policy::kNearest;
   const std::size_t consider = nearest ? 1 : route.size();
   candidates_.clear();
   candidate_replica_.clear();
   for (std::size_t i = 0; i < consider; ++i) {
     double wait_s = 0.0;
-    const std::uint32_t r = pick_replica(route[i], d, live, dep.prefix_caching ? prefix : 0, wait_s);
-    candidates_.push_back({route[i], p_.topology.rtt_ms(live.origin, route[i]), wait_s * 1000.0});
+    const std::uint32_t r = pick_replica(route[i], d, history, dep.prefix_caching ? prefix : 0, wait_s);
+    candidates_.push_back({route[i], p_.topology.rtt_ms(origin, route[i]), wait_s * 1000.0});
     candidate_replica_.push_back(r);
   }
   const std::size_t pick = network::choose_site(s_.routing, candidates_, c.slo.threshold_ms);
@@ -346,14 +396,15 @@ void World::interact(std::uint32_t session, std::uint32_t cls) {
   r.state = Request::State::kInNetwork;
   r.cls = static_cast<std::uint16_t>(cls);
   r.priority_level = static_cast<std::uint8_t>(p_.class_priority_level[cls]);
-  r.origin = live.origin;
+  r.origin = origin;
   r.session = session;
+  r.session_generation = history ? history->generation : 0;
   r.replica = replica;
   r.prompt_tokens = prompt;
   r.output_tokens = output;
   const auto& rep = *replicas_[replica];
-  const bool cached = dep.prefix_caching && prefix > 0 && live.last_replica == replica &&
-                      rep.kv_alloc_clock() - live.cache_clock < live.cache_room;
+  const bool cached = dep.prefix_caching && prefix > 0 && history->last_replica == replica &&
+                      rep.kv_alloc_clock() - history->cache_clock < history->cache_room;
   r.cached_tokens = cached ? std::min(prefix, prompt - 1) : 0;
   r.counted = counted;
   r.sent_at = now;
@@ -362,6 +413,7 @@ void World::interact(std::uint32_t session, std::uint32_t cls) {
     ++stats_[cls].requests;
     result_.timeseries.record(stats_[cls].requests_column, now, 1.0);
   }
+  replicas_[replica]->expect(r);
   sim_.schedule_in(r.one_way, rep.target(), serving::Replica::kArrive, id);
 }
 
@@ -410,7 +462,6 @@ void World::on_drop(std::uint32_t id, sim::Time at) { finish(id, at, true); }
 
 void World::finish(std::uint32_t id, sim::Time done, bool dropped) {
   const Request& r = pool_[id];
-  Session& s = sessions_[r.session];
   if (dropped) {
     ++result_.dropped;
     if (r.counted) ++stats_[r.cls].dropped;
@@ -421,7 +472,8 @@ void World::finish(std::uint32_t id, sim::Time done, bool dropped) {
     const double tpot_s = r.output_tokens > 1 ? sim::to_seconds(done - r.first_token_at) / (r.output_tokens - 1) : 0.0;
     record_answer(r.cls, r.counted, r.sent_at, ttft_s, tpot_s, e2e_s, 2.0 * sim::to_ms(r.one_way), r.prompt_tokens,
                   r.output_tokens, false);
-    if (s_.classes[r.cls].history.enabled) {
+    Session& s = sessions_[r.session];
+    if (s_.classes[r.cls].history.enabled && s.generation == r.session_generation) {
       const auto& rep = *replicas_[r.replica];
       s.last_replica = r.replica;
       s.cache_clock = rep.kv_alloc_clock();
@@ -429,9 +481,7 @@ void World::finish(std::uint32_t id, sim::Time done, bool dropped) {
       s.cached_prefix = r.prompt_tokens + r.output_tokens;
     }
   }
-  const std::uint32_t session = r.session;
   pool_.release(id);
-  if (--s.in_flight == 0 && s.live_chains == 0) release_session(session);
 }
 
 void World::reset_statistics() {
@@ -446,9 +496,12 @@ ReplicationResult World::run() {
     sim::RandomStream initial(seed_, rep, "origin/" + s_.workload.origins[o].name + "/initial");
     const double mean_users = curves_[o].users(0.0);
     const auto n = mean_users > 0 ? boost::random::poisson_distribution<std::int64_t>(mean_users)(initial.engine()) : 0;
+    populating_ = true;
     for (std::int64_t i = 0; i < n; ++i) {
       start_session(o, sim::from_seconds(60.0 * workload::sample_residual(s_.workload.session_minutes, initial)));
     }
+    populating_ = false;
+    schedule_interactions(o);
     schedule_next_session(o);
   }
   if (warmup_ > 0) sim_.at_time(warmup_, [this](sim::Simulator&) { reset_statistics(); });
@@ -521,7 +574,7 @@ Figures World::figures() const {
   }
   const sim::Time now = horizon_;
   for (std::size_t site = 0; site < s_.sites.size(); ++site) {
-    double busy = 0.0, kv = 0.0, queue = 0.0, gpus = 0.0, n = 0.0, preemptions = 0.0;
+    double busy = 0.0, kv = 0.0, queue = 0.0, gpus = 0.0, n = 0.0, preemptions = 0.0, iterations = 0.0, blocks = 0.0;
     for (std::size_t r = 0; r < replicas_.size(); ++r) {
       if (p_.replicas[r].site != site) continue;
       const double g = p_.replicas[r].gpus;
@@ -529,6 +582,8 @@ Figures World::figures() const {
       kv += replicas_[r]->kv_occupancy().mean(now);
       queue += replicas_[r]->queue_length().mean(now);
       preemptions += static_cast<double>(replicas_[r]->preemptions());
+      iterations += static_cast<double>(replicas_[r]->iterations());
+      blocks += static_cast<double>(replicas_[r]->blocks_planned());
       gpus += g;
       n += 1.0;
     }
@@ -538,6 +593,9 @@ Figures World::figures() const {
     f.add(base + "/queue_length_mean", queue);
     f.add(base + "/preemptions", preemptions);
     f.add(base + "/replicas", n);
+    // Whole run: iterations the GPUs ran, and the events the replicas needed for them.
+    f.add(base + "/iterations", iterations);
+    f.add(base + "/batch_changes", blocks);
   }
   const double user_hours = user_hours_;
   f.add("/users/user_hours", user_hours);

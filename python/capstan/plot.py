@@ -93,7 +93,7 @@ def cost_vs_load(df: pd.DataFrame, x: str = "workload.peak_users", y: str = "cos
 _PANELS = (
     ("concurrent users", "users"),
     ("requests per interval", "requests_"),
-    ("p95 latency (ms)", "p95_ms_"),
+    ("p95 latency (ms)", "p95_"),
     ("busy GPUs", "busy_gpus"),
     ("cost rate (USD/h)", "cost_usd_per_hour"),
 )
@@ -103,7 +103,7 @@ def timeseries(result, columns: Sequence[str] | None = None, title: str | None =
     """A run's time series, one panel per quantity against simulated minutes.
 
     `result` is a capstan.Result (or its ``.timeseries`` DataFrame). By default the panels are users,
-    requests per class, p95 latency per class, busy GPUs and cost rate, those present; `columns` picks
+    requests per class, p95 latencies per class, busy GPUs and cost rate, those present; `columns` picks
     columns instead, one panel each. Returns the Figure.
     """
     ts = result if isinstance(result, pd.DataFrame) else result.timeseries
@@ -125,7 +125,7 @@ def timeseries(result, columns: Sequence[str] | None = None, title: str | None =
     axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0]
     for ax, (label, cols, prefix) in zip(axes, panels):
         for c in cols:
-            ax.plot(ts[x], ts[c], label=c[len(prefix):], linewidth=1.2)
+            ax.plot(ts[x], ts[c], label=c[len(prefix):].replace("_ms_", " "), linewidth=1.2)
         ax.set_ylabel(label, fontsize="small")
         ax.grid(True, alpha=0.3)
         if len(cols) > 1:

@@ -102,19 +102,20 @@ class Result:
 
     @functools.cached_property
     def kpis(self) -> pd.Series:
-        """The headline figures as one Series: ``cost.total_usd``, ``cost.per_user_hour_usd``,
+        """The whole-run figures as one Series: ``cost.total_usd``, ``cost.per_user_hour_usd``,
         ``cost.per_interaction_usd``, ``cost.per_million_tokens_usd``, ``tokens.input_per_user_hour``,
-        ``tokens.output_per_user_hour`` (and their intervals)."""
+        ``tokens.output_per_user_hour``, ``users.*`` and ``requests.*`` when the report has them (and their
+        intervals)."""
         figures = {}
-        for section in ("cost", "tokens"):
+        for section in ("cost", "tokens", "users", "requests"):
             entries = {k: v for k, v in self.summary.get(section, {}).items() if k != "breakdown_usd"}
             figures.update(flatten(entries, (section,), name=".".join))
         return pd.Series(figures, dtype="float64", name="value")
 
     @functools.cached_property
     def timeseries(self) -> pd.DataFrame:
-        """timeseries.csv as a DataFrame: one row per interval (minute, users, requests_<class>, p95_ms_<class>,
-        busy_gpus, cost_usd_per_hour, ...)."""
+        """timeseries.csv as a DataFrame: one row per interval (minute, users, requests_<class>,
+        p95_<metric>_ms_<class>, busy_gpus, cost_usd_per_hour, ...)."""
         if not self.timeseries_csv.strip():
             return pd.DataFrame()
         return pd.read_csv(io.StringIO(self.timeseries_csv))

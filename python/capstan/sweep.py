@@ -19,9 +19,11 @@ CLASS_FIGURES = (
     "requests", "completed", "dropped",
     "ttft_p50_ms", "ttft_p95_ms", "ttft_p99_ms", "tpot_p95_ms",
     "e2e_p50_ms", "e2e_p95_ms", "e2e_p99_ms",
-    "network_ms_mean", "slo_attainment",
+    "network_ms_mean", "slo_attainment", "slo_percentile_ms",
 )
-SITE_FIGURES = ("gpu_utilization", "kv_occupancy", "queue_length_mean")
+SITE_FIGURES = ("gpu_utilization", "kv_occupancy", "queue_length_mean", "replicas", "preemptions")
+# Whole-run sections kept as "<section>.<figure>" (cost without its breakdown).
+RUN_SECTIONS = ("cost", "tokens", "users", "requests")
 
 
 def run_point(text: str, source: str, overrides: list[str], seed: int | None, replications: int | None,
@@ -49,7 +51,7 @@ def figures(report: Mapping[str, Any]) -> dict[str, Any]:
     manifest = report.get("manifest", {})
     row["seed"] = manifest.get("seed")
     row["replications"] = manifest.get("replications")
-    for section in ("cost", "tokens"):
+    for section in RUN_SECTIONS:
         entries = {k: v for k, v in report.get(section, {}).items() if k != "breakdown_usd"}
         row.update(flatten(entries, (section,), name=".".join))
     for name, entry in report.get("classes", {}).items():

@@ -35,7 +35,8 @@ def _import_capstan():
 
 
 capstan = _import_capstan()
-PACKAGE_ROOT = str(pathlib.Path(capstan.__file__).resolve().parent.parent)
+# Not resolve(): the package files are symlinks into the source tree, the package dir is not.
+PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(capstan.__file__)))
 if PACKAGE_ROOT not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (PACKAGE_ROOT, os.environ.get("PYTHONPATH")) if p)
 # Figures are built without pyplot, but a stray pyplot import must never look for a display.

@@ -13,8 +13,9 @@ import capstan
 distributed = pytest.importorskip("distributed")
 
 GRID = {"workload.peak_users": [100, 200, 300], "sites.cloud.pools.main.gpus": [1, 2]}
-# Longer runs for the worker-death test, so that a task is still going when the worker is killed.
-SLOW = {"simulation.duration_h": 2.0}
+# Longer runs (about a second each) for the worker-death test, so that a task is still going when the
+# worker is killed.
+SLOW = {"simulation.duration_h": 12.0, "workload.peak_users": 1000}
 
 
 @pytest.fixture(scope="module")

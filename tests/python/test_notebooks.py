@@ -23,7 +23,8 @@ def kernel_name(tmp_path_factory):
     spec.mkdir(parents=True)
     (spec / "kernel.json").write_text(json.dumps({
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "capstan tests", "language": "python"}))
+        "display_name": "capstan tests", "language": "python",
+        "env": {"PYDEVD_DISABLE_FILE_VALIDATION": "1"}}))
     mp = pytest.MonkeyPatch()
     mp.setenv("JUPYTER_PATH", str(root))
     mp.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")

@@ -172,27 +172,35 @@ TEST_CASE("next_time and pending", "[calendar]") {
 
 // Interleaved schedule / cancel / pop against an ordered multimap keyed by
 // (time, scheduling order), which is what the calendar's order is defined as;
-// schedule_first events take keys below all plain ones.
+// schedule_first events take keys below all plain ones. A small sequence
+// span makes the calendar renumber its entries every few hundred schedules.
 TEST_CASE("calendar agrees with a reference ordered map", "[calendar]") {
-  const std::uint64_t seed = GENERATE(1u, 2u, 20240601u);
-  boost::random::mt19937_64 rng(seed);
+  struct Walk {
+    std::uint64_t seed;
+    std::uint32_t sequence_span;  // 0: the default
+    std::size_t max_pending;
+  };
+  const Walk walk = GENERATE(Walk{1, 0, 1'000'000}, Walk{20240601, 0, 1'000'000}, Walk{3, 1'000, 300},
+                             Walk{4, 40, 30});
+  INFO("seed " << walk.seed << ", span " << walk.sequence_span);
+  boost::random::mt19937_64 rng(walk.seed);
   boost::random::uniform_int_distribution<int> op(0, 99);
   // A narrow spread of times forces many ties.
   boost::random::uniform_int_distribution<sim::Time> delay(0, 20);
 
-  sim::Calendar cal;
+  sim::Calendar cal = walk.sequence_span ? sim::Calendar(walk.sequence_span) : sim::Calendar();
   using Key = std::pair<sim::Time, std::uint64_t>;
   std::multimap<Key, std::uint64_t> ref;          // (time, seq) -> data
   std::vector<std::pair<sim::EventId, Key>> ids;  // every id ever issued
   std::uint64_t first_seq = 0, seq = std::uint64_t{1} << 62;
   sim::Time now = 0;
-  std::size_t pops = 0, cancels = 0;
+  std::size_t pops = 0, cancels = 0, firsts = 0;
 
   for (int step = 0; step < 200'000; ++step) {
     const int r = op(rng);
     // Grow early, shrink late, so both large and empty calendars are visited.
     const int schedule_below = step < 100'000 ? 55 : 40;
-    if (r < schedule_below) {
+    if (r < schedule_below && ref.size() < walk.max_pending) {
       const sim::Time at = now + delay(rng);
       const std::uint64_t data = rng();
       const auto target = static_cast<std::uint32_t>(data), kind = static_cast<std::uint32_t>(data >> 32);
@@ -202,9 +210,12 @@ TEST_CASE("calendar agrees with a reference ordered map", "[calendar]") {
       const sim::EventId id = first ? cal.schedule_first(at, target, kind, data) : cal.schedule(at, target, kind, data);
       ref.emplace(key, data);
       ids.emplace_back(id, key);
-    } else if (r < 70 && !ids.empty()) {
-      // Any id ever issued: live, popped or already cancelled.
-      boost::random::uniform_int_distribution<std::size_t> pick(0, ids.size() - 1);
+      firsts += first;
+    } else if (r >= schedule_below && r < 70 && !ids.empty()) {
+      // Any id ever issued (live, popped or already cancelled), half the time
+      // a recent one, which is more likely live.
+      const std::size_t from = r % 2 == 0 && ids.size() > 64 ? ids.size() - 64 : 0;
+      boost::random::uniform_int_distribution<std::size_t> pick(from, ids.size() - 1);
       const auto& [id, key] = ids[pick(rng)];
       const bool live = ref.count(key) == 1;
       REQUIRE(cal.is_pending(id) == live);
@@ -216,13 +227,13 @@ TEST_CASE("calendar agrees with a reference ordered map", "[calendar]") {
       const bool got = cal.pop(e);
       REQUIRE(got == !ref.empty());
       if (got) {
-        const auto first = ref.begin();
-        REQUIRE(e.at == first->first.first);
-        REQUIRE(e.data == first->second);
-        REQUIRE(e.target == static_cast<std::uint32_t>(first->second));
-        REQUIRE(e.kind == static_cast<std::uint32_t>(first->second >> 32));
+        const auto head = ref.begin();
+        REQUIRE(e.at == head->first.first);
+        REQUIRE(e.data == head->second);
+        REQUIRE(e.target == static_cast<std::uint32_t>(head->second));
+        REQUIRE(e.kind == static_cast<std::uint32_t>(head->second >> 32));
         now = e.at;
-        ref.erase(first);
+        ref.erase(head);
         ++pops;
       }
     }
@@ -231,7 +242,40 @@ TEST_CASE("calendar agrees with a reference ordered map", "[calendar]") {
   }
   // The walk must have exercised what it claims to.
   CHECK(pops > 50'000);
-  CHECK(cancels > 10'000);
+  CHECK(cancels > 5'000);
+  CHECK(firsts > 5'000);
+  if (walk.sequence_span) CHECK(seq - (std::uint64_t{1} << 62) > 20 * walk.sequence_span);  // many renumberings
+}
+
+TEST_CASE("renumbering keeps ties in order and ids valid", "[calendar]") {
+  sim::Calendar cal(4);  // sequence numbers run out every four schedules of a kind
+  std::vector<sim::EventId> ids;
+  for (std::uint64_t i = 0; i < 3; ++i) ids.push_back(cal.schedule(10, 0, 0, i));
+  cal.cancel(ids[1]);
+  // The fifth schedule renumbers: three entries pending, room for one more.
+  ids.push_back(cal.schedule(10, 0, 0, 3));
+  ids.push_back(cal.schedule(10, 0, 0, 4));
+  ids.push_back(cal.schedule_first(10, 0, 0, 100));
+  CHECK(cal.is_pending(ids[0]));
+  CHECK_FALSE(cal.is_pending(ids[1]));
+  CHECK(cal.is_pending(ids[4]));
+  cal.cancel(ids[3]);
+  ids.push_back(cal.schedule(10, 0, 0, 5));  // renumbers again
+  std::vector<std::uint64_t> order;
+  for (const auto& e : drain(cal)) order.push_back(e.data);
+  CHECK(order == std::vector<std::uint64_t>{100, 0, 2, 4, 5});
+}
+
+TEST_CASE("a calendar with every sequence number pending refuses more", "[calendar]") {
+  sim::Calendar cal(4);
+  for (std::uint64_t i = 0; i < 4; ++i) cal.schedule(static_cast<sim::Time>(i), 0, 0, i);
+  CHECK_THROWS_AS(cal.schedule(9, 0, 0, 9), std::length_error);
+  // The other kind has its own range.
+  CHECK_NOTHROW(cal.schedule_first(9, 0, 0, 10));
+  sim::Event e;
+  REQUIRE(cal.pop(e));  // one number comes free
+  CHECK_NOTHROW(cal.schedule(9, 0, 0, 11));
+  CHECK(cal.pending() == 5);
 }
 
 namespace {

@@ -212,7 +212,7 @@ TEST_CASE("time series columns", "[timeseries]") {
   CHECK_THROWS(sim::TimeSeries(minute, 0));
 }
 
-TEST_CASE("merged time series are means over replications", "[timeseries]") {
+TEST_CASE("merged time series add replications and pool sample means", "[timeseries]") {
   const auto make = [](double tokens, std::vector<double> latencies, double busy) {
     sim::TimeSeries ts(sim::kMinute, sim::kMinute);
     const auto sum = ts.add_column("tokens", sim::TimeSeries::Kind::kSum);
@@ -226,10 +226,11 @@ TEST_CASE("merged time series are means over replications", "[timeseries]") {
   sim::TimeSeries a = make(10.0, {1.0}, 2.0);
   const sim::TimeSeries b = make(30.0, {3.0, 5.0}, 6.0);
   a.merge(b);
-  CHECK(a.value(0, 0) == 20.0);  // tokens per replication
+  CHECK(a.value(0, 0) == 40.0);  // tokens over both replications
   CHECK(a.value(1, 0) == 3.0);   // latency pooled over all samples, not the mean of means 2.5
-  CHECK(a.value(2, 0) == Approx(4.0));
+  CHECK(a.value(2, 0) == Approx(8.0));
   CHECK(a.replications() == 2);
+  CHECK(a.value(2, 0) / a.replications() == Approx(4.0));  // busy GPUs per replication
 
   sim::TimeSeries other(sim::kMinute, 2 * sim::kMinute);
   CHECK_THROWS(a.merge(other));

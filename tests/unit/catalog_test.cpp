@@ -1,0 +1,120 @@
+// The built-in catalog: required entries, figures against their sources,
+// lookups and scenario overrides.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "models/catalog/catalog.h"
+#include "models/scenario/json_reader.h"
+
+using capstan::catalog::Catalog;
+using capstan::scenario::fields::FieldError;
+using nlohmann::json;
+
+TEST_CASE("the built-in catalog holds the GPUs and models the issue names", "[catalog]") {
+  const Catalog& c = Catalog::builtin();
+  for (const char* gpu : {"h100", "h200", "a100-80gb", "l40s", "l4", "a10g"}) {
+    INFO(gpu);
+    const auto* g = c.gpu(gpu);
+    REQUIRE(g);
+    CHECK(g->memory_gib > 0);
+    CHECK(g->bf16_tflops > 0);
+    CHECK(g->hbm_tb_per_s > 0);
+    CHECK(g->interconnect_gb_per_s > 0);
+    CHECK(g->price.spot_usd_per_hour < g->price.on_demand_usd_per_hour);
+    CHECK_FALSE(g->source.empty());
+    CHECK_FALSE(g->price_note.empty());
+    CHECK(g->price_by_region.size() >= 3);
+  }
+  for (const char* model : {"llama-3-8b", "llama-3-70b", "llama-3.2-1b", "llama-3.2-3b", "toxic-bert"}) {
+    INFO(model);
+    REQUIRE(c.llm(model));
+    CHECK_FALSE(c.llm(model)->source.empty());
+  }
+  CHECK(c.llm("toxic-bert")->classifier);
+  CHECK(c.llm("toxic-bert")->num_labels == 6);
+}
+
+TEST_CASE("catalog figures agree with FACTS.md and the published configs", "[catalog]") {
+  const Catalog& c = Catalog::builtin();
+  const auto& h100 = *c.gpu("h100");
+  CHECK(h100.bf16_tflops == 989);
+  CHECK(h100.hbm_tb_per_s == 3.35);
+  CHECK(c.gpu("h200")->hbm_tb_per_s == 4.8);
+  CHECK(h100.price.on_demand_usd_per_hour == 3.00);
+  CHECK(h100.price.spot_usd_per_hour == 2.25);
+  CHECK(c.gpu("a10g")->price.on_demand_usd_per_hour == 1.01);
+  // Parameter counts as published: 8.03B, 70.6B, 1.24B, 3.21B, about 110M.
+  CHECK(c.llm("llama-3-8b")->parameters() == Approx(8.03e9).epsilon(0.005));
+  CHECK(c.llm("llama-3-70b")->parameters() == Approx(70.55e9).epsilon(0.005));
+  CHECK(c.llm("llama-3.2-1b")->parameters() == Approx(1.236e9).epsilon(0.01));
+  CHECK(c.llm("llama-3.2-3b")->parameters() == Approx(3.213e9).epsilon(0.01));
+  CHECK(c.llm("toxic-bert")->parameters() == Approx(109.5e6).epsilon(0.02));
+  // Llama-3-8B: 128 KiB of KV cache per token (FACTS.md), 16 GB of bf16 weights.
+  CHECK(c.llm("llama-3-8b")->kv_bytes_per_token() == 131072.0);
+  CHECK(c.llm("llama-3-8b")->weight_bytes() == Approx(16.06e9).epsilon(0.005));
+}
+
+TEST_CASE("catalog lookups are case-insensitive and names are canonical lowercase", "[catalog]") {
+  const Catalog& c = Catalog::builtin();
+  REQUIRE(c.gpu("H100"));
+  CHECK(c.gpu("H100")->name == "h100");
+  CHECK(c.llm("Llama-3-8B") == c.llm("llama-3-8b"));
+  CHECK(c.gpu("h100-pcie") == nullptr);
+  CHECK(c.llm("gpt-5") == nullptr);
+  CHECK(c.has_region("US-East"));
+  CHECK_FALSE(c.has_region("mars-1"));
+  const auto names = c.gpu_names();
+  CHECK(std::is_sorted(names.begin(), names.end()));
+  CHECK(std::find(names.begin(), names.end(), "l40s") != names.end());
+}
+
+TEST_CASE("regional prices, with the default elsewhere", "[catalog]") {
+  const auto& h100 = *Catalog::builtin().gpu("h100");
+  CHECK(h100.price_in("eu-west").on_demand_usd_per_hour > h100.price_in("us-east").on_demand_usd_per_hour);
+  CHECK(h100.price_in("nowhere").on_demand_usd_per_hour == h100.price.on_demand_usd_per_hour);
+}
+
+TEST_CASE("overrides replace fields of an entry or add entries", "[catalog]") {
+  const Catalog& base = Catalog::builtin();
+  const json overrides = {
+      {"regions", {{"on-prem", "our own data centre"}}},
+      {"gpus",
+       {{"H100", {{"memory_gib", 60}, {"price_by_region", {{"on-prem", {{"on_demand_usd_per_hour", 1.2}, {"spot_usd_per_hour", 0}}}}}}},
+        {"mi300x",
+         {{"memory_gib", 192},
+          {"bf16_tflops", 1307},
+          {"hbm_tb_per_s", 5.3},
+          {"interconnect_gb_per_s", 448},
+          {"price", {{"on_demand_usd_per_hour", 3.5}, {"spot_usd_per_hour", 2.0}}},
+          {"source", "AMD MI300X datasheet"}}}}},
+      {"models", {{"llama-3-8b", {{"bytes_per_param", 1}}}}}};
+  const Catalog c = base.with_overrides(overrides, "/catalog");
+  CHECK(c.gpu("h100")->memory_gib == 60);
+  CHECK(c.gpu("h100")->bf16_tflops == 989);  // untouched fields stay
+  CHECK(c.gpu("h100")->price_in("on-prem").on_demand_usd_per_hour == 1.2);
+  REQUIRE(c.gpu("mi300x"));
+  CHECK(c.gpu("mi300x")->memory_gib == 192);
+  CHECK(c.llm("llama-3-8b")->weight_bytes() == Approx(8.03e9).epsilon(0.005));  // fp8
+  CHECK(base.gpu("h100")->memory_gib == 79.6);  // the built-in catalog is unchanged
+  CHECK(base.gpu("mi300x") == nullptr);
+}
+
+TEST_CASE("bad catalog overrides fail at their pointer", "[catalog]") {
+  const Catalog& base = Catalog::builtin();
+  auto pointer_of = [&](const json& overrides) {
+    try {
+      base.with_overrides(overrides, "/catalog");
+    } catch (const FieldError& e) {
+      return e.pointer;
+    }
+    return std::string("no error");
+  };
+  CHECK(pointer_of({{"gpus", {{"h100", {{"memory_gb", 60}}}}}}) == "/catalog/gpus/h100/memory_gb");
+  CHECK(pointer_of({{"gpus", {{"h100", {{"memory_gib", -1}}}}}}) == "/catalog/gpus/h100/memory_gib");
+  CHECK(pointer_of({{"gpus", {{"new-gpu", {{"memory_gib", 10}}}}}}) == "/catalog/gpus/new-gpu/bf16_tflops");
+  CHECK(pointer_of({{"models", {{"llama-3-8b", {{"kv_heads", 7}}}}}}) == "/catalog/models/llama-3-8b/kv_heads");
+  CHECK(pointer_of({{"gpus", {{"h100", {{"price_by_region", {{"us-eats", {{"on_demand_usd_per_hour", 1}, {"spot_usd_per_hour", 1}}}}}}}}}}) ==
+        "/catalog/gpus/h100/price_by_region/us-eats");
+  CHECK(pointer_of({{"gpu", json::object()}}) == "/catalog/gpu");
+}

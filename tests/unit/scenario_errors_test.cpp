@@ -1,0 +1,313 @@
+// Invalid scenarios: each gets one ScenarioError naming the file, the JSON
+// pointer of the offending field, what was expected and what was found.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+#include "models/scenario/load.h"
+
+using namespace capstan::scenario;
+using nlohmann::json;
+using Catch::Matchers::Contains;
+
+namespace {
+
+const std::string kDir = CAPSTAN_SOURCE_DIR;
+const std::string kMinimal = kDir + "/tests/data/minimal.json";
+
+json minimal() {
+  std::ifstream in(kMinimal);
+  return json::parse(in);
+}
+
+// The error a load raises; fails the test when it raises none.
+template <typename Load>
+ScenarioError error_of(Load load) {
+  try {
+    load();
+  } catch (const ScenarioError& e) {
+    return e;
+  }
+  FAIL("no ScenarioError");
+  throw std::logic_error("unreachable");
+}
+
+ScenarioError with_overrides(std::vector<Override> overrides) {
+  return error_of([&] { load_file(kMinimal, overrides); });
+}
+
+ScenarioError with_doc(const json& doc) {
+  return error_of([&] { load_json(doc, "doc.json"); });
+}
+
+}  // namespace
+
+TEST_CASE("the message reads file: pointer: expected ..., found ...", "[scenario][errors]") {
+  const ScenarioError e = with_overrides({{"classes.0.slo.threshold_ms", "-5"}});
+  CHECK(e.file() == kMinimal);
+  CHECK(e.pointer() == "/classes/0/slo/threshold_ms");
+  CHECK(e.expected() == "a number in (0, 10000000]");
+  CHECK(e.found() == "-5");
+  CHECK(std::string(e.what()) == kMinimal + ": /classes/0/slo/threshold_ms: expected a number in (0, 10000000], found -5");
+}
+
+TEST_CASE("wrong type", "[scenario][errors]") {
+  const ScenarioError e = with_overrides({{"workload.peak_users", "many"}});
+  CHECK(e.pointer() == "/workload/peak_users");
+  CHECK_THAT(e.expected(), Contains("a number"));
+  CHECK(e.found() == "\"many\"");
+  CHECK(with_overrides({{"simulation.step_by_step", "1"}}).pointer() == "/simulation/step_by_step");
+  CHECK(with_overrides({{"workload.origins", "{}"}}).pointer() == "/workload/origins");
+  CHECK(with_overrides({{"simulation.replications", "2.5"}}).pointer() == "/simulation/replications");
+  CHECK(with_overrides({{"name", "2fast"}}).pointer() == "/name");  // names start with a letter
+}
+
+TEST_CASE("out-of-range and absurd values", "[scenario][errors]") {
+  CHECK(with_overrides({{"simulation.duration_h", "9000"}}).pointer() == "/simulation/duration_h");  // > 1 year
+  CHECK(with_overrides({{"workload.peak_users", "2e9"}}).pointer() == "/workload/peak_users");
+  CHECK(with_overrides({{"simulation.replications", "10001"}}).pointer() == "/simulation/replications");
+  CHECK(with_overrides({{"simulation.warmup_h", "1"}}).pointer() == "/simulation/warmup_h");  // not below duration
+  CHECK(with_overrides({{"simulation.interval_s", "1"}, {"simulation.duration_h", "8760"}}).pointer() ==
+        "/simulation/interval_s");  // 31 million intervals
+  CHECK(with_overrides({{"classes.0.slo.percentile", "100"}}).pointer() == "/classes/0/slo/percentile");
+  CHECK(with_overrides({{"simulation.seed", "-1"}}).pointer() == "/simulation/seed");
+  CHECK(with_overrides({{"deployments.0.gpu_memory_utilization", "1.5"}}).pointer() ==
+        "/deployments/0/gpu_memory_utilization");
+}
+
+TEST_CASE("NaN and infinity are rejected wherever a number is read", "[scenario][errors]") {
+  json doc = minimal();
+  doc["workload"]["peak_users"] = std::numeric_limits<double>::quiet_NaN();
+  ScenarioError e = with_doc(doc);
+  CHECK(e.pointer() == "/workload/peak_users");
+  CHECK(e.found() == "NaN");
+  doc = minimal();
+  doc["network"]["links"][0]["rtt_ms"] = std::numeric_limits<double>::infinity();
+  e = with_doc(doc);
+  CHECK(e.pointer() == "/network/links/0/rtt_ms");
+  CHECK(e.found() == "inf");
+  // 1e400 overflows a double: an error either at parse time or at the field.
+  std::string text = minimal().dump();
+  text.replace(text.find("\"peak_users\":1000"), 17, "\"peak_users\":1e400");
+  CHECK_THROWS_AS(load_text(text, "big.json"), ScenarioError);
+}
+
+TEST_CASE("unknown keys are rejected with the nearest known name", "[scenario][errors]") {
+  ScenarioError e = with_overrides({{"workload.peak_user", "5"}});
+  CHECK(e.pointer() == "/workload/peak_user");
+  CHECK(e.expected() == "a known key");
+  CHECK(e.found() == "\"peak_user\" (did you mean \"peak_users\"?)");
+  e = with_overrides({{"simulaton", "{}"}});
+  CHECK(e.pointer() == "/simulaton");
+  CHECK_THAT(e.found(), Contains("did you mean \"simulation\"?"));
+  // Deep inside arrays too, and a key nothing resembles lists the known ones.
+  e = with_overrides({{"sites.0.pools.0.zzzzzzzz", "1"}});
+  CHECK(e.pointer() == "/sites/0/pools/0/zzzzzzzz");
+  CHECK_THAT(e.found(), Contains("known: name, deployment, gpu, gpus, capacity"));
+  // A parameter of another distribution kind is unknown for this kind.
+  e = with_overrides({{"classes.0.prompt_tokens.mean", "5"}});
+  CHECK(e.pointer() == "/classes/0/prompt_tokens/mean");
+  CHECK_THAT(e.expected(), Contains("constant"));
+}
+
+TEST_CASE("unknown GPU, model, region, deployment and node names suggest the nearest", "[scenario][errors]") {
+  ScenarioError e = with_overrides({{"deployments.chat.gpu", "h10"}});
+  CHECK(e.pointer() == "/deployments/0/gpu");
+  CHECK(e.found() == "\"h10\" (did you mean \"h100\"?)");
+  e = with_overrides({{"deployments.chat.model", "llama3-8b"}});
+  CHECK(e.pointer() == "/deployments/0/model");
+  CHECK(e.found() == "\"llama3-8b\" (did you mean \"llama-3-8b\"?)");
+  e = with_overrides({{"sites.cloud.region", "us-eats"}});
+  CHECK(e.pointer() == "/sites/0/region");
+  CHECK_THAT(e.found(), Contains("did you mean \"us-east\"?"));
+  e = with_overrides({{"classes.dialogue.deployment", "caht"}});
+  CHECK(e.pointer() == "/classes/0/deployment");
+  CHECK_THAT(e.found(), Contains("did you mean \"chat\"?"));
+  e = with_overrides({{"network.links.0.b", "clod"}});
+  CHECK(e.pointer() == "/network/links/0/b");
+  CHECK_THAT(e.found(), Contains("did you mean \"cloud\"?"));
+  e = with_overrides({{"sites.0.pools.0.deployment", "chatt"}});
+  CHECK(e.pointer() == "/sites/0/pools/0/deployment");
+  e = with_overrides({{"deployments.chat.gpu", "h100-sxm"}});  // a longer spelling of a known name
+  CHECK(e.found() == "\"h100-sxm\" (did you mean \"h100\"?)");
+  // Catalog names are case-insensitive.
+  CHECK(load_file(kMinimal, {{"deployments.chat.gpu", "H100"}}).deployments[0].gpu == "h100");
+}
+
+TEST_CASE("missing required fields", "[scenario][errors]") {
+  json doc = minimal();
+  doc["workload"].erase("peak_users");
+  ScenarioError e = with_doc(doc);
+  CHECK(e.pointer() == "/workload/peak_users");
+  CHECK_THAT(e.found(), Contains("required"));
+  doc = minimal();
+  doc.erase("classes");
+  CHECK(with_doc(doc).pointer() == "/classes");
+  doc = minimal();
+  doc["classes"][0].erase("slo");
+  CHECK(with_doc(doc).pointer() == "/classes/0/slo");
+  doc = minimal();
+  doc["classes"][0]["prompt_tokens"].erase("value");
+  CHECK(with_doc(doc).pointer() == "/classes/0/prompt_tokens/value");
+  doc = minimal();
+  doc.erase("name");
+  CHECK(with_doc(doc).pointer() == "/name");
+}
+
+TEST_CASE("duplicate names", "[scenario][errors]") {
+  json doc = minimal();
+  doc["classes"].push_back(doc["classes"][0]);
+  ScenarioError e = with_doc(doc);
+  CHECK(e.pointer() == "/classes/1/name");
+  CHECK_THAT(e.found(), Contains("/classes/0/name"));
+  doc = minimal();
+  doc["deployments"].push_back(doc["deployments"][0]);
+  CHECK(with_doc(doc).pointer() == "/deployments/1/name");
+  doc = minimal();
+  doc["sites"][0]["pools"].push_back(doc["sites"][0]["pools"][0]);
+  CHECK(with_doc(doc).pointer() == "/sites/0/pools/1/name");
+  // Origins and sites share one namespace: they are nodes of one graph.
+  e = with_overrides({{"sites.0.name", "metro"}});
+  CHECK(e.pointer() == "/sites/0/name");
+  doc = minimal();
+  doc["network"]["links"].push_back({{"a", "cloud"}, {"b", "metro"}, {"rtt_ms", 3}});
+  CHECK(with_doc(doc).pointer() == "/network/links/1");
+}
+
+TEST_CASE("an origin that reaches no site is rejected at that origin", "[scenario][errors]") {
+  ScenarioError e = with_overrides({{"network.links", "[]"}});
+  CHECK(e.pointer() == "/workload/origins/0");
+  CHECK_THAT(e.found(), Contains("metro"));
+  // A second origin linked only to a site without pools.
+  json doc = minimal();
+  doc["workload"]["origins"][0]["share"] = 0.5;
+  doc["workload"]["origins"].push_back({{"name", "far"}, {"share", 0.5}});
+  doc["sites"].push_back({{"name", "empty"}, {"region", "us-west"}});
+  doc["network"]["links"].push_back({{"a", "far"}, {"b", "empty"}, {"rtt_ms", 5}});
+  e = with_doc(doc);
+  CHECK(e.pointer() == "/workload/origins/1");
+  // Linking the empty site onward to the served one makes it a transit hop.
+  doc["network"]["links"].push_back({{"a", "empty"}, {"b", "cloud"}, {"rtt_ms", 5}});
+  CHECK_NOTHROW(load_json(doc, "doc.json"));
+}
+
+TEST_CASE("a model too large for its GPUs is rejected at the deployment", "[scenario][errors]") {
+  const ScenarioError e = with_overrides({{"deployments.chat.model", "llama-3-70b"}, {"deployments.chat.gpu", "l4"}});
+  CHECK(e.pointer() == "/deployments/0");
+  CHECK_THAT(e.found(), Contains("GiB"));
+  CHECK_THAT(e.found(), Contains("llama-3-70b"));
+  // Tensor parallelism over 4 H100s fits it.
+  const Scenario s = load_file(kMinimal, {{"deployments.chat.model", "llama-3-70b"},
+                                          {"deployments.chat.tensor_parallel", "4"},
+                                          {"sites.cloud.pools.main.gpus", "8"}});
+  CHECK(s.deployments[0].tensor_parallel == 4);
+  // ...and a shorter max_model_len_tokens cannot rescue 70B on one H100 (131 GiB of weights).
+  CHECK(with_overrides({{"deployments.chat.model", "llama-3-70b"}, {"deployments.chat.max_model_len_tokens", "16"}})
+            .pointer() == "/deployments/0");
+}
+
+TEST_CASE("pools must match their deployment", "[scenario][errors]") {
+  ScenarioError e = with_overrides({{"sites.cloud.pools.main.gpu", "l4"}});
+  CHECK(e.pointer() == "/sites/0/pools/0/gpu");
+  CHECK_THAT(e.expected(), Contains("h100"));
+  e = with_overrides({{"deployments.chat.tensor_parallel", "2"}, {"sites.cloud.pools.main.gpus", "3"}});
+  CHECK(e.pointer() == "/sites/0/pools/0/gpus");
+  CHECK_THAT(e.expected(), Contains("multiple of tensor_parallel (2)"));
+  e = with_overrides({{"deployments.chat.tensor_parallel", "3"}});
+  CHECK(e.pointer() == "/deployments/0/tensor_parallel");
+  // A class's self-hosted deployment needs a pool somewhere.
+  json doc = minimal();
+  doc["deployments"].push_back({{"name", "spare"}, {"model", "llama-3.2-1b"}, {"gpu", "l4"}, {"max_model_len_tokens", 4096}});
+  CHECK_NOTHROW(load_json(doc, "doc.json"));  // a deployment no class uses is fine
+  doc["classes"][0]["deployment"] = "spare";
+  CHECK(with_doc(doc).pointer() == "/classes/0/deployment");
+}
+
+TEST_CASE("shares and the diurnal curve", "[scenario][errors]") {
+  ScenarioError e = with_overrides({{"workload.origins.0.share", "0.9"}});
+  CHECK(e.pointer() == "/workload/origins");
+  CHECK_THAT(e.found(), Contains("0.9"));
+  CHECK(with_overrides({{"workload.diurnal", "[1, 1]"}}).pointer() == "/workload/diurnal");
+  CHECK(with_overrides({{"workload.diurnal.5", "1.5"}}).pointer() == "/workload/diurnal/5");
+  CHECK(with_overrides({{"workload.diurnal", std::string("[") + "0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]"}})
+            .pointer() == "/workload/diurnal");
+  // Shares within 1e-6 of 1 pass.
+  json doc = minimal();
+  doc["workload"]["origins"][0]["share"] = 0.5;
+  doc["workload"]["origins"].push_back({{"name", "b"}, {"share", 0.5000004}});
+  doc["network"]["links"].push_back({{"a", "b"}, {"b", "cloud"}, {"rtt_ms", 5}});
+  CHECK_NOTHROW(load_json(doc, "doc.json"));
+}
+
+TEST_CASE("distributions", "[scenario][errors]") {
+  CHECK(with_overrides({{"classes.0.prompt_tokens", R"({"dist": "gamma", "mean": 3})"}}).pointer() ==
+        "/classes/0/prompt_tokens/dist");
+  CHECK(with_overrides({{"classes.0.prompt_tokens", R"({"dist": "uniform", "min": 5, "max": 2})"}}).pointer() ==
+        "/classes/0/prompt_tokens/max");
+  CHECK(with_overrides({{"classes.0.prompt_tokens", R"({"dist": "constant", "value": 5, "min_value": 9, "max_value": 3})"}})
+            .pointer() == "/classes/0/prompt_tokens/max_value");
+  CHECK(with_overrides({{"classes.0.prompt_tokens", R"({"dist": "weibull", "shape": 0, "scale": 3})"}}).pointer() ==
+        "/classes/0/prompt_tokens/shape");
+}
+
+TEST_CASE("empty, non-JSON and unreadable files", "[scenario][errors]") {
+  ScenarioError e = error_of([] { load_text("  \n", "empty.json"); });
+  CHECK(e.file() == "empty.json");
+  CHECK(e.pointer().empty());
+  CHECK(e.found() == "an empty file");
+  CHECK(std::string(e.what()) == "empty.json: expected a JSON object, found an empty file");
+
+  e = error_of([] { load_text("{\n  \"name\": ,\n}", "broken.json"); });
+  CHECK(e.pointer().empty());
+  CHECK(e.expected() == "valid JSON");
+  CHECK_THAT(e.found(), Contains("line 2, column"));
+
+  e = error_of([] { load_text("[1, 2]", "array.json"); });
+  CHECK(e.expected() == "a JSON object");
+
+  e = error_of([] { load_file("/nonexistent/scenario.json"); });
+  CHECK(e.file() == "/nonexistent/scenario.json");
+  CHECK(e.pointer().empty());
+  CHECK(e.expected() == "a readable file");
+  CHECK(e.found() == "no such file");
+  e = error_of([] { load_file(kDir + "/tests/data"); });
+  CHECK(e.found() == "a directory");
+  e = error_of([] { load_file("/dev/zero"); });  // would never end if read
+  CHECK(e.found() == "not a regular file");
+}
+
+TEST_CASE("hostile nesting neither crashes nor recurses without bound", "[scenario][errors]") {
+  const std::string deep = std::string(200000, '[') + std::string(200000, ']');
+  ScenarioError e = error_of([&] { load_text("{\"name\": " + deep + "}", "deep.json"); });
+  CHECK_THAT(e.expected(), Contains("nested at most 64"));
+  e = error_of([&] { load_file(kMinimal, {{"description", deep}}); });
+  CHECK_THAT(e.expected(), Contains("nested at most 64"));
+}
+
+TEST_CASE("the bad fixtures each fail at their pointer", "[scenario][errors]") {
+  // tests/data/bad/README.md describes each; the CLI test checks exit status 2 on them.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"empty.json", ""},
+      {"not_json.json", ""},
+      {"wrong_type.json", "/workload/peak_users"},
+      {"out_of_range.json", "/classes/0/slo/threshold_ms"},
+      {"unknown_key.json", "/workload/peak_user"},
+      {"unknown_gpu.json", "/deployments/0/gpu"},
+      {"unknown_model.json", "/deployments/0/model"},
+      {"missing_field.json", "/classes/0/deployment"},
+      {"duplicate_name.json", "/classes/1/name"},
+      {"unreachable_origin.json", "/workload/origins/1"},
+      {"model_too_large.json", "/deployments/0"},
+      {"shares.json", "/workload/origins"},
+      {"diurnal.json", "/workload/diurnal"},
+  };
+  for (const auto& [file, pointer] : cases) {
+    INFO(file);
+    const ScenarioError e = error_of([&] { load_file(kDir + "/tests/data/bad/" + file); });
+    CHECK(e.pointer() == pointer);
+  }
+}

@@ -1,0 +1,192 @@
+// The serving simulation against queueing theory, its own step-by-step
+// reference, and request conservation.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "models/api/api.h"
+#include "models/queueing/closed_form.h"
+#include "models/scenario/load.h"
+#include "models/world/prepared.h"
+#include "models/world/world.h"
+#include "sim/estimate.h"
+#include "sim/replication.h"
+#include "tests/support/models.h"
+
+using namespace capstan;
+using nlohmann::json;
+
+namespace {
+
+double figure(const world::ReplicationResult& r, const std::string& pointer) {
+  for (const auto& [p, v] : r.figures.values) {
+    if (p == pointer) return v;
+  }
+  FAIL("no figure " << pointer);
+  return 0.0;
+}
+
+// One metro, one site, one class: the smallest world.
+json small_world() {
+  return json::parse(R"({
+    "name": "small",
+    "simulation": {"duration_h": 1, "warmup_h": 0.1, "seed": 7, "replications": 1},
+    "workload": {
+      "peak_users": 2000,
+      "diurnal": [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1],
+      "session": {"duration_min": {"dist": "weibull", "shape": 0.5, "scale": 20}},
+      "origins": [{"name": "metro", "share": 1, "utc_offset_h": 0, "last_mile_rtt_ms": 20}]
+    },
+    "classes": [
+      {"name": "dialogue", "rate_per_user_hour": 30,
+       "prompt_tokens": {"dist": "lognormal", "mean": 40, "cv": 0.5, "min_value": 4, "max_value": 200},
+       "output_tokens": {"dist": "lognormal", "mean": 150, "cv": 0.4, "min_value": 10, "max_value": 400},
+       "history": {"persona_tokens": 800, "max_turns": 6},
+       "deployment": "npc", "priority": 1,
+       "slo": {"metric": "ttft", "threshold_ms": 200, "percentile": 95}},
+      {"name": "reactive", "rate_per_user_hour": 60,
+       "prompt_tokens": {"dist": "lognormal", "mean": 120, "cv": 0.3},
+       "output_tokens": {"dist": "constant", "value": 4},
+       "deployment": "npc", "priority": 0,
+       "slo": {"metric": "e2e", "threshold_ms": 100, "percentile": 95}}
+    ],
+    "deployments": [
+      {"name": "npc", "model": "llama-3-8b", "gpu": "l4", "tensor_parallel": 1,
+       "max_running_seqs": 48, "max_batch_tokens": 1024}
+    ],
+    "sites": [
+      {"name": "edge", "kind": "edge", "region": "us-east", "pools": [
+        {"name": "npc", "deployment": "npc", "gpus": 6}]}
+    ],
+    "network": {"links": [{"a": "metro", "b": "edge", "rtt_ms": 5}]}
+  })");
+}
+
+}  // namespace
+
+TEST_CASE("the batch-change mode matches the step-by-step reference", "[serving][validation]") {
+  // On L4s an 8B model has a small KV cache: the replicas saturate, preempt
+  // and drop, across two priorities with prefix caching. On H100s the same
+  // world runs at moderate load with long decode-only stretches.
+  for (const std::string gpu : {"l4", "h100"}) {
+    json doc = small_world();
+    doc["simulation"]["duration_h"] = 0.5;
+    doc["deployments"][0]["gpu"] = gpu;
+    auto run = [&](bool step) {
+      doc["simulation"]["step_by_step"] = step;
+      const world::Prepared prepared(scenario::load_json(doc, "small.json"));
+      return world::simulate(prepared, 7, 0);
+    };
+    const auto fast = run(false);
+    const auto step = run(true);
+    INFO(gpu);
+    REQUIRE(figure(fast, "/classes/dialogue/completed") > 1000);
+    if (gpu == "l4") {
+      CHECK(figure(fast, "/sites/edge/preemptions") > 0);
+      CHECK(figure(fast, "/classes/dialogue/dropped") > 0);
+    } else {
+      // The point of the mode: far fewer replica events than iterations.
+      CHECK(figure(fast, "/sites/edge/batch_changes") < 0.5 * figure(step, "/sites/edge/iterations"));
+      CHECK(figure(step, "/sites/edge/batch_changes") >= figure(step, "/sites/edge/iterations"));
+    }
+    for (const std::string cls : {"dialogue", "reactive"}) {
+      CHECK(figure(fast, "/classes/" + cls + "/completed") == figure(step, "/classes/" + cls + "/completed"));
+      CHECK(figure(fast, "/classes/" + cls + "/dropped") == figure(step, "/classes/" + cls + "/dropped"));
+      for (const std::string metric : {"ttft", "tpot", "e2e"}) {
+        for (const std::string stat : {"mean", "p50", "p95", "p99"}) {
+          const std::string p = "/classes/" + cls + "/latency_ms/" + metric + "/" + stat;
+          const double a = figure(fast, p), b = figure(step, p);
+          INFO(p << ": fast " << a << ", step-by-step " << b);
+          CHECK(std::abs(a - b) <= 1e-3 * std::abs(b));
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("a scenario reduced to M/M/c matches Erlang C", "[serving][validation]") {
+  // One replica whose iterations take tau whatever the batch: each running
+  // request is a server that works one token per iteration, the waiting queue
+  // is the M/M/c queue, and service takes (output tokens) x tau with output
+  // tokens exponential (rounded). Sessions outlast the run, so the users in
+  // session stay N (drawn once per replication) and their superposed
+  // interactions are Poisson at N x rate; each replication is compared with
+  // Erlang C at its own N, through the confidence interval of the differences.
+  const double tau_s = 1e-3;
+  const double mean_tokens = 1000.0;
+  const double users = 1e4;
+  for (int c : {2, 8, 32}) {
+    const double rho = 0.75;
+    // E[service] of round(Exp(mean)) clamped to >= 1 token.
+    double mean_service_tokens = 1.0 - std::exp(-1.5 / mean_tokens);
+    for (int k = 2; k < 40 * mean_tokens; ++k) {
+      mean_service_tokens += k * (std::exp(-(k - 0.5) / mean_tokens) - std::exp(-(k + 0.5) / mean_tokens));
+    }
+    const double mean_service_s = mean_service_tokens * tau_s;
+    const double rate_per_user_hour = rho * c / mean_service_s * 3600.0 / users;
+    json doc = small_world();
+    doc["simulation"] = {{"duration_h", 3}, {"warmup_h", 0.5}, {"seed", 11}, {"replications", 1}, {"max_queue_s", 3600}};
+    doc["workload"]["peak_users"] = users;
+    doc["workload"]["session"]["duration_min"] = {{"dist", "constant"}, {"value", 1e8}};
+    doc["workload"]["origins"][0]["last_mile_rtt_ms"] = 0;
+    doc["network"]["links"][0]["rtt_ms"] = 0;
+    doc["classes"] = json::array({{{"name", "job"},
+                                   {"rate_per_user_hour", rate_per_user_hour},
+                                   {"prompt_tokens", {{"dist", "constant"}, {"value", 1}}},
+                                   {"output_tokens", {{"dist", "exponential"}, {"mean", mean_tokens}}},
+                                   {"deployment", "npc"},
+                                   {"slo", {{"metric", "e2e"}, {"threshold_ms", 1e6}, {"percentile", 95}}}}});
+    doc["deployments"][0]["max_running_seqs"] = c;
+    doc["deployments"][0]["model"] = "llama-3.2-1b";
+    doc["deployments"][0]["gpu"] = "h100";
+    doc["sites"][0]["pools"][0]["gpus"] = 1;
+    world::Prepared prepared(scenario::load_json(doc, "mmc.json"));
+    prepared.deployments[0].service_time = std::make_shared<testing::AffineModel>(tau_s);
+    const int reps = 10;
+    const auto runs = sim::run_replications<world::ReplicationResult>(
+        reps, 0, [&](int r) { return world::simulate(prepared, 11, r); });
+    std::vector<double> wait_diff_s, sojourn_diff_s, exact_wait_s;
+    for (const auto& r : runs) {
+      const double lambda = figure(r, "/users/mean_concurrent") * rate_per_user_hour / 3600.0;
+      const auto exact = queueing::mmc(lambda, mean_service_s, c);
+      // TTFT is the wait plus the one-iteration prefill of the single prompt token.
+      wait_diff_s.push_back(figure(r, "/classes/job/latency_ms/ttft/mean") / 1000.0 - tau_s - exact.mean_wait_s);
+      sojourn_diff_s.push_back(figure(r, "/classes/job/latency_ms/e2e/mean") / 1000.0 - exact.mean_sojourn_s);
+      exact_wait_s.push_back(exact.mean_wait_s);
+    }
+    const auto wq = sim::estimate(wait_diff_s, 0.999);
+    const auto w = sim::estimate(sojourn_diff_s, 0.999);
+    const double mean_exact_wait_s = sim::estimate(exact_wait_s).mean;
+    // Iterations quantise time: a newcomer waits for the iteration in
+    // progress to end, at most tau. That bound widens the interval, no more.
+    INFO("c=" << c << ": Wq sim - Erlang C = " << wq.mean << " +- " << wq.half_width << " s (Wq " << mean_exact_wait_s << " s)");
+    CHECK(std::abs(wq.mean) <= wq.half_width + tau_s);
+    INFO("W sim - exact = " << w.mean << " +- " << w.half_width);
+    CHECK(std::abs(w.mean) <= w.half_width + tau_s);
+    // The test has teeth: the interval is narrow against the wait itself.
+    CHECK(sim::estimate(wait_diff_s).half_width < 0.1 * mean_exact_wait_s);
+  }
+}
+
+TEST_CASE("requests are conserved: arrived = completed + dropped + in flight", "[serving][validation]") {
+  // Too few GPUs: queues build, some requests wait past max_queue_s and are
+  // dropped, and some are still in flight when the run ends.
+  json doc = small_world();
+  doc["simulation"]["duration_h"] = 0.25;
+  doc["simulation"]["max_queue_s"] = 2;
+  doc["sites"][0]["pools"][0]["gpus"] = 1;
+  api::RunRequest request;
+  request.scenario_text = doc.dump();
+  request.source_name = "overloaded.json";
+  const json report = json::parse(api::run(request).report_json);
+  const auto& req = report["requests"];
+  CHECK(req["dropped"].get<double>() > 0);
+  CHECK(req["in_flight"].get<double>() > 0);
+  CHECK(req["arrived"].get<double>() ==
+        req["completed"].get<double>() + req["dropped"].get<double>() + req["in_flight"].get<double>());
+  CHECK(report["classes"]["dialogue"]["slo"]["attainment"].get<double>() < 0.5);
+}
