@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "models/api/api.h"
+#include "models/calibration/profile.h"
 #include "models/scenario/load.h"
 
 namespace capstan::cli {
@@ -39,6 +40,9 @@ int guarded(const std::function<int()>& body) {
   try {
     return body();
   } catch (const scenario::ScenarioError& e) {
+    std::cerr << "capstan: " << e.what() << "\n";
+    return 2;
+  } catch (const calibration::ProfileError& e) {  // a profile the scenario names is input too
     std::cerr << "capstan: " << e.what() << "\n";
     return 2;
   } catch (const std::exception& e) {

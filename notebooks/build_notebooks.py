@@ -141,7 +141,7 @@ for label, ok in (("dialogue (200 ms TTFT p95)", ok_dialogue), ("dialogue and re
         print(f"{label}: no scale in {SCALES} meets it")
     else:
         r = ok.iloc[0]
-        print(f"{label}: edge x{r.edge_scale} -> {r.edge_gpus} edge GPUs, {r.total_gpus} in all, "
+        print(f"{label}: edge x{r.edge_scale} -> {r.edge_gpus:.0f} edge GPUs, {r.total_gpus:.0f} in all, "
               f"${r['cost.per_user_hour_usd']:.4f} per user-hour "
               f"[{r['cost.per_user_hour_usd_ci95_low']:.4f}, {r['cost.per_user_hour_usd_ci95_high']:.4f}]")
 '''),
@@ -397,7 +397,8 @@ A single user in an AI-rich environment might generate 10,000-50,000 tokens per 
 organizations face AI compute costs of \$5-15 per user-hour."*
 
 Its own figures do not give its conclusion. We do the arithmetic, then measure tokens per user-hour and the cost
-of a user-hour in the simulated `consumer_world.json` (100k peak users), self-hosted and on hosted APIs.
+of a user-hour in the simulated `consumer_world.json` (100k users at the metros' peaks), self-hosted and on hosted
+APIs.
 '''),
     new_code_cell(SETUP),
     new_markdown_cell(r'''
@@ -417,8 +418,9 @@ claim
     new_markdown_cell(r'''
 ## Tokens per user-hour in a simulated world
 
-The peak window of `consumer_world.json` (12 minutes after 3 of warm-up, two replications). Dialogue prompts carry
-a 1,000-token persona and up to 8 turns of history, so input tokens dominate.
+The scenario's own window, the US East evening (01:00 UTC; London and Tokyo are then off their peaks, so the whole
+fleet serves fewer users than at any metro's own peak), 12 minutes after 3 of warm-up, two replications. Dialogue
+prompts carry a 1,000-token persona and several turns of history, so input tokens dominate.
 '''),
     new_code_cell(r'''
 scenario = capstan.load("../scenarios/consumer_world.json")
@@ -517,7 +519,7 @@ ax.set_ylabel("USD per user-hour (log scale)")
 ax.tick_params(axis="x", labelsize=8)
 ax.legend(fontsize="small", loc="upper left")
 ax.grid(True, axis="y", alpha=0.3)
-fig.suptitle("Cost of a user-hour at the 100k-user peak, by serving option")
+fig.suptitle("Cost of a user-hour in the US East evening window, by serving option")
 fig
 '''),
     new_markdown_cell(r'''

@@ -1,6 +1,5 @@
 """Every notebook in notebooks/ runs top to bottom, and its committed copy shows its outputs and plots."""
 import json
-import pathlib
 import sys
 
 import pytest

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "models/calibration/gpu_probe.h"
+#include "models/calibration/cuda/gpu_module.h"
 
 namespace capstan::calibration {
 
@@ -12,7 +12,7 @@ namespace {
 __global__ void touch(int* out) { *out = 42; }
 }  // namespace
 
-GpuProbe probe_gpu() {
+GpuProbe cuda_probe_gpu() {
   GpuProbe p;
   cudaRuntimeGetVersion(&p.runtime_version);
   cudaDriverGetVersion(&p.driver_version);  // 0 when no driver is installed

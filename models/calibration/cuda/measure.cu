@@ -20,7 +20,7 @@
 #include "models/calibration/cuda/kernels.cuh"
 #include "models/calibration/cuda/measure.h"
 #include "models/calibration/cuda/reference.h"
-#include "models/calibration/gpu_probe.h"
+#include "models/calibration/cuda/gpu_module.h"
 
 namespace capstan::calibration {
 
@@ -416,9 +416,9 @@ class Run {
 
 }  // namespace
 
-MeasureResult measure(const MeasureRequest& req) {
+MeasureResult cuda_measure(const MeasureRequest& req) {
   const auto t0 = std::chrono::steady_clock::now();
-  const GpuProbe probe = probe_gpu();
+  const GpuProbe probe = cuda_probe_gpu();
   if (!probe.available) throw NoGpuError(probe.message);
   if (req.repeats < 20) throw std::invalid_argument("measure: at least 20 repeats are needed for a median");
   if (req.warmup < 1) throw std::invalid_argument("measure: at least one warm-up launch is needed");
