@@ -9,7 +9,7 @@
 
 #include "cli/commands.h"
 #include "models/api/api.h"
-#include "models/calibration/profile.h"
+#include "models/input_error.h"
 #include "models/scenario/load.h"
 
 namespace capstan::cli {
@@ -39,10 +39,7 @@ void write_atomically(const std::filesystem::path& dir, const std::string& name,
 int guarded(const std::function<int()>& body) {
   try {
     return body();
-  } catch (const scenario::ScenarioError& e) {
-    std::cerr << "capstan: " << e.what() << "\n";
-    return 2;
-  } catch (const calibration::ProfileError& e) {  // a profile the scenario names is input too
+  } catch (const InputError& e) {  // the scenario, or a profile it names
     std::cerr << "capstan: " << e.what() << "\n";
     return 2;
   } catch (const std::exception& e) {

@@ -14,14 +14,6 @@ namespace capstan::calibration {
 using nlohmann::json;
 using nlohmann::ordered_json;
 
-ProfileError::ProfileError(std::string file, std::string pointer, std::string expected, std::string found)
-    : std::runtime_error(file + (pointer.empty() ? "" : ": " + pointer) + ": expected " + expected + ", found " +
-                         found),
-      file_(std::move(file)),
-      pointer_(std::move(pointer)),
-      expected_(std::move(expected)),
-      found_(std::move(found)) {}
-
 std::vector<Operator> fitted_operators() {
   std::vector<Operator> ops;
   for (int i = 0; i < kOperatorCount; ++i) {

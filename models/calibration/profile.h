@@ -10,6 +10,8 @@
 // are rejected. Loading never returns a half-checked profile.
 #include <map>
 #include <stdexcept>
+
+#include "models/input_error.h"
 #include <string>
 #include <vector>
 
@@ -22,16 +24,9 @@ namespace capstan::calibration {
 
 inline constexpr int kProfileSchemaVersion = 1;
 
-class ProfileError : public std::runtime_error {
+class ProfileError : public InputError {
  public:
-  ProfileError(std::string file, std::string pointer, std::string expected, std::string found);
-  const std::string& file() const { return file_; }
-  const std::string& pointer() const { return pointer_; }  // "" when the whole file is at fault
-  const std::string& expected() const { return expected_; }
-  const std::string& found() const { return found_; }
-
- private:
-  std::string file_, pointer_, expected_, found_;
+  using InputError::InputError;
 };
 
 struct Profile {

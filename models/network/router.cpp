@@ -7,7 +7,7 @@ namespace capstan::network {
 std::size_t choose_site(const scenario::Routing& routing, std::span<const Candidate> candidates,
                         double slo_threshold_ms) {
   using Policy = scenario::Routing::Policy;
-  auto total = [](const Candidate& c) { return c.rtt_ms + c.wait_ms; };
+  auto total = [](const Candidate& c) { return c.rtt_ms + c.estimate_ms; };
   std::size_t limit = candidates.size();
   if (routing.policy == Policy::kNearest) return 0;
   if (routing.policy == Policy::kLatencyBudget) {

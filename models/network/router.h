@@ -5,11 +5,11 @@
 // replica.
 //
 //   nearest         the nearest site, whatever its load;
-//   latency_budget  the nearest site whose round trip plus estimated wait fits
+//   latency_budget  the nearest site whose round trip plus estimate fits
 //                   in budget_share of the class's SLO threshold, looking at
 //                   most max_spill_sites past the nearest; when none fits, the
-//                   one with the least round trip plus wait among those seen;
-//   least_loaded    the site with the least round trip plus wait among all.
+//                   one with the least round trip plus estimate among those seen;
+//   least_loaded    the site with the least round trip plus estimate among all.
 #include <cstddef>
 #include <span>
 
@@ -20,7 +20,7 @@ namespace capstan::network {
 struct Candidate {
   std::size_t site = 0;
   double rtt_ms = 0.0;
-  double wait_ms = 0.0;
+  double estimate_ms = 0.0;
 };
 
 // Index into `candidates` (which must not be empty) of the chosen site.

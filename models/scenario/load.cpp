@@ -22,11 +22,6 @@ namespace {
 constexpr std::uintmax_t kMaxFileBytes = 16u << 20;
 constexpr std::size_t kMaxDepth = 64;
 
-std::string message(const std::string& file, const std::string& pointer, const std::string& expected,
-                    const std::string& found) {
-  return file + ": " + (pointer.empty() ? "" : pointer + ": ") + "expected " + expected + ", found " + found;
-}
-
 // Rejects documents nested deeper than kMaxDepth before anything recurses
 // over them (copying and dumping a json value recurse).
 void check_depth(const json& doc, const std::string& source) {
@@ -164,10 +159,6 @@ Scenario load_text_in(const std::string& text, const std::string& source, const 
 }
 
 }  // namespace
-
-ScenarioError::ScenarioError(std::string file, std::string pointer, std::string expected, std::string found)
-    : std::runtime_error(message(file, pointer, expected, found)),
-      file_(std::move(file)), pointer_(std::move(pointer)), expected_(std::move(expected)), found_(std::move(found)) {}
 
 Override parse_override(const std::string& text) {
   const auto eq = text.find('=');

@@ -9,20 +9,14 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "models/input_error.h"
 #include "models/scenario/scenario.h"
 
 namespace capstan::scenario {
 
-class ScenarioError : public std::runtime_error {
+class ScenarioError : public InputError {
  public:
-  ScenarioError(std::string file, std::string pointer, std::string expected, std::string found);
-  const std::string& file() const { return file_; }
-  const std::string& pointer() const { return pointer_; }  // "" when the whole file is at fault
-  const std::string& expected() const { return expected_; }
-  const std::string& found() const { return found_; }
-
- private:
-  std::string file_, pointer_, expected_, found_;
+  using InputError::InputError;
 };
 
 // An override "key.path=value" (as `--set` takes it): the path is dot

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include <boost/random/poisson_distribution.hpp>
+#include <nlohmann/json.hpp>
 
 #include "models/network/router.h"
 #include "models/serving/load_index.h"
@@ -63,18 +64,9 @@ const char* metric_name(Slo::Metric m) {
   return m == Slo::Metric::kTtft ? "ttft" : m == Slo::Metric::kTpot ? "tpot" : "e2e";
 }
 
-std::string escape(const std::string& name) {  // a JSON-pointer token
-  std::string out;
-  for (char c : name) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-  return out;
+// "/<section>/<name>" with the name escaped as a JSON-pointer token.
+std::string pointer(const char* section, const std::string& name) {
+  return (nlohmann::json::json_pointer(section) / name).to_string();
 }
 
 class World final : public sim::Target, public serving::ReplicaObserver {
@@ -382,10 +374,18 @@ void World::interact(std::uint32_t origin, std::uint32_t session) {
   const std::size_t consider = nearest ? 1 : route.size();
   candidates_.clear();
   candidate_replica_.clear();
+  const auto& model = p_.deployments[d];
   for (std::size_t i = 0; i < consider; ++i) {
     double wait_s = 0.0;
     const std::uint32_t r = pick_replica(route[i], d, history, dep.prefix_caching ? prefix : 0, wait_s);
-    candidates_.push_back({route[i], p_.topology.rtt_ms(origin, route[i]), wait_s * 1000.0});
+    // What the SLO metric would read there, network aside: the queue ahead,
+    // this request's own prefill (less a prefix cached there), and for
+    // end-to-end its decode.
+    const bool hit = dep.prefix_caching && history && history->last_replica == r;
+    double estimate_s = wait_s + (prompt - (hit ? prefix : 0)) * model.prefill_s_per_token;
+    if (c.slo.metric == scenario::Slo::Metric::kE2e) estimate_s += (output - 1) * model.decode_step_s;
+    if (c.slo.metric == scenario::Slo::Metric::kTpot) estimate_s = model.decode_step_s;
+    candidates_.push_back({route[i], p_.topology.rtt_ms(origin, route[i]), estimate_s * 1000.0});
     candidate_replica_.push_back(r);
   }
   const std::size_t pick = network::choose_site(s_.routing, candidates_, c.slo.threshold_ms);
@@ -536,7 +536,7 @@ Figures World::figures() const {
   for (std::size_t c = 0; c < stats_.size(); ++c) {
     const auto& cls = s_.classes[c];
     const auto& st = stats_[c];
-    const std::string base = "/classes/" + escape(cls.name);
+    const std::string base = pointer("/classes", cls.name);
     f.add(base + "/requests", static_cast<double>(st.requests));
     f.add(base + "/completed", static_cast<double>(st.completed));
     f.add(base + "/dropped", static_cast<double>(st.dropped));
@@ -587,7 +587,7 @@ Figures World::figures() const {
       gpus += g;
       n += 1.0;
     }
-    const std::string base = "/sites/" + escape(s_.sites[site].name);
+    const std::string base = pointer("/sites", s_.sites[site].name);
     f.add(base + "/gpu_utilization", gpus > 0 ? busy / gpus : 0.0);
     f.add(base + "/kv_occupancy", n > 0 ? kv / n : 0.0);
     f.add(base + "/queue_length_mean", queue);

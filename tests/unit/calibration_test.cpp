@@ -13,6 +13,7 @@
 #include "models/calibration/cuda/measure.h"
 #include "models/calibration/embedded_profiles.h"
 #include "models/calibration/factory.h"
+#include "tests/support/specs.h"
 #include "models/calibration/gpu_probe.h"
 #include "models/calibration/roofline.h"
 
@@ -22,27 +23,8 @@ using capstan::catalog::LlmSpec;
 
 namespace {
 
-LlmSpec llama3_8b_like() {
-  LlmSpec m;
-  m.name = "llama-3-8b-like";
-  m.layers = 32;
-  m.hidden = 4096;
-  m.heads = 32;
-  m.kv_heads = 8;
-  m.head_dim = 128;
-  m.intermediate = 14336;
-  m.vocab = 128256;
-  return m;
-}
-
-GpuSpec h100_like() {
-  GpuSpec g;
-  g.name = "h100-like";
-  g.bf16_tflops = 989.0;
-  g.hbm_tb_per_s = 3.35;
-  g.interconnect_gb_per_s = 450.0;
-  return g;
-}
+using capstan::testing::h100_like;
+using capstan::testing::llama3_8b_like;
 
 // Known per-operator costs, plausible for an H100.
 std::map<cal::Operator, cal::LinearCost> truth_costs() {

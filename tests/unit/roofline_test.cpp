@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "models/calibration/factory.h"
+#include "tests/support/specs.h"
 #include "models/calibration/roofline.h"
 
 namespace cal = capstan::calibration;
@@ -14,28 +15,8 @@ using capstan::catalog::LlmSpec;
 
 namespace {
 
-LlmSpec llama3_8b_like() {
-  LlmSpec m;
-  m.name = "llama-3-8b-like";
-  m.layers = 32;
-  m.hidden = 4096;
-  m.heads = 32;
-  m.kv_heads = 8;
-  m.head_dim = 128;
-  m.intermediate = 14336;
-  m.vocab = 128256;
-  return m;
-}
-
-GpuSpec h100_like() {
-  GpuSpec g;
-  g.name = "h100-like";
-  g.bf16_tflops = 989.0;
-  g.hbm_tb_per_s = 3.35;
-  g.interconnect_gb_per_s = 450.0;
-  g.memory_gib = 80.0;
-  return g;
-}
+using capstan::testing::h100_like;
+using capstan::testing::llama3_8b_like;
 
 double gemm_sum_fixed(const std::array<cal::IterationCost, cal::kOperatorCount>& b) {
   double s = 0.0;

@@ -1,0 +1,89 @@
+// capstan_bench_day: one simulated day of scenarios/consumer_world.json (one
+// replication, one thread): simulated requests per wall-second and peak
+// memory. For the baseline, the peak hour runs in both serving modes: the
+// batch-change mode and the step-by-step reference (one event per
+// iteration, as iteration-level simulators step).
+//   capstan_bench_day [scenario.json] [--hours H] [--json]
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "models/api/api.h"
+
+namespace {
+
+struct Figures {
+  double requests = 0.0;
+  double events = 0.0;
+  double wall_s = 0.0;
+};
+
+Figures run(const std::string& path, double hours, double start_hour, bool step) {
+  capstan::api::RunRequest request;
+  request.scenario_path = path;
+  request.replications = 1;
+  request.threads = 1;
+  request.overrides = {"simulation.duration_h=" + std::to_string(hours), "simulation.warmup_h=0",
+                       "simulation.start_hour_utc=" + std::to_string(start_hour),
+                       std::string("simulation.step_by_step=") + (step ? "true" : "false")};
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto out = capstan::api::run(request);
+  const auto t1 = std::chrono::steady_clock::now();
+  const auto report = nlohmann::json::parse(out.report_json);
+  return {report["requests"]["arrived"].get<double>(), report["requests"]["events"].get<double>(),
+          std::chrono::duration<double>(t1 - t0).count()};
+}
+
+double peak_rss_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // KiB on Linux
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string path = CAPSTAN_SOURCE_DIR "/scenarios/consumer_world.json";
+  double hours = 24.0;
+  bool json = false;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--json")) {
+      json = true;
+    } else if (!std::strcmp(argv[i], "--hours") && i + 1 < argc) {
+      hours = std::stod(argv[++i]);
+    } else {
+      path = argv[i];
+    }
+  }
+  // Day first, so peak memory is the day's (the hour runs are smaller).
+  const Figures day = run(path, hours, 0.0, false);
+  const double day_rss_mib = peak_rss_mib();
+  const Figures fast = run(path, 1.0, 1.0, false);
+  const Figures step = run(path, 1.0, 1.0, true);
+  if (json) {
+    nlohmann::json j = {
+        {"day", {{"hours", hours}, {"requests", day.requests}, {"events", day.events}, {"wall_s", day.wall_s},
+                 {"requests_per_s", day.requests / day.wall_s}, {"peak_rss_mib", day_rss_mib}}},
+        {"peak_hour", {{"requests", fast.requests},
+                       {"batch_change_wall_s", fast.wall_s}, {"step_by_step_wall_s", step.wall_s},
+                       {"batch_change_events", fast.events}, {"step_by_step_events", step.events},
+                       {"speedup", step.wall_s / fast.wall_s}}}};
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+  std::printf("consumer_world, %.0f simulated hours, 1 replication, 1 thread\n", hours);
+  std::printf("  requests simulated      %14.0f\n", day.requests);
+  std::printf("  events                  %14.0f\n", day.events);
+  std::printf("  wall time               %14.2f s\n", day.wall_s);
+  std::printf("  requests per wall-second%14.0f\n", day.requests / day.wall_s);
+  std::printf("  peak resident memory    %14.1f MiB\n\n", day_rss_mib);
+  std::printf("peak hour (%.0f requests)   batch-change   step-by-step   ratio\n", fast.requests);
+  std::printf("  wall time (s)          %12.2f   %12.2f   %5.2f\n", fast.wall_s, step.wall_s, step.wall_s / fast.wall_s);
+  std::printf("  events                 %12.0f   %12.0f   %5.2f\n", fast.events, step.events, step.events / fast.events);
+  return 0;
+}
