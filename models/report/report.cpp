@@ -121,11 +121,13 @@ std::string summary_table(const json& r) {
     out << line;
   }
   out << '\n';
-  std::snprintf(line, sizeof line, "%-22s %8s %10s %8s %12s\n", "site", "replicas", "GPU util", "KV occ", "queue mean");
+  std::snprintf(line, sizeof line, "%-22s %8s %9s %10s %8s %12s\n", "site", "replicas", "GPU busy", "batch fill",
+                "KV occ", "queue mean");
   out << line;
   for (const auto& [name, s] : r["sites"].items()) {
-    std::snprintf(line, sizeof line, "%-22s %8.0f %9.1f%% %7.1f%% %12.2f\n", name.c_str(), s["replicas"].get<double>(),
-                  100.0 * s["gpu_utilization"].get<double>(), 100.0 * s["kv_occupancy"].get<double>(),
+    std::snprintf(line, sizeof line, "%-22s %8.0f %8.1f%% %9.1f%% %7.1f%% %12.2f\n", name.c_str(),
+                  s["replicas"].get<double>(), 100.0 * s["gpu_utilization"].get<double>(),
+                  100.0 * s["batch_occupancy"].get<double>(), 100.0 * s["kv_occupancy"].get<double>(),
                   s["queue_length_mean"].get<double>());
     out << line;
   }

@@ -24,6 +24,7 @@ bool LoadIndex::better(std::uint32_t a, std::uint32_t b) const {
 }
 
 void LoadIndex::update(std::size_t position, double wait_s, int load) {
+  if (leaves_[position].wait_s == wait_s && leaves_[position].load == load) return;  // most calls change nothing
   leaves_[position] = Leaf{wait_s, load};
   for (std::size_t n = (size_ + position) / 2; n >= 1; n /= 2) {
     const std::uint32_t winner = better(tree_[2 * n + 1], tree_[2 * n]) ? tree_[2 * n + 1] : tree_[2 * n];

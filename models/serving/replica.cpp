@@ -39,6 +39,7 @@ void Replica::reset_statistics(sim::Time now) {
   busy_.reset(now);
   kv_.reset(now);
   queue_.reset(now);
+  occupancy_.reset(now);
   preemptions_ = 0;
 }
 
@@ -227,6 +228,7 @@ void Replica::plan() {
     add_chunk(id);
   }
   queue_.set(now, static_cast<double>(waiting_count_));
+  occupancy_.set(now, static_cast<double>(running()) / config_.max_running_seqs);
 
   observer_.on_load_change(config_.id);
   if (chunks_.empty() && decoding_.empty()) {

@@ -84,6 +84,8 @@ class Replica final : public sim::Target {
   const sim::TimeWeightedGauge& busy() const { return busy_; }
   const sim::TimeWeightedGauge& kv_occupancy() const { return kv_; }
   const sim::TimeWeightedGauge& queue_length() const { return queue_; }
+  // Share of the running slots in use: how full the batches are while busy or idle.
+  const sim::TimeWeightedGauge& batch_occupancy() const { return occupancy_; }
   std::uint64_t iterations() const { return static_cast<std::uint64_t>(iteration_); }
   std::uint64_t blocks_planned() const { return blocks_; }
   std::uint64_t preemptions() const { return preemptions_; }
@@ -179,6 +181,7 @@ class Replica final : public sim::Target {
   sim::TimeWeightedGauge busy_;
   sim::TimeWeightedGauge kv_;
   sim::TimeWeightedGauge queue_;
+  sim::TimeWeightedGauge occupancy_;
   std::uint64_t blocks_ = 0;
   std::uint64_t preemptions_ = 0;
 };

@@ -574,12 +574,13 @@ Figures World::figures() const {
   }
   const sim::Time now = horizon_;
   for (std::size_t site = 0; site < s_.sites.size(); ++site) {
-    double busy = 0.0, kv = 0.0, queue = 0.0, gpus = 0.0, n = 0.0, preemptions = 0.0, iterations = 0.0, blocks = 0.0;
+    double busy = 0.0, kv = 0.0, queue = 0.0, occupancy = 0.0, gpus = 0.0, n = 0.0, preemptions = 0.0, iterations = 0.0, blocks = 0.0;
     for (std::size_t r = 0; r < replicas_.size(); ++r) {
       if (p_.replicas[r].site != site) continue;
       const double g = p_.replicas[r].gpus;
       busy += g * replicas_[r]->busy().mean(now);
       kv += replicas_[r]->kv_occupancy().mean(now);
+      occupancy += replicas_[r]->batch_occupancy().mean(now);
       queue += replicas_[r]->queue_length().mean(now);
       preemptions += static_cast<double>(replicas_[r]->preemptions());
       iterations += static_cast<double>(replicas_[r]->iterations());
@@ -590,6 +591,7 @@ Figures World::figures() const {
     const std::string base = pointer("/sites", s_.sites[site].name);
     f.add(base + "/gpu_utilization", gpus > 0 ? busy / gpus : 0.0);
     f.add(base + "/kv_occupancy", n > 0 ? kv / n : 0.0);
+    f.add(base + "/batch_occupancy", n > 0 ? occupancy / n : 0.0);
     f.add(base + "/queue_length_mean", queue);
     f.add(base + "/preemptions", preemptions);
     f.add(base + "/replicas", n);
