@@ -43,6 +43,10 @@ json build(const world::Prepared& prepared, const std::vector<world::Replication
                                    {"percentile", c.slo.percentile}};
     r["classes"][c.name]["deployment"] = c.deployment;
   }
+  r["fleet"] = {{"gpus", prepared.fleet_gpus},
+                {"replicas", prepared.replicas.size()},
+                {"on_demand_usd_per_hour", prepared.gpu_usd_per_hour_on_demand},
+                {"spot_usd_per_hour", prepared.gpu_usd_per_hour_spot}};
   // Figures come in the same order from every replication.
   const auto& first = runs.front().figures.values;
   std::vector<double> samples(runs.size());

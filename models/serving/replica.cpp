@@ -367,7 +367,6 @@ void Replica::preempt_one() {
   ++r.epoch;
   ++preemptions_;
   r.state = Request::State::kWaiting;
-  r.preempted_at = sim_.now();
   r.cached_tokens = 0;  // recompute: its blocks went back to the pool
   r.prefill_target = r.prompt_tokens + r.generated;
   r.prefilled = 0;

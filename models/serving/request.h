@@ -33,7 +33,6 @@ struct Request {
   sim::Time one_way = 0;             // user <-> site, each way
   sim::Time arrived_at = 0;          // reached the replica
   sim::Time first_token_at = -1;     // at the replica
-  sim::Time preempted_at = -1;
 
   std::int32_t kv_tokens_at_join() const { return prompt_tokens + join_generated; }
 };
