@@ -28,6 +28,17 @@ Scenario parse_document(json& doc, const std::string& base_dir) {
   s.deployments = parse_deployments(top.array("deployments", 1, kMaxDeployments, true), "/deployments", catalog,
                                     base_dir);
   s.classes = parse_classes(top.array("classes", 1, kMaxClasses, true), "/classes", s.deployments);
+  // Each class keeps a latency histogram per time-series interval (about
+  // 9 KB): bound the cells so that no valid scenario can exhaust memory.
+  const double cells = std::ceil(s.simulation.duration_h * 3600.0 / s.simulation.interval_s) *
+                       static_cast<double>(s.classes.size());
+  if (cells > kMaxSeriesCells) {
+    js::fail("/simulation/interval_s",
+             "at most " + js::format_number(kMaxSeriesCells) + " time-series cells (intervals x classes; interval_s >= " +
+                 js::format_number(std::ceil(s.simulation.duration_h * 3600.0 * s.classes.size() / kMaxSeriesCells)) +
+                 ")",
+             js::format_number(s.simulation.interval_s) + " (" + js::format_number(cells) + " cells)");
+  }
   s.sites = parse_sites(top.array("sites", 0, kMaxSites, false), "/sites", catalog, s.deployments);
   for (std::size_t i = 0; i < s.sites.size(); ++i) {
     for (std::size_t o = 0; o < s.workload.origins.size(); ++o) {

@@ -16,6 +16,8 @@ namespace capstan::scenario::detail {
 inline constexpr std::size_t kMaxOrigins = 1000;
 inline constexpr std::size_t kMaxSites = 1000;
 inline constexpr std::size_t kMaxClasses = 100;
+// Time-series cells (intervals x classes), each holding a latency histogram.
+inline constexpr double kMaxSeriesCells = 50000;
 inline constexpr std::size_t kMaxDeployments = 100;
 inline constexpr std::size_t kMaxPoolsPerSite = 100;
 inline constexpr std::size_t kMaxLinks = 20000;  // Dijkstra runs once per origin

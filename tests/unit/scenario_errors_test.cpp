@@ -73,6 +73,12 @@ TEST_CASE("out-of-range and absurd values", "[scenario][errors]") {
   CHECK(with_overrides({{"simulation.warmup_h", "1"}}).pointer() == "/simulation/warmup_h");  // not below duration
   CHECK(with_overrides({{"simulation.interval_s", "1"}, {"simulation.duration_h", "8760"}}).pointer() ==
         "/simulation/interval_s");  // 31 million intervals
+  // A week at one-second intervals: 604,800 intervals, each with a latency
+  // histogram per class, would exhaust memory; a day at a minute is fine.
+  const ScenarioError cells = with_overrides({{"simulation.interval_s", "1"}, {"simulation.duration_h", "168"}});
+  CHECK(cells.pointer() == "/simulation/interval_s");
+  CHECK_THAT(cells.expected(), Contains("time-series cells"));
+  CHECK_NOTHROW(load_file(kMinimal, {{"simulation.interval_s", "60"}, {"simulation.duration_h", "24"}}));
   CHECK(with_overrides({{"classes.0.slo.percentile", "100"}}).pointer() == "/classes/0/slo/percentile");
   CHECK(with_overrides({{"simulation.seed", "-1"}}).pointer() == "/simulation/seed");
   CHECK(with_overrides({{"deployments.0.gpu_memory_utilization", "1.5"}}).pointer() ==
