@@ -111,7 +111,9 @@ Origin parse_origin(json& value, const std::string& pointer) {
 
 Workload parse_workload(js::Object o) {
   Workload w;
-  w.peak_users = o.number("peak_users", js::positive(1e9));
+  // Each user in session holds about 48 bytes: 5e7 users is 2.4 GB, above the
+  // largest worlds run today (about 1.4e7 concurrent players).
+  w.peak_users = o.number("peak_users", js::positive(5e7));
   json& diurnal = o.raw("diurnal");
   static const char* kDiurnal = "an array of 24 numbers in [0, 1], one per local hour, not all 0";
   if (!diurnal.is_array() || diurnal.size() != 24) js::fail(o.ptr("diurnal"), kDiurnal, js::describe(diurnal));
