@@ -5,18 +5,22 @@
 
 namespace capstan::testing {
 
-inline catalog::LlmSpec llama3_8b_like() {
+// A decoder-only LLM with these dimensions (bf16, gated MLP).
+inline catalog::LlmSpec llm_like(const char* name, int layers, int hidden, int heads, int kv_heads, int head_dim,
+                                 int intermediate, int vocab) {
   catalog::LlmSpec m;
-  m.name = "llama-3-8b-like";
-  m.layers = 32;
-  m.hidden = 4096;
-  m.heads = 32;
-  m.kv_heads = 8;
-  m.head_dim = 128;
-  m.intermediate = 14336;
-  m.vocab = 128256;
+  m.name = name;
+  m.layers = layers;
+  m.hidden = hidden;
+  m.heads = heads;
+  m.kv_heads = kv_heads;
+  m.head_dim = head_dim;
+  m.intermediate = intermediate;
+  m.vocab = vocab;
   return m;
 }
+
+inline catalog::LlmSpec llama3_8b_like() { return llm_like("llama-3-8b-like", 32, 4096, 32, 8, 128, 14336, 128256); }
 
 inline catalog::GpuSpec h100_like() {
   catalog::GpuSpec g;

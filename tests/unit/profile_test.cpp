@@ -14,6 +14,7 @@
 #include "models/calibration/calibrated.h"
 #include "models/calibration/factory.h"
 #include "models/calibration/profile.h"
+#include "tests/support/specs.h"
 
 namespace cal = capstan::calibration;
 using capstan::catalog::GpuSpec;
@@ -21,18 +22,7 @@ using capstan::catalog::LlmSpec;
 
 namespace {
 
-LlmSpec small_model() {
-  LlmSpec m;
-  m.name = "llama-3.2-1b-like";
-  m.layers = 16;
-  m.hidden = 2048;
-  m.heads = 32;
-  m.kv_heads = 8;
-  m.head_dim = 64;
-  m.intermediate = 8192;
-  m.vocab = 128256;
-  return m;
-}
+LlmSpec small_model() { return capstan::testing::llm_like("llama-3.2-1b-like", 16, 2048, 32, 8, 64, 8192, 128256); }
 
 // A complete profile from made-up but plausible timings.
 cal::Profile sample_profile() {
