@@ -5,21 +5,12 @@
 // replication): any thread may run it, and the same arguments give the same
 // result bit for bit.
 #include <cstdint>
-#include <string>
-#include <utility>
-#include <vector>
 
+#include "models/world/figures.h"
 #include "models/world/prepared.h"
-#include "sim/histogram.h"
 #include "sim/timeseries.h"
 
 namespace capstan::world {
-
-// A replication's figures, each under the JSON pointer it has in report.json.
-struct Figures {
-  std::vector<std::pair<std::string, double>> values;
-  void add(std::string pointer, double value) { values.emplace_back(std::move(pointer), value); }
-};
 
 struct ReplicationResult {
   Figures figures;

@@ -1,0 +1,51 @@
+#pragma once
+// Where a request goes: a site chosen by the routing policy among those
+// serving its deployment, nearest first, and there the replica with the least
+// estimated wait (a load index per site and deployment, kept current as
+// replicas report load changes). A conversation stays on the replica that
+// holds its prefix while the extra wait there costs less than recomputing
+// the prefix (session affinity). Not thread-safe; one per replication.
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "models/fleet/fleet.h"
+#include "models/network/router.h"
+#include "models/serving/load_index.h"
+#include "models/workload/population.h"
+#include "models/world/prepared.h"
+
+namespace capstan::network {
+
+struct Dispatch {
+  std::uint32_t replica = 0;
+  double rtt_ms = 0.0;          // origin to the chosen site and back
+  std::int32_t cached_tokens = 0;  // prefix the replica is expected to hold
+};
+
+class Dispatcher {
+ public:
+  Dispatcher(const world::Prepared& prepared, const fleet::Fleet& fleet);
+
+  // The replica for `interaction` of deployment `deployment`.
+  Dispatch route(const workload::Interaction& interaction, std::size_t deployment);
+  // A replica's load changed: refresh its place in the index.
+  void load_changed(std::uint32_t replica);
+  // The session's answer came from `replica`: its prefix is cached there now.
+  void remember(workload::Session& session, std::uint32_t replica, std::int32_t cached_prefix) const;
+
+ private:
+  double wait_estimate_s(std::uint32_t replica) const;
+  std::uint32_t pick_replica(std::size_t site, std::size_t deployment, const workload::Session* s,
+                             std::int32_t prefix, double& wait_s) const;
+
+  const world::Prepared& p_;
+  const fleet::Fleet& fleet_;
+  // Per (site, deployment), the least-loaded replica; and where each replica sits in it.
+  std::vector<std::unique_ptr<serving::LoadIndex>> load_index_;
+  std::vector<std::pair<serving::LoadIndex*, std::size_t>> index_slot_;
+  std::vector<Candidate> candidates_;
+  std::vector<std::uint32_t> candidate_replica_;
+};
+
+}  // namespace capstan::network

@@ -1,0 +1,138 @@
+#include "models/report/recorder.h"
+
+#include <string>
+
+namespace capstan::report {
+
+namespace {
+using scenario::Slo;
+
+double slo_metric_s(Slo::Metric m, double ttft_s, double tpot_s, double e2e_s) {
+  switch (m) {
+    case Slo::Metric::kTtft: return ttft_s;
+    case Slo::Metric::kTpot: return tpot_s;
+    case Slo::Metric::kE2e: return e2e_s;
+  }
+  return e2e_s;
+}
+
+const char* metric_name(Slo::Metric m) {
+  return m == Slo::Metric::kTtft ? "ttft" : m == Slo::Metric::kTpot ? "tpot" : "e2e";
+}
+}  // namespace
+
+Recorder::Recorder(const scenario::Scenario& scenario, sim::TimeSeries& series)
+    : s_(scenario), series_(series), stats_(scenario.classes.size()) {
+  for (std::size_t c = 0; c < s_.classes.size(); ++c) {
+    stats_[c].requests_column = series.add_column("requests_" + s_.classes[c].name, sim::TimeSeries::Kind::kSum);
+    stats_[c].interval_metric_s.assign(series.intervals(), sim::Histogram(0.01, 1e-5, 1e5));
+  }
+  for (std::size_t c = 0; c < s_.classes.size(); ++c) {
+    const auto& cls = s_.classes[c];
+    stats_[c].slo_column = series_.add_column(std::string("p") + std::to_string(static_cast<int>(cls.slo.percentile)) +
+                                                  "_" + metric_name(cls.slo.metric) + "_ms_" + cls.name,
+                                              sim::TimeSeries::Kind::kSampleMean);
+  }
+}
+
+void Recorder::request_sent(std::uint32_t cls, sim::Time at) {
+  ++stats_[cls].requests;
+  series_.record(stats_[cls].requests_column, at, 1.0);
+}
+
+void Recorder::answered(const Answer& a) {
+  const auto& c = s_.classes[a.cls];
+  auto& st = stats_[a.cls];
+  ++st.completed;
+  st.ttft_s.record(a.ttft_s);
+  if (a.output_tokens > 1) st.tpot_s.record(a.tpot_s);
+  st.e2e_s.record(a.e2e_s);
+  st.network_ms_sum += a.network_ms;
+  st.input_tokens += a.input_tokens;
+  st.output_tokens += a.output_tokens;
+  const double metric_s = slo_metric_s(c.slo.metric, a.ttft_s, a.tpot_s, a.e2e_s);
+  if (metric_s * 1000.0 <= c.slo.threshold_ms) ++st.slo_met;
+  const auto interval = static_cast<std::size_t>(a.sent / series_.interval());
+  if (interval < st.interval_metric_s.size()) st.interval_metric_s[interval].record(metric_s);
+}
+
+void Recorder::dropped(std::uint32_t cls) { ++stats_[cls].dropped; }
+
+void Recorder::close_series() {
+  for (std::size_t i = 0; i < series_.intervals(); ++i) {
+    const sim::Time from = static_cast<sim::Time>(i) * series_.interval();
+    for (std::size_t c = 0; c < stats_.size(); ++c) {
+      const auto& h = stats_[c].interval_metric_s[i];
+      if (h.count() > 0) {
+        series_.record(stats_[c].slo_column, from, 1000.0 * h.quantile(s_.classes[c].slo.percentile / 100.0));
+      }
+    }
+  }
+}
+
+double Recorder::completed() const {
+  double n = 0.0;
+  for (const auto& st : stats_) n += static_cast<double>(st.completed);
+  return n;
+}
+
+double Recorder::tokens() const {
+  double input = 0.0, output = 0.0;
+  for (const auto& st : stats_) {
+    input += st.input_tokens;
+    output += st.output_tokens;
+  }
+  return input + output;
+}
+
+void Recorder::add_class_figures(world::Figures& f) const {
+  for (std::size_t c = 0; c < stats_.size(); ++c) {
+    const auto& cls = s_.classes[c];
+    const auto& st = stats_[c];
+    const std::string base = world::pointer("/classes", cls.name);
+    f.add(base + "/requests", static_cast<double>(st.requests));
+    f.add(base + "/completed", static_cast<double>(st.completed));
+    f.add(base + "/dropped", static_cast<double>(st.dropped));
+    const std::pair<const char*, const sim::Histogram*> metrics[] = {
+        {"ttft", &st.ttft_s}, {"tpot", &st.tpot_s}, {"e2e", &st.e2e_s}};
+    for (const auto& [name, h] : metrics) {
+      const std::string m = base + "/latency_ms/" + name;
+      f.add(m + "/mean", 1000.0 * h->mean());
+      f.add(m + "/p50", 1000.0 * h->quantile(0.50));
+      f.add(m + "/p90", 1000.0 * h->quantile(0.90));
+      f.add(m + "/p95", 1000.0 * h->quantile(0.95));
+      f.add(m + "/p99", 1000.0 * h->quantile(0.99));
+    }
+    f.add(base + "/network_ms_mean", st.completed ? st.network_ms_sum / static_cast<double>(st.completed) : 0.0);
+    const double answered = static_cast<double>(st.completed + st.dropped);
+    f.add(base + "/slo/attainment", answered > 0 ? static_cast<double>(st.slo_met) / answered : 1.0);
+    const sim::Histogram& mh = cls.slo.metric == Slo::Metric::kTtft   ? st.ttft_s
+                               : cls.slo.metric == Slo::Metric::kTpot ? st.tpot_s
+                                                                      : st.e2e_s;
+    const double q_ms = 1000.0 * mh.quantile(cls.slo.percentile / 100.0);
+    f.add(base + "/slo/percentile_ms", q_ms);
+    f.add(base + "/slo/met", st.dropped == 0 && q_ms <= cls.slo.threshold_ms ? 1.0 : 0.0);
+    // Share of intervals (with traffic, after the warm-up) in which the SLO held.
+    double intervals = 0.0, held = 0.0;
+    for (const auto& h : st.interval_metric_s) {
+      if (h.count() == 0) continue;
+      intervals += 1.0;
+      if (1000.0 * h.quantile(cls.slo.percentile / 100.0) <= cls.slo.threshold_ms) held += 1.0;
+    }
+    f.add(base + "/slo/intervals_met_share", intervals > 0 ? held / intervals : 1.0);
+  }
+}
+
+void Recorder::add_user_figures(world::Figures& f, double user_hours, double window_h) const {
+  double input = 0.0, output = 0.0;
+  for (const auto& st : stats_) {
+    input += st.input_tokens;
+    output += st.output_tokens;
+  }
+  f.add("/users/user_hours", user_hours);
+  f.add("/users/mean_concurrent", window_h > 0 ? user_hours / window_h : 0.0);
+  f.add("/tokens/input_per_user_hour", user_hours > 0 ? input / user_hours : 0.0);
+  f.add("/tokens/output_per_user_hour", user_hours > 0 ? output / user_hours : 0.0);
+}
+
+}  // namespace capstan::report

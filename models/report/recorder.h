@@ -1,0 +1,64 @@
+#pragma once
+// Per-class statistics of one replication, turned into the report's figures:
+// requests, answers and drops, latency histograms (TTFT, time per output
+// token, end to end), the network share, SLO attainment per request and per
+// time-series interval, and tokens. Only requests sent after the warm-up
+// count. Not thread-safe; one per replication.
+#include <cstdint>
+#include <vector>
+
+#include "models/scenario/scenario.h"
+#include "models/world/figures.h"
+#include "sim/histogram.h"
+#include "sim/time.h"
+#include "sim/timeseries.h"
+
+namespace capstan::report {
+
+struct Answer {
+  std::uint32_t cls = 0;
+  sim::Time sent = 0;
+  double ttft_s = 0.0;
+  double tpot_s = 0.0;   // 0 for a one-token answer
+  double e2e_s = 0.0;
+  double network_ms = 0.0;
+  std::int32_t input_tokens = 0;
+  std::int32_t output_tokens = 0;
+};
+
+class Recorder {
+ public:
+  // Adds to `series` a "requests_<class>" column per class, then a
+  // "p<q>_<metric>_ms_<class>" column per class: its SLO percentile.
+  Recorder(const scenario::Scenario& scenario, sim::TimeSeries& series);
+
+  // A counted request was sent (hosted answers are counted with their answer).
+  void request_sent(std::uint32_t cls, sim::Time at);
+  void answered(const Answer& a);
+  void dropped(std::uint32_t cls);
+  // Writes each interval's SLO percentile into the series; call once, at the end.
+  void close_series();
+
+  double completed() const;
+  double tokens() const;  // input + output of the answers
+  // The /classes section.
+  void add_class_figures(world::Figures& f) const;
+  // The /users and /tokens sections.
+  void add_user_figures(world::Figures& f, double user_hours, double window_h) const;
+
+ private:
+  struct ClassStats {
+    sim::Histogram ttft_s, tpot_s, e2e_s;
+    double network_ms_sum = 0.0;
+    std::uint64_t requests = 0, completed = 0, dropped = 0, slo_met = 0;
+    double input_tokens = 0.0, output_tokens = 0.0;
+    std::vector<sim::Histogram> interval_metric_s;  // the SLO metric per time-series interval
+    std::size_t requests_column = 0, slo_column = 0;
+  };
+
+  const scenario::Scenario& s_;
+  sim::TimeSeries& series_;
+  std::vector<ClassStats> stats_;
+};
+
+}  // namespace capstan::report

@@ -1,0 +1,116 @@
+#pragma once
+// The users of a world and the interactions they make. Sessions arrive per
+// origin as a non-homogeneous Poisson process on the origin's diurnal curve;
+// while a session lasts, its user fires every interaction class as a Poisson
+// stream, with drawn prompt and output token counts. Dialogue-like classes
+// carry history: the prompt is persona + kept turns + the new turn, and it
+// shares a prefix with the previous turn's prompt and answer.
+//
+// Each emitted interaction goes to the sink at once. The population owns
+// every random stream of the workload, so a change of routing or fleet never
+// shifts a draw of it (common random numbers across scenario variants).
+// Not thread-safe; one per replication.
+#include <cstdint>
+#include <vector>
+
+#include "models/scenario/scenario.h"
+#include "models/workload/diurnal.h"
+#include "sim/rng.h"
+#include "sim/simulator.h"
+#include "sim/timeseries.h"
+
+namespace capstan::workload {
+
+inline constexpr std::uint32_t kNoReplica = UINT32_MAX;
+
+// A user in session. Only classes with history read it; a slot is reused once
+// its session ends, and answers still on their way recognise that by the
+// generation. The serving side keeps where the last answer's prefix is cached.
+struct Session {
+  std::uint32_t generation = 0;
+  std::int32_t history_tokens = 0; // dialogue turns kept in the prompt
+  std::int32_t turns = 0;
+  std::uint32_t last_replica = kNoReplica;
+  std::int64_t cache_clock = 0;    // replica's allocation clock when the last answer's blocks were freed
+  std::int64_t cache_room = 0;     // free KV tokens then: allocations it survives
+  std::int32_t cached_prefix = 0;  // tokens of the last prompt + answer
+};
+
+struct Interaction {
+  std::uint32_t origin = 0;
+  std::uint32_t session = 0;
+  std::uint32_t cls = 0;
+  std::int32_t prompt_tokens = 0;  // as sent: persona and history included
+  std::int32_t output_tokens = 0;
+  std::int32_t prefix_tokens = 0;  // shared with the session's previous turn
+  Session* history = nullptr;      // the session, for classes with history
+};
+
+class InteractionSink {
+ public:
+  virtual ~InteractionSink() = default;
+  virtual void on_interaction(const Interaction& interaction) = 0;
+};
+
+class Population final : public sim::Target {
+ public:
+  // Records concurrent users into `series` column "users" (added here).
+  Population(sim::Simulator& sim, const scenario::Scenario& scenario, std::uint64_t seed, int replication,
+             sim::Time horizon, sim::Time warmup, sim::TimeSeries& series, InteractionSink& sink);
+
+  // Places the users in session at the start, then starts the arrival streams.
+  void start();
+  void handle(sim::Simulator& sim, std::uint32_t kind, std::uint64_t data) override;
+
+  Session& session(std::uint32_t id) { return sessions_[id]; }
+  double user_hours() const { return user_hours_; }  // after the warm-up
+  std::uint64_t sessions_started() const { return sessions_started_; }
+
+ private:
+  enum Kind : std::uint32_t { kSessionArrival, kInteraction };
+  struct ActiveUser {
+    sim::Time end;
+    std::uint32_t session;
+  };
+
+  void start_session(std::uint32_t origin, sim::Time duration);
+  std::uint32_t new_session();
+  void schedule_next_session(std::uint32_t origin);
+  void schedule_interactions(std::uint32_t origin);
+  void pick_interaction(std::uint32_t origin);
+  void interact(std::uint32_t origin, std::uint32_t session);
+
+  sim::Simulator& sim_;
+  const scenario::Scenario& s_;
+  std::uint64_t seed_;
+  int replication_;
+  InteractionSink& sink_;
+  sim::TimeSeries& series_;
+  std::uint32_t target_;
+  sim::Time horizon_;
+  sim::Time warmup_;
+  std::size_t users_column_ = 0;
+  std::vector<Session> sessions_;
+  std::vector<std::uint32_t> free_sessions_;
+  std::vector<UserCurve> curves_;
+  std::vector<sim::RandomStream> session_rng_;  // per origin
+  // Interactions. All of an origin's per-user, per-class streams together are
+  // one Poisson stream at (users in session) x (summed rate), each event
+  // belonging to a user picked uniformly and of class c with probability
+  // rate_c / sum: the same process, with one pending event per origin
+  // instead of one per user and class. Users whose session has ended stay in
+  // `active_` until picked, and are then dropped unanswered: thinning, which
+  // keeps the process exact. The stream is drawn anew whenever the count
+  // changes, which memorylessness allows.
+  double interactions_per_s_ = 0.0;        // per user
+  std::vector<double> class_cumulative_;   // cumulative rate shares, last = 1
+  std::vector<std::vector<ActiveUser>> active_;     // per origin: sessions not yet found ended
+  std::vector<sim::EventId> next_interaction_;      // per origin
+  std::vector<sim::RandomStream> interaction_rng_;  // per origin: gaps, picks and classes
+  std::vector<sim::RandomStream> prompt_rng_, output_rng_;  // per class
+  bool populating_ = false;                         // placing the users in session at the start
+  double user_hours_ = 0.0;
+  std::uint64_t sessions_started_ = 0;
+};
+
+}  // namespace capstan::workload
