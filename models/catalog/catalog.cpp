@@ -6,11 +6,11 @@
 #include <nlohmann/json.hpp>
 
 #include "models/catalog/embedded.h"
-#include "models/scenario/json_reader.h"
+#include "models/input/json_reader.h"
 
 namespace capstan::catalog {
 
-namespace js = capstan::scenario::fields;
+namespace js = capstan::input;
 using nlohmann::json;
 
 std::string canonical_name(std::string_view name) {

@@ -7,7 +7,7 @@
 namespace capstan::scenario::detail {
 
 using nlohmann::json;
-namespace js = capstan::scenario::fields;
+namespace js = capstan::input;
 
 Scenario parse_document(json& doc, const std::string& base_dir) {
   js::Object top(doc, "",

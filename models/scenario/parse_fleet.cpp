@@ -10,7 +10,7 @@
 namespace capstan::scenario::detail {
 
 using nlohmann::json;
-namespace js = capstan::scenario::fields;
+namespace js = capstan::input;
 
 namespace {
 

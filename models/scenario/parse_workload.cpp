@@ -7,7 +7,7 @@
 namespace capstan::scenario::detail {
 
 using nlohmann::json;
-namespace js = capstan::scenario::fields;
+namespace js = capstan::input;
 
 void check_unique(std::map<std::string, std::string>& seen, const std::string& name, const std::string& pointer) {
   auto [it, inserted] = seen.emplace(name, pointer);
