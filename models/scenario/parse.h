@@ -45,6 +45,13 @@ Cost parse_cost(input::Object o);
 // sites, every origin reaching a site that serves each class it sends.
 void check_reachability(const Scenario& scenario);
 
+// The option that names `value`, for options listed in the order of its enum:
+// how an enumerated field takes its default from the struct in scenario.h.
+template <typename Enum>
+const std::string& option_of(const std::vector<std::string>& options, Enum value) {
+  return options.at(static_cast<std::size_t>(value));
+}
+
 // "expected a name not used before" when `name` is already in `seen` (name -> pointer).
 void check_unique(std::map<std::string, std::string>& seen, const std::string& name, const std::string& pointer);
 
