@@ -3,11 +3,12 @@
 #include <cmath>
 #include <fstream>
 #include <limits>
-#include <set>
 #include <sstream>
 #include <utility>
 
 #include <nlohmann/json.hpp>
+
+#include "models/input/json_reader.h"
 
 namespace capstan::calibration {
 
@@ -26,131 +27,38 @@ namespace {
 
 // ---- reading ---------------------------------------------------------------
 
-std::string describe(const json& v) {
-  switch (v.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return v.get<bool>() ? "true" : "false";
-    case json::value_t::string: {
-      std::string s = v.get<std::string>();
-      if (s.size() > 40) s = s.substr(0, 40) + "...";
-      return "the string \"" + s + "\"";
-    }
-    case json::value_t::array: return "an array of " + std::to_string(v.size());
-    case json::value_t::object: return "an object";
-    case json::value_t::discarded: return "nothing";
-    default: return "the number " + v.dump();
-  }
-}
-
-std::string child(const std::string& pointer, const std::string& key) {
-  std::string k;
-  for (char c : key) {
-    if (c == '~') k += "~0";
-    else if (c == '/') k += "~1";
-    else k += c;
-  }
-  return pointer + "/" + k;
-}
-
-std::string child(const std::string& pointer, std::size_t index) { return pointer + "/" + std::to_string(index); }
-
-std::string range_text(const char* what, double lo, double hi) {
-  std::ostringstream s;
-  s << what << " in [" << lo << ", " << hi << "]";
-  return s.str();
-}
-
-// One JSON object under validation; `keys` lists every key it may hold.
-class Obj {
- public:
-  Obj(const std::string& file, const json& v, std::string pointer, std::vector<std::string> keys)
-      : file_(file), v_(v), ptr_(std::move(pointer)) {
-    if (!v.is_object()) fail(ptr_, "an object", describe(v));
-    const std::set<std::string> known(keys.begin(), keys.end());
-    for (const auto& item : v.items()) {
-      if (!known.count(item.key())) {
-        std::string list;
-        for (const auto& k : keys) list += (list.empty() ? "" : ", ") + k;
-        fail(child(ptr_, item.key()), "one of the keys " + list, "the unknown key \"" + item.key() + "\"");
-      }
-    }
-  }
-
-  [[noreturn]] void fail(const std::string& pointer, const std::string& expected, const std::string& found) const {
-    throw ProfileError(file_, pointer, expected, found);
-  }
-  std::string ptr(const std::string& key) const { return child(ptr_, key); }
-  bool has(const std::string& key) const { return v_.contains(key); }
-
-  const json& raw(const std::string& key) const {
-    if (!v_.contains(key)) fail(ptr(key), "a value (the field is required)", "nothing");
-    return v_.at(key);
-  }
-  std::string string(const std::string& key) const {
-    const json& x = raw(key);
-    if (!x.is_string()) fail(ptr(key), "a string", describe(x));
-    return x.get<std::string>();
-  }
-  double number(const std::string& key, double lo, double hi) const {
-    const json& x = raw(key);
-    if (!x.is_number()) fail(ptr(key), range_text("a number", lo, hi), describe(x));
-    const double d = x.get<double>();
-    if (!(d >= lo && d <= hi)) fail(ptr(key), range_text("a number", lo, hi), describe(x));
-    return d;
-  }
-  std::int64_t integer(const std::string& key, std::int64_t lo, std::int64_t hi) const {
-    const json& x = raw(key);
-    const char* what = "an integer";
-    if (!x.is_number_integer()) fail(ptr(key), range_text(what, double(lo), double(hi)), describe(x));
-    const bool too_big = x.is_number_unsigned() && x.get<std::uint64_t>() > static_cast<std::uint64_t>(hi);
-    if (too_big || x.get<std::int64_t>() < lo || x.get<std::int64_t>() > hi)
-      fail(ptr(key), range_text(what, double(lo), double(hi)), describe(x));
-    return x.get<std::int64_t>();
-  }
-  bool boolean(const std::string& key) const {
-    const json& x = raw(key);
-    if (!x.is_boolean()) fail(ptr(key), "true or false", describe(x));
-    return x.get<bool>();
-  }
-  const json& array(const std::string& key, std::size_t min_items) const {
-    const json& x = raw(key);
-    if (!x.is_array() || x.size() < min_items)
-      fail(ptr(key), "an array of at least " + std::to_string(min_items), describe(x));
-    return x;
-  }
-  Obj object(const std::string& key, std::vector<std::string> keys) const {
-    return Obj(file_, raw(key), ptr(key), std::move(keys));
-  }
-  const std::string& file() const { return file_; }
-  const std::string& pointer() const { return ptr_; }
-
- private:
-  const std::string& file_;
-  const json& v_;
-  std::string ptr_;
-};
+// A profile is read, never rewritten: the read-only form of the shared reader.
+// Its FieldErrors become ProfileErrors in parse_profile.
+using input::ConstObject;
+using input::child;
+using input::describe;
+using input::fail;
+using input::non_negative;
+using input::positive;
+using input::Range;
 
 constexpr double kHuge = 1e300;
 constexpr std::int64_t kMaxDim = 1'000'000'000;
+constexpr std::size_t kMaxItems = 1'000'000;  // entries of any array
 
-DeviceInfo read_device(const Obj& o) {
+DeviceInfo read_device(const ConstObject& o) {
   DeviceInfo d;
   d.name = o.string("name");
-  if (d.name.empty()) o.fail(o.ptr("name"), "a device name", "an empty string");
+  if (d.name.empty()) fail(o.ptr("name"), "a device name", "an empty string");
   d.compute_capability = static_cast<int>(o.integer("compute_capability", 10, 1000));
   d.driver_version = static_cast<int>(o.integer("driver_version", 0, 1'000'000));
   d.runtime_version = static_cast<int>(o.integer("runtime_version", 0, 1'000'000));
   d.cublas_version = static_cast<int>(o.integer("cublas_version", 0, 1'000'000'000));
   d.sm_count = static_cast<int>(o.integer("sm_count", 1, 100000));
   d.l2_bytes = o.integer("l2_bytes", 0, kMaxDim * 100);
-  d.memory_gib = o.number("memory_gib", 0.0, 1e6);
+  d.memory_gib = o.number("memory_gib", non_negative(1e6));
   return d;
 }
 
-catalog::LlmSpec read_model(const Obj& o) {
+catalog::LlmSpec read_model(const ConstObject& o) {
   catalog::LlmSpec m;
   m.name = o.string("name");
-  if (m.name.empty()) o.fail(o.ptr("name"), "a model name", "an empty string");
+  if (m.name.empty()) fail(o.ptr("name"), "a model name", "an empty string");
   m.layers = static_cast<int>(o.integer("layers", 1, 100000));
   m.hidden = static_cast<int>(o.integer("hidden", 1, 10'000'000));
   m.heads = static_cast<int>(o.integer("heads", 1, 100000));
@@ -158,46 +66,46 @@ catalog::LlmSpec read_model(const Obj& o) {
   m.head_dim = static_cast<int>(o.integer("head_dim", 1, 100000));
   m.intermediate = static_cast<int>(o.integer("intermediate", 1, 10'000'000));
   m.vocab = static_cast<int>(o.integer("vocab", 0, 100'000'000));
-  m.bytes_per_param = o.number("bytes_per_param", 0.125, 8.0);
+  m.bytes_per_param = o.number("bytes_per_param", Range{0.125, 8.0});
   m.classifier = o.boolean("classifier");
   m.num_labels = static_cast<int>(o.integer("num_labels", 0, 1'000'000));
   if (m.heads % m.kv_heads != 0)
-    o.fail(o.ptr("kv_heads"), "a divisor of heads (" + std::to_string(m.heads) + ")", std::to_string(m.kv_heads));
-  if (m.classifier && m.num_labels < 1) o.fail(o.ptr("num_labels"), "at least 1 for a classifier", "0");
-  if (!m.classifier && m.vocab < 1) o.fail(o.ptr("vocab"), "at least 1 for a language model", "0");
+    fail(o.ptr("kv_heads"), "a divisor of heads (" + std::to_string(m.heads) + ")", std::to_string(m.kv_heads));
+  if (m.classifier && m.num_labels < 1) fail(o.ptr("num_labels"), "at least 1 for a classifier", "0");
+  if (!m.classifier && m.vocab < 1) fail(o.ptr("vocab"), "at least 1 for a language model", "0");
   return m;
 }
 
-HarnessInfo read_harness(const Obj& o) {
+HarnessInfo read_harness(const ConstObject& o) {
   HarnessInfo h;
   h.warmup = static_cast<int>(o.integer("warmup", 0, 10000));
   h.repeats = static_cast<int>(o.integer("repeats", 20, 100000));
   h.l2_flush_bytes = o.integer("l2_flush_bytes", 0, kMaxDim * 100);
   h.statistic = o.string("statistic");
-  if (h.statistic != "median") o.fail(o.ptr("statistic"), "\"median\"", describe(json(h.statistic)));
+  if (h.statistic != "median") fail(o.ptr("statistic"), "\"median\"", describe(json(h.statistic)));
   return h;
 }
 
-Ceilings read_ceilings(const Obj& o) {
+Ceilings read_ceilings(const ConstObject& o) {
   Ceilings c;
-  c.copy_gb_per_s = o.number("copy_gb_per_s", 0.0, 1e6);
-  c.gemm_tflops = o.number("gemm_tflops", 0.0, 1e6);
-  c.our_gemm_tflops = o.number("our_gemm_tflops", 0.0, 1e6);
-  c.our_gemm_to_cublas = o.number("our_gemm_to_cublas", 0.0, 100.0);
-  c.weight_stream_gb_per_s = o.number("weight_stream_gb_per_s", 0.0, 1e6);
-  c.decode_attention_gb_per_s = o.number("decode_attention_gb_per_s", 0.0, 1e6);
-  c.attention_tflops = o.number("attention_tflops", 0.0, 1e6);
-  c.launch_floor_us = o.number("launch_floor_us", 0.0, 1e6);
+  c.copy_gb_per_s = o.number("copy_gb_per_s", non_negative(1e6));
+  c.gemm_tflops = o.number("gemm_tflops", non_negative(1e6));
+  c.our_gemm_tflops = o.number("our_gemm_tflops", non_negative(1e6));
+  c.our_gemm_to_cublas = o.number("our_gemm_to_cublas", non_negative(100.0));
+  c.weight_stream_gb_per_s = o.number("weight_stream_gb_per_s", non_negative(1e6));
+  c.decode_attention_gb_per_s = o.number("decode_attention_gb_per_s", non_negative(1e6));
+  c.attention_tflops = o.number("attention_tflops", non_negative(1e6));
+  c.launch_floor_us = o.number("launch_floor_us", non_negative(1e6));
   return c;
 }
 
-KernelCheck read_check(const Obj& o) {
+KernelCheck read_check(const ConstObject& o) {
   KernelCheck k;
   k.kernel = o.string("kernel");
   k.version = o.string("version");
   k.shape = o.string("shape");
-  k.max_rel_error = o.number("max_rel_error", 0.0, kHuge);
-  k.tolerance = o.number("tolerance", 0.0, 1.0);
+  k.max_rel_error = o.number("max_rel_error", non_negative(kHuge));
+  k.tolerance = o.number("tolerance", non_negative(1.0));
   k.all_written = o.boolean("all_written");
   k.passed = o.boolean("passed");
   return k;
@@ -213,60 +121,53 @@ bool timing_op_known(const std::string& op) {
   }
 }
 
-RawTiming read_timing(const Obj& o) {
+RawTiming read_timing(const ConstObject& o) {
   RawTiming t;
   t.op = o.string("operator");
-  if (!timing_op_known(t.op)) o.fail(o.ptr("operator"), "an operator name or \"copy\"", describe(json(t.op)));
+  if (!timing_op_known(t.op)) fail(o.ptr("operator"), "an operator name or \"copy\"", describe(json(t.op)));
   t.version = o.string("version");
   const json& shape = o.raw("shape");
-  if (!shape.is_object() || shape.empty()) o.fail(o.ptr("shape"), "an object of dimensions", describe(shape));
+  if (!shape.is_object() || shape.empty()) fail(o.ptr("shape"), "an object of dimensions", describe(shape));
   for (const auto& item : shape.items()) {
     const std::string p = child(o.ptr("shape"), item.key());
     if (!item.value().is_number_integer() || item.value().get<std::int64_t>() < 0)
-      o.fail(p, "a non-negative integer", describe(item.value()));
+      fail(p, "a non-negative integer", describe(item.value()));
     t.shape[item.key()] = item.value().get<std::int64_t>();
   }
-  t.median_us = o.number("median_us", 1e-6, kHuge);
-  if (o.has("repeats_us")) {
-    const json& reps = o.array("repeats_us", 0);
-    for (std::size_t i = 0; i < reps.size(); ++i) {
-      if (!reps[i].is_number() || !(reps[i].get<double>() > 0.0))
-        o.fail(child(o.ptr("repeats_us"), i), "a positive number", describe(reps[i]));
-      t.repeats_us.push_back(reps[i].get<double>());
-    }
+  t.median_us = o.number("median_us", Range{1e-6, kHuge});
+  const json& reps = o.array("repeats_us", 0, kMaxItems, false);
+  for (std::size_t i = 0; i < reps.size(); ++i) {
+    t.repeats_us.push_back(input::number_at(reps[i], child(o.ptr("repeats_us"), i), positive(kHuge)));
   }
   return t;
 }
 
-OperatorFit read_fit(const Obj& o) {
+OperatorFit read_fit(const ConstObject& o) {
   OperatorFit f;
-  f.cost.c0_s = o.number("c0_s", 0.0, 1e3);
-  f.cost.s_per_flop = o.number("s_per_flop", 0.0, 1.0);
-  f.cost.s_per_byte = o.number("s_per_byte", 0.0, 1.0);
+  f.cost.c0_s = o.number("c0_s", non_negative(1e3));
+  f.cost.s_per_flop = o.number("s_per_flop", non_negative(1.0));
+  f.cost.s_per_byte = o.number("s_per_byte", non_negative(1.0));
   if (o.has("table")) {
-    const Obj t = o.object("table", {"rows", "seconds"});
-    const json& rows = t.array("rows", 1);
-    const json& secs = t.array("seconds", 1);
+    const ConstObject t = o.object("table", {"rows", "seconds"}, true);
+    const json& rows = t.array("rows", 1, kMaxItems, true);
+    const json& secs = t.array("seconds", 1, kMaxItems, true);
     if (rows.size() != secs.size())
-      t.fail(t.ptr("seconds"), "as many entries as rows (" + std::to_string(rows.size()) + ")", describe(secs));
+      fail(t.ptr("seconds"), "as many entries as rows (" + std::to_string(rows.size()) + ")", describe(secs));
     for (std::size_t i = 0; i < rows.size(); ++i) {
-      if (!rows[i].is_number() || !(rows[i].get<double>() >= 0.0))
-        t.fail(child(t.ptr("rows"), i), "a non-negative number", describe(rows[i]));
-      if (i > 0 && !(rows[i].get<double>() > f.table.x.back()))
-        t.fail(child(t.ptr("rows"), i), "rows in increasing order", describe(rows[i]));
-      if (!secs[i].is_number() || !(secs[i].get<double>() > 0.0))
-        t.fail(child(t.ptr("seconds"), i), "a positive number", describe(secs[i]));
-      f.table.x.push_back(rows[i].get<double>());
-      f.table.y.push_back(secs[i].get<double>());
+      const std::string row = child(t.ptr("rows"), i);
+      const double x = input::number_at(rows[i], row, non_negative(kHuge));
+      if (i > 0 && !(x > f.table.x.back())) fail(row, "rows in increasing order", describe(rows[i]));
+      f.table.x.push_back(x);
+      f.table.y.push_back(input::number_at(secs[i], child(t.ptr("seconds"), i), positive(kHuge)));
     }
   }
   return f;
 }
 
-ErrorSummary read_errors(const Obj& o) {
+ErrorSummary read_errors(const ConstObject& o) {
   ErrorSummary e;
-  e.median_rel_error = o.number("median_rel_error", 0.0, kHuge);
-  e.p95_rel_error = o.number("p95_rel_error", 0.0, kHuge);
+  e.median_rel_error = o.number("median_rel_error", non_negative(kHuge));
+  e.p95_rel_error = o.number("p95_rel_error", non_negative(kHuge));
   e.count = static_cast<std::size_t>(o.integer("count", 0, kMaxDim));
   return e;
 }
@@ -278,55 +179,63 @@ const std::vector<std::string> kTopKeys = {
     "fit",            "held_out",    "calibration_seconds"};
 constexpr const char* kKind = "capstan-calibration-profile";
 
-Profile read_profile(const json& doc, const std::string& file) {
-  const Obj top(file, doc, "", kTopKeys);
+Profile read_profile(const json& doc) {
+  const ConstObject top(doc, "", kTopKeys);
   Profile p;
   // The version first: a newer format is reported as such, not as its first odd field.
   p.schema_version = static_cast<int>(top.integer("schema_version", kProfileSchemaVersion, kProfileSchemaVersion));
   const std::string kind = top.string("kind");
-  if (kind != kKind) top.fail(top.ptr("kind"), std::string("\"") + kKind + "\"", describe(json(kind)));
+  if (kind != kKind) fail(top.ptr("kind"), std::string("\"") + kKind + "\"", describe(json(kind)));
   p.created_utc = top.string("created_utc");
   p.capstan_version = top.string("capstan_version");
-  p.device = read_device(top.object("device", {"name", "compute_capability", "driver_version", "runtime_version",
-                                               "cublas_version", "sm_count", "l2_bytes", "memory_gib"}));
+  p.device = read_device(top.object("device",
+                                    {"name", "compute_capability", "driver_version", "runtime_version",
+                                     "cublas_version", "sm_count", "l2_bytes", "memory_gib"},
+                                    true));
   p.gpu = top.string("gpu");
-  if (p.gpu.empty()) top.fail(top.ptr("gpu"), "the catalog GPU name", "an empty string");
-  p.model = read_model(top.object("model", {"name", "layers", "hidden", "heads", "kv_heads", "head_dim",
-                                            "intermediate", "vocab", "bytes_per_param", "classifier", "num_labels"}));
+  if (p.gpu.empty()) fail(top.ptr("gpu"), "the catalog GPU name", "an empty string");
+  p.model = read_model(top.object("model",
+                                  {"name", "layers", "hidden", "heads", "kv_heads", "head_dim", "intermediate",
+                                   "vocab", "bytes_per_param", "classifier", "num_labels"},
+                                  true));
   p.tensor_parallel = static_cast<int>(top.integer("tensor_parallel", 1, 1024));
-  p.harness = read_harness(top.object("harness", {"warmup", "repeats", "l2_flush_bytes", "statistic"}));
-  const json& checks = top.array("checks", 0);
+  p.harness = read_harness(top.object("harness", {"warmup", "repeats", "l2_flush_bytes", "statistic"}, true));
+  const json& checks = top.array("checks", 0, kMaxItems, true);
   for (std::size_t i = 0; i < checks.size(); ++i) {
-    p.checks.push_back(read_check(Obj(file, checks[i], child(top.ptr("checks"), i),
-                                      {"kernel", "version", "shape", "max_rel_error", "tolerance", "all_written",
-                                       "passed"})));
+    p.checks.push_back(read_check(ConstObject(
+        checks[i], child(top.ptr("checks"), i),
+        {"kernel", "version", "shape", "max_rel_error", "tolerance", "all_written", "passed"})));
   }
   p.ceilings = read_ceilings(top.object(
-      "ceilings", {"copy_gb_per_s", "gemm_tflops", "our_gemm_tflops", "our_gemm_to_cublas", "weight_stream_gb_per_s",
-                   "decode_attention_gb_per_s", "attention_tflops", "launch_floor_us"}));
-  p.iteration_overhead_ms = top.number("iteration_overhead_ms", 0.0, 1e4);
+      "ceilings",
+      {"copy_gb_per_s", "gemm_tflops", "our_gemm_tflops", "our_gemm_to_cublas", "weight_stream_gb_per_s",
+       "decode_attention_gb_per_s", "attention_tflops", "launch_floor_us"},
+      true));
+  p.iteration_overhead_ms = top.number("iteration_overhead_ms", non_negative(1e4));
   p.iteration_overhead_source = top.string("iteration_overhead_source");
-  const json& timings = top.array("timings", 0);
+  const json& timings = top.array("timings", 0, kMaxItems, true);
   for (std::size_t i = 0; i < timings.size(); ++i) {
-    p.timings.push_back(read_timing(Obj(file, timings[i], child(top.ptr("timings"), i),
-                                        {"operator", "version", "shape", "median_us", "repeats_us"})));
+    p.timings.push_back(read_timing(ConstObject(timings[i], child(top.ptr("timings"), i),
+                                                {"operator", "version", "shape", "median_us", "repeats_us"})));
   }
   std::vector<std::string> op_names;
   for (Operator op : fitted_operators()) op_names.emplace_back(operator_name(op));
-  const Obj fit = top.object("fit", op_names);
+  const ConstObject fit = top.object("fit", op_names, true);
   for (Operator op : fitted_operators()) {
     const std::string name(operator_name(op));
-    p.fits[op] = read_fit(fit.object(name, {"c0_s", "s_per_flop", "s_per_byte", "table"}));
+    p.fits[op] = read_fit(fit.object(name, {"c0_s", "s_per_flop", "s_per_byte", "table"}, true));
   }
-  const Obj held = top.object("held_out", {"median_rel_error", "p95_rel_error", "count", "by_operator"});
+  const ConstObject held =
+      top.object("held_out", {"median_rel_error", "p95_rel_error", "count", "by_operator"}, true);
   p.held_out = read_errors(held);
-  const Obj by_op = held.object("by_operator", op_names);
+  const ConstObject by_op = held.object("by_operator", op_names, true);
   for (Operator op : fitted_operators()) {
     const std::string name(operator_name(op));
     if (by_op.has(name))
-      p.held_out_by_operator[op] = read_errors(by_op.object(name, {"median_rel_error", "p95_rel_error", "count"}));
+      p.held_out_by_operator[op] =
+          read_errors(by_op.object(name, {"median_rel_error", "p95_rel_error", "count"}, true));
   }
-  p.calibration_seconds = top.number("calibration_seconds", 0.0, 1e7);
+  p.calibration_seconds = top.number("calibration_seconds", non_negative(1e7));
   return p;
 }
 
@@ -351,7 +260,11 @@ Profile parse_profile(const std::string& text, const std::string& source) {
                                                                                       : std::string("invalid JSON (") + e.what() + ")";
     throw ProfileError(source, "", "a JSON calibration profile", what);
   }
-  return read_profile(doc, source);
+  try {
+    return read_profile(doc);
+  } catch (const input::FieldError& e) {
+    throw ProfileError(source, e.pointer, e.expected, e.found);
+  }
 }
 
 Profile load_profile(const std::string& path) {

@@ -5,9 +5,11 @@
 // CalibratedModel prices iterations from it.
 //
 // Loading treats the file as untrusted: every field is checked (type, range,
-// consistency) and the first problem is thrown as a ProfileError naming the
-// file, the JSON pointer, what was expected and what was found. Unknown keys
-// are rejected. Loading never returns a half-checked profile.
+// consistency) by the shared reader of models/input/json_reader.h, read-only,
+// and the first problem is thrown as a ProfileError naming the file, the JSON
+// pointer, what was expected and what was found, worded as scenario errors
+// are. Unknown keys are rejected with the nearest known key suggested.
+// Loading never returns a half-checked profile.
 #include <map>
 #include <stdexcept>
 

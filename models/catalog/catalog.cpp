@@ -6,11 +6,11 @@
 #include <nlohmann/json.hpp>
 
 #include "models/catalog/embedded.h"
-#include "models/scenario/json_reader.h"
+#include "models/input/json_reader.h"
 
 namespace capstan::catalog {
 
-namespace js = capstan::scenario::fields;
+namespace js = capstan::input;
 using nlohmann::json;
 
 std::string canonical_name(std::string_view name) {
@@ -59,7 +59,7 @@ GpuSpec read_gpu(const std::string& name, json& doc, const std::string& pointer,
     }
     g.price_by_region[item.key()] = read_price(js::Object(item.value(), where, kPriceKeys));
   }
-  g.price_note = o.string("price_note", "");
+  g.price_note = o.string("price_note", GpuSpec{}.price_note);
   g.source = o.string("source");
   return g;
 }
@@ -68,6 +68,7 @@ LlmSpec read_llm(const std::string& name, json& doc, const std::string& pointer)
   js::Object o(doc, pointer,
                {"layers", "hidden", "heads", "kv_heads", "head_dim", "intermediate", "vocab", "bytes_per_param",
                 "classifier", "num_labels", "gated_mlp", "tied_embeddings", "max_context_tokens", "source"});
+  const LlmSpec defaults;
   LlmSpec m;
   m.name = name;
   m.layers = static_cast<int>(o.integer("layers", 1, 1000));
@@ -80,12 +81,13 @@ LlmSpec read_llm(const std::string& name, json& doc, const std::string& pointer)
   m.head_dim = static_cast<int>(o.integer("head_dim", 1, 10'000, m.hidden / m.heads > 0 ? m.hidden / m.heads : 1));
   m.intermediate = static_cast<int>(o.integer("intermediate", 1, 10'000'000));
   m.vocab = static_cast<int>(o.integer("vocab", 1, 10'000'000));
-  m.bytes_per_param = o.number("bytes_per_param", js::positive(8), 2.0);
-  m.classifier = o.boolean("classifier", false);
-  m.num_labels = static_cast<int>(o.integer("num_labels", m.classifier ? 1 : 0, 1'000'000, m.classifier ? 2 : 0));
-  m.gated_mlp = o.boolean("gated_mlp", true);
-  m.tied_embeddings = o.boolean("tied_embeddings", false);
-  m.max_context_tokens = static_cast<int>(o.integer("max_context_tokens", 1, 10'000'000, 8192));
+  m.bytes_per_param = o.number("bytes_per_param", js::positive(8), defaults.bytes_per_param);
+  m.classifier = o.boolean("classifier", defaults.classifier);
+  m.num_labels = static_cast<int>(
+      o.integer("num_labels", m.classifier ? 1 : 0, 1'000'000, m.classifier ? 2 : defaults.num_labels));
+  m.gated_mlp = o.boolean("gated_mlp", defaults.gated_mlp);
+  m.tied_embeddings = o.boolean("tied_embeddings", defaults.tied_embeddings);
+  m.max_context_tokens = static_cast<int>(o.integer("max_context_tokens", 1, 10'000'000, defaults.max_context_tokens));
   m.source = o.string("source");
   return m;
 }

@@ -24,14 +24,14 @@ class Catalog {
   static const Catalog& builtin();
 
   // Parses the data-file documents: {"regions": {...}, "gpus": {...}} and
-  // {"models": {...}}. Throws scenario::fields::FieldError with pointers
+  // {"models": {...}}. Throws input::FieldError with pointers
   // relative to each document.
   static Catalog from_documents(const nlohmann::json& gpus_doc, const nlohmann::json& models_doc);
 
   // A copy with a scenario's overrides applied: {"regions": {name: text},
   // "gpus": {name: {field: value}}, "models": {...}}. A field of an existing
   // entry replaces that field; a new name adds an entry (all its required
-  // fields given). Throws scenario::fields::FieldError with pointers below
+  // fields given). Throws input::FieldError with pointers below
   // `pointer` (where `overrides` sits in the scenario, e.g. "/catalog").
   Catalog with_overrides(const nlohmann::json& overrides, const std::string& pointer) const;
 

@@ -15,7 +15,7 @@
 namespace capstan::scenario {
 
 using nlohmann::json;
-namespace js = capstan::scenario::fields;
+namespace js = capstan::input;
 
 namespace {
 

@@ -7,7 +7,7 @@
 namespace capstan::scenario::detail {
 
 using nlohmann::json;
-namespace js = capstan::scenario::fields;
+namespace js = capstan::input;
 
 Scenario parse_document(json& doc, const std::string& base_dir) {
   js::Object top(doc, "",
@@ -15,7 +15,7 @@ Scenario parse_document(json& doc, const std::string& base_dir) {
                   "routing", "cost", "catalog"});
   Scenario s;
   s.name = top.name("name");
-  s.description = top.string("description", "", 20000);
+  s.description = top.string("description", Scenario{}.description, 20000);
   s.simulation = parse_simulation(top.object("simulation",
                                              {"duration_h", "warmup_h", "start_hour_utc", "seed", "replications",
                                               "interval_s", "max_queue_s", "step_by_step"},

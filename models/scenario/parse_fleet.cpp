@@ -10,11 +10,17 @@
 namespace capstan::scenario::detail {
 
 using nlohmann::json;
-namespace js = capstan::scenario::fields;
+namespace js = capstan::input;
 
 namespace {
 
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+
+// Options of the enumerated fields, in the order of their enums; the default
+// of each is the struct's (scenario.h).
+const std::vector<std::string> kSiteKinds = {"edge", "cloud"};                               // Site::Kind
+const std::vector<std::string> kPolicies = {"nearest", "latency_budget", "least_loaded"};  // Routing::Policy
+const std::vector<std::string> kCapacities = {"on_demand", "spot"};                        // Pool::spot
 
 std::string gib(double bytes) {
   std::ostringstream out;
@@ -61,6 +67,7 @@ Deployment parse_self_hosted(json& value, const std::string& pointer, const cata
                {"name", "model", "gpu", "tensor_parallel", "max_running_seqs", "max_batch_tokens",
                 "block_size_tokens", "gpu_memory_utilization", "iteration_overhead_ms", "prefix_caching", "profile",
                 "max_model_len_tokens"});
+  const Deployment defaults;
   Deployment d;
   d.name = o.name("name");
   const std::string model = o.string("model", std::nullopt, 200);
@@ -73,17 +80,17 @@ Deployment parse_self_hosted(json& value, const std::string& pointer, const cata
   d.gpu_spec = *spec;
   d.model = llm->name;
   d.gpu = spec->name;
-  d.tensor_parallel = static_cast<int>(o.integer("tensor_parallel", 1, 64, 1));
+  d.tensor_parallel = static_cast<int>(o.integer("tensor_parallel", 1, 64, defaults.tensor_parallel));
   if (llm->heads % d.tensor_parallel != 0) {
     js::fail(o.ptr("tensor_parallel"), "a divisor of the model's " + std::to_string(llm->heads) + " attention heads",
              std::to_string(d.tensor_parallel));
   }
-  d.max_running_seqs = static_cast<int>(o.integer("max_running_seqs", 1, 65536, 256));
-  d.max_batch_tokens = static_cast<int>(o.integer("max_batch_tokens", 1, 1 << 20, 2048));
-  d.block_size_tokens = static_cast<int>(o.integer("block_size_tokens", 1, 1024, 16));
-  d.gpu_memory_utilization = o.number("gpu_memory_utilization", js::positive(1.0), 0.9);
-  d.iteration_overhead_ms = o.number("iteration_overhead_ms", js::non_negative(1000), 0.0);
-  d.prefix_caching = o.boolean("prefix_caching", true);
+  d.max_running_seqs = static_cast<int>(o.integer("max_running_seqs", 1, 65536, defaults.max_running_seqs));
+  d.max_batch_tokens = static_cast<int>(o.integer("max_batch_tokens", 1, 1 << 20, defaults.max_batch_tokens));
+  d.block_size_tokens = static_cast<int>(o.integer("block_size_tokens", 1, 1024, defaults.block_size_tokens));
+  d.gpu_memory_utilization = o.number("gpu_memory_utilization", js::positive(1.0), defaults.gpu_memory_utilization);
+  d.iteration_overhead_ms = o.number("iteration_overhead_ms", js::non_negative(1000), defaults.iteration_overhead_ms);
+  d.prefix_caching = o.boolean("prefix_caching", defaults.prefix_caching);
   d.max_model_len_tokens =
       static_cast<int>(o.integer("max_model_len_tokens", 1, llm->max_context_tokens, llm->max_context_tokens));
   const std::string profile = o.string("profile", "", 4096);
@@ -124,7 +131,7 @@ Pool parse_pool(json& value, const std::string& pointer, const catalog::Catalog&
     js::fail(o.ptr("gpus"), "a multiple of tensor_parallel (" + std::to_string(d->tensor_parallel) + ")",
              std::to_string(p.gpus));
   }
-  p.spot = o.choice("capacity", {"on_demand", "spot"}, "on_demand") == 1;
+  p.spot = o.choice("capacity", kCapacities, kCapacities[Pool{}.spot ? 1 : 0]) == 1;
   return p;
 }
 
@@ -155,7 +162,7 @@ std::vector<Site> parse_sites(json& list, const std::string& pointer, const cata
     Site site;
     site.name = o.name("name");
     check_unique(seen, site.name, o.ptr("name"));
-    site.kind = o.choice("kind", {"edge", "cloud"}, "cloud") == 0 ? Site::Kind::kEdge : Site::Kind::kCloud;
+    site.kind = static_cast<Site::Kind>(o.choice("kind", kSiteKinds, option_of(kSiteKinds, Site{}.kind)));
     const std::string region = o.string("region", std::nullopt, 200);
     if (!catalog.has_region(region)) {
       js::fail(o.ptr("region"), "a region of the catalog", js::quoted_with_suggestion(region, catalog.region_names()));
@@ -210,20 +217,22 @@ std::vector<Link> parse_links(js::Object network, const Scenario& scenario) {
 }
 
 Routing parse_routing(js::Object o) {
+  const Routing defaults;
   Routing r;
-  r.policy = static_cast<Routing::Policy>(
-      o.choice("policy", {"nearest", "latency_budget", "least_loaded"}, "nearest"));
-  r.budget_share = o.number("budget_share", js::positive(10.0), 1.0);
-  r.max_spill_sites = static_cast<int>(o.integer("max_spill_sites", 0, 1000, 2));
+  r.policy = static_cast<Routing::Policy>(o.choice("policy", kPolicies, option_of(kPolicies, defaults.policy)));
+  r.budget_share = o.number("budget_share", js::positive(10.0), defaults.budget_share);
+  r.max_spill_sites = static_cast<int>(o.integer("max_spill_sites", 0, 1000, defaults.max_spill_sites));
   return r;
 }
 
 Cost parse_cost(js::Object o) {
+  const Cost defaults;
   Cost c;
-  c.egress_usd_per_gb = o.number("egress_usd_per_gb", js::non_negative(100), 0.09);
-  c.bytes_per_token = o.number("bytes_per_token", js::positive(1000), 4.0);
-  c.reviewer_usd_per_hour = o.number("reviewer_usd_per_hour", js::non_negative(10000), 15.0);
-  c.reviewer_items_per_hour = o.number("reviewer_items_per_hour", js::positive(1e6), 100.0);
+  c.egress_usd_per_gb = o.number("egress_usd_per_gb", js::non_negative(100), defaults.egress_usd_per_gb);
+  c.bytes_per_token = o.number("bytes_per_token", js::positive(1000), defaults.bytes_per_token);
+  c.reviewer_usd_per_hour = o.number("reviewer_usd_per_hour", js::non_negative(10000), defaults.reviewer_usd_per_hour);
+  c.reviewer_items_per_hour =
+      o.number("reviewer_items_per_hour", js::positive(1e6), defaults.reviewer_items_per_hour);
   return c;
 }
 

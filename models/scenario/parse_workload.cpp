@@ -7,7 +7,7 @@
 namespace capstan::scenario::detail {
 
 using nlohmann::json;
-namespace js = capstan::scenario::fields;
+namespace js = capstan::input;
 
 void check_unique(std::map<std::string, std::string>& seen, const std::string& name, const std::string& pointer) {
   auto [it, inserted] = seen.emplace(name, pointer);
@@ -68,8 +68,9 @@ Distribution parse_distribution(json& value, const std::string& pointer) {
       d.scale = o.number("scale", js::positive(kMaxQuantity));
       break;
   }
-  d.min_value = o.number("min_value", js::non_negative(kMaxQuantity), 0.0);
-  d.max_value = o.number("max_value", js::non_negative(kMaxQuantity), 0.0);
+  const Distribution defaults;
+  d.min_value = o.number("min_value", js::non_negative(kMaxQuantity), defaults.min_value);
+  d.max_value = o.number("max_value", js::non_negative(kMaxQuantity), defaults.max_value);
   if (d.max_value > 0 && d.max_value < d.min_value) {
     js::fail(o.ptr("max_value"), "0 (unbounded) or a number >= min_value (" + js::format_number(d.min_value) + ")",
                js::describe(value["max_value"]));
@@ -78,20 +79,21 @@ Distribution parse_distribution(json& value, const std::string& pointer) {
 }
 
 Simulation parse_simulation(js::Object o) {
+  const Simulation defaults;
   Simulation s;
-  s.duration_h = o.number("duration_h", js::positive(8760), 1.0);
-  s.warmup_h = o.number("warmup_h", js::Range{0.0, s.duration_h, false, true}, 0.0);
-  s.start_hour_utc = o.number("start_hour_utc", js::Range{0.0, 24.0, false, true}, 0.0);
-  s.seed = o.uint64("seed", 1);
-  s.replications = static_cast<int>(o.integer("replications", 1, 10000, 1));
-  s.interval_s = o.number("interval_s", js::Range{1.0, 86400.0}, 60.0);
+  s.duration_h = o.number("duration_h", js::positive(8760), defaults.duration_h);
+  s.warmup_h = o.number("warmup_h", js::Range{0.0, s.duration_h, false, true}, defaults.warmup_h);
+  s.start_hour_utc = o.number("start_hour_utc", js::Range{0.0, 24.0, false, true}, defaults.start_hour_utc);
+  s.seed = o.uint64("seed", defaults.seed);
+  s.replications = static_cast<int>(o.integer("replications", 1, 10000, defaults.replications));
+  s.interval_s = o.number("interval_s", js::Range{1.0, 86400.0}, defaults.interval_s);
   if (s.duration_h * 3600.0 / s.interval_s > 1e6) {
     js::fail(o.ptr("interval_s"), "at most 1000000 intervals in duration_h (interval_s >= " +
                                         js::format_number(std::ceil(s.duration_h * 3600.0 / 1e6)) + ")",
                js::format_number(s.interval_s));
   }
-  s.max_queue_s = o.number("max_queue_s", js::positive(86400), 30.0);
-  s.step_by_step = o.boolean("step_by_step", false);
+  s.max_queue_s = o.number("max_queue_s", js::positive(86400), defaults.max_queue_s);
+  s.step_by_step = o.boolean("step_by_step", defaults.step_by_step);
   return s;
 }
 
@@ -99,11 +101,12 @@ namespace {
 
 Origin parse_origin(json& value, const std::string& pointer) {
   js::Object o(value, pointer, {"name", "share", "utc_offset_h", "last_mile_rtt_ms"});
+  const Origin defaults;
   Origin origin;
   origin.name = o.name("name");
   origin.share = o.number("share", js::positive(1.0));
-  origin.utc_offset_h = o.number("utc_offset_h", js::Range{-12.0, 14.0}, 0.0);
-  origin.last_mile_rtt_ms = o.number("last_mile_rtt_ms", js::non_negative(10000), 0.0);
+  origin.utc_offset_h = o.number("utc_offset_h", js::Range{-12.0, 14.0}, defaults.utc_offset_h);
+  origin.last_mile_rtt_ms = o.number("last_mile_rtt_ms", js::non_negative(10000), defaults.last_mile_rtt_ms);
   return origin;
 }
 
@@ -153,6 +156,7 @@ InteractionClass parse_class(json& value, const std::string& pointer, const std:
   js::Object o(value, pointer,
                  {"name", "rate_per_user_hour", "prompt_tokens", "output_tokens", "history", "deployment", "priority",
                   "slo", "escalation_share"});
+  const InteractionClass defaults;
   InteractionClass c;
   c.name = o.name("name");
   c.rate_per_user_hour = o.number("rate_per_user_hour", js::non_negative(3600.0 * 100));
@@ -179,16 +183,16 @@ InteractionClass parse_class(json& value, const std::string& pointer, const std:
   if (o.has("history")) {
     js::Object h = o.object("history", {"persona_tokens", "max_turns"}, true);
     c.history.enabled = true;
-    c.history.persona_tokens = h.number("persona_tokens", js::non_negative(1e6), 0.0);
-    c.history.max_turns = static_cast<int>(h.integer("max_turns", 0, 10000, 0));
+    c.history.persona_tokens = h.number("persona_tokens", js::non_negative(1e6), defaults.history.persona_tokens);
+    c.history.max_turns = static_cast<int>(h.integer("max_turns", 0, 10000, defaults.history.max_turns));
   }
-  c.priority = static_cast<int>(o.integer("priority", -1000, 1000, 0));
+  c.priority = static_cast<int>(o.integer("priority", -1000, 1000, defaults.priority));
 
   js::Object slo = o.object("slo", {"metric", "threshold_ms", "percentile"}, true);
   c.slo.metric = static_cast<Slo::Metric>(slo.choice("metric", {"ttft", "tpot", "e2e"}));
   c.slo.threshold_ms = slo.number("threshold_ms", js::positive(1e7));
-  c.slo.percentile = slo.number("percentile", js::Range{0.0, 100.0, true, true}, 95.0);
-  c.escalation_share = o.number("escalation_share", js::non_negative(1.0), 0.0);
+  c.slo.percentile = slo.number("percentile", js::Range{0.0, 100.0, true, true}, defaults.slo.percentile);
+  c.escalation_share = o.number("escalation_share", js::non_negative(1.0), defaults.escalation_share);
   return c;
 }
 

@@ -5,10 +5,10 @@
 #include <nlohmann/json.hpp>
 
 #include "models/catalog/catalog.h"
-#include "models/scenario/json_reader.h"
+#include "models/input/json_reader.h"
 
 using capstan::catalog::Catalog;
-using capstan::scenario::fields::FieldError;
+using capstan::input::FieldError;
 using nlohmann::json;
 
 TEST_CASE("the built-in catalog holds the GPUs and models the issue names", "[catalog]") {

@@ -115,12 +115,13 @@ TEST_CASE("profile: malformed files give clear errors", "[profile]") {
   SECTION("missing field") {
     const auto e = error_of(mutated([](nlohmann::json& j) { j["device"].erase("name"); }));
     CHECK(e.pointer() == "/device/name");
-    CHECK(e.found() == "nothing");
+    CHECK(e.expected() == "a string of at most 4096 characters");
+    CHECK(e.found() == "no value (the field is required)");
   }
   SECTION("wrong type") {
     const auto e = error_of(mutated([](nlohmann::json& j) { j["tensor_parallel"] = "two"; }));
     CHECK(e.pointer() == "/tensor_parallel");
-    CHECK(e.found() == "the string \"two\"");
+    CHECK(e.found() == "\"two\"");
     CHECK(e.expected().find("integer") != std::string::npos);
   }
   SECTION("out of range") {
@@ -134,6 +135,18 @@ TEST_CASE("profile: malformed files give clear errors", "[profile]") {
   SECTION("unknown key") {
     const auto e = error_of(mutated([](nlohmann::json& j) { j["fit"]["qkv_gemm"]["c3"] = 1.0; }));
     CHECK(e.pointer() == "/fit/qkv_gemm/c3");
+    CHECK(e.expected() == "a known key");
+  }
+  SECTION("misspelt key: the nearest known key is suggested") {
+    const auto e = error_of(mutated([](nlohmann::json& j) {
+      j["fit"]["qkv_gemm"]["s_per_flops"] = j["fit"]["qkv_gemm"]["s_per_flop"];
+      j["fit"]["qkv_gemm"].erase("s_per_flop");
+    }));
+    CHECK(e.pointer() == "/fit/qkv_gemm/s_per_flops");
+    CHECK(e.found() == "\"s_per_flops\" (did you mean \"s_per_flop\"?)");
+    CHECK(std::string(e.what()) ==
+          "bad.json: /fit/qkv_gemm/s_per_flops: expected a known key, found \"s_per_flops\" (did you mean "
+          "\"s_per_flop\"?)");
   }
   SECTION("a fitted operator missing") {
     const auto e = error_of(mutated([](nlohmann::json& j) { j["fit"].erase("decode_attention"); }));

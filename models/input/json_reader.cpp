@@ -1,4 +1,4 @@
-#include "models/scenario/json_reader.h"
+#include "models/input/json_reader.h"
 
 #include <algorithm>
 #include <cctype>
@@ -6,7 +6,7 @@
 #include <limits>
 #include <sstream>
 
-namespace capstan::scenario::fields {
+namespace capstan::input {
 
 FieldError::FieldError(std::string pointer_, std::string expected_, std::string found_)
     : std::runtime_error(pointer_ + ": expected " + expected_ + ", found " + found_),
@@ -156,7 +156,22 @@ std::string name_at(const nlohmann::json& value, const std::string& pointer) {
   return value.get<std::string>();
 }
 
-Object::Object(nlohmann::json& value, std::string pointer, std::vector<std::string> keys)
+namespace {
+
+// What an absent optional array or object reads as in a read-only document.
+const nlohmann::json& empty_array() {
+  static const nlohmann::json kEmpty = nlohmann::json::array();
+  return kEmpty;
+}
+const nlohmann::json& empty_object() {
+  static const nlohmann::json kEmpty = nlohmann::json::object();
+  return kEmpty;
+}
+
+}  // namespace
+
+template <typename Json>
+BasicObject<Json>::BasicObject(Json& value, std::string pointer, std::vector<std::string> keys)
     : value_(&value), pointer_(std::move(pointer)) {
   if (!value.is_object()) fail(pointer_, "an object", describe(value));
   for (const auto& item : value.items()) {
@@ -166,34 +181,44 @@ Object::Object(nlohmann::json& value, std::string pointer, std::vector<std::stri
   }
 }
 
-nlohmann::json* Object::slot(const std::string& key, bool required, const std::string& expected) {
+template <typename Json>
+Json* BasicObject<Json>::slot(const std::string& key, bool required, const std::string& expected) const {
   auto it = value_->find(key);
   if (it != value_->end()) return &*it;
   if (required) fail(ptr(key), expected, "no value (the field is required)");
   return nullptr;
 }
 
-nlohmann::json& Object::raw(const std::string& key) { return *slot(key, true, "a value"); }
-
-double Object::number(const std::string& key, Range range, std::optional<double> fallback) {
-  nlohmann::json* p = slot(key, !fallback, range.describe("a number"));
-  if (!p) {
-    (*value_)[key] = *fallback;
-    return *fallback;
-  }
-  nlohmann::json& v = *p;
-  return number_at(v, ptr(key), range);
+template <typename Json>
+void BasicObject<Json>::fill(const std::string& key, nlohmann::json fallback) const {
+  if constexpr (kWritesDefaults) (*value_)[key] = std::move(fallback);
 }
 
-std::int64_t Object::integer(const std::string& key, std::int64_t lo, std::int64_t hi,
-                             std::optional<std::int64_t> fallback) {
-  const std::string expected = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
-  nlohmann::json* p = slot(key, !fallback, expected);
+template <typename Json>
+Json& BasicObject<Json>::raw(const std::string& key) const {
+  return *slot(key, true, "a value");
+}
+
+template <typename Json>
+double BasicObject<Json>::number(const std::string& key, Range range, std::optional<double> fallback) const {
+  const Json* p = slot(key, !fallback, range.describe("a number"));
   if (!p) {
-    (*value_)[key] = *fallback;
+    fill(key, *fallback);
     return *fallback;
   }
-  nlohmann::json& v = *p;
+  return number_at(*p, ptr(key), range);
+}
+
+template <typename Json>
+std::int64_t BasicObject<Json>::integer(const std::string& key, std::int64_t lo, std::int64_t hi,
+                                        std::optional<std::int64_t> fallback) const {
+  const std::string expected = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+  const Json* p = slot(key, !fallback, expected);
+  if (!p) {
+    fill(key, *fallback);
+    return *fallback;
+  }
+  const nlohmann::json& v = *p;
   if (!v.is_number()) fail(ptr(key), expected, describe(v));
   if (v.is_number_integer()) {  // signed or unsigned
     if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(hi)) {
@@ -210,14 +235,15 @@ std::int64_t Object::integer(const std::string& key, std::int64_t lo, std::int64
   return static_cast<std::int64_t>(x);
 }
 
-std::uint64_t Object::uint64(const std::string& key, std::optional<std::uint64_t> fallback) {
+template <typename Json>
+std::uint64_t BasicObject<Json>::uint64(const std::string& key, std::optional<std::uint64_t> fallback) const {
   const std::string expected = "an integer in [0, 18446744073709551615]";
-  nlohmann::json* p = slot(key, !fallback, expected);
+  const Json* p = slot(key, !fallback, expected);
   if (!p) {
-    (*value_)[key] = *fallback;
+    fill(key, *fallback);
     return *fallback;
   }
-  nlohmann::json& v = *p;
+  const nlohmann::json& v = *p;
   if (v.is_number_unsigned()) return v.get<std::uint64_t>();
   if (v.is_number_integer()) {
     if (v.get<std::int64_t>() < 0) fail(ptr(key), expected, describe(v));
@@ -232,40 +258,46 @@ std::uint64_t Object::uint64(const std::string& key, std::optional<std::uint64_t
   fail(ptr(key), expected, describe(v));
 }
 
-bool Object::boolean(const std::string& key, std::optional<bool> fallback) {
-  nlohmann::json* p = slot(key, !fallback, "true or false");
+template <typename Json>
+bool BasicObject<Json>::boolean(const std::string& key, std::optional<bool> fallback) const {
+  const Json* p = slot(key, !fallback, "true or false");
   if (!p) {
-    (*value_)[key] = *fallback;
+    fill(key, *fallback);
     return *fallback;
   }
-  nlohmann::json& v = *p;
+  const nlohmann::json& v = *p;
   if (!v.is_boolean()) fail(ptr(key), "true or false", describe(v));
   return v.get<bool>();
 }
 
-std::string Object::string(const std::string& key, std::optional<std::string> fallback, std::size_t max_length) {
+template <typename Json>
+std::string BasicObject<Json>::string(const std::string& key, std::optional<std::string> fallback,
+                                      std::size_t max_length) const {
   const std::string expected = "a string of at most " + std::to_string(max_length) + " characters";
-  nlohmann::json* p = slot(key, !fallback, expected);
+  const Json* p = slot(key, !fallback, expected);
   if (!p) {
-    (*value_)[key] = *fallback;
+    fill(key, *fallback);
     return *fallback;
   }
-  nlohmann::json& v = *p;
+  const nlohmann::json& v = *p;
   if (!v.is_string() || v.get_ref<const std::string&>().size() > max_length) fail(ptr(key), expected, describe(v));
   return v.get<std::string>();
 }
 
-std::string Object::name(const std::string& key) {
+template <typename Json>
+std::string BasicObject<Json>::name(const std::string& key) const {
   return name_at(*slot(key, true, "a name (a letter, then letters, digits, '-' or '_')"), ptr(key));
 }
 
-std::size_t Object::choice(const std::string& key, const std::vector<std::string>& options,
-                           std::optional<std::string> fallback) {
+template <typename Json>
+std::size_t BasicObject<Json>::choice(const std::string& key, const std::vector<std::string>& options,
+                                      std::optional<std::string> fallback) const {
   std::string expected = "one of";
   for (std::size_t i = 0; i < options.size(); ++i) expected += (i ? ", \"" : " \"") + options[i] + "\"";
-  nlohmann::json* p = slot(key, !fallback, expected);
-  if (!p) p = &((*value_)[key] = *fallback);
-  nlohmann::json& v = *p;
+  const Json* p = slot(key, !fallback, expected);
+  const nlohmann::json fallback_value = fallback ? nlohmann::json(*fallback) : nlohmann::json();
+  if (!p) fill(key, fallback_value);
+  const nlohmann::json& v = p ? *p : fallback_value;
   if (!v.is_string()) fail(ptr(key), expected, describe(v));
   const auto& s = v.get_ref<const std::string&>();
   for (std::size_t i = 0; i < options.size(); ++i) {
@@ -274,19 +306,37 @@ std::size_t Object::choice(const std::string& key, const std::vector<std::string
   fail(ptr(key), expected, quoted_with_suggestion(s, options));
 }
 
-nlohmann::json& Object::array(const std::string& key, std::size_t min_items, std::size_t max_items, bool required) {
+template <typename Json>
+Json& BasicObject<Json>::array(const std::string& key, std::size_t min_items, std::size_t max_items,
+                               bool required) const {
   const std::string expected = "an array of " + std::to_string(min_items) + " to " + std::to_string(max_items) + " items";
-  nlohmann::json* p = slot(key, required, expected);
-  if (!p) p = &((*value_)[key] = nlohmann::json::array());
-  nlohmann::json& v = *p;
-  if (!v.is_array() || v.size() < min_items || v.size() > max_items) fail(ptr(key), expected, describe(v));
-  return v;
+  Json* p = slot(key, required, expected);
+  if (!p) {
+    if constexpr (kWritesDefaults) {
+      p = &((*value_)[key] = nlohmann::json::array());
+    } else {
+      p = &empty_array();
+    }
+  }
+  if (!p->is_array() || p->size() < min_items || p->size() > max_items) fail(ptr(key), expected, describe(*p));
+  return *p;
 }
 
-Object Object::object(const std::string& key, std::vector<std::string> keys, bool required) {
-  nlohmann::json* p = slot(key, required, "an object");
-  if (!p) p = &((*value_)[key] = nlohmann::json::object());
-  return Object(*p, ptr(key), std::move(keys));
+template <typename Json>
+BasicObject<Json> BasicObject<Json>::object(const std::string& key, std::vector<std::string> keys,
+                                            bool required) const {
+  Json* p = slot(key, required, "an object");
+  if (!p) {
+    if constexpr (kWritesDefaults) {
+      p = &((*value_)[key] = nlohmann::json::object());
+    } else {
+      p = &empty_object();
+    }
+  }
+  return BasicObject(*p, ptr(key), std::move(keys));
 }
 
-}  // namespace capstan::scenario::fields
+template class BasicObject<nlohmann::json>;
+template class BasicObject<const nlohmann::json>;
+
+}  // namespace capstan::input
