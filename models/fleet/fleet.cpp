@@ -1,16 +1,74 @@
 #include "models/fleet/fleet.h"
 
+#include <algorithm>
+#include <cmath>
+
+#include "models/workload/sample.h"
+
 namespace capstan::fleet {
 
+namespace {
+bool up(std::uint8_t s) { return s >= 1 && s <= 3; }  // provisioning, loading or ready
+
+// A node's age at preemption under the bathtub CDF
+// F(t) = scale * (1 - exp(-t / early) + exp((t - life) / late)), t < life;
+// the mass left at `life` is preempted then.
+double bathtub_age_h(const scenario::Interruptions& in, double u) {
+  const auto F = [&](double t) {
+    return in.scale * (1.0 - std::exp(-t / in.early_h) + std::exp((t - in.max_lifetime_h) / in.late_h));
+  };
+  if (u >= F(in.max_lifetime_h)) return in.max_lifetime_h;
+  if (u <= F(0.0)) return 0.0;
+  double lo = 0.0, hi = in.max_lifetime_h;
+  for (int i = 0; i < 60; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (F(mid) < u ? lo : hi) = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+}  // namespace
+
 Fleet::Fleet(sim::Simulator& sim, serving::RequestPool& requests, serving::ReplicaObserver& observer,
-             const world::Prepared& prepared, sim::TimeSeries& series)
-    : p_(prepared) {
+             const world::Prepared& prepared, sim::TimeSeries& series, std::uint64_t seed, int replication)
+    : sim_(sim),
+      p_(prepared),
+      series_(series),
+      target_(sim.add_target(this)),
+      warmup_(sim::from_seconds(prepared.scenario.simulation.warmup_h * 3600.0)),
+      horizon_(sim::from_seconds(prepared.scenario.simulation.duration_h * 3600.0)) {
   const auto& s = prepared.scenario;
   const std::size_t busy_column = series.add_column("busy_gpus", sim::TimeSeries::Kind::kTimeMean);
-  for (const auto& spec : p_.replicas) {
+  const auto rep = static_cast<std::uint64_t>(replication);
+  for (std::size_t site = 0; site < s.sites.size(); ++site) {
+    for (std::size_t i = 0; i < s.sites[site].pools.size(); ++i) {
+      const auto& spec = s.sites[site].pools[i];
+      Pool p;
+      p.site = site;
+      p.index = i;
+      p.spec = &spec;
+      p.key = s.sites[site].name + "/" + spec.name;
+      while (s.deployments[p.deployment].name != spec.deployment) ++p.deployment;
+      const auto& dep = s.deployments[p.deployment];
+      p.gpus_per_node = dep.tensor_parallel;
+      const auto& price = dep.gpu_spec.price_in(s.sites[site].region);
+      p.spot_usd_per_gpu_hour = price.spot_usd_per_hour;
+      p.on_demand_usd_per_gpu_hour = price.on_demand_usd_per_hour;
+      p.boot = sim::from_seconds(spec.cold_start.boot_s);
+      p.load = sim::from_seconds(dep.llm.weight_bytes() / (spec.cold_start.weight_load_gb_per_s * 1e9) +
+                                 spec.cold_start.engine_start_s);
+      p.notice = sim::from_seconds(spec.notice_s);
+      p.fallback_after = sim::from_seconds(spec.replacement.fallback_after_s);
+      p.interrupt_rng = sim::RandomStream(seed, rep, "pool/" + p.key + "/interruptions");
+      p.replace_rng = sim::RandomStream(seed, rep, "pool/" + p.key + "/replacement");
+      p.ready_column = series.add_column("ready_gpus:" + p.key, sim::TimeSeries::Kind::kTimeMean);
+      pools_.push_back(std::move(p));
+    }
+  }
+  for (std::uint32_t id = 0; id < p_.replicas.size(); ++id) {
+    const auto& spec = p_.replicas[id];
     const auto& dep = s.deployments[spec.deployment];
     serving::ReplicaConfig cfg;
-    cfg.id = static_cast<std::uint32_t>(replicas_.size());
+    cfg.id = id;
     cfg.max_running_seqs = dep.max_running_seqs;
     cfg.max_batch_tokens = dep.max_batch_tokens;
     cfg.block_size_tokens = dep.block_size_tokens;
@@ -21,50 +79,454 @@ Fleet::Fleet(sim::Simulator& sim, serving::RequestPool& requests, serving::Repli
     replicas_.push_back(std::make_unique<serving::Replica>(sim, requests, observer, cfg,
                                                            p_.deployments[spec.deployment].service_time));
     replicas_.back()->track_busy(&series, busy_column, spec.gpus);
+    std::size_t pool = 0;
+    while (pools_[pool].site != spec.site || pools_[pool].index != spec.pool) ++pool;
+    slot_pool_.push_back(static_cast<std::uint32_t>(pool));
+    pools_[pool].slots.push_back(id);
+  }
+  nodes_.resize(replicas_.size());
+  for (auto& p : pools_) p.busy_mark.assign(p.slots.size(), 0.0);
+}
+
+double Fleet::price(const Pool& p, const Node& n) const {
+  return p.gpus_per_node * (n.spot ? p.spot_usd_per_gpu_hour : p.on_demand_usd_per_gpu_hour);
+}
+
+int Fleet::count(const Pool& p, bool spot, bool fallback, bool ready_only) const {
+  int n = 0;
+  for (std::uint32_t slot : p.slots) {
+    const Node& node = nodes_[slot];
+    if (node.spot != spot || node.fallback != fallback) continue;
+    if (ready_only ? node.state == State::kReady : up(static_cast<std::uint8_t>(node.state))) ++n;
+  }
+  return n;
+}
+
+void Fleet::start(cost::Ledger& ledger, Relocator& relocator) {
+  ledger_ = &ledger;
+  relocator_ = &relocator;
+  const auto& sim_cfg = p_.scenario.simulation;
+  for (std::size_t i = 0; i < pools_.size(); ++i) {
+    Pool& p = pools_[i];
+    const auto& as = p.spec->autoscale;
+    int gpus = p.spec->gpus;
+    if (!as.schedule_gpus.empty()) {
+      const double local = std::fmod(sim_cfg.start_hour_utc + as.utc_offset_h + 48.0, 24.0);
+      gpus = as.schedule_gpus[static_cast<std::size_t>(local)];
+    }
+    p.target = gpus / p.gpus_per_node;
+    const auto& in = p.spec->interruptions;
+    if (in.model == scenario::Interruptions::Model::kTrace) p.available = in.available.front();
+    const int spot_now = p.spec->spot && p.available >= 0 ? std::min(p.target, p.available) : p.target;
+    for (int n = 0; n < spot_now; ++n) start_node(i, p.spec->spot, false, true);
+    for (std::uint32_t slot : p.slots) {
+      if (nodes_[slot].state == State::kDown) replicas_[slot]->set_accepting(false);
+    }
+    if (spot_now < p.target) reconcile(i);
+    if (in.model == scenario::Interruptions::Model::kTrace) {
+      sim_.schedule_at(sim::from_seconds(in.gap_s), target_, kTick, i);
+    }
+    if (as.enabled && as.schedule_gpus.empty()) {
+      sim_.schedule_at(sim::from_seconds(as.period_s), target_, kScale, i);
+    } else if (!as.schedule_gpus.empty()) {
+      const double hours = sim_cfg.start_hour_utc + as.utc_offset_h;
+      const double to_next_h = std::ceil(hours + 1e-9) - hours;
+      sim_.schedule_at(sim::from_seconds(to_next_h * 3600.0), target_, kHour, i);
+    }
   }
 }
 
-void Fleet::start(cost::Ledger& ledger) {
-  ledger.add_rate(cost::Category::kGpuOnDemand, 0, p_.gpu_usd_per_hour_on_demand);
-  ledger.add_rate(cost::Category::kGpuSpot, 0, p_.gpu_usd_per_hour_spot);
+bool Fleet::start_node(std::size_t pool, bool spot, bool fallback, bool ready_now) {
+  Pool& p = pools_[pool];
+  auto free = std::find_if(p.slots.begin(), p.slots.end(),
+                           [&](std::uint32_t s) { return nodes_[s].state == State::kDown; });
+  if (free == p.slots.end()) return false;
+  const std::uint32_t slot = *free;
+  Node& n = nodes_[slot];
+  const sim::Time now = sim_.now();
+  n = Node{};
+  n.spot = spot;
+  n.fallback = fallback;
+  n.billed_since = now;
+  ledger_->add_rate(spot ? cost::Category::kGpuSpot : cost::Category::kGpuOnDemand, now, price(p, n));
+  if (ready_now) {
+    n.state = State::kReady;
+    set_ready(p, slot, true);
+  } else {
+    n.state = State::kProvisioning;
+    if (now >= warmup_) ++p.cold_starts;
+    n.step = sim_.schedule_at(now + p.boot, target_, kStep, slot);
+  }
+  if (spot) schedule_reclaim(slot);
+  return true;
+}
+
+void Fleet::schedule_reclaim(std::uint32_t slot) {
+  Pool& p = pools_[slot_pool_[slot]];
+  const auto& in = p.spec->interruptions;
+  double after_h = -1.0;
+  if (in.model == scenario::Interruptions::Model::kPoisson && in.per_node_hour > 0) {
+    after_h = p.interrupt_rng.exponential(in.reclaim_nodes / in.per_node_hour);
+  } else if (in.model == scenario::Interruptions::Model::kBathtub) {
+    after_h = bathtub_age_h(in, p.interrupt_rng.uniform());
+  }
+  if (after_h < 0) return;
+  const sim::Time at = sim_.now() + sim::from_seconds(after_h * 3600.0);
+  if (at < horizon_) nodes_[slot].reclaim = sim_.schedule_at(at, target_, kReclaim, slot);
+}
+
+void Fleet::handle(sim::Simulator&, std::uint32_t kind, std::uint64_t data) {
+  const auto index = static_cast<std::uint32_t>(data);
+  switch (kind) {
+    case kStep: step(index); break;
+    case kReclaim: reclaim(index); break;
+    case kGone: gone(index); break;
+    case kDrained:
+      if (nodes_[index].state == State::kDraining && replicas_[index]->idle()) gone(index);
+      break;
+    case kReplace:
+      --pools_[index].pending_replacements;
+      reconcile(index);
+      break;
+    case kFallback: reconcile(index); break;
+    case kTick: trace_tick(index); break;
+    case kScale: evaluate(index); break;
+    case kHour: hour(index); break;
+  }
+}
+
+void Fleet::step(std::uint32_t slot) {
+  Node& n = nodes_[slot];
+  Pool& p = pools_[slot_pool_[slot]];
+  if (n.state == State::kProvisioning) {
+    n.state = State::kLoading;
+    n.step = sim_.schedule_at(sim_.now() + p.load, target_, kStep, slot);
+    return;
+  }
+  n.state = State::kReady;
+  set_ready(p, slot, true);
+  reconcile(slot_pool_[slot]);  // a spot node ready may relieve a fallback node
+}
+
+void Fleet::set_ready(Pool& p, std::uint32_t slot, bool ready) {
+  const sim::Time now = sim_.now();
+  const double level = p.ready_gpus.level();
+  if (now > p.ready_since) series_.record_span(p.ready_column, p.ready_since, now, level);
+  p.ready_since = now;
+  p.ready_gpus.set(now, level + (ready ? 1 : -1) * p.gpus_per_node);
+  if (ready) p.serving_nodes.add(now, 1.0);
+  replicas_[slot]->set_accepting(ready);
+}
+
+void Fleet::reclaim(std::uint32_t slot) {
+  Pool& p = pools_[slot_pool_[slot]];
+  drain(slot, true);
+  // A correlated reclaim takes others of the pool's spot nodes with it.
+  int taken = 1;
+  for (std::uint32_t other : p.slots) {
+    if (taken >= p.spec->interruptions.reclaim_nodes) break;
+    const Node& n = nodes_[other];
+    if (!n.spot || !up(static_cast<std::uint8_t>(n.state))) continue;
+    drain(other, true);
+    ++taken;
+  }
+}
+
+void Fleet::drain(std::uint32_t slot, bool reclaimed) {
+  Node& n = nodes_[slot];
+  Pool& p = pools_[slot_pool_[slot]];
+  const sim::Time now = sim_.now();
+  sim_.cancel(n.reclaim);
+  if (reclaimed) {
+    if (now >= warmup_) ++p.interruptions;
+    ++p.pending_replacements;
+    const double delay_s = workload::sample(p.spec->replacement.delay_s, p.replace_rng);
+    sim_.schedule_at(now + sim::from_seconds(delay_s), target_, kReplace, slot_pool_[slot]);
+  }
+  if (n.state != State::kReady) {  // not serving yet: nothing to drain
+    gone(slot);
+    return;
+  }
+  set_ready(p, slot, false);
+  n.state = State::kDraining;
+  n.reclaimed = reclaimed;
+  // The queue goes elsewhere at once; what runs may finish before the node goes.
+  moving_.clear();
+  replicas_[slot]->take_waiting(moving_);
+  for (std::uint32_t id : moving_) count_move(slot, relocator_->relocate(id, now));
+  if (reclaimed) {
+    n.gone = sim_.schedule_at(now + p.notice, target_, kGone, slot);
+  } else {
+    schedule_drained(slot);
+  }
+}
+
+void Fleet::schedule_drained(std::uint32_t slot) {
+  if (replicas_[slot]->idle()) sim_.schedule_at(sim_.now(), target_, kDrained, slot);
+}
+
+void Fleet::gone(std::uint32_t slot) {
+  Node& n = nodes_[slot];
+  if (n.state == State::kDown) return;
+  Pool& p = pools_[slot_pool_[slot]];
+  const sim::Time now = sim_.now();
+  sim_.cancel(n.step);
+  sim_.cancel(n.reclaim);
+  sim_.cancel(n.gone);
+  if (n.state == State::kReady) set_ready(p, slot, false);
+  const bool was_serving = n.state == State::kReady || n.state == State::kDraining;
+  n.state = State::kDown;
+  if (was_serving) {
+    p.serving_nodes.add(now, -1.0);
+    moving_.clear();
+    replicas_[slot]->evict(moving_);
+    for (std::uint32_t id : moving_) count_move(slot, relocator_->relocate(id, now));
+  }
+  replicas_[slot]->set_accepting(false);
+  bill_stop(p, n, now);
+  reconcile(slot_pool_[slot]);
+}
+
+void Fleet::bill_stop(Pool& p, const Node& n, sim::Time at) {
+  ledger_->add_rate(n.spot ? cost::Category::kGpuSpot : cost::Category::kGpuOnDemand, at, -price(p, n));
+  const sim::Time from = std::max(n.billed_since, warmup_), to = std::min(at, horizon_);
+  if (to > from) {
+    const double gpu_h = p.gpus_per_node * sim::to_seconds(to - from) / 3600.0;
+    p.gpu_hours += gpu_h;
+    if (n.fallback) p.fallback_gpu_hours += gpu_h;
+  }
+}
+
+void Fleet::count_move(std::uint32_t replica, bool moved) {
+  if (sim_.now() < warmup_) return;
+  Pool& p = pools_[slot_pool_[replica]];
+  ++(moved ? p.migrated : p.lost);
+}
+
+void Fleet::release(std::size_t pool, int nodes, bool spot, bool fallback) {
+  Pool& p = pools_[pool];
+  // Nodes not serving yet go first (at once); then the least-loaded ready ones drain.
+  for (State state : {State::kProvisioning, State::kLoading, State::kReady}) {
+    while (nodes > 0) {
+      std::uint32_t pick = UINT32_MAX;
+      for (std::uint32_t slot : p.slots) {
+        const Node& n = nodes_[slot];
+        if (n.state != state || n.spot != spot || n.fallback != fallback) continue;
+        if (pick == UINT32_MAX || replicas_[slot]->running() + static_cast<int>(replicas_[slot]->waiting()) <
+                                      replicas_[pick]->running() + static_cast<int>(replicas_[pick]->waiting())) {
+          pick = slot;
+        }
+      }
+      if (pick == UINT32_MAX) break;
+      --nodes;
+      if (state == State::kReady) {
+        drain(pick, false);
+      } else {
+        gone(pick);
+      }
+    }
+  }
+}
+
+void Fleet::reconcile(std::size_t pool) {
+  Pool& p = pools_[pool];
+  if (!p.spec->spot) {
+    const int diff = p.target - count(p, false, false, false);
+    for (int i = 0; i < diff; ++i) {
+      if (!start_node(pool, false, false, false)) break;
+    }
+    if (diff < 0) release(pool, -diff, false, false);
+    return;
+  }
+  const sim::Time now = sim_.now();
+  const int up_spot = count(p, true, false, false);
+  if (up_spot > p.target) release(pool, up_spot - p.target, true, false);
+  const int need = std::max(0, p.target - p.pending_replacements - std::min(up_spot, p.target));
+  const int room = p.available < 0 ? need : std::max(0, p.available - std::min(up_spot, p.target));
+  int started = 0;
+  while (started < std::min(need, room) && start_node(pool, true, false, false)) ++started;
+  const bool short_now = started < need;
+  if (short_now && p.short_since < 0) {
+    p.short_since = now;
+    if (p.spec->replacement.fallback_on_demand) sim_.schedule_at(now + p.fallback_after, target_, kFallback, pool);
+  } else if (!short_now) {
+    p.short_since = -1;
+  }
+  if (!p.spec->replacement.fallback_on_demand) return;
+  // SkyServe-style fallback: on-demand nodes cover the spot shortfall once
+  // spot has been unobtainable for fallback_after_s, and leave as spot nodes
+  // become ready again.
+  const bool engaged = p.short_since >= 0 && now - p.short_since >= p.fallback_after;
+  const int deficit = std::max(0, p.target - count(p, true, false, true));
+  const int up_fallback = count(p, false, true, false);
+  const int want = engaged ? deficit : std::min(up_fallback, deficit);
+  for (int i = up_fallback; i < want; ++i) {
+    if (!start_node(pool, false, true, false)) break;
+  }
+  if (up_fallback > want) release(pool, up_fallback - want, false, true);
+}
+
+void Fleet::trace_tick(std::size_t pool) {
+  Pool& p = pools_[pool];
+  const auto& in = p.spec->interruptions;
+  const auto tick = static_cast<std::size_t>(std::llround(sim::to_seconds(sim_.now()) / in.gap_s));
+  p.available = in.available[std::min(tick, in.available.size() - 1)];
+  // Nodes above what the trace allows are reclaimed: those not serving yet first.
+  int excess = count(p, true, false, false) - p.available;
+  for (State state : {State::kProvisioning, State::kLoading, State::kReady}) {
+    for (auto it = p.slots.rbegin(); it != p.slots.rend() && excess > 0; ++it) {
+      const Node& n = nodes_[*it];
+      if (n.state != state || !n.spot) continue;
+      drain(*it, true);
+      --excess;
+    }
+  }
+  reconcile(pool);
+  const sim::Time next = sim_.now() + sim::from_seconds(in.gap_s);
+  if (next < horizon_ && tick + 1 < in.available.size()) sim_.schedule_at(next, target_, kTick, pool);
+}
+
+void Fleet::evaluate(std::size_t pool) {
+  Pool& p = pools_[pool];
+  const auto& as = p.spec->autoscale;
+  const sim::Time now = sim_.now();
+  // Total usage over the ready replicas; not-ready ones count as using nothing (as the HPA does).
+  double usage = 0.0;
+  for (std::size_t k = 0; k < p.slots.size(); ++k) {
+    const std::uint32_t slot = p.slots[k];
+    const auto& r = *replicas_[slot];
+    const double busy_now = r.busy().integral(now);
+    const double busy_s = busy_now - p.busy_mark[k];
+    p.busy_mark[k] = busy_now;
+    if (nodes_[slot].state != State::kReady) continue;
+    switch (as.metric) {
+      case scenario::Autoscale::Metric::kQueuePerReplica: usage += static_cast<double>(r.waiting()); break;
+      case scenario::Autoscale::Metric::kBatchOccupancy:
+        usage += static_cast<double>(r.running()) / r.config().max_running_seqs;
+        break;
+      case scenario::Autoscale::Metric::kKvOccupancy: usage += r.kv_used_share(); break;
+      case scenario::Autoscale::Metric::kGpuBusy: usage += std::min(1.0, busy_s / as.period_s); break;
+    }
+  }
+  const int current = std::max(p.target, 1);
+  int desired = p.target;
+  if (std::abs(usage / (as.target * current) - 1.0) > as.tolerance) {
+    desired = static_cast<int>(std::ceil(usage / as.target - 1e-9));
+  }
+  const int min_nodes = as.min_gpus / p.gpus_per_node, max_nodes = as.max_gpus / p.gpus_per_node;
+  desired = std::clamp(desired, min_nodes, max_nodes);
+  // Scale up at once; scale down to the highest recommendation of the stabilisation window.
+  const sim::Time window = sim::from_seconds(as.scale_down_delay_s);
+  p.recommendations.emplace_back(now, desired);
+  while (!p.recommendations.empty() && p.recommendations.front().first < now - window) p.recommendations.pop_front();
+  int next = desired;
+  if (desired < p.target) {
+    int highest = desired;
+    for (const auto& [at, n] : p.recommendations) highest = std::max(highest, n);
+    next = std::min(p.target, highest);
+  }
+  if (next != p.target) {
+    p.target = next;
+    reconcile(pool);
+  }
+  const sim::Time at = now + sim::from_seconds(as.period_s);
+  if (at < horizon_) sim_.schedule_at(at, target_, kScale, pool);
+}
+
+void Fleet::hour(std::size_t pool) {
+  Pool& p = pools_[pool];
+  const auto& as = p.spec->autoscale;
+  const double hours = p_.scenario.simulation.start_hour_utc + as.utc_offset_h + sim::to_seconds(sim_.now()) / 3600.0;
+  const auto local = static_cast<std::size_t>(std::fmod(std::floor(hours + 1e-9) + 48.0, 24.0));
+  p.target = as.schedule_gpus[local] / p.gpus_per_node;
+  reconcile(pool);
+  const sim::Time at = sim_.now() + sim::kHour;
+  if (at < horizon_) sim_.schedule_at(at, target_, kHour, pool);
 }
 
 void Fleet::reset_statistics(sim::Time now) {
   for (auto& r : replicas_) r->reset_statistics(now);
+  for (auto& p : pools_) {
+    p.ready_gpus.reset(now);
+    p.serving_nodes.reset(now);
+    for (std::size_t k = 0; k < p.slots.size(); ++k) p.busy_mark[k] = 0.0;
+  }
 }
 
 void Fleet::close(sim::Time horizon) {
   for (auto& r : replicas_) r->flush_busy(horizon);
+  for (auto& p : pools_) {
+    if (horizon > p.ready_since) series_.record_span(p.ready_column, p.ready_since, horizon, p.ready_gpus.level());
+    p.ready_since = horizon;
+    for (std::uint32_t slot : p.slots) {
+      const Node& n = nodes_[slot];
+      if (n.state == State::kDown) continue;
+      const sim::Time from = std::max(n.billed_since, warmup_);
+      if (horizon > from) {
+        const double gpu_h = p.gpus_per_node * sim::to_seconds(horizon - from) / 3600.0;
+        p.gpu_hours += gpu_h;
+        if (n.fallback) p.fallback_gpu_hours += gpu_h;
+      }
+    }
+  }
 }
 
 void Fleet::add_site_figures(world::Figures& f, sim::Time now) const {
   const auto& s = p_.scenario;
   for (std::size_t site = 0; site < s.sites.size(); ++site) {
-    double busy = 0.0, kv = 0.0, queue = 0.0, occupancy = 0.0, gpus = 0.0, n = 0.0, preemptions = 0.0,
-           iterations = 0.0, blocks = 0.0;
-    for (std::size_t r = 0; r < replicas_.size(); ++r) {
-      if (p_.replicas[r].site != site) continue;
-      const double g = p_.replicas[r].gpus;
-      busy += g * replicas_[r]->busy().mean(now);
-      kv += replicas_[r]->kv_occupancy().mean(now);
-      occupancy += replicas_[r]->batch_occupancy().mean(now);
-      queue += replicas_[r]->queue_length().mean(now);
-      preemptions += static_cast<double>(replicas_[r]->preemptions());
-      iterations += static_cast<double>(replicas_[r]->iterations());
-      blocks += static_cast<double>(replicas_[r]->blocks_planned());
-      gpus += g;
-      n += 1.0;
+    double busy = 0.0, kv = 0.0, queue = 0.0, occupancy = 0.0, gpu_s = 0.0, node_s = 0.0, preemptions = 0.0,
+           iterations = 0.0, blocks = 0.0, span_s = 0.0;
+    for (const Pool& p : pools_) {
+      if (p.site != site) continue;
+      node_s += p.serving_nodes.integral(now);
+      gpu_s += p.gpus_per_node * p.serving_nodes.integral(now);
+      span_s = sim::to_seconds(now - std::min(now, warmup_));
+      for (std::uint32_t r : p.slots) {
+        const auto& rep = *replicas_[r];
+        busy += p.gpus_per_node * rep.busy().integral(now);
+        kv += rep.kv_occupancy().integral(now);
+        occupancy += rep.batch_occupancy().integral(now);
+        queue += rep.queue_length().mean(now);
+        preemptions += static_cast<double>(rep.preemptions());
+        iterations += static_cast<double>(rep.iterations());
+        blocks += static_cast<double>(rep.blocks_planned());
+      }
     }
     const std::string base = world::pointer("/sites", s.sites[site].name);
-    f.add(base + "/gpu_utilization", gpus > 0 ? busy / gpus : 0.0);
-    f.add(base + "/kv_occupancy", n > 0 ? kv / n : 0.0);
-    f.add(base + "/batch_occupancy", n > 0 ? occupancy / n : 0.0);
+    f.add(base + "/gpu_utilization", gpu_s > 0 ? busy / gpu_s : 0.0);
+    f.add(base + "/kv_occupancy", node_s > 0 ? kv / node_s : 0.0);
+    f.add(base + "/batch_occupancy", node_s > 0 ? occupancy / node_s : 0.0);
     f.add(base + "/queue_length_mean", queue);
     f.add(base + "/preemptions", preemptions);
-    f.add(base + "/replicas", n);
+    f.add(base + "/replicas", span_s > 0 ? node_s / span_s : 0.0);
     // Whole run: iterations the GPUs ran, and the events the replicas needed for them.
     f.add(base + "/iterations", iterations);
     f.add(base + "/batch_changes", blocks);
+  }
+}
+
+void Fleet::add_pool_figures(world::Figures& f, sim::Time now) const {
+  const double span_s = sim::to_seconds(now - std::min(now, warmup_));
+  for (const Pool& p : pools_) {
+    double busy = 0.0, kv = 0.0, occupancy = 0.0;
+    for (std::uint32_t r : p.slots) {
+      const auto& rep = *replicas_[r];
+      busy += p.gpus_per_node * rep.busy().integral(now);
+      kv += rep.kv_occupancy().integral(now);
+      occupancy += rep.batch_occupancy().integral(now);
+    }
+    const double node_s = p.serving_nodes.integral(now);
+    const std::string base = world::pointer("/pools", p.key);
+    f.add(base + "/gpu_hours", p.gpu_hours);
+    f.add(base + "/ready_gpus_mean", span_s > 0 ? p.ready_gpus.integral(now) / span_s : p.ready_gpus.level());
+    f.add(base + "/interruptions", static_cast<double>(p.interruptions));
+    f.add(base + "/cold_starts", static_cast<double>(p.cold_starts));
+    f.add(base + "/requests_migrated", static_cast<double>(p.migrated));
+    f.add(base + "/requests_lost", static_cast<double>(p.lost));
+    f.add(base + "/fallback_gpu_hours", p.fallback_gpu_hours);
+    f.add(base + "/gpu_utilization", node_s > 0 ? busy / (p.gpus_per_node * node_s) : 0.0);
+    f.add(base + "/batch_occupancy", node_s > 0 ? occupancy / node_s : 0.0);
+    f.add(base + "/kv_occupancy", node_s > 0 ? kv / node_s : 0.0);
   }
 }
 

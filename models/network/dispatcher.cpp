@@ -1,6 +1,7 @@
 #include "models/network/dispatcher.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace capstan::network {
 
@@ -18,6 +19,7 @@ Dispatcher::Dispatcher(const world::Prepared& prepared, const fleet::Fleet& flee
 
 double Dispatcher::wait_estimate_s(std::uint32_t replica) const {
   const auto& r = fleet_.replica(replica);
+  if (!r.accepting()) return std::numeric_limits<double>::infinity();
   const auto& m = p_.deployments[p_.replicas[replica].deployment];
   double wait = static_cast<double>(r.backlog_tokens()) * m.prefill_s_per_token;
   if (r.running() >= r.config().max_running_seqs) {
@@ -44,7 +46,8 @@ std::uint32_t Dispatcher::pick_replica(std::size_t site, std::size_t deployment,
   // Session affinity: stay where the conversation's prefix is cached while
   // the extra wait there costs less than recomputing the prefix.
   if (prefix > 0 && s->last_replica != workload::kNoReplica && s->last_replica != best &&
-      p_.replicas[s->last_replica].site == site && p_.replicas[s->last_replica].deployment == deployment) {
+      p_.replicas[s->last_replica].site == site && p_.replicas[s->last_replica].deployment == deployment &&
+      fleet_.replica(s->last_replica).accepting()) {
     const double w = wait_estimate_s(s->last_replica);
     if (w - best_wait < prefix * p_.deployments[deployment].prefill_s_per_token) {
       best = s->last_replica;
@@ -61,16 +64,17 @@ Dispatch Dispatcher::route(const workload::Interaction& in, std::size_t d) {
   const auto& dep = s.deployments[d];
   const workload::Session* history = in.history;
   const std::int32_t prefix = in.prefix_tokens;
-  // The candidate sites nearest first, each with its least-loaded replica.
+  // The candidate sites nearest first, each with its least-loaded replica;
+  // a site with no replica up takes nothing (nearest falls over to the next).
   const auto& route = p_.routes[in.origin][d];
   const bool nearest = s.routing.policy == scenario::Routing::Policy::kNearest;
-  const std::size_t consider = nearest ? 1 : route.size();
   candidates_.clear();
   candidate_replica_.clear();
   const auto& model = p_.deployments[d];
-  for (std::size_t i = 0; i < consider; ++i) {
+  for (std::size_t i = 0; i < route.size() && !(nearest && !candidates_.empty()); ++i) {
     double wait_s = 0.0;
     const std::uint32_t r = pick_replica(route[i], d, history, dep.prefix_caching ? prefix : 0, wait_s);
+    if (wait_s == std::numeric_limits<double>::infinity()) continue;
     // What the SLO metric would read there, network aside: the queue ahead,
     // this request's own prefill (less a prefix cached there), and for
     // end-to-end its decode.
@@ -81,6 +85,7 @@ Dispatch Dispatcher::route(const workload::Interaction& in, std::size_t d) {
     candidates_.push_back({route[i], p_.topology.rtt_ms(in.origin, route[i]), estimate_s * 1000.0});
     candidate_replica_.push_back(r);
   }
+  if (candidates_.empty()) return Dispatch{kNoReplica, 0.0, 0};
   const std::size_t pick = choose_site(s.routing, candidates_, c.slo.threshold_ms);
   Dispatch out;
   out.replica = candidate_replica_[pick];

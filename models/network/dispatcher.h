@@ -17,6 +17,8 @@
 
 namespace capstan::network {
 
+inline constexpr std::uint32_t kNoReplica = UINT32_MAX;
+
 struct Dispatch {
   std::uint32_t replica = 0;
   double rtt_ms = 0.0;          // origin to the chosen site and back
@@ -27,7 +29,8 @@ class Dispatcher {
  public:
   Dispatcher(const world::Prepared& prepared, const fleet::Fleet& fleet);
 
-  // The replica for `interaction` of deployment `deployment`.
+  // The replica for `interaction` of deployment `deployment`; kNoReplica when
+  // no replica of it is up anywhere the origin reaches.
   Dispatch route(const workload::Interaction& interaction, std::size_t deployment);
   // A replica's load changed: refresh its place in the index.
   void load_changed(std::uint32_t replica);

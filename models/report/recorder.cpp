@@ -56,7 +56,12 @@ void Recorder::answered(const Answer& a) {
   if (interval < st.interval_metric_s.size()) st.interval_metric_s[interval].record(metric_s);
 }
 
-void Recorder::dropped(std::uint32_t cls) { ++stats_[cls].dropped; }
+void Recorder::dropped(std::uint32_t cls, serving::DropReason reason) {
+  ++stats_[cls].dropped;
+  ++stats_[cls].dropped_by_reason[static_cast<std::size_t>(reason)];
+}
+
+void Recorder::lost(std::uint32_t cls) { ++stats_[cls].lost; }
 
 void Recorder::close_series() {
   for (std::size_t i = 0; i < series_.intervals(); ++i) {
@@ -93,6 +98,11 @@ void Recorder::add_class_figures(world::Figures& f) const {
     f.add(base + "/requests", static_cast<double>(st.requests));
     f.add(base + "/completed", static_cast<double>(st.completed));
     f.add(base + "/dropped", static_cast<double>(st.dropped));
+    for (int k = 0; k < serving::kDropReasons; ++k) {
+      f.add(base + "/dropped_by_reason/" + serving::drop_reason_name(static_cast<serving::DropReason>(k)),
+            static_cast<double>(st.dropped_by_reason[static_cast<std::size_t>(k)]));
+    }
+    f.add(base + "/lost", static_cast<double>(st.lost));
     const std::pair<const char*, const sim::Histogram*> metrics[] = {
         {"ttft", &st.ttft_s}, {"tpot", &st.tpot_s}, {"e2e", &st.e2e_s}};
     for (const auto& [name, h] : metrics) {
@@ -104,14 +114,14 @@ void Recorder::add_class_figures(world::Figures& f) const {
       f.add(m + "/p99", 1000.0 * h->quantile(0.99));
     }
     f.add(base + "/network_ms_mean", st.completed ? st.network_ms_sum / static_cast<double>(st.completed) : 0.0);
-    const double answered = static_cast<double>(st.completed + st.dropped);
+    const double answered = static_cast<double>(st.completed + st.dropped + st.lost);
     f.add(base + "/slo/attainment", answered > 0 ? static_cast<double>(st.slo_met) / answered : 1.0);
     const sim::Histogram& mh = cls.slo.metric == Slo::Metric::kTtft   ? st.ttft_s
                                : cls.slo.metric == Slo::Metric::kTpot ? st.tpot_s
                                                                       : st.e2e_s;
     const double q_ms = 1000.0 * mh.quantile(cls.slo.percentile / 100.0);
     f.add(base + "/slo/percentile_ms", q_ms);
-    f.add(base + "/slo/met", st.dropped == 0 && q_ms <= cls.slo.threshold_ms ? 1.0 : 0.0);
+    f.add(base + "/slo/met", st.dropped == 0 && st.lost == 0 && q_ms <= cls.slo.threshold_ms ? 1.0 : 0.0);
     // Share of intervals (with traffic, after the warm-up) in which the SLO held.
     double intervals = 0.0, held = 0.0;
     for (const auto& h : st.interval_metric_s) {

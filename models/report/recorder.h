@@ -4,10 +4,12 @@
 // token, end to end), the network share, SLO attainment per request and per
 // time-series interval, and tokens. Only requests sent after the warm-up
 // count. Not thread-safe; one per replication.
+#include <array>
 #include <cstdint>
 #include <vector>
 
 #include "models/scenario/scenario.h"
+#include "models/serving/request.h"
 #include "models/world/figures.h"
 #include "sim/histogram.h"
 #include "sim/time.h"
@@ -35,7 +37,9 @@ class Recorder {
   // A counted request was sent (hosted answers are counted with their answer).
   void request_sent(std::uint32_t cls, sim::Time at);
   void answered(const Answer& a);
-  void dropped(std::uint32_t cls);
+  void dropped(std::uint32_t cls, serving::DropReason reason);
+  // Started, then cut off by a node's end with nowhere to go.
+  void lost(std::uint32_t cls);
   // Writes each interval's SLO percentile into the series; call once, at the end.
   void close_series();
 
@@ -50,7 +54,8 @@ class Recorder {
   struct ClassStats {
     sim::Histogram ttft_s, tpot_s, e2e_s;
     double network_ms_sum = 0.0;
-    std::uint64_t requests = 0, completed = 0, dropped = 0, slo_met = 0;
+    std::uint64_t requests = 0, completed = 0, dropped = 0, lost = 0, slo_met = 0;
+    std::array<std::uint64_t, serving::kDropReasons> dropped_by_reason{};
     double input_tokens = 0.0, output_tokens = 0.0;
     std::vector<sim::Histogram> interval_metric_s;  // the SLO metric per time-series interval
     std::size_t requests_column = 0, slo_column = 0;

@@ -43,8 +43,13 @@ json build(const world::Prepared& prepared, const std::vector<world::Replication
                                    {"percentile", c.slo.percentile}};
     r["classes"][c.name]["deployment"] = c.deployment;
   }
+  for (const auto& site : s.sites) {
+    for (const auto& pool : site.pools) {
+      r["pools"][site.name + "/" + pool.name]["capacity"] = pool.spot ? "spot" : "on_demand";
+    }
+  }
   r["fleet"] = {{"gpus", prepared.fleet_gpus},
-                {"replicas", prepared.replicas.size()},
+                {"replicas", prepared.fleet_replicas},
                 {"on_demand_usd_per_hour", prepared.gpu_usd_per_hour_on_demand},
                 {"spot_usd_per_hour", prepared.gpu_usd_per_hour_spot}};
   // Figures come in the same order from every replication.
@@ -59,19 +64,21 @@ json build(const world::Prepared& prepared, const std::vector<world::Replication
       r[ptr.parent_pointer()][ptr.back() + "_ci95"] = json::array({finite(e.low), finite(e.high)});
     }
   }
-  double arrived = 0, completed = 0, dropped = 0, in_flight = 0, events = 0, sessions = 0;
+  double arrived = 0, completed = 0, dropped = 0, lost = 0, in_flight = 0, events = 0, sessions = 0;
   for (const auto& run : runs) {
     arrived += static_cast<double>(run.arrived);
     completed += static_cast<double>(run.completed);
     dropped += static_cast<double>(run.dropped);
+    lost += static_cast<double>(run.lost);
     in_flight += static_cast<double>(run.in_flight);
     events += static_cast<double>(run.events);
     sessions += static_cast<double>(run.sessions);
   }
   const double n = static_cast<double>(runs.size());
-  // Whole run, warm-up included: arrived = completed + dropped + in_flight holds in each replication.
+  // Whole run, warm-up included: arrived = completed + dropped + lost + in_flight holds in each replication.
   r["requests"] = {{"arrived", arrived / n},     {"completed", completed / n}, {"dropped", dropped / n},
-                   {"in_flight", in_flight / n}, {"sessions", sessions / n},   {"events", events / n}};
+                   {"lost", lost / n},           {"in_flight", in_flight / n}, {"sessions", sessions / n},
+                   {"events", events / n}};
   return r;
 }
 
@@ -134,6 +141,19 @@ std::string summary_table(const json& r) {
                   100.0 * s["batch_occupancy"].get<double>(), 100.0 * s["kv_occupancy"].get<double>(),
                   s["queue_length_mean"].get<double>());
     out << line;
+  }
+  if (r.contains("pools") && !r["pools"].empty()) {
+    std::snprintf(line, sizeof line, "\n%-26s %-9s %10s %11s %13s %11s %9s %6s\n", "pool", "capacity", "GPU-hours",
+                  "ready GPUs", "interruptions", "cold starts", "migrated", "lost");
+    out << line;
+    for (const auto& [name, p] : r["pools"].items()) {
+      std::snprintf(line, sizeof line, "%-26s %-9s %10.1f %11.2f %13.1f %11.1f %9.0f %6.0f\n", name.c_str(),
+                    p["capacity"].get<std::string>().c_str(), p["gpu_hours"].get<double>(),
+                    p["ready_gpus_mean"].get<double>(), p["interruptions"].get<double>(),
+                    p["cold_starts"].get<double>(), p["requests_migrated"].get<double>(),
+                    p["requests_lost"].get<double>());
+      out << line;
+    }
   }
   const auto& cost = r["cost"];
   const auto& tok = r["tokens"];

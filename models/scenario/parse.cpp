@@ -39,7 +39,7 @@ Scenario parse_document(json& doc, const std::string& base_dir) {
                  ")",
              js::format_number(s.simulation.interval_s) + " (" + js::format_number(cells) + " cells)");
   }
-  s.sites = parse_sites(top.array("sites", 0, kMaxSites, false), "/sites", catalog, s.deployments);
+  s.sites = parse_sites(top.array("sites", 0, kMaxSites, false), "/sites", catalog, s.deployments, base_dir);
   for (std::size_t i = 0; i < s.sites.size(); ++i) {
     for (std::size_t o = 0; o < s.workload.origins.size(); ++o) {
       if (s.sites[i].name == s.workload.origins[o].name) {

@@ -36,7 +36,11 @@ std::vector<Deployment> parse_deployments(nlohmann::json& list, const std::strin
 std::vector<InteractionClass> parse_classes(nlohmann::json& list, const std::string& pointer,
                                             const std::vector<Deployment>& deployments);
 std::vector<Site> parse_sites(nlohmann::json& list, const std::string& pointer, const catalog::Catalog& catalog,
-                              const std::vector<Deployment>& deployments);
+                              const std::vector<Deployment>& deployments, const std::string& base_dir);
+// A pool's lifecycle fields (cold start, autoscaling, spot notice,
+// interruptions, replacement), with the defaults of the site's cloud.
+void parse_lifecycle(input::Object& o, Pool& p, const Deployment& d, const std::string& cloud,
+                     const std::string& base_dir);
 std::vector<Link> parse_links(input::Object network, const Scenario& scenario);
 Routing parse_routing(input::Object o);
 Cost parse_cost(input::Object o);

@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "models/catalog/clouds.h"
 #include "models/scenario/parse.h"
 
 namespace capstan::scenario::detail {
@@ -103,8 +104,10 @@ Deployment parse_self_hosted(json& value, const std::string& pointer, const cata
 }
 
 Pool parse_pool(json& value, const std::string& pointer, const catalog::Catalog& catalog,
-                const std::vector<Deployment>& deployments) {
-  js::Object o(value, pointer, {"name", "deployment", "gpu", "gpus", "capacity"});
+                const std::vector<Deployment>& deployments, const std::string& cloud, const std::string& base_dir) {
+  js::Object o(value, pointer,
+               {"name", "deployment", "gpu", "gpus", "capacity", "notice_s", "interruptions", "replacement",
+                "cold_start", "autoscale"});
   Pool p;
   p.name = o.name("name");
   p.deployment = o.name("deployment");
@@ -132,6 +135,7 @@ Pool parse_pool(json& value, const std::string& pointer, const catalog::Catalog&
              std::to_string(p.gpus));
   }
   p.spot = o.choice("capacity", kCapacities, kCapacities[Pool{}.spot ? 1 : 0]) == 1;
+  parse_lifecycle(o, p, *d, cloud, base_dir);
   return p;
 }
 
@@ -152,13 +156,13 @@ std::vector<Deployment> parse_deployments(json& list, const std::string& pointer
 }
 
 std::vector<Site> parse_sites(json& list, const std::string& pointer, const catalog::Catalog& catalog,
-                              const std::vector<Deployment>& deployments) {
+                              const std::vector<Deployment>& deployments, const std::string& base_dir) {
   std::vector<Site> out;
   std::map<std::string, std::string> seen;
   double total_gpus = 0.0;
   for (std::size_t i = 0; i < list.size(); ++i) {
     const std::string where = js::child(pointer, i);
-    js::Object o(list[i], where, {"name", "kind", "region", "pools"});
+    js::Object o(list[i], where, {"name", "kind", "region", "cloud", "pools"});
     Site site;
     site.name = o.name("name");
     check_unique(seen, site.name, o.ptr("name"));
@@ -168,11 +172,17 @@ std::vector<Site> parse_sites(json& list, const std::string& pointer, const cata
       js::fail(o.ptr("region"), "a region of the catalog", js::quoted_with_suggestion(region, catalog.region_names()));
     }
     site.region = catalog::canonical_name(region);
+    const auto& clouds = catalog::Clouds::builtin();
+    const std::string cloud = o.string("cloud", Site{}.cloud, 200);
+    if (!clouds.cloud(cloud)) {
+      js::fail(o.ptr("cloud"), "a cloud of the catalog", js::quoted_with_suggestion(cloud, clouds.names()));
+    }
+    site.cloud = catalog::canonical_name(cloud);
     json& pools = o.array("pools", 0, kMaxPoolsPerSite, false);
     std::map<std::string, std::string> pool_names;
     for (std::size_t j = 0; j < pools.size(); ++j) {
       const std::string pool_where = js::child(o.ptr("pools"), j);
-      site.pools.push_back(parse_pool(pools[j], pool_where, catalog, deployments));
+      site.pools.push_back(parse_pool(pools[j], pool_where, catalog, deployments, site.cloud, base_dir));
       check_unique(pool_names, site.pools.back().name, js::child(pool_where, "name"));
       total_gpus += site.pools.back().gpus;
       if (total_gpus > kMaxTotalGpus) {

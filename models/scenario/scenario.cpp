@@ -1,5 +1,6 @@
 #include "models/scenario/scenario.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -21,6 +22,17 @@ const Deployment& Scenario::deployment(const std::string& deployment_name) const
     if (d.name == deployment_name) return d;
   }
   throw std::out_of_range("scenario " + name + " has no deployment named " + deployment_name);
+}
+
+}  // namespace capstan::scenario
+
+namespace capstan::scenario {
+
+int Pool::node_slots(int tensor_parallel) const {
+  int most = std::max(gpus, autoscale.max_gpus);
+  for (int g : autoscale.schedule_gpus) most = std::max(most, g);
+  const int nodes = most / tensor_parallel;
+  return spot || autoscale.enabled ? 2 * nodes : nodes;
 }
 
 }  // namespace capstan::scenario

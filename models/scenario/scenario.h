@@ -102,18 +102,78 @@ struct Deployment {
   std::string profile_path;
 };
 
+// How a spot pool loses nodes; docs/fleet.md gives the models and their sources.
+struct Interruptions {
+  enum class Model { kNone, kPoisson, kBathtub, kTrace };
+  Model model = Model::kNone;
+  // poisson: reclaims per hour of a running node.
+  double per_node_hour = 0.0;
+  // bathtub: a node's age at preemption has the CDF
+  // F(t) = scale * (1 - exp(-t / early_h) + exp((t - max_lifetime_h) / late_h)) for t < max_lifetime_h,
+  // and every node still running at max_lifetime_h is preempted then.
+  double scale = 0.0;
+  double early_h = 0.0;
+  double late_h = 0.0;
+  double max_lifetime_h = 24.0;
+  // trace: spot nodes obtainable at each tick of gap_s seconds (the last value holds after the end).
+  double gap_s = 0.0;
+  std::vector<int> available;
+  std::string trace_path;
+  // Nodes one reclaim takes at once (poisson and bathtub); each node's own
+  // clock runs 1 / reclaim_nodes as fast, so the per-node rate is unchanged.
+  int reclaim_nodes = 1;
+};
+
+struct Replacement {
+  Distribution delay_s;              // from a notice to the replacement's request
+  bool fallback_on_demand = false;   // request on-demand nodes while spot is unobtainable
+  double fallback_after_s = 300.0;   // after spot has been unobtainable this long
+};
+
+// From a node's request to its first answer. Defaults come from the cloud
+// catalog (models/catalog/data/clouds.json); a scenario may override them.
+struct ColdStart {
+  double boot_s = 0.0;                  // instance boot, drivers, image pull
+  double weight_load_gb_per_s = 0.0;    // weights read into the node's GPUs
+  double engine_start_s = 0.0;          // engine start: compile, CUDA-graph capture
+};
+
+struct Autoscale {
+  enum class Metric { kQueuePerReplica, kBatchOccupancy, kKvOccupancy, kGpuBusy };
+  bool enabled = false;
+  int min_gpus = 0;
+  int max_gpus = 0;
+  Metric metric = Metric::kQueuePerReplica;
+  double target = 0.0;                  // of the metric, per ready replica
+  double period_s = 15.0;               // Kubernetes HPA sync period
+  double scale_down_delay_s = 300.0;    // HPA scale-down stabilisation window
+  double tolerance = 0.1;               // HPA: no change while |metric / target - 1| <= this
+  // Instead of a metric: GPUs by local hour (24 values), changed on the hour.
+  std::vector<int> schedule_gpus;
+  double utc_offset_h = 0.0;            // of the schedule's local time
+};
+
 struct Pool {
   std::string name;
   std::string deployment;
   std::string gpu;
-  int gpus = 0;                     // replicas = gpus / tensor_parallel
+  int gpus = 0;                     // at the start; replicas = gpus / tensor_parallel
   bool spot = false;
+  double notice_s = 0.0;            // spot: warning before a reclaim; the cloud's by default
+  Interruptions interruptions;      // spot only
+  Replacement replacement;          // spot only
+  ColdStart cold_start;
+  Autoscale autoscale;
+  // The most nodes the pool can hold at once: draining nodes and their
+  // replacements, fallback nodes and the spot nodes that relieve them.
+  int node_slots(int tensor_parallel) const;
 };
 
 struct Site {
   std::string name;
   enum class Kind { kEdge, kCloud } kind = Kind::kCloud;
   std::string region;               // price lookups
+  std::string cloud = "generic";    // notice and boot defaults (clouds.json)
   std::vector<Pool> pools;
 };
 

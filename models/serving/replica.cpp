@@ -121,12 +121,18 @@ void Replica::arrive(std::uint32_t id) {
   Request& r = pool_[id];
   const sim::Time now = sim_.now();
   --inbound_;
+  if (!accepting_) {
+    backlog_tokens_ -= prefill_work(r);
+    observer_.on_bounce(id, now);
+    observer_.on_load_change(config_.id);
+    return;
+  }
   r.arrived_at = now;
   r.prefill_target = r.prompt_tokens + r.generated;
   if (kv_needed(r) > config_.kv_capacity_tokens) {  // could never fit: refused at once
     backlog_tokens_ -= prefill_work(r);
     r.state = Request::State::kFree;
-    observer_.on_drop(id, now);
+    observer_.on_drop(id, now, DropReason::kTooLong);
     observer_.on_load_change(config_.id);
     return;
   }
@@ -386,9 +392,70 @@ void Replica::drop_expired() {
       --waiting_count_;
       backlog_tokens_ -= prefill_work(r);
       r.state = Request::State::kFree;
-      observer_.on_drop(id, now);
+      observer_.on_drop(id, now, DropReason::kQueueTimeout);
     }
   }
+}
+
+void Replica::set_accepting(bool accepting) {
+  accepting_ = accepting;
+  observer_.on_load_change(config_.id);
+}
+
+void Replica::take_waiting(std::vector<std::uint32_t>& out) {
+  const sim::Time now = sim_.now();
+  for (auto& q : waiting_) {
+    for (std::uint32_t id : q) {
+      backlog_tokens_ -= prefill_work(pool_[id]);
+      pool_[id].state = Request::State::kInNetwork;
+      out.push_back(id);
+    }
+    q.clear();
+  }
+  waiting_count_ = 0;
+  queue_.set(now, 0.0);
+  observer_.on_load_change(config_.id);
+}
+
+void Replica::evict(std::vector<std::uint32_t>& out) {
+  const sim::Time now = sim_.now();
+  take_waiting(out);
+  // Iterations of the block in progress that ended before the node went.
+  const std::int64_t done = active_ ? done_by(now) : 0;
+  const bool decode_block = chunks_.empty();
+  for (std::uint32_t id : decoding_) {
+    Request& r = pool_[id];
+    const std::int64_t ran = iteration_ + (decode_block ? done : 0) - r.join_iteration;
+    r.generated = static_cast<std::int32_t>(std::min<std::int64_t>(r.join_generated + ran, r.output_tokens - 1));
+    ++r.epoch;
+    out.push_back(id);
+  }
+  for (std::uint32_t id : prefilling_) {
+    const Request& r = pool_[id];
+    backlog_tokens_ -= r.prefill_target - r.prefilled;
+    out.push_back(id);
+  }
+  for (std::size_t i = out.size() - decoding_.size() - prefilling_.size(); i < out.size(); ++i) {
+    Request& r = pool_[out[i]];
+    r.state = Request::State::kInNetwork;
+    r.cached_tokens = 0;
+    r.prefilled = 0;
+  }
+  decoding_.clear();
+  prefilling_.clear();
+  chunks_.clear();
+  finishes_ = {};
+  context_base_ = 0;
+  prefill_reserved_ = 0;
+  if (active_) sim_.cancel(block_event_);
+  active_ = false;
+  block_start_ = now;
+  block_frac_ = 0;
+  block_k_ = 0;
+  set_busy(false);
+  kv_.set(now, 0.0);
+  occupancy_.set(now, 0.0);
+  observer_.on_load_change(config_.id);
 }
 
 }  // namespace capstan::serving

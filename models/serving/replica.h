@@ -44,7 +44,10 @@ class ReplicaObserver {
   virtual ~ReplicaObserver() = default;
   virtual void on_first_token(std::uint32_t request, sim::Time at) = 0;
   virtual void on_complete(std::uint32_t request, sim::Time at) = 0;
-  virtual void on_drop(std::uint32_t request, sim::Time at) = 0;
+  virtual void on_drop(std::uint32_t request, sim::Time at, DropReason reason) = 0;
+  // The request reached a replica that no longer takes work (its node is
+  // draining or gone); it is the observer's to send elsewhere.
+  virtual void on_bounce(std::uint32_t /*request*/, sim::Time /*at*/) {}
   // The replica's backlog, running or inbound count may have changed.
   virtual void on_load_change(std::uint32_t /*replica*/) {}
 };
@@ -69,6 +72,23 @@ class Replica final : public sim::Target {
 
   std::uint32_t target() const { return target_; }
   void handle(sim::Simulator& sim, std::uint32_t kind, std::uint64_t data) override;
+
+  // Whether the replica takes new requests: false while its node is not up
+  // or draining. Requests that arrive meanwhile bounce to the observer.
+  bool accepting() const { return accepting_; }
+  void set_accepting(bool accepting);
+  // Nothing running, waiting or on its way.
+  bool idle() const { return running() == 0 && waiting_count_ == 0 && inbound_ == 0; }
+  // Moves every waiting request (admitted ones stay) into `out`.
+  void take_waiting(std::vector<std::uint32_t>& out);
+  // The node is gone: every request here, running or waiting, moves into
+  // `out` with the output tokens it has produced (its KV cache is lost), and
+  // the replica is left empty.
+  void evict(std::vector<std::uint32_t>& out);
+  // Share of the KV cache in use now.
+  double kv_used_share() const {
+    return 1.0 - static_cast<double>(kv_free_tokens()) / static_cast<double>(config_.kv_capacity_tokens);
+  }
 
   // The router's request is on its way here: its prefill work counts in the
   // backlog from now, so requests routed meanwhile see it.
@@ -138,6 +158,7 @@ class Replica final : public sim::Target {
   }
   std::int64_t decode_kv_at(std::int64_t iteration) const;
 
+  bool accepting_ = true;
   sim::Simulator& sim_;
   RequestPool& pool_;
   ReplicaObserver& observer_;

@@ -9,6 +9,24 @@
 
 namespace capstan::serving {
 
+// Why a request ended unanswered.
+enum class DropReason : std::uint8_t {
+  kQueueTimeout,  // waited longer than max_queue_s
+  kTooLong,       // its KV cache could never fit the replica
+  kNoCapacity,    // no replica was serving its deployment
+  kInterrupted,   // its node was reclaimed before it started, and no replica could take it
+};
+inline constexpr int kDropReasons = 4;
+inline const char* drop_reason_name(DropReason r) {
+  switch (r) {
+    case DropReason::kQueueTimeout: return "queue_timeout";
+    case DropReason::kTooLong: return "too_long";
+    case DropReason::kNoCapacity: return "no_capacity";
+    case DropReason::kInterrupted: return "interrupted";
+  }
+  return "unknown";
+}
+
 struct Request {
   enum class State : std::uint8_t { kFree, kInNetwork, kWaiting, kPrefill, kDecode };
   State state = State::kFree;

@@ -69,7 +69,9 @@ Prepared::Prepared(scenario::Scenario validated) : scenario(std::move(validated)
       (pool.spot ? gpu_usd_per_hour_spot : gpu_usd_per_hour_on_demand) +=
           pool.gpus * (pool.spot ? price.spot_usd_per_hour : price.on_demand_usd_per_hour);
       fleet_gpus += pool.gpus;
-      for (int r = 0; r < pool.gpus / dep.tensor_parallel; ++r) {
+      fleet_replicas += pool.gpus / dep.tensor_parallel;
+      // A slot per node the pool can hold at once; the fleet decides which are up.
+      for (int r = 0; r < pool.node_slots(dep.tensor_parallel); ++r) {
         site_replicas[s * n_dep + d].push_back(static_cast<std::uint32_t>(replicas.size()));
         replicas.push_back(ReplicaSpec{s, p, d, dep.tensor_parallel, pool.spot});
       }

@@ -14,6 +14,7 @@
 
 namespace capstan::world {
 
+// A node slot: the replica a node of a pool runs while it is up.
 struct ReplicaSpec {
   std::size_t site = 0;
   std::size_t pool = 0;        // within the site
@@ -36,16 +37,17 @@ struct Prepared {
   scenario::Scenario scenario;
   network::Topology topology;
   std::vector<DeploymentModel> deployments;               // by scenario deployment index
-  std::vector<ReplicaSpec> replicas;
+  std::vector<ReplicaSpec> replicas;                       // node slots, pool by pool
   std::vector<std::vector<std::uint32_t>> site_replicas;  // [site][deployment] flattened below
   // Sites serving deployment d that origin o reaches, nearest first: [o][d].
   std::vector<std::vector<std::vector<std::size_t>>> routes;
   std::vector<std::size_t> class_deployment;              // class index -> deployment index
   std::vector<int> class_priority_level;                  // dense levels, 0 first
   int priority_levels = 1;
-  double gpu_usd_per_hour_on_demand = 0.0;                // the whole fleet
+  double gpu_usd_per_hour_on_demand = 0.0;                // the fleet at the start
   double gpu_usd_per_hour_spot = 0.0;
-  int fleet_gpus = 0;
+  int fleet_gpus = 0;                                     // at the start
+  int fleet_replicas = 0;
 
   // Replicas of deployment d at site s.
   const std::vector<std::uint32_t>& replicas_at(std::size_t site, std::size_t deployment) const {

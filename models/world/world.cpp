@@ -21,20 +21,26 @@ namespace {
 
 using serving::Request;
 
-class World final : public workload::InteractionSink, public serving::ReplicaObserver {
+class World final : public workload::InteractionSink, public serving::ReplicaObserver, public fleet::Relocator {
  public:
   World(const Prepared& prepared, std::uint64_t seed, int replication);
   ReplicationResult run();
 
   void on_interaction(const workload::Interaction& in) override;
   void on_first_token(std::uint32_t, sim::Time) override {}
-  void on_complete(std::uint32_t request, sim::Time at) override { finish(request, at, false); }
-  void on_drop(std::uint32_t request, sim::Time at) override { finish(request, at, true); }
-  void on_load_change(std::uint32_t replica) override { dispatcher_.load_changed(replica); }
+  void on_complete(std::uint32_t request, sim::Time at) override { finish(request, at); }
+  void on_drop(std::uint32_t request, sim::Time at, serving::DropReason reason) override;
+  void on_bounce(std::uint32_t request, sim::Time at) override;
+  void on_load_change(std::uint32_t replica) override {
+    dispatcher_.load_changed(replica);
+    fleet_.load_changed(replica);
+  }
+  bool relocate(std::uint32_t request, sim::Time at) override;
 
  private:
   void answer_hosted(const workload::Interaction& in, bool counted);
-  void finish(std::uint32_t request, sim::Time done, bool dropped);
+  void send(std::uint32_t request, const network::Dispatch& to);
+  void finish(std::uint32_t request, sim::Time done);
 
   const Prepared& p_;
   const scenario::Scenario& s_;
@@ -60,7 +66,7 @@ World::World(const Prepared& prepared, std::uint64_t seed, int replication)
       result_{Figures{}, sim::TimeSeries(sim::from_seconds(s_.simulation.interval_s), horizon_)},
       population_(sim_, s_, seed, replication, horizon_, warmup_, result_.timeseries, *this),
       recorder_(s_, result_.timeseries),
-      fleet_(sim_, requests_, *this, p_, result_.timeseries),
+      fleet_(sim_, requests_, *this, p_, result_.timeseries, seed, replication),
       ledger_(s_, result_.timeseries, warmup_, horizon_),
       dispatcher_(p_, fleet_) {}
 
@@ -82,17 +88,67 @@ void World::on_interaction(const workload::Interaction& in) {
   r.origin = in.origin;
   r.session = in.session;
   r.session_generation = in.history ? in.history->generation : 0;
-  r.replica = to.replica;
   r.prompt_tokens = in.prompt_tokens;
   r.output_tokens = in.output_tokens;
-  r.cached_tokens = to.cached_tokens;
   r.counted = counted;
   r.sent_at = now;
-  r.one_way = sim::from_ms(to.rtt_ms / 2.0);
   if (counted) recorder_.request_sent(in.cls, now);
+  if (to.replica == network::kNoReplica) {
+    on_drop(id, now, serving::DropReason::kNoCapacity);
+    return;
+  }
+  send(id, to);
+}
+
+void World::send(std::uint32_t id, const network::Dispatch& to) {
+  Request& r = requests_[id];
+  r.replica = to.replica;
+  r.cached_tokens = to.cached_tokens;
+  r.one_way = sim::from_ms(to.rtt_ms / 2.0);
   auto& replica = fleet_.replica(to.replica);
   replica.expect(r);
   sim_.schedule_in(r.one_way, replica.target(), serving::Replica::kArrive, id);
+}
+
+bool World::relocate(std::uint32_t id, sim::Time at) {
+  // The gateway sends the request again from the user's side to another
+  // replica, where it is prefilled anew with what it has answered so far.
+  Request& r = requests_[id];
+  workload::Interaction in;
+  in.origin = r.origin;
+  in.cls = r.cls;
+  in.prompt_tokens = r.prompt_tokens + r.generated;
+  in.output_tokens = r.output_tokens - r.generated;
+  const network::Dispatch to = dispatcher_.route(in, p_.class_deployment[r.cls]);
+  if (to.replica == network::kNoReplica) {
+    if (r.generated > 0 || r.first_token_at >= 0) {
+      ++result_.lost;
+      if (r.counted) recorder_.lost(r.cls);
+      requests_.release(id);
+    } else {
+      on_drop(id, at, serving::DropReason::kInterrupted);
+    }
+    return false;
+  }
+  // Latencies read first_token_at + one_way as when the user saw the first
+  // token: keep that instant on the new path.
+  const sim::Time old_one_way = r.one_way;
+  r.state = Request::State::kInNetwork;
+  send(id, network::Dispatch{to.replica, to.rtt_ms, 0});
+  if (r.first_token_at >= 0) r.first_token_at += old_one_way - r.one_way;
+  return true;
+}
+
+void World::on_bounce(std::uint32_t id, sim::Time at) {
+  const std::uint32_t from = requests_[id].replica;
+  fleet_.count_move(from, relocate(id, at));
+}
+
+void World::on_drop(std::uint32_t id, sim::Time, serving::DropReason reason) {
+  const Request& r = requests_[id];
+  ++result_.dropped;
+  if (r.counted) recorder_.dropped(r.cls, reason);
+  requests_.release(id);
 }
 
 void World::answer_hosted(const workload::Interaction& in, bool counted) {
@@ -117,37 +173,32 @@ void World::answer_hosted(const workload::Interaction& in, bool counted) {
   ++result_.completed;
 }
 
-void World::finish(std::uint32_t id, sim::Time done, bool dropped) {
+void World::finish(std::uint32_t id, sim::Time done) {
   const Request& r = requests_[id];
-  if (dropped) {
-    ++result_.dropped;
-    if (r.counted) recorder_.dropped(r.cls);
-  } else {
-    ++result_.completed;
-    report::Answer a;
-    a.cls = r.cls;
-    a.sent = r.sent_at;
-    a.ttft_s = sim::to_seconds(r.first_token_at + r.one_way - r.sent_at);
-    a.e2e_s = sim::to_seconds(done + r.one_way - r.sent_at);
-    a.tpot_s = r.output_tokens > 1 ? sim::to_seconds(done - r.first_token_at) / (r.output_tokens - 1) : 0.0;
-    a.network_ms = 2.0 * sim::to_ms(r.one_way);
-    a.input_tokens = r.prompt_tokens;
-    a.output_tokens = r.output_tokens;
-    if (r.counted) recorder_.answered(a);
-    const auto& cls = s_.classes[r.cls];
-    ledger_.charge_answer(r.sent_at, r.counted, cls, s_.deployments[p_.class_deployment[r.cls]], a.input_tokens,
-                          a.output_tokens, false);
-    workload::Session& s = population_.session(r.session);
-    if (cls.history.enabled && s.generation == r.session_generation) {
-      dispatcher_.remember(s, r.replica, r.prompt_tokens + r.output_tokens);
-    }
+  ++result_.completed;
+  report::Answer a;
+  a.cls = r.cls;
+  a.sent = r.sent_at;
+  a.ttft_s = sim::to_seconds(r.first_token_at + r.one_way - r.sent_at);
+  a.e2e_s = sim::to_seconds(done + r.one_way - r.sent_at);
+  a.tpot_s = r.output_tokens > 1 ? sim::to_seconds(done - r.first_token_at) / (r.output_tokens - 1) : 0.0;
+  a.network_ms = 2.0 * sim::to_ms(r.one_way);
+  a.input_tokens = r.prompt_tokens;
+  a.output_tokens = r.output_tokens;
+  if (r.counted) recorder_.answered(a);
+  const auto& cls = s_.classes[r.cls];
+  ledger_.charge_answer(r.sent_at, r.counted, cls, s_.deployments[p_.class_deployment[r.cls]], a.input_tokens,
+                        a.output_tokens, false);
+  workload::Session& s = population_.session(r.session);
+  if (cls.history.enabled && s.generation == r.session_generation) {
+    dispatcher_.remember(s, r.replica, r.prompt_tokens + r.output_tokens);
   }
   requests_.release(id);
 }
 
 ReplicationResult World::run() {
+  fleet_.start(ledger_, *this);
   population_.start();
-  fleet_.start(ledger_);
   if (warmup_ > 0) {
     sim_.at_time(warmup_, [this](sim::Simulator& sim) { fleet_.reset_statistics(sim.now()); });
   }
@@ -155,10 +206,11 @@ ReplicationResult World::run() {
   fleet_.close(horizon_);
   result_.in_flight = requests_.in_use();
   result_.sessions = population_.sessions_started();
-  if (result_.arrived != result_.completed + result_.dropped + result_.in_flight) {
+  if (result_.arrived != result_.completed + result_.dropped + result_.lost + result_.in_flight) {
     throw std::logic_error("capstan: requests not conserved (arrived " + std::to_string(result_.arrived) +
                            ", completed " + std::to_string(result_.completed) + ", dropped " +
-                           std::to_string(result_.dropped) + ", in flight " + std::to_string(result_.in_flight) + ")");
+                           std::to_string(result_.dropped) + ", lost " + std::to_string(result_.lost) +
+                           ", in flight " + std::to_string(result_.in_flight) + ")");
   }
   ledger_.close();
   recorder_.close_series();
@@ -167,6 +219,7 @@ ReplicationResult World::run() {
   Figures& f = result_.figures;
   recorder_.add_class_figures(f);
   fleet_.add_site_figures(f, horizon_);
+  fleet_.add_pool_figures(f, horizon_);
   recorder_.add_user_figures(f, user_hours, window_h);
   ledger_.add_figures(f, user_hours, recorder_.completed(), recorder_.tokens());
   return std::move(result_);

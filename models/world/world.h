@@ -19,6 +19,7 @@ struct ReplicationResult {
   std::uint64_t arrived = 0;
   std::uint64_t completed = 0;
   std::uint64_t dropped = 0;
+  std::uint64_t lost = 0;       // cut off by a node's end, with nowhere to go
   std::uint64_t in_flight = 0;
   std::uint64_t events = 0;
   std::uint64_t sessions = 0;

@@ -14,7 +14,7 @@ struct Recorder final : serving::ReplicaObserver {
   std::map<std::uint32_t, sim::Time> first, done, dropped;
   void on_first_token(std::uint32_t r, sim::Time at) override { first[r] = at; }
   void on_complete(std::uint32_t r, sim::Time at) override { done[r] = at; }
-  void on_drop(std::uint32_t r, sim::Time at) override { dropped[r] = at; }
+  void on_drop(std::uint32_t r, sim::Time at, serving::DropReason) override { dropped[r] = at; }
 };
 
 struct Bench {
