@@ -48,7 +48,7 @@ class Result:
     """The outcome of one run: report.json as a dict and as DataFrames, timeseries.csv, the CLI's table.
 
     Attributes: `summary` (the report as a dict, the same content as report.json),
-    `classes`, `sites`, `cost`, `timeseries` (DataFrames), `kpis` (a Series of
+    `classes`, `sites`, `pools`, `cost`, `timeseries` (DataFrames), `kpis` (a Series of
     the cost and token figures), `manifest` (dict), `table` (the CLI's summary
     text), `report_json` and `timeseries_csv` (the raw text). With more than
     one replication every figure X has its 95% interval in ``X_ci95_low`` and
@@ -71,14 +71,22 @@ class Result:
 
     @functools.cached_property
     def classes(self) -> pd.DataFrame:
-        """One row per interaction class: requests, completed, dropped, ``<ttft|tpot|e2e>_<mean|p50|..|p99>_ms``,
-        network_ms_mean and ``slo_<metric|threshold_ms|percentile|attainment>``."""
+        """One row per interaction class: requests, completed, dropped, ``dropped_by_reason_<queue_timeout|too_long|
+        no_capacity|interrupted>``, lost, ``<ttft|tpot|e2e>_<mean|p50|..|p99>_ms``, network_ms_mean and
+        ``slo_<metric|threshold_ms|percentile|attainment>``."""
         return _table(self.summary.get("classes", {}), "class")
 
     @functools.cached_property
     def sites(self) -> pd.DataFrame:
         """One row per site: gpu_utilization, kv_occupancy, queue_length_mean (and whatever else the report holds)."""
         return _table(self.summary.get("sites", {}), "site")
+
+    @functools.cached_property
+    def pools(self) -> pd.DataFrame:
+        """One row per node pool, indexed ``"<site>/<pool>"``: capacity, gpu_hours, ready_gpus_mean, interruptions,
+        cold_starts, requests_migrated, requests_lost, fallback_gpu_hours, gpu_utilization, batch_occupancy and
+        kv_occupancy (docs/fleet.md)."""
+        return _table(self.summary.get("pools", {}), "pool")
 
     @functools.cached_property
     def cost(self) -> pd.DataFrame:

@@ -16,12 +16,15 @@ from capstan.scenario import Scenario, load, overrides_from
 
 # Per-class figures a sweep keeps (columns "<class>.<figure>"), with their intervals when replicated.
 CLASS_FIGURES = (
-    "requests", "completed", "dropped",
+    "requests", "completed", "dropped", "lost",
     "ttft_p50_ms", "ttft_p95_ms", "ttft_p99_ms", "tpot_p95_ms",
     "e2e_p50_ms", "e2e_p95_ms", "e2e_p99_ms",
     "network_ms_mean", "slo_attainment", "slo_percentile_ms",
 )
 SITE_FIGURES = ("gpu_utilization", "kv_occupancy", "queue_length_mean", "replicas", "preemptions")
+# Per-pool figures (columns "<site>/<pool>.<figure>").
+POOL_FIGURES = ("gpu_hours", "ready_gpus_mean", "interruptions", "cold_starts", "requests_migrated", "requests_lost",
+                "fallback_gpu_hours")
 # Whole-run sections kept as "<section>.<figure>" (cost without its breakdown).
 RUN_SECTIONS = ("cost", "tokens", "users", "requests")
 
@@ -46,7 +49,7 @@ def _with_ci(flat: Mapping[str, Any], names: Iterable[str], prefix: str) -> dict
 
 def figures(report: Mapping[str, Any]) -> dict[str, Any]:
     """The figures a sweep keeps from one report: cost and token KPIs, per-class latency and SLO attainment,
-    per-site utilisation; intervals beside each when the report has them."""
+    per-site utilisation, per-pool GPU-hours and interruptions; intervals beside each when the report has them."""
     row: dict[str, Any] = {}
     manifest = report.get("manifest", {})
     row["seed"] = manifest.get("seed")
@@ -58,6 +61,8 @@ def figures(report: Mapping[str, Any]) -> dict[str, Any]:
         row.update(_with_ci(flatten(entry), CLASS_FIGURES, name))
     for name, entry in report.get("sites", {}).items():
         row.update(_with_ci(flatten(entry), SITE_FIGURES, name))
+    for name, entry in report.get("pools", {}).items():
+        row.update(_with_ci(flatten(entry), POOL_FIGURES, name))
     return row
 
 
@@ -113,9 +118,10 @@ def sweep(scenario: Scenario | str | os.PathLike | Mapping, grid: Mapping[str, S
     every grid point. `set` holds overrides applied at every point.
 
     Columns: the swept keys, ``seed``, ``replications``, ``cost.*`` and ``tokens.*`` KPIs, ``<class>.<figure>``
-    for each interaction class (requests, completed, dropped, ttft/tpot/e2e percentiles in ms, network_ms_mean,
-    slo_attainment) and ``<site>.<figure>`` for each site (gpu_utilization, kv_occupancy, queue_length_mean);
-    with replications > 1 each figure X has ``X_ci95_low`` and ``X_ci95_high`` beside it. The index is the
+    for each interaction class (requests, completed, dropped, lost, ttft/tpot/e2e percentiles in ms,
+    network_ms_mean, slo_attainment), ``<site>.<figure>`` for each site (gpu_utilization, kv_occupancy,
+    queue_length_mean) and ``<site>/<pool>.<figure>`` for each pool (gpu_hours, ready_gpus_mean, interruptions,
+    cold_starts, requests_migrated, requests_lost, fallback_gpu_hours); with replications > 1 each figure X has ``X_ci95_low`` and ``X_ci95_high`` beside it. The index is the
     point number.
 
     Common random numbers: every point runs with the same seed (`seed`, or the scenario's own), so that

@@ -215,3 +215,36 @@ def test_requests_follow_the_class_rate(tiny):
     rate = tiny.to_dict()["classes"][0]["rate_per_user_hour"]
     per_user_hour = r.summary["requests"]["arrived"] / r.summary["users"]["user_hours"]
     assert per_user_hour == pytest.approx(rate, rel=0.03)
+
+
+POOL_FIGURES = ["gpu_hours", "ready_gpus_mean", "interruptions", "cold_starts", "requests_migrated", "requests_lost",
+                "fallback_gpu_hours", "gpu_utilization", "batch_occupancy", "kv_occupancy"]
+
+
+def test_pools_frame_with_spot_interruptions(tiny_dict):
+    # The tiny scenario plus a spot pool reclaimed at 20 per node-hour: over a quarter hour its two
+    # nodes see about ten reclaims, so none at all would mean the interruption model never ran.
+    tiny_dict["sites"][0]["pools"].append({
+        "name": "spot", "deployment": "small", "gpus": 2, "capacity": "spot",
+        "interruptions": {"model": "poisson", "per_node_hour": 20}})
+    r = capstan.run(tiny_dict, replications=2, threads=1)
+    pools = r.pools
+    assert pools.index.name == "pool" and list(pools.index) == ["cloud/main", "cloud/spot"]
+    assert list(pools["capacity"]) == ["on_demand", "spot"]
+    for column in POOL_FIGURES:
+        for name in (column, column + "_ci95_low", column + "_ci95_high"):
+            assert name in pools.columns, name
+    spot, main = pools.loc["cloud/spot"], pools.loc["cloud/main"]
+    assert spot["interruptions"] > 0 and spot["cold_starts"] > 0
+    assert main["interruptions"] == 0 and main["cold_starts"] == 0
+    # The on-demand pool's two GPUs are up and billed the whole quarter hour.
+    assert main["gpu_hours"] == pytest.approx(0.5) and main["ready_gpus_mean"] == pytest.approx(2.0)
+    # Reclaimed spot nodes are down while their replacements boot.
+    assert 0 <= spot["ready_gpus_mean"] < 2
+    assert "ready_gpus:cloud/spot" in r.timeseries.columns
+    classes = r.classes
+    for column in ("lost", "dropped_by_reason_queue_timeout", "dropped_by_reason_too_long",
+                   "dropped_by_reason_no_capacity", "dropped_by_reason_interrupted"):
+        assert column in classes.columns, column
+    req = r.summary["requests"]
+    assert req["arrived"] == pytest.approx(req["completed"] + req["dropped"] + req["lost"] + req["in_flight"])
