@@ -1,6 +1,8 @@
 // capstan_bench_day: one simulated day of scenarios/consumer_world.json (one
 // replication, one thread): simulated requests per wall-second and peak
-// memory. For the baseline, the peak hour runs in both serving modes: the
+// memory, with the fleet as the scenario has it and with a changing fleet
+// (every spot pool interrupted at 2 per node-hour with replacement after a
+// minute, every edge dialogue pool autoscaled on batch occupancy). For the baseline, the peak hour runs in both serving modes: the
 // batch-change mode and the step-by-step reference (one event per
 // iteration, as iteration-level simulators step).
 //   capstan_bench_day [scenario.json] [--hours H] [--json]
@@ -10,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -23,7 +26,20 @@ struct Figures {
   double wall_s = 0.0;
 };
 
-Figures run(const std::string& path, double hours, double start_hour, bool step) {
+// Overrides that make the reference world's fleet change all day.
+const std::vector<std::string> kChangingFleet = {
+    R"(sites.cloud-us-east.pools.content-spot.interruptions={"model": "poisson", "per_node_hour": 2})",
+    R"(sites.cloud-eu-west.pools.content-spot.interruptions={"model": "poisson", "per_node_hour": 2})",
+    R"(sites.cloud-us-east.pools.content-spot.replacement={"delay_s": 60})",
+    R"(sites.cloud-eu-west.pools.content-spot.replacement={"delay_s": 60})",
+    R"(sites.edge-ashburn.pools.dialogue.autoscale={"min_gpus": 24, "max_gpus": 120, "metric": "batch_occupancy", "target": 0.6})",
+    R"(sites.edge-london.pools.dialogue.autoscale={"min_gpus": 12, "max_gpus": 60, "metric": "batch_occupancy", "target": 0.6})",
+    R"(sites.edge-frankfurt.pools.dialogue.autoscale={"min_gpus": 4, "max_gpus": 20, "metric": "batch_occupancy", "target": 0.6})",
+    R"(sites.edge-tokyo.pools.dialogue.autoscale={"min_gpus": 14, "max_gpus": 68, "metric": "batch_occupancy", "target": 0.6})",
+};
+
+Figures run(const std::string& path, double hours, double start_hour, bool step,
+            const std::vector<std::string>& extra = {}) {
   capstan::api::RunRequest request;
   request.scenario_path = path;
   request.replications = 1;
@@ -31,6 +47,7 @@ Figures run(const std::string& path, double hours, double start_hour, bool step)
   request.overrides = {"simulation.duration_h=" + std::to_string(hours), "simulation.warmup_h=0",
                        "simulation.start_hour_utc=" + std::to_string(start_hour),
                        std::string("simulation.step_by_step=") + (step ? "true" : "false")};
+  request.overrides.insert(request.overrides.end(), extra.begin(), extra.end());
   const auto t0 = std::chrono::steady_clock::now();
   const auto out = capstan::api::run(request);
   const auto t1 = std::chrono::steady_clock::now();
@@ -63,12 +80,16 @@ int main(int argc, char** argv) {
   // Day first, so peak memory is the day's (the hour runs are smaller).
   const Figures day = run(path, hours, 0.0, false);
   const double day_rss_mib = peak_rss_mib();
+  const Figures changing = run(path, hours, 0.0, false, kChangingFleet);
   const Figures fast = run(path, 1.0, 1.0, false);
   const Figures step = run(path, 1.0, 1.0, true);
   if (json) {
     nlohmann::json j = {
         {"day", {{"hours", hours}, {"requests", day.requests}, {"events", day.events}, {"wall_s", day.wall_s},
                  {"requests_per_s", day.requests / day.wall_s}, {"peak_rss_mib", day_rss_mib}}},
+        {"day_changing_fleet", {{"requests", changing.requests}, {"events", changing.events},
+                                {"wall_s", changing.wall_s}, {"requests_per_s", changing.requests / changing.wall_s},
+                                {"speed_vs_fixed", (changing.requests / changing.wall_s) / (day.requests / day.wall_s)}}},
         {"peak_hour", {{"requests", fast.requests},
                        {"batch_change_wall_s", fast.wall_s}, {"step_by_step_wall_s", step.wall_s},
                        {"batch_change_events", fast.events}, {"step_by_step_events", step.events},
@@ -81,7 +102,12 @@ int main(int argc, char** argv) {
   std::printf("  events                  %14.0f\n", day.events);
   std::printf("  wall time               %14.2f s\n", day.wall_s);
   std::printf("  requests per wall-second%14.0f\n", day.requests / day.wall_s);
-  std::printf("  peak resident memory    %14.1f MiB\n\n", day_rss_mib);
+  std::printf("  peak resident memory    %14.1f MiB\n", day_rss_mib);
+  std::printf("with a changing fleet (spot interruptions, autoscaled dialogue pools)\n");
+  std::printf("  requests simulated      %14.0f\n", changing.requests);
+  std::printf("  events                  %14.0f\n", changing.events);
+  std::printf("  requests per wall-second%14.0f   (%.2f x the fixed fleet's)\n\n", changing.requests / changing.wall_s,
+              (changing.requests / changing.wall_s) / (day.requests / day.wall_s));
   std::printf("peak hour (%.0f requests)   batch-change   step-by-step   ratio\n", fast.requests);
   std::printf("  wall time (s)          %12.2f   %12.2f   %5.2f\n", fast.wall_s, step.wall_s, step.wall_s / fast.wall_s);
   std::printf("  events                 %12.0f   %12.0f   %5.2f\n", fast.events, step.events, step.events / fast.events);

@@ -127,6 +127,7 @@ void Fleet::start(cost::Ledger& ledger, Relocator& relocator) {
       sim_.schedule_at(sim::from_seconds(in.gap_s), target_, kTick, i);
     }
     if (as.enabled && as.schedule_gpus.empty()) {
+      p.recommendations.emplace_back(0, p.target);  // as the HPA seeds its history with the current size
       sim_.schedule_at(sim::from_seconds(as.period_s), target_, kScale, i);
     } else if (!as.schedule_gpus.empty()) {
       const double hours = sim_cfg.start_hour_utc + as.utc_offset_h;
@@ -253,7 +254,7 @@ void Fleet::drain(std::uint32_t slot, bool reclaimed) {
   // The queue goes elsewhere at once; what runs may finish before the node goes.
   moving_.clear();
   replicas_[slot]->take_waiting(moving_);
-  for (std::uint32_t id : moving_) count_move(slot, relocator_->relocate(id, now));
+  for (std::uint32_t id : moving_) relocator_->relocate(id, now);
   if (reclaimed) {
     n.gone = sim_.schedule_at(now + p.notice, target_, kGone, slot);
   } else {
@@ -280,7 +281,7 @@ void Fleet::gone(std::uint32_t slot) {
     p.serving_nodes.add(now, -1.0);
     moving_.clear();
     replicas_[slot]->evict(moving_);
-    for (std::uint32_t id : moving_) count_move(slot, relocator_->relocate(id, now));
+    for (std::uint32_t id : moving_) relocator_->relocate(id, now);
   }
   replicas_[slot]->set_accepting(false);
   bill_stop(p, n, now);
@@ -297,10 +298,9 @@ void Fleet::bill_stop(Pool& p, const Node& n, sim::Time at) {
   }
 }
 
-void Fleet::count_move(std::uint32_t replica, bool moved) {
-  if (sim_.now() < warmup_) return;
+void Fleet::count_move(std::uint32_t replica, Move move) {
   Pool& p = pools_[slot_pool_[replica]];
-  ++(moved ? p.migrated : p.lost);
+  ++(move == Move::kMigrated ? p.migrated : move == Move::kLost ? p.lost : p.dropped);
 }
 
 void Fleet::release(std::size_t pool, int nodes, bool spot, bool fallback) {
@@ -523,6 +523,7 @@ void Fleet::add_pool_figures(world::Figures& f, sim::Time now) const {
     f.add(base + "/cold_starts", static_cast<double>(p.cold_starts));
     f.add(base + "/requests_migrated", static_cast<double>(p.migrated));
     f.add(base + "/requests_lost", static_cast<double>(p.lost));
+    f.add(base + "/requests_dropped", static_cast<double>(p.dropped));
     f.add(base + "/fallback_gpu_hours", p.fallback_gpu_hours);
     f.add(base + "/gpu_utilization", node_s > 0 ? busy / (p.gpus_per_node * node_s) : 0.0);
     f.add(base + "/batch_occupancy", node_s > 0 ? occupancy / node_s : 0.0);

@@ -35,8 +35,12 @@
 
 namespace capstan::fleet {
 
+// Where a request moved off `replica` went, for the pool's figures.
+enum class Move { kMigrated, kLost, kDropped };
+
 // Where a reclaimed node's requests go: true when placed on another replica,
-// false when none could take it (then the placer has counted it dropped or lost).
+// false when none could take it (then the relocator has counted it dropped
+// or lost). The relocator reports each counted move through count_move().
 class Relocator {
  public:
   virtual ~Relocator() = default;
@@ -61,8 +65,8 @@ class Fleet final : public sim::Target {
   void load_changed(std::uint32_t replica) {
     if (nodes_[replica].state == State::kDraining && !nodes_[replica].reclaimed) schedule_drained(replica);
   }
-  // A request bounced off, or was moved from, `replica`: counted for its pool.
-  void count_move(std::uint32_t replica, bool moved);
+  // A request (sent after the warm-up) bounced off, or was moved from, `replica`.
+  void count_move(std::uint32_t replica, Move move);
   void reset_statistics(sim::Time now);
   // Closes open spans and bills up to the horizon.
   void close(sim::Time horizon);
@@ -100,7 +104,7 @@ class Fleet final : public sim::Target {
     sim::TimeWeightedGauge ready_gpus, serving_nodes;
     std::size_t ready_column = 0;
     sim::Time ready_since = 0;
-    std::uint64_t interruptions = 0, cold_starts = 0, migrated = 0, lost = 0;
+    std::uint64_t interruptions = 0, cold_starts = 0, migrated = 0, lost = 0, dropped = 0;
     double gpu_hours = 0.0, fallback_gpu_hours = 0.0;
   };
 

@@ -99,7 +99,7 @@ Interruptions parse_interruptions(js::Object o, const std::string& base_dir) {
       break;
     }
     case Interruptions::Model::kBathtub: {
-      only({"scale", "early_h", "late_h", "max_lifetime_h", "reclaim_nodes"});
+      only({"scale", "early_h", "late_h", "max_lifetime_h"});
       in.max_lifetime_h = o.number("max_lifetime_h", js::positive(24.0 * 365), Interruptions{}.max_lifetime_h);
       in.early_h = o.number("early_h", js::positive(in.max_lifetime_h));
       in.late_h = o.number("late_h", js::positive(in.max_lifetime_h));
@@ -117,7 +117,7 @@ Interruptions parse_interruptions(js::Object o, const std::string& base_dir) {
     }
     case Interruptions::Model::kNone: break;
   }
-  if (in.model != Interruptions::Model::kTrace) {
+  if (in.model == Interruptions::Model::kPoisson) {
     in.reclaim_nodes = static_cast<int>(o.integer("reclaim_nodes", 1, 100000, Interruptions{}.reclaim_nodes));
   }
   return in;
@@ -169,7 +169,12 @@ Autoscale parse_autoscale(js::Object o, const Pool& pool, int tensor_parallel) {
   if (o.has("utc_offset_h")) js::fail(o.ptr("utc_offset_h"), "utc_offset_h only with a schedule", "a metric autoscaler");
   a.min_gpus = gpus_in(o, "min_gpus", tensor_parallel);
   a.max_gpus = gpus_in(o, "max_gpus", tensor_parallel);
-  if (a.max_gpus < a.min_gpus || a.max_gpus == 0) {
+  if (a.min_gpus == 0) {
+    // With no replica up every metric reads zero: a pool at zero would never come back.
+    js::fail(o.ptr("min_gpus"), "at least tensor_parallel (" + std::to_string(tensor_parallel) + "); no scale to zero",
+             "0");
+  }
+  if (a.max_gpus < a.min_gpus) {
     js::fail(o.ptr("max_gpus"), "at least min_gpus (" + std::to_string(a.min_gpus) + ") and at least tensor_parallel",
              std::to_string(a.max_gpus));
   }

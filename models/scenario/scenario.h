@@ -119,7 +119,7 @@ struct Interruptions {
   double gap_s = 0.0;
   std::vector<int> available;
   std::string trace_path;
-  // Nodes one reclaim takes at once (poisson and bathtub); each node's own
+  // Nodes one reclaim takes at once (poisson); each node's own
   // clock runs 1 / reclaim_nodes as fast, so the per-node rate is unchanged.
   int reclaim_nodes = 1;
 };

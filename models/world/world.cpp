@@ -120,8 +120,11 @@ bool World::relocate(std::uint32_t id, sim::Time at) {
   in.prompt_tokens = r.prompt_tokens + r.generated;
   in.output_tokens = r.output_tokens - r.generated;
   const network::Dispatch to = dispatcher_.route(in, p_.class_deployment[r.cls]);
+  const std::uint32_t from = r.replica;
   if (to.replica == network::kNoReplica) {
-    if (r.generated > 0 || r.first_token_at >= 0) {
+    const bool started = r.generated > 0 || r.first_token_at >= 0;
+    if (r.counted) fleet_.count_move(from, started ? fleet::Move::kLost : fleet::Move::kDropped);
+    if (started) {
       ++result_.lost;
       if (r.counted) recorder_.lost(r.cls);
       requests_.release(id);
@@ -130,6 +133,7 @@ bool World::relocate(std::uint32_t id, sim::Time at) {
     }
     return false;
   }
+  if (r.counted) fleet_.count_move(from, fleet::Move::kMigrated);
   // Latencies read first_token_at + one_way as when the user saw the first
   // token: keep that instant on the new path.
   const sim::Time old_one_way = r.one_way;
@@ -139,10 +143,7 @@ bool World::relocate(std::uint32_t id, sim::Time at) {
   return true;
 }
 
-void World::on_bounce(std::uint32_t id, sim::Time at) {
-  const std::uint32_t from = requests_[id].replica;
-  fleet_.count_move(from, relocate(id, at));
-}
+void World::on_bounce(std::uint32_t id, sim::Time at) { relocate(id, at); }
 
 void World::on_drop(std::uint32_t id, sim::Time, serving::DropReason reason) {
   const Request& r = requests_[id];

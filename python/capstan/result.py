@@ -84,7 +84,7 @@ class Result:
     @functools.cached_property
     def pools(self) -> pd.DataFrame:
         """One row per node pool, indexed ``"<site>/<pool>"``: capacity, gpu_hours, ready_gpus_mean, interruptions,
-        cold_starts, requests_migrated, requests_lost, fallback_gpu_hours, gpu_utilization, batch_occupancy and
+        cold_starts, requests_migrated, requests_lost, requests_dropped, fallback_gpu_hours, gpu_utilization, batch_occupancy and
         kv_occupancy (docs/fleet.md)."""
         return _table(self.summary.get("pools", {}), "pool")
 

@@ -23,7 +23,7 @@ CLASS_FIGURES = (
 )
 SITE_FIGURES = ("gpu_utilization", "kv_occupancy", "queue_length_mean", "replicas", "preemptions")
 # Per-pool figures (columns "<site>/<pool>.<figure>").
-POOL_FIGURES = ("gpu_hours", "ready_gpus_mean", "interruptions", "cold_starts", "requests_migrated", "requests_lost",
+POOL_FIGURES = ("gpu_hours", "ready_gpus_mean", "interruptions", "cold_starts", "requests_migrated", "requests_lost", "requests_dropped",
                 "fallback_gpu_hours")
 # Whole-run sections kept as "<section>.<figure>" (cost without its breakdown).
 RUN_SECTIONS = ("cost", "tokens", "users", "requests")
@@ -121,7 +121,7 @@ def sweep(scenario: Scenario | str | os.PathLike | Mapping, grid: Mapping[str, S
     for each interaction class (requests, completed, dropped, lost, ttft/tpot/e2e percentiles in ms,
     network_ms_mean, slo_attainment), ``<site>.<figure>`` for each site (gpu_utilization, kv_occupancy,
     queue_length_mean) and ``<site>/<pool>.<figure>`` for each pool (gpu_hours, ready_gpus_mean, interruptions,
-    cold_starts, requests_migrated, requests_lost, fallback_gpu_hours); with replications > 1 each figure X has ``X_ci95_low`` and ``X_ci95_high`` beside it. The index is the
+    cold_starts, requests_migrated, requests_lost, requests_dropped, fallback_gpu_hours); with replications > 1 each figure X has ``X_ci95_low`` and ``X_ci95_high`` beside it. The index is the
     point number.
 
     Common random numbers: every point runs with the same seed (`seed`, or the scenario's own), so that

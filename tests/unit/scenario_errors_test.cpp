@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 
@@ -316,4 +317,56 @@ TEST_CASE("the bad fixtures each fail at their pointer", "[scenario][errors]") {
     const ScenarioError e = error_of([&] { load_file(kDir + "/tests/data/bad/" + file); });
     CHECK(e.pointer() == pointer);
   }
+}
+
+TEST_CASE("pool lifecycle fields are checked where they stand", "[scenario][errors][fleet]") {
+  const std::string pool = "sites.cloud.pools.main.";
+  // Spot fields on an on-demand pool.
+  auto e = with_overrides({{pool + "notice_s", "30"}});
+  CHECK(e.pointer() == "/sites/0/pools/0/notice_s");
+  CHECK_THAT(e.expected(), Contains("on_demand"));
+  // A poisson model needs exactly one of a rate and a bucket.
+  e = with_overrides({{pool + "capacity", "spot"}, {pool + "interruptions", R"({"model": "poisson"})"}});
+  CHECK(e.pointer() == "/sites/0/pools/0/interruptions");
+  CHECK(e.found() == "neither");
+  e = with_overrides({{pool + "capacity", "spot"},
+                      {pool + "interruptions", R"({"model": "poisson", "aws_bucket": "12%"})"}});
+  CHECK(e.pointer() == "/sites/0/pools/0/interruptions/aws_bucket");
+  // A field of another model.
+  e = with_overrides({{pool + "capacity", "spot"},
+                      {pool + "interruptions", R"({"model": "poisson", "per_node_hour": 1, "late_h": 2})"}});
+  CHECK(e.pointer() == "/sites/0/pools/0/interruptions/late_h");
+  // A bathtub whose CDF would pass 1.
+  e = with_overrides({{pool + "capacity", "spot"},
+                      {pool + "interruptions", R"({"model": "bathtub", "scale": 0.9, "early_h": 1, "late_h": 1})"}});
+  CHECK(e.pointer() == "/sites/0/pools/0/interruptions/scale");
+  // A missing trace file is named as the file at fault.
+  e = with_overrides({{pool + "capacity", "spot"},
+                      {pool + "interruptions", R"({"model": "trace", "file": "no-such-trace.json"})"}});
+  CHECK_THAT(e.file(), Contains("no-such-trace.json"));
+  // Autoscale bounds must hold the starting size, and a schedule has 24 hours.
+  e = with_overrides({{pool + "autoscale", R"({"min_gpus": 8, "max_gpus": 16, "metric": "gpu_busy", "target": 0.7})"}});
+  CHECK(e.pointer() == "/sites/0/pools/0/autoscale/min_gpus");
+  e = with_overrides({{pool + "autoscale", R"({"schedule": [1, 2, 3]})"}});
+  CHECK(e.pointer() == "/sites/0/pools/0/autoscale/schedule");
+  e = with_overrides({{pool + "autoscale", R"({"min_gpus": 1, "max_gpus": 4, "metric": "gpu_busy", "target": 1.5})"}});
+  CHECK(e.pointer() == "/sites/0/pools/0/autoscale/target");
+  // An unknown cloud suggests the nearest.
+  e = with_overrides({{"sites.cloud.cloud", "gpc"}});
+  CHECK(e.pointer() == "/sites/0/cloud");
+  CHECK_THAT(e.found(), Contains("gcp"));
+}
+
+TEST_CASE("a trace file is untrusted input with its own pointer", "[scenario][errors][fleet]") {
+  const std::string path = "bad_trace_test.json";
+  {
+    std::ofstream out(path);
+    out << R"({"metadata": {"gap_seconds": 300}, "data": [3, -1]})";
+  }
+  const auto e = with_overrides({{"sites.cloud.pools.main.capacity", "spot"},
+                                 {"sites.cloud.pools.main.interruptions",
+                                  R"({"model": "trace", "file": ")" + std::filesystem::absolute(path).string() + "\"}"}});
+  CHECK_THAT(e.file(), Contains("bad_trace_test.json"));
+  CHECK(e.pointer() == "/data/1");
+  std::remove(path.c_str());
 }
