@@ -34,8 +34,6 @@ class Ledger {
   // Bills the rates up to the horizon; call once, at the end of the run.
   void close();
 
-  double total_usd(Category c) const { return totals_[static_cast<std::size_t>(c)]; }
-  double usd_per_hour(Category c) const { return rates_[static_cast<std::size_t>(c)]; }
   // The /cost section: total, KPIs and the breakdown.
   void add_figures(world::Figures& f, double user_hours, double interactions, double tokens) const;
 

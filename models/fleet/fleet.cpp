@@ -8,7 +8,11 @@
 namespace capstan::fleet {
 
 namespace {
-bool up(std::uint8_t s) { return s >= 1 && s <= 3; }  // provisioning, loading or ready
+// The schedule's GPUs at `t_s` seconds into the run: local hour of the schedule's offset.
+int scheduled_gpus(const scenario::Autoscale& as, double start_hour_utc, double t_s) {
+  const double hours = start_hour_utc + as.utc_offset_h + t_s / 3600.0;
+  return as.schedule_gpus[static_cast<std::size_t>(std::fmod(std::floor(hours + 1e-9) + 48.0, 24.0))];
+}
 
 // A node's age at preemption under the bathtub CDF
 // F(t) = scale * (1 - exp(-t / early) + exp((t - life) / late)), t < life;
@@ -97,7 +101,7 @@ int Fleet::count(const Pool& p, bool spot, bool fallback, bool ready_only) const
   for (std::uint32_t slot : p.slots) {
     const Node& node = nodes_[slot];
     if (node.spot != spot || node.fallback != fallback) continue;
-    if (ready_only ? node.state == State::kReady : up(static_cast<std::uint8_t>(node.state))) ++n;
+    if (ready_only ? node.state == State::kReady : up(node.state)) ++n;
   }
   return n;
 }
@@ -109,11 +113,7 @@ void Fleet::start(cost::Ledger& ledger, Relocator& relocator) {
   for (std::size_t i = 0; i < pools_.size(); ++i) {
     Pool& p = pools_[i];
     const auto& as = p.spec->autoscale;
-    int gpus = p.spec->gpus;
-    if (!as.schedule_gpus.empty()) {
-      const double local = std::fmod(sim_cfg.start_hour_utc + as.utc_offset_h + 48.0, 24.0);
-      gpus = as.schedule_gpus[static_cast<std::size_t>(local)];
-    }
+    const int gpus = as.schedule_gpus.empty() ? p.spec->gpus : scheduled_gpus(as, sim_cfg.start_hour_utc, 0.0);
     p.target = gpus / p.gpus_per_node;
     const auto& in = p.spec->interruptions;
     if (in.model == scenario::Interruptions::Model::kTrace) p.available = in.available.front();
@@ -227,7 +227,7 @@ void Fleet::reclaim(std::uint32_t slot) {
   for (std::uint32_t other : p.slots) {
     if (taken >= p.spec->interruptions.reclaim_nodes) break;
     const Node& n = nodes_[other];
-    if (!n.spot || !up(static_cast<std::uint8_t>(n.state))) continue;
+    if (!n.spot || !up(n.state)) continue;
     drain(other, true);
     ++taken;
   }
@@ -436,9 +436,7 @@ void Fleet::evaluate(std::size_t pool) {
 void Fleet::hour(std::size_t pool) {
   Pool& p = pools_[pool];
   const auto& as = p.spec->autoscale;
-  const double hours = p_.scenario.simulation.start_hour_utc + as.utc_offset_h + sim::to_seconds(sim_.now()) / 3600.0;
-  const auto local = static_cast<std::size_t>(std::fmod(std::floor(hours + 1e-9) + 48.0, 24.0));
-  p.target = as.schedule_gpus[local] / p.gpus_per_node;
+  p.target = scheduled_gpus(as, p_.scenario.simulation.start_hour_utc, sim::to_seconds(sim_.now())) / p.gpus_per_node;
   reconcile(pool);
   const sim::Time at = sim_.now() + sim::kHour;
   if (at < horizon_) sim_.schedule_at(at, target_, kHour, pool);
@@ -475,12 +473,12 @@ void Fleet::add_site_figures(world::Figures& f, sim::Time now) const {
   const auto& s = p_.scenario;
   for (std::size_t site = 0; site < s.sites.size(); ++site) {
     double busy = 0.0, kv = 0.0, queue = 0.0, occupancy = 0.0, gpu_s = 0.0, node_s = 0.0, preemptions = 0.0,
-           iterations = 0.0, blocks = 0.0, span_s = 0.0;
+           iterations = 0.0, blocks = 0.0;
+    const double span_s = sim::to_seconds(now - std::min(now, warmup_));
     for (const Pool& p : pools_) {
       if (p.site != site) continue;
       node_s += p.serving_nodes.integral(now);
       gpu_s += p.gpus_per_node * p.serving_nodes.integral(now);
-      span_s = sim::to_seconds(now - std::min(now, warmup_));
       for (std::uint32_t r : p.slots) {
         const auto& rep = *replicas_[r];
         busy += p.gpus_per_node * rep.busy().integral(now);

@@ -108,6 +108,7 @@ class Fleet final : public sim::Target {
     double gpu_hours = 0.0, fallback_gpu_hours = 0.0;
   };
 
+  static bool up(State s) { return s == State::kProvisioning || s == State::kLoading || s == State::kReady; }
   int count(const Pool& p, bool spot, bool fallback, bool ready_only) const;
   bool start_node(std::size_t pool, bool spot, bool fallback, bool ready_now);
   void step(std::uint32_t slot);

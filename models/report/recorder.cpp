@@ -81,12 +81,17 @@ double Recorder::completed() const {
   return n;
 }
 
-double Recorder::tokens() const {
+std::pair<double, double> Recorder::token_totals() const {
   double input = 0.0, output = 0.0;
   for (const auto& st : stats_) {
     input += st.input_tokens;
     output += st.output_tokens;
   }
+  return {input, output};
+}
+
+double Recorder::tokens() const {
+  const auto [input, output] = token_totals();
   return input + output;
 }
 
@@ -134,11 +139,7 @@ void Recorder::add_class_figures(world::Figures& f) const {
 }
 
 void Recorder::add_user_figures(world::Figures& f, double user_hours, double window_h) const {
-  double input = 0.0, output = 0.0;
-  for (const auto& st : stats_) {
-    input += st.input_tokens;
-    output += st.output_tokens;
-  }
+  const auto [input, output] = token_totals();
   f.add("/users/user_hours", user_hours);
   f.add("/users/mean_concurrent", window_h > 0 ? user_hours / window_h : 0.0);
   f.add("/tokens/input_per_user_hour", user_hours > 0 ? input / user_hours : 0.0);

@@ -6,6 +6,7 @@
 // count. Not thread-safe; one per replication.
 #include <array>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "models/scenario/scenario.h"
@@ -60,6 +61,8 @@ class Recorder {
     std::vector<sim::Histogram> interval_metric_s;  // the SLO metric per time-series interval
     std::size_t requests_column = 0, slo_column = 0;
   };
+
+  std::pair<double, double> token_totals() const;  // input, output
 
   const scenario::Scenario& s_;
   sim::TimeSeries& series_;

@@ -158,7 +158,6 @@ class Replica final : public sim::Target {
   }
   std::int64_t decode_kv_at(std::int64_t iteration) const;
 
-  bool accepting_ = true;
   sim::Simulator& sim_;
   RequestPool& pool_;
   ReplicaObserver& observer_;
@@ -176,6 +175,7 @@ class Replica final : public sim::Target {
   std::int64_t backlog_tokens_ = 0;
   int inbound_ = 0;
   std::int64_t iteration_ = 0;       // iterations completed
+  bool accepting_ = true;
   std::int64_t kv_alloc_clock_ = 0;
 
   // The block in progress.

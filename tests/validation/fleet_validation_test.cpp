@@ -16,19 +16,14 @@
 #include "models/world/world.h"
 #include "sim/estimate.h"
 #include "sim/replication.h"
+#include "tests/support/figures.h"
 
 using namespace capstan;
 using nlohmann::json;
 
 namespace {
 
-double figure(const world::ReplicationResult& r, const std::string& pointer) {
-  for (const auto& [p, v] : r.figures.values) {
-    if (p == pointer) return v;
-  }
-  FAIL("no figure " << pointer);
-  return 0.0;
-}
+using testing::figure;
 
 // A light world on one pool of Llama-3.2-1B on L4s; nodes start in
 // milliseconds unless a test gives them a cold start.

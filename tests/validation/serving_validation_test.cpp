@@ -15,6 +15,7 @@
 #include "models/world/world.h"
 #include "sim/estimate.h"
 #include "sim/replication.h"
+#include "tests/support/figures.h"
 #include "tests/support/models.h"
 
 using namespace capstan;
@@ -22,13 +23,7 @@ using nlohmann::json;
 
 namespace {
 
-double figure(const world::ReplicationResult& r, const std::string& pointer) {
-  for (const auto& [p, v] : r.figures.values) {
-    if (p == pointer) return v;
-  }
-  FAIL("no figure " << pointer);
-  return 0.0;
-}
+using testing::figure;
 
 // One metro, one site, one class: the smallest world.
 json small_world() {
