@@ -450,7 +450,7 @@ pd.DataFrame(rows).set_index("class")
 ## Self-hosted against hosted APIs
 
 The same world with dialogue, reactive behaviour and content sent to a hosted API instead of our GPU pools
-(moderation stays on its L4s). Prices per million tokens, input/output, from `FACTS.md` (2025-26 list prices):
+(moderation stays on its L4s). Prices per million tokens, input/output, from the providers' 2025-26 list prices:
 GPT-4o mini 0.15/0.60 and Claude Haiku 4.5 1/5; and the seed's \$0.01-0.03 per 1k tokens, i.e. \$10-30 per million.
 Hosted latencies are an **assumption** (400 ms to first token, 10 ms per output token): they decide SLO attainment
 but not cost.

@@ -98,7 +98,7 @@ TEST_CASE("roofline: a long prefill chunk is compute bound", "[roofline]") {
 }
 
 TEST_CASE("roofline: reproduces the published Llama-2-7B H100 batch-1 step", "[roofline]") {
-  // FACTS.md: about 7 ms per output token (NeMo). The default iteration
+  // NVIDIA NeMo: about 7 ms per output token (NeMo). The default iteration
   // overhead was chosen from this point, so this guards the composition.
   const LlmSpec m = capstan::testing::llm_like("llama-2-7b-like", 32, 4096, 32, 32, 128, 11008, 32000);
   const cal::RooflineModel r(m, h100_like(), 1);
