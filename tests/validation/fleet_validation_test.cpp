@@ -265,3 +265,32 @@ TEST_CASE("a trace of spot availability is followed exactly", "[fleet][validatio
   CHECK(figure(res, "/pools/edge~1gpu/interruptions") == 2 + 4 + 0);  // 4->2, 4->0 (the 5 allows only the 4 wanted)
   std::remove(path.c_str());
 }
+
+TEST_CASE("on-demand fallback covers a spot shortfall and leaves when spot is back", "[fleet][validation]") {
+  // The pool wants 4 spot nodes. From 10 min the trace allows 1 until 40 min.
+  // Two minutes into the shortfall 3 on-demand nodes start; when spot is back
+  // the 3 spot replacements are ready at once and the fallback nodes drain.
+  const std::string path = "fleet_fallback_trace_test.json";
+  {
+    std::ofstream out(path);
+    out << R"({"metadata": {"gap_seconds": 600}, "data": [4, 1, 1, 1, 4]})";
+  }
+  json doc = fleet_world(1.0, 4);
+  make_spot(doc, {{"model", "trace"}, {"file", path}}, 0.0, 0.0);
+  pool(doc)["replacement"]["fallback"] = "on_demand";
+  pool(doc)["replacement"]["fallback_after_s"] = 120;
+  const auto res = run(doc, 1).front();
+  std::remove(path.c_str());
+  const std::size_t c = column(res.timeseries, "ready_gpus:edge/gpu");
+  CHECK(res.timeseries.value(c, 5) == 4.0);
+  CHECK(res.timeseries.value(c, 11) == 1.0);  // 11-12 min: spot short, fallback not yet started
+  CHECK(res.timeseries.value(c, 13) == 4.0);  // 1 spot + 3 fallback
+  CHECK(res.timeseries.value(c, 39) == 4.0);
+  CHECK(res.timeseries.value(c, 45) == 4.0);  // 4 spot again
+  // The fallback nodes ran from 12 min to about 40 min (plus their drain).
+  const double fallback_h = figure(res, "/pools/edge~1gpu/fallback_gpu_hours");
+  CHECK(fallback_h >= 3 * 28.0 / 60);
+  CHECK(fallback_h < 3 * 28.0 / 60 + 3 * 2.0 / 60);
+  CHECK(figure(res, "/cost/breakdown_usd/gpu_on_demand") > 0);
+  CHECK(figure(res, "/pools/edge~1gpu/cold_starts") == 3 + 3);
+}
