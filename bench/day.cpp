@@ -1,8 +1,9 @@
 // capstan_bench_day: one simulated day of scenarios/consumer_world.json (one
 // replication, one thread): simulated requests per wall-second and peak
-// memory, with the fleet as the scenario has it and with a changing fleet
-// (every spot pool interrupted at 2 per node-hour with replacement after a
-// minute, every edge dialogue pool autoscaled on batch occupancy). For the baseline, the peak hour runs in both serving modes: the
+// memory: once with a fixed fleet (every pool's autoscale, interruptions
+// and replacement removed) and once with the fleet changing as the scenario
+// has it (autoscaled dialogue pools), its spot pools interrupted at 2 per
+// node-hour so that reclaims happen all day. For the baseline, the peak hour runs in both serving modes: the
 // batch-change mode and the step-by-step reference (one event per
 // iteration, as iteration-level simulators step).
 //   capstan_bench_day [scenario.json] [--hours H] [--json]
@@ -11,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -26,22 +28,31 @@ struct Figures {
   double wall_s = 0.0;
 };
 
-// Overrides that make the reference world's fleet change all day.
-const std::vector<std::string> kChangingFleet = {
+// Spot reclaims all day, replaced after a minute.
+const std::vector<std::string> kStressedSpot = {
     R"(sites.cloud-us-east.pools.content-spot.interruptions={"model": "poisson", "per_node_hour": 2})",
     R"(sites.cloud-eu-west.pools.content-spot.interruptions={"model": "poisson", "per_node_hour": 2})",
     R"(sites.cloud-us-east.pools.content-spot.replacement={"delay_s": 60})",
     R"(sites.cloud-eu-west.pools.content-spot.replacement={"delay_s": 60})",
-    R"(sites.edge-ashburn.pools.dialogue.autoscale={"min_gpus": 24, "max_gpus": 120, "metric": "batch_occupancy", "target": 0.6})",
-    R"(sites.edge-london.pools.dialogue.autoscale={"min_gpus": 12, "max_gpus": 60, "metric": "batch_occupancy", "target": 0.6})",
-    R"(sites.edge-frankfurt.pools.dialogue.autoscale={"min_gpus": 4, "max_gpus": 20, "metric": "batch_occupancy", "target": 0.6})",
-    R"(sites.edge-tokyo.pools.dialogue.autoscale={"min_gpus": 14, "max_gpus": 68, "metric": "batch_occupancy", "target": 0.6})",
 };
 
-Figures run(const std::string& path, double hours, double start_hour, bool step,
+// The scenario with every pool fixed at its written size.
+std::string fixed_fleet(const std::string& path) {
+  std::ifstream in(path);
+  nlohmann::json doc = nlohmann::json::parse(in);
+  for (auto& site : doc["sites"]) {
+    for (auto& pool : site["pools"]) {
+      for (const char* key : {"autoscale", "interruptions", "replacement"}) pool.erase(key);
+    }
+  }
+  return doc.dump();
+}
+
+// `scenario` is a path, or JSON text when it starts with '{'.
+Figures run(const std::string& scenario, double hours, double start_hour, bool step,
             const std::vector<std::string>& extra = {}) {
   capstan::api::RunRequest request;
-  request.scenario_path = path;
+  (scenario.front() == '{' ? request.scenario_text : request.scenario_path) = scenario;
   request.replications = 1;
   request.threads = 1;
   request.overrides = {"simulation.duration_h=" + std::to_string(hours), "simulation.warmup_h=0",
@@ -78,11 +89,12 @@ int main(int argc, char** argv) {
     }
   }
   // Day first, so peak memory is the day's (the hour runs are smaller).
-  const Figures day = run(path, hours, 0.0, false);
+  const std::string fixed = fixed_fleet(path);
+  const Figures day = run(fixed, hours, 0.0, false);
   const double day_rss_mib = peak_rss_mib();
-  const Figures changing = run(path, hours, 0.0, false, kChangingFleet);
-  const Figures fast = run(path, 1.0, 1.0, false);
-  const Figures step = run(path, 1.0, 1.0, true);
+  const Figures changing = run(path, hours, 0.0, false, kStressedSpot);
+  const Figures fast = run(fixed, 1.0, 1.0, false);
+  const Figures step = run(fixed, 1.0, 1.0, true);
   if (json) {
     nlohmann::json j = {
         {"day", {{"hours", hours}, {"requests", day.requests}, {"events", day.events}, {"wall_s", day.wall_s},
@@ -97,13 +109,13 @@ int main(int argc, char** argv) {
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
-  std::printf("consumer_world, %.0f simulated hours, 1 replication, 1 thread\n", hours);
+  std::printf("consumer_world with a fixed fleet, %.0f simulated hours, 1 replication, 1 thread\n", hours);
   std::printf("  requests simulated      %14.0f\n", day.requests);
   std::printf("  events                  %14.0f\n", day.events);
   std::printf("  wall time               %14.2f s\n", day.wall_s);
   std::printf("  requests per wall-second%14.0f\n", day.requests / day.wall_s);
   std::printf("  peak resident memory    %14.1f MiB\n", day_rss_mib);
-  std::printf("with a changing fleet (spot interruptions, autoscaled dialogue pools)\n");
+  std::printf("as written (autoscaled dialogue pools), spot reclaimed at 2 per node-hour\n");
   std::printf("  requests simulated      %14.0f\n", changing.requests);
   std::printf("  events                  %14.0f\n", changing.events);
   std::printf("  requests per wall-second%14.0f   (%.2f x the fixed fleet's)\n\n", changing.requests / changing.wall_s,
