@@ -1,5 +1,6 @@
 #include "models/report/recorder.h"
 
+#include <algorithm>
 #include <string>
 
 namespace capstan::report {
@@ -35,8 +36,10 @@ Recorder::Recorder(const scenario::Scenario& scenario, sim::TimeSeries& series)
   }
 }
 
-void Recorder::request_sent(std::uint32_t cls, sim::Time at) {
+void Recorder::request_sent(std::uint32_t cls, sim::Time at, std::int32_t prompt_tokens) {
   ++stats_[cls].requests;
+  stats_[cls].prompt_tokens_sum += prompt_tokens;
+  stats_[cls].prompt_tokens_max = std::max(stats_[cls].prompt_tokens_max, prompt_tokens);
   series_.record(stats_[cls].requests_column, at, 1.0);
 }
 
@@ -118,6 +121,8 @@ void Recorder::add_class_figures(world::Figures& f) const {
       f.add(m + "/p95", 1000.0 * h->quantile(0.95));
       f.add(m + "/p99", 1000.0 * h->quantile(0.99));
     }
+    f.add(base + "/prompt_tokens_mean", st.requests ? st.prompt_tokens_sum / static_cast<double>(st.requests) : 0.0);
+    f.add(base + "/prompt_tokens_max", static_cast<double>(st.prompt_tokens_max));
     f.add(base + "/network_ms_mean", st.completed ? st.network_ms_sum / static_cast<double>(st.completed) : 0.0);
     const double answered = static_cast<double>(st.completed + st.dropped + st.lost);
     f.add(base + "/slo/attainment", answered > 0 ? static_cast<double>(st.slo_met) / answered : 1.0);

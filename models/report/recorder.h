@@ -35,8 +35,8 @@ class Recorder {
   // "p<q>_<metric>_ms_<class>" column per class: its SLO percentile.
   Recorder(const scenario::Scenario& scenario, sim::TimeSeries& series);
 
-  // A counted request was sent (hosted answers are counted with their answer).
-  void request_sent(std::uint32_t cls, sim::Time at);
+  // A counted request was sent with `prompt_tokens` (persona and history included).
+  void request_sent(std::uint32_t cls, sim::Time at, std::int32_t prompt_tokens);
   void answered(const Answer& a);
   void dropped(std::uint32_t cls, serving::DropReason reason);
   // Started, then cut off by a node's end with nowhere to go.
@@ -58,6 +58,8 @@ class Recorder {
     std::uint64_t requests = 0, completed = 0, dropped = 0, lost = 0, slo_met = 0;
     std::array<std::uint64_t, serving::kDropReasons> dropped_by_reason{};
     double input_tokens = 0.0, output_tokens = 0.0;
+    double prompt_tokens_sum = 0.0;   // over the requests sent
+    std::int32_t prompt_tokens_max = 0;
     std::vector<sim::Histogram> interval_metric_s;  // the SLO metric per time-series interval
     std::size_t requests_column = 0, slo_column = 0;
   };

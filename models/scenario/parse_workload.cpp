@@ -152,6 +152,23 @@ Workload parse_workload(js::Object o) {
 
 namespace {
 
+// The smallest value a draw can take (at least 1 once drawn as tokens).
+double smallest_draw(const Distribution& d) {
+  if (d.min_value > 0) return d.min_value;
+  if (d.kind == Distribution::Kind::kConstant) return d.value;
+  if (d.kind == Distribution::Kind::kUniform) return d.min;
+  return 1.0;
+}
+
+// The largest value a draw can take: its clamp, or the top of a bounded
+// distribution; 0 when it is unbounded.
+double largest_draw(const Distribution& d) {
+  if (d.max_value > 0) return d.max_value;
+  if (d.kind == Distribution::Kind::kConstant) return d.value;
+  if (d.kind == Distribution::Kind::kUniform) return d.max;
+  return 0.0;
+}
+
 InteractionClass parse_class(json& value, const std::string& pointer, const std::vector<Deployment>& deployments) {
   js::Object o(value, pointer,
                  {"name", "rate_per_user_hour", "prompt_tokens", "output_tokens", "history", "deployment", "priority",
@@ -185,6 +202,25 @@ InteractionClass parse_class(json& value, const std::string& pointer, const std:
     c.history.enabled = true;
     c.history.persona_tokens = h.number("persona_tokens", js::non_negative(1e6), defaults.history.persona_tokens);
     c.history.max_turns = static_cast<int>(h.integer("max_turns", 0, 10000, defaults.history.max_turns));
+  }
+  // vLLM refuses a request whose prompt and output exceed max_model_len: the
+  // fixed part of every prompt (the persona), the smallest turn and the
+  // largest output the class can ask for must fit.
+  if (!served_by->hosted) {
+    const double window = served_by->max_model_len_tokens;
+    const double persona = c.history.enabled ? c.history.persona_tokens : 0.0;
+    const double turn = std::max(1.0, std::round(smallest_draw(c.prompt_tokens)));
+    const double output = std::max(1.0, std::round(largest_draw(c.output_tokens)));
+    if (persona + turn + output > window) {
+      const std::string at = persona + 2.0 > window     ? o.ptr("history") + "/persona_tokens"
+                             : persona + turn + 1.0 > window ? o.ptr("prompt_tokens")
+                                                             : o.ptr("output_tokens");
+      js::fail(at,
+               "a persona, the smallest turn (" + js::format_number(turn) + " tokens) and the largest output (" +
+                   js::format_number(output) + ") within deployment " + served_by->name +
+                   "'s max_model_len_tokens (" + js::format_number(window) + ")",
+               js::format_number(persona + turn + output) + " tokens");
+    }
   }
   c.priority = static_cast<int>(o.integer("priority", -1000, 1000, defaults.priority));
 

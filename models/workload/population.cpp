@@ -25,6 +25,8 @@ Population::Population(sim::Simulator& sim, const scenario::Scenario& scenario, 
     interactions_per_s_ += cls.rate_per_user_hour / 3600.0;
     prompt_rng_.emplace_back(seed, rep, "class/" + cls.name + "/prompt");
     output_rng_.emplace_back(seed, rep, "class/" + cls.name + "/output");
+    const auto& dep = s_.deployment(cls.deployment);
+    window_tokens_.push_back(dep.hosted ? std::int64_t{1} << 30 : dep.max_model_len_tokens);
   }
   double cumulative = 0.0;
   for (const auto& cls : s_.classes) {
@@ -144,6 +146,7 @@ void Population::interact(std::uint32_t origin, std::uint32_t session) {
   in.cls = cls;
   in.prompt_tokens = sample_tokens(c.prompt_tokens, prompt_rng_[cls]);
   in.output_tokens = sample_tokens(c.output_tokens, output_rng_[cls]);
+  const std::int64_t window = window_tokens_[cls];
   if (c.history.enabled) {
     Session& s = sessions_[session];
     in.history = &s;
@@ -154,12 +157,27 @@ void Population::interact(std::uint32_t origin, std::uint32_t session) {
     const auto persona = static_cast<std::int32_t>(c.history.persona_tokens);
     in.prefix_tokens = s.turns == 0 ? 0 : kept_whole ? s.cached_prefix : std::min(persona, s.cached_prefix);
     const std::int32_t turn = in.prompt_tokens;
-    in.prompt_tokens = static_cast<std::int32_t>(c.history.persona_tokens) + s.history_tokens + turn;
-    s.history_tokens += turn + in.output_tokens;
-    if (++s.turns > c.history.max_turns && c.history.max_turns > 0) {
-      s.history_tokens -= s.history_tokens / s.turns;  // the oldest turn leaves, on average
+    // Trim the oldest turns until prompt and answer fit the model's window;
+    // the history keeps a total and a count, so a turn leaves at the mean size.
+    bool trimmed = false;
+    while (s.turns > 0 && std::int64_t{persona} + s.history_tokens + turn + in.output_tokens > window) {
+      s.history_tokens -= s.history_tokens / s.turns;
       --s.turns;
+      trimmed = true;
     }
+    if (trimmed) in.prefix_tokens = std::min(persona, s.cached_prefix);
+    in.prompt_tokens = persona + s.history_tokens + turn;
+    if (std::int64_t{in.prompt_tokens} + in.output_tokens > window) {
+      in.too_long = true;  // refused: the turn does not join the history
+    } else {
+      s.history_tokens += turn + in.output_tokens;
+      if (++s.turns > c.history.max_turns && c.history.max_turns > 0) {
+        s.history_tokens -= s.history_tokens / s.turns;  // the oldest turn leaves, on average
+        --s.turns;
+      }
+    }
+  } else {
+    in.too_long = std::int64_t{in.prompt_tokens} + in.output_tokens > window;
   }
   sink_.on_interaction(in);
 }

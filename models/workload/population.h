@@ -6,6 +6,10 @@
 // carry history: the prompt is persona + kept turns + the new turn, and it
 // shares a prefix with the previous turn's prompt and answer.
 //
+// A prompt and its output must fit the deployment's max_model_len_tokens: the
+// history is trimmed oldest turn first until they do, and an interaction
+// that still does not fit is marked too long (its turn is not kept).
+//
 // Each emitted interaction goes to the sink at once. The population owns
 // every random stream of the workload, so a change of routing or fleet never
 // shifts a draw of it (common random numbers across scenario variants).
@@ -44,6 +48,9 @@ struct Interaction {
   std::int32_t output_tokens = 0;
   std::int32_t prefix_tokens = 0;  // shared with the session's previous turn
   Session* history = nullptr;      // the session, for classes with history
+  // Prompt and output exceed the deployment's max_model_len even with the
+  // history trimmed: a real server refuses it at once.
+  bool too_long = false;
 };
 
 class InteractionSink {
@@ -108,6 +115,7 @@ class Population final : public sim::Target {
   std::vector<sim::EventId> next_interaction_;      // per origin
   std::vector<sim::RandomStream> interaction_rng_;  // per origin: gaps, picks and classes
   std::vector<sim::RandomStream> prompt_rng_, output_rng_;  // per class
+  std::vector<std::int64_t> window_tokens_;                 // per class: its deployment's max_model_len
   bool populating_ = false;                         // placing the users in session at the start
   double user_hours_ = 0.0;
   std::uint64_t sessions_started_ = 0;

@@ -74,6 +74,14 @@ void World::on_interaction(const workload::Interaction& in) {
   const sim::Time now = sim_.now();
   const bool counted = now >= warmup_;
   ++result_.arrived;
+  if (in.too_long) {  // refused at once, as a server refuses a prompt over its window
+    ++result_.dropped;
+    if (counted) {
+      recorder_.request_sent(in.cls, now, in.prompt_tokens);
+      recorder_.dropped(in.cls, serving::DropReason::kTooLong);
+    }
+    return;
+  }
   const std::size_t d = p_.class_deployment[in.cls];
   if (s_.deployments[d].hosted) {
     answer_hosted(in, counted);
@@ -92,7 +100,7 @@ void World::on_interaction(const workload::Interaction& in) {
   r.output_tokens = in.output_tokens;
   r.counted = counted;
   r.sent_at = now;
-  if (counted) recorder_.request_sent(in.cls, now);
+  if (counted) recorder_.request_sent(in.cls, now, in.prompt_tokens);
   if (to.replica == network::kNoReplica) {
     on_drop(id, now, serving::DropReason::kNoCapacity);
     return;
@@ -167,7 +175,7 @@ void World::answer_hosted(const workload::Interaction& in, bool counted) {
   a.input_tokens = in.prompt_tokens;
   a.output_tokens = in.output_tokens;
   if (counted) {
-    recorder_.request_sent(in.cls, a.sent);
+    recorder_.request_sent(in.cls, a.sent, in.prompt_tokens);
     recorder_.answered(a);
   }
   ledger_.charge_answer(a.sent, counted, s_.classes[in.cls], dep, a.input_tokens, a.output_tokens, true);

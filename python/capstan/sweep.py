@@ -19,7 +19,7 @@ CLASS_FIGURES = (
     "requests", "completed", "dropped", "lost",
     "ttft_p50_ms", "ttft_p95_ms", "ttft_p99_ms", "tpot_p95_ms",
     "e2e_p50_ms", "e2e_p95_ms", "e2e_p99_ms",
-    "network_ms_mean", "slo_attainment", "slo_percentile_ms",
+    "network_ms_mean", "prompt_tokens_mean", "prompt_tokens_max", "slo_attainment", "slo_percentile_ms",
 )
 SITE_FIGURES = ("gpu_utilization", "kv_occupancy", "queue_length_mean", "replicas", "preemptions")
 # Per-pool figures (columns "<site>/<pool>.<figure>").
@@ -119,7 +119,7 @@ def sweep(scenario: Scenario | str | os.PathLike | Mapping, grid: Mapping[str, S
 
     Columns: the swept keys, ``seed``, ``replications``, ``cost.*`` and ``tokens.*`` KPIs, ``<class>.<figure>``
     for each interaction class (requests, completed, dropped, lost, ttft/tpot/e2e percentiles in ms,
-    network_ms_mean, slo_attainment), ``<site>.<figure>`` for each site (gpu_utilization, kv_occupancy,
+    network_ms_mean, prompt_tokens_mean, prompt_tokens_max, slo_attainment), ``<site>.<figure>`` for each site (gpu_utilization, kv_occupancy,
     queue_length_mean) and ``<site>/<pool>.<figure>`` for each pool (gpu_hours, ready_gpus_mean, interruptions,
     cold_starts, requests_migrated, requests_lost, requests_dropped, fallback_gpu_hours); with replications > 1 each figure X has ``X_ci95_low`` and ``X_ci95_high`` beside it. The index is the
     point number.

@@ -370,3 +370,24 @@ TEST_CASE("a trace file is untrusted input with its own pointer", "[scenario][er
   CHECK(e.pointer() == "/data/1");
   std::remove(path.c_str());
 }
+
+TEST_CASE("prompts and outputs that cannot fit the model's window are refused", "[scenario][errors][context]") {
+  // A 9,000-token persona on an 8,192-token window.
+  auto e = with_overrides({{"classes.dialogue.history", R"({"persona_tokens": 9000})"}});
+  CHECK(e.pointer() == "/classes/0/history/persona_tokens");
+  CHECK_THAT(e.expected(), Contains("max_model_len_tokens (8192)"));
+  // 9,000 persona + the constant 50-token turn + 1 token (an exponential output has no bound to check).
+  CHECK(e.found() == "9051 tokens");
+  // 3,000-token prompts on a 2,048-token window.
+  e = with_overrides({{"classes.dialogue.prompt_tokens", R"({"dist": "constant", "value": 3000})"},
+                      {"deployments.chat.max_model_len_tokens", "2048"}});
+  CHECK(e.pointer() == "/classes/0/prompt_tokens");
+  // An output that can reach past the window.
+  e = with_overrides({{"classes.dialogue.output_tokens", R"({"dist": "uniform", "min": 10, "max": 3000})"},
+                      {"deployments.chat.max_model_len_tokens", "2048"}});
+  CHECK(e.pointer() == "/classes/0/output_tokens");
+  // A window beyond the model's context (Llama-3-8B: 8,192 tokens).
+  e = with_overrides({{"deployments.chat.max_model_len_tokens", "16384"}});
+  CHECK(e.pointer() == "/deployments/0/max_model_len_tokens");
+  CHECK_THAT(e.expected(), Contains("8192"));
+}

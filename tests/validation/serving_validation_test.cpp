@@ -185,3 +185,30 @@ TEST_CASE("requests are conserved: arrived = completed + dropped + in flight", "
         req["completed"].get<double>() + req["dropped"].get<double>() + req["in_flight"].get<double>());
   CHECK(report["classes"]["dialogue"]["slo"]["attainment"].get<double>() < 0.5);
 }
+
+TEST_CASE("dialogue history is trimmed to the model's window; what cannot fit is refused", "[serving][validation][context]") {
+  // Unlimited history on a 2,048-token window: sessions of ~20 turns would
+  // grow prompts past 4,000 tokens, so the oldest turns leave.
+  json doc = small_world();
+  doc["simulation"]["duration_h"] = 0.5;
+  doc["classes"][0]["history"]["max_turns"] = 0;
+  doc["deployments"][0]["max_model_len_tokens"] = 2048;
+  const world::Prepared prepared(scenario::load_json(doc, "window.json"));
+  auto r = world::simulate(prepared, 3, 0);
+  const double max_output = 400;  // the dialogue class's output clamp
+  CHECK(figure(r, "/classes/dialogue/prompt_tokens_max") + 10 <= 2048);  // 10: the smallest output
+  CHECK(figure(r, "/classes/dialogue/prompt_tokens_max") > 2048 - max_output - 200);  // trimming engaged near the top
+  CHECK(figure(r, "/classes/dialogue/dropped_by_reason/too_long") == 0);  // every turn fits once trimmed
+
+  // An 1,100-token window with unbounded answers: a persona of 800, a turn and
+  // an answer longer than what is left cannot fit, and are refused at once.
+  doc["deployments"][0]["max_model_len_tokens"] = 1100;
+  doc["classes"][0]["output_tokens"] = {{"dist", "exponential"}, {"mean", 150}};
+  const world::Prepared tight(scenario::load_json(doc, "window.json"));
+  r = world::simulate(tight, 3, 0);
+  const double too_long = figure(r, "/classes/dialogue/dropped_by_reason/too_long");
+  CHECK(too_long > 0);
+  CHECK(too_long == figure(r, "/classes/dialogue/dropped"));
+  CHECK(figure(r, "/classes/dialogue/prompt_tokens_max") < 1100);
+  CHECK(r.arrived == r.completed + r.dropped + r.lost + r.in_flight);
+}
