@@ -66,6 +66,15 @@ void Recorder::dropped(std::uint32_t cls, serving::DropReason reason) {
 
 void Recorder::lost(std::uint32_t cls) { ++stats_[cls].lost; }
 
+void Recorder::cache_lookup(std::uint32_t cls, bool hit, std::int32_t tokens) {
+  auto& st = stats_[cls];
+  ++st.cache_lookups;
+  if (hit) {
+    ++st.cache_hits;
+    st.cache_tokens_saved += tokens;
+  }
+}
+
 void Recorder::close_series() {
   for (std::size_t i = 0; i < series_.intervals(); ++i) {
     const sim::Time from = static_cast<sim::Time>(i) * series_.interval();
@@ -123,6 +132,12 @@ void Recorder::add_class_figures(world::Figures& f) const {
     }
     f.add(base + "/prompt_tokens_mean", st.requests ? st.prompt_tokens_sum / static_cast<double>(st.requests) : 0.0);
     f.add(base + "/prompt_tokens_max", static_cast<double>(st.prompt_tokens_max));
+    if (cls.response_cache.enabled) {
+      f.add(base + "/cache_hits", static_cast<double>(st.cache_hits));
+      f.add(base + "/cache_hit_ratio",
+            st.cache_lookups ? static_cast<double>(st.cache_hits) / static_cast<double>(st.cache_lookups) : 0.0);
+      f.add(base + "/cache_tokens_saved", st.cache_tokens_saved);
+    }
     f.add(base + "/network_ms_mean", st.completed ? st.network_ms_sum / static_cast<double>(st.completed) : 0.0);
     const double answered = static_cast<double>(st.completed + st.dropped + st.lost);
     f.add(base + "/slo/attainment", answered > 0 ? static_cast<double>(st.slo_met) / answered : 1.0);

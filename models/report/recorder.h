@@ -39,6 +39,8 @@ class Recorder {
   void request_sent(std::uint32_t cls, sim::Time at, std::int32_t prompt_tokens);
   void answered(const Answer& a);
   void dropped(std::uint32_t cls, serving::DropReason reason);
+  // A counted request looked up its class's response cache; a hit saves `tokens` of GPU work.
+  void cache_lookup(std::uint32_t cls, bool hit, std::int32_t tokens);
   // Started, then cut off by a node's end with nowhere to go.
   void lost(std::uint32_t cls);
   // Writes each interval's SLO percentile into the series; call once, at the end.
@@ -59,6 +61,8 @@ class Recorder {
     std::array<std::uint64_t, serving::kDropReasons> dropped_by_reason{};
     double input_tokens = 0.0, output_tokens = 0.0;
     double prompt_tokens_sum = 0.0;   // over the requests sent
+    std::uint64_t cache_lookups = 0, cache_hits = 0;
+    double cache_tokens_saved = 0.0;
     std::int32_t prompt_tokens_max = 0;
     std::vector<sim::Histogram> interval_metric_s;  // the SLO metric per time-series interval
     std::size_t requests_column = 0, slo_column = 0;

@@ -16,6 +16,7 @@ namespace capstan::scenario::detail {
 inline constexpr std::size_t kMaxOrigins = 1000;
 inline constexpr std::size_t kMaxSites = 1000;
 inline constexpr std::size_t kMaxClasses = 100;
+inline constexpr std::int64_t kMaxDistinctPrompts = 1'000'000;  // per class with a response cache
 // Time-series cells (intervals x classes), each holding a latency histogram.
 inline constexpr double kMaxSeriesCells = 50000;
 inline constexpr std::size_t kMaxDeployments = 100;

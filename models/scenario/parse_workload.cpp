@@ -172,7 +172,7 @@ double largest_draw(const Distribution& d) {
 InteractionClass parse_class(json& value, const std::string& pointer, const std::vector<Deployment>& deployments) {
   js::Object o(value, pointer,
                  {"name", "rate_per_user_hour", "prompt_tokens", "output_tokens", "history", "deployment", "priority",
-                  "slo", "escalation_share"});
+                  "slo", "escalation_share", "response_cache"});
   const InteractionClass defaults;
   InteractionClass c;
   c.name = o.name("name");
@@ -229,6 +229,19 @@ InteractionClass parse_class(json& value, const std::string& pointer, const std:
   c.slo.threshold_ms = slo.number("threshold_ms", js::positive(1e7));
   c.slo.percentile = slo.number("percentile", js::Range{0.0, 100.0, true, true}, defaults.slo.percentile);
   c.escalation_share = o.number("escalation_share", js::non_negative(1.0), defaults.escalation_share);
+  if (o.has("response_cache")) {
+    js::Object rc = o.object("response_cache",
+                             {"distinct_prompts", "zipf_s", "capacity_entries", "ttl_s", "hit_ms"}, true);
+    const ResponseCache cache_defaults;
+    auto& cache = c.response_cache;
+    cache.enabled = true;
+    // The popularity table holds one double per prompt: a million is 8 MB.
+    cache.distinct_prompts = static_cast<int>(rc.integer("distinct_prompts", 1, kMaxDistinctPrompts));
+    cache.zipf_s = rc.number("zipf_s", js::non_negative(10.0), cache_defaults.zipf_s);
+    cache.capacity_entries = static_cast<int>(rc.integer("capacity_entries", 1, kMaxDistinctPrompts));
+    cache.ttl_s = rc.number("ttl_s", js::non_negative(30.0 * 86400.0), cache_defaults.ttl_s);
+    cache.hit_ms = rc.number("hit_ms", js::non_negative(60000.0), cache_defaults.hit_ms);
+  }
   return c;
 }
 
@@ -238,10 +251,17 @@ std::vector<InteractionClass> parse_classes(json& list, const std::string& point
                                             const std::vector<Deployment>& deployments) {
   std::vector<InteractionClass> classes;
   std::map<std::string, std::string> seen;
+  std::int64_t distinct_prompts = 0;
   for (std::size_t i = 0; i < list.size(); ++i) {
     const std::string where = js::child(pointer, i);
     classes.push_back(parse_class(list[i], where, deployments));
     check_unique(seen, classes.back().name, js::child(where, "name"));
+    distinct_prompts += classes.back().response_cache.distinct_prompts;
+    if (distinct_prompts > kMaxDistinctPrompts) {
+      js::fail(js::child(where, "response_cache") + "/distinct_prompts",
+               "at most 1000000 distinct prompts over all classes' response caches",
+               std::to_string(distinct_prompts) + " so far");
+    }
   }
   return classes;
 }

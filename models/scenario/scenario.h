@@ -62,6 +62,19 @@ struct History {           // dialogue: persona + history + new turn
   int max_turns = 0;       // turns kept in the prompt (0: all)
 };
 
+// Repeated requests answered from a cache: each request is one of
+// distinct_prompts prompts with Zipf(zipf_s) popularity; an LRU cache of
+// capacity_entries answers per site (entries expire after ttl_s when it is
+// set) answers a hit in hit_ms with no GPU work.
+struct ResponseCache {
+  bool enabled = false;
+  int distinct_prompts = 0;
+  double zipf_s = 1.0;
+  int capacity_entries = 0;
+  double ttl_s = 0.0;        // 0: entries never expire
+  double hit_ms = 1.0;
+};
+
 struct InteractionClass {
   std::string name;
   double rate_per_user_hour = 0.0;  // while a session lasts; Poisson
@@ -73,6 +86,7 @@ struct InteractionClass {
   Slo slo;
   // Moderation: share of items escalated to a human reviewer.
   double escalation_share = 0.0;
+  ResponseCache response_cache;
 };
 
 // How a model is served: on GPUs in pools, or by a hosted API.

@@ -46,6 +46,7 @@ struct Request {
   std::int32_t prefilled = 0;        // of prefill_target, computed or cached so far
   std::int64_t join_iteration = 0;   // replica iteration count when it joined decoding
   std::int32_t join_generated = 0;
+  std::int32_t prompt_id = -1;       // response cache key, or -1
   bool counted = false;              // sent after the warm-up: its figures count
   sim::Time sent_at = 0;             // left the user
   sim::Time one_way = 0;             // user <-> site, each way

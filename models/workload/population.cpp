@@ -9,7 +9,8 @@
 namespace capstan::workload {
 
 Population::Population(sim::Simulator& sim, const scenario::Scenario& scenario, std::uint64_t seed, int replication,
-                       sim::Time horizon, sim::Time warmup, sim::TimeSeries& series, InteractionSink& sink)
+                       sim::Time horizon, sim::Time warmup, sim::TimeSeries& series, InteractionSink& sink,
+                       const std::vector<std::vector<double>>& prompt_cdf)
     : sim_(sim),
       s_(scenario),
       seed_(seed),
@@ -18,13 +19,15 @@ Population::Population(sim::Simulator& sim, const scenario::Scenario& scenario, 
       series_(series),
       target_(sim.add_target(this)),
       horizon_(horizon),
-      warmup_(warmup) {
+      warmup_(warmup),
+      prompt_cdf_(prompt_cdf) {
   const auto rep = static_cast<std::uint64_t>(replication);
   users_column_ = series.add_column("users", sim::TimeSeries::Kind::kTimeMean);
   for (const auto& cls : s_.classes) {
     interactions_per_s_ += cls.rate_per_user_hour / 3600.0;
     prompt_rng_.emplace_back(seed, rep, "class/" + cls.name + "/prompt");
     output_rng_.emplace_back(seed, rep, "class/" + cls.name + "/output");
+    cache_rng_.emplace_back(seed, rep, "class/" + cls.name + "/cache");
     const auto& dep = s_.deployment(cls.deployment);
     window_tokens_.push_back(dep.hosted ? std::int64_t{1} << 30 : dep.max_model_len_tokens);
   }
@@ -146,6 +149,11 @@ void Population::interact(std::uint32_t origin, std::uint32_t session) {
   in.cls = cls;
   in.prompt_tokens = sample_tokens(c.prompt_tokens, prompt_rng_[cls]);
   in.output_tokens = sample_tokens(c.output_tokens, output_rng_[cls]);
+  if (const auto& cdf = prompt_cdf_[cls]; !cdf.empty()) {
+    const double u = cache_rng_[cls].uniform();
+    in.prompt_id = static_cast<std::int32_t>(std::upper_bound(cdf.begin(), cdf.end(), u) - cdf.begin());
+    in.prompt_id = std::min(in.prompt_id, static_cast<std::int32_t>(cdf.size() - 1));
+  }
   const std::int64_t window = window_tokens_[cls];
   if (c.history.enabled) {
     Session& s = sessions_[session];

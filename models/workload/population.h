@@ -51,6 +51,7 @@ struct Interaction {
   // Prompt and output exceed the deployment's max_model_len even with the
   // history trimmed: a real server refuses it at once.
   bool too_long = false;
+  std::int32_t prompt_id = -1;     // which of the class's distinct prompts (response cache), else -1
 };
 
 class InteractionSink {
@@ -62,8 +63,11 @@ class InteractionSink {
 class Population final : public sim::Target {
  public:
   // Records concurrent users into `series` column "users" (added here).
+  // `prompt_cdf[c]` is class c's prompt popularity CDF when it has a response
+  // cache (empty otherwise); the population draws each request's prompt from it.
   Population(sim::Simulator& sim, const scenario::Scenario& scenario, std::uint64_t seed, int replication,
-             sim::Time horizon, sim::Time warmup, sim::TimeSeries& series, InteractionSink& sink);
+             sim::Time horizon, sim::Time warmup, sim::TimeSeries& series, InteractionSink& sink,
+             const std::vector<std::vector<double>>& prompt_cdf);
 
   // Places the users in session at the start, then starts the arrival streams.
   void start();
@@ -116,6 +120,8 @@ class Population final : public sim::Target {
   std::vector<sim::RandomStream> interaction_rng_;  // per origin: gaps, picks and classes
   std::vector<sim::RandomStream> prompt_rng_, output_rng_;  // per class
   std::vector<std::int64_t> window_tokens_;                 // per class: its deployment's max_model_len
+  const std::vector<std::vector<double>>& prompt_cdf_;      // per class
+  std::vector<sim::RandomStream> cache_rng_;                // per class: which prompt
   bool populating_ = false;                         // placing the users in session at the start
   double user_hours_ = 0.0;
   std::uint64_t sessions_started_ = 0;

@@ -53,6 +53,15 @@ Prepared::Prepared(scenario::Scenario validated) : scenario(std::move(validated)
     output_sum[d] += c.rate_per_user_hour * c.output_tokens.expected();
     output_weight[d] += c.rate_per_user_hour;
   }
+  for (const auto& c : scenario.classes) {
+    auto& cdf = prompt_popularity_cdf.emplace_back();
+    if (!c.response_cache.enabled) continue;
+    cdf.resize(static_cast<std::size_t>(c.response_cache.distinct_prompts));
+    double sum = 0.0;
+    for (std::size_t i = 0; i < cdf.size(); ++i) cdf[i] = sum += std::pow(static_cast<double>(i + 1), -c.response_cache.zipf_s);
+    for (double& x : cdf) x /= sum;
+    cdf.back() = 1.0;
+  }
   for (std::size_t d = 0; d < n_dep; ++d) {
     deployments[d].mean_output_tokens = output_weight[d] > 0 ? output_sum[d] / output_weight[d] : 1.0;
   }

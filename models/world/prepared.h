@@ -43,6 +43,9 @@ struct Prepared {
   std::vector<std::vector<std::vector<std::size_t>>> routes;
   std::vector<std::size_t> class_deployment;              // class index -> deployment index
   std::vector<int> class_priority_level;                  // dense levels, 0 first
+  // Per class with a response cache: the Zipf popularity CDF of its prompts
+  // (entry i: the probability of prompts 0..i); empty otherwise.
+  std::vector<std::vector<double>> prompt_popularity_cdf;
   int priority_levels = 1;
   double gpu_usd_per_hour_on_demand = 0.0;                // the fleet at the start
   double gpu_usd_per_hour_spot = 0.0;

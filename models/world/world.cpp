@@ -4,6 +4,8 @@
 // live in their own files; this one only connects them.
 #include "models/world/world.h"
 
+#include <algorithm>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -12,6 +14,7 @@
 #include "models/network/dispatcher.h"
 #include "models/report/recorder.h"
 #include "models/serving/replica.h"
+#include "models/serving/response_cache.h"
 #include "models/workload/population.h"
 #include "sim/simulator.h"
 
@@ -39,6 +42,8 @@ class World final : public workload::InteractionSink, public serving::ReplicaObs
 
  private:
   void answer_hosted(const workload::Interaction& in, bool counted);
+  serving::ResponseCache& cache(std::uint32_t cls, std::size_t site);
+  void answer_from_cache(const workload::Interaction& in, double rtt_ms, bool counted);
   void send(std::uint32_t request, const network::Dispatch& to);
   void finish(std::uint32_t request, sim::Time done);
 
@@ -54,6 +59,8 @@ class World final : public workload::InteractionSink, public serving::ReplicaObs
   fleet::Fleet fleet_;
   cost::Ledger ledger_;
   network::Dispatcher dispatcher_;
+  // Response caches: [class][site], made on first use (a hosted deployment has one, at index 0).
+  std::vector<std::vector<std::unique_ptr<serving::ResponseCache>>> caches_;
 };
 
 // Columns of the series, in order: users, requests per class, SLO percentile
@@ -64,7 +71,8 @@ World::World(const Prepared& prepared, std::uint64_t seed, int replication)
       horizon_(sim::from_seconds(s_.simulation.duration_h * 3600.0)),
       warmup_(sim::from_seconds(s_.simulation.warmup_h * 3600.0)),
       result_{Figures{}, sim::TimeSeries(sim::from_seconds(s_.simulation.interval_s), horizon_)},
-      population_(sim_, s_, seed, replication, horizon_, warmup_, result_.timeseries, *this),
+      population_(sim_, s_, seed, replication, horizon_, warmup_, result_.timeseries, *this,
+                  prepared.prompt_popularity_cdf),
       recorder_(s_, result_.timeseries),
       fleet_(sim_, requests_, *this, p_, result_.timeseries, seed, replication),
       ledger_(s_, result_.timeseries, warmup_, horizon_),
@@ -83,11 +91,25 @@ void World::on_interaction(const workload::Interaction& in) {
     return;
   }
   const std::size_t d = p_.class_deployment[in.cls];
-  if (s_.deployments[d].hosted) {
+  const bool hosted = s_.deployments[d].hosted;
+  const network::Dispatch to = hosted ? network::Dispatch{} : dispatcher_.route(in, d);
+  if (in.prompt_id >= 0) {
+    // The cache of the site the request goes to (the nearest when no replica is up).
+    const bool routed = !hosted && to.replica != network::kNoReplica;
+    const std::size_t site = hosted ? 0 : routed ? p_.replicas[to.replica].site : p_.routes[in.origin][d].front();
+    const bool hit = cache(in.cls, site).lookup(in.prompt_id, now);
+    if (counted) recorder_.cache_lookup(in.cls, hit, in.prompt_tokens + in.output_tokens);
+    if (hit) {
+      answer_from_cache(in, hosted ? s_.workload.origins[in.origin].last_mile_rtt_ms
+                                   : p_.topology.rtt_ms(in.origin, site), counted);
+      return;
+    }
+    if (hosted) cache(in.cls, 0).insert(in.prompt_id, now);  // a hosted answer is cached as it is sent
+  }
+  if (hosted) {
     answer_hosted(in, counted);
     return;
   }
-  const network::Dispatch to = dispatcher_.route(in, d);
   const std::uint32_t id = requests_.acquire();
   Request& r = requests_[id];
   r.state = Request::State::kInNetwork;
@@ -100,6 +122,7 @@ void World::on_interaction(const workload::Interaction& in) {
   r.output_tokens = in.output_tokens;
   r.counted = counted;
   r.sent_at = now;
+  r.prompt_id = in.prompt_id;
   if (counted) recorder_.request_sent(in.cls, now, in.prompt_tokens);
   if (to.replica == network::kNoReplica) {
     on_drop(id, now, serving::DropReason::kNoCapacity);
@@ -160,6 +183,36 @@ void World::on_drop(std::uint32_t id, sim::Time, serving::DropReason reason) {
   requests_.release(id);
 }
 
+serving::ResponseCache& World::cache(std::uint32_t cls, std::size_t site) {
+  if (caches_.empty()) caches_.resize(s_.classes.size());
+  auto& per_site = caches_[cls];
+  if (per_site.size() <= site) per_site.resize(std::max<std::size_t>(site + 1, s_.sites.size()));
+  if (!per_site[site]) {
+    const auto& rc = s_.classes[cls].response_cache;
+    per_site[site] = std::make_unique<serving::ResponseCache>(static_cast<std::size_t>(rc.capacity_entries),
+                                                              sim::from_seconds(rc.ttl_s));
+  }
+  return *per_site[site];
+}
+
+void World::answer_from_cache(const workload::Interaction& in, double rtt_ms, bool counted) {
+  // The whole answer comes back at once, after the round trip and the lookup.
+  report::Answer a;
+  a.cls = in.cls;
+  a.sent = sim_.now();
+  a.ttft_s = a.e2e_s = (rtt_ms + s_.classes[in.cls].response_cache.hit_ms) / 1000.0;
+  a.network_ms = rtt_ms;
+  a.input_tokens = in.prompt_tokens;
+  a.output_tokens = in.output_tokens;
+  if (counted) {
+    recorder_.request_sent(in.cls, a.sent, in.prompt_tokens);
+    recorder_.answered(a);
+  }
+  const auto& dep = s_.deployments[p_.class_deployment[in.cls]];
+  ledger_.charge_answer(a.sent, counted, s_.classes[in.cls], dep, a.input_tokens, a.output_tokens, false);
+  ++result_.completed;
+}
+
 void World::answer_hosted(const workload::Interaction& in, bool counted) {
   // A hosted API: unlimited capacity, its published latency plus the last mile.
   const auto& dep = s_.deployments[p_.class_deployment[in.cls]];
@@ -198,6 +251,7 @@ void World::finish(std::uint32_t id, sim::Time done) {
   const auto& cls = s_.classes[r.cls];
   ledger_.charge_answer(r.sent_at, r.counted, cls, s_.deployments[p_.class_deployment[r.cls]], a.input_tokens,
                         a.output_tokens, false);
+  if (r.prompt_id >= 0) cache(r.cls, p_.replicas[r.replica].site).insert(r.prompt_id, done);
   workload::Session& s = population_.session(r.session);
   if (cls.history.enabled && s.generation == r.session_generation) {
     dispatcher_.remember(s, r.replica, r.prompt_tokens + r.output_tokens);

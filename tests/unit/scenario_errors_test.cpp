@@ -391,3 +391,15 @@ TEST_CASE("prompts and outputs that cannot fit the model's window are refused", 
   CHECK(e.pointer() == "/deployments/0/max_model_len_tokens");
   CHECK_THAT(e.expected(), Contains("8192"));
 }
+
+TEST_CASE("a response cache is checked field by field", "[scenario][errors][cache]") {
+  auto e = with_overrides({{"classes.dialogue.response_cache", R"({"distinct_prompts": 0, "capacity_entries": 5})"}});
+  CHECK(e.pointer() == "/classes/0/response_cache/distinct_prompts");
+  e = with_overrides({{"classes.dialogue.response_cache", R"({"distinct_prompts": 2000000, "capacity_entries": 5})"}});
+  CHECK(e.pointer() == "/classes/0/response_cache/distinct_prompts");
+  e = with_overrides({{"classes.dialogue.response_cache", R"({"distinct_prompts": 100, "capacity_entries": 5, "ttl": 3})"}});
+  CHECK(e.pointer() == "/classes/0/response_cache/ttl");
+  CHECK_THAT(e.found(), Contains("ttl_s"));
+  e = with_overrides({{"classes.dialogue.response_cache", R"({"distinct_prompts": 100})"}});
+  CHECK(e.pointer() == "/classes/0/response_cache/capacity_entries");
+}

@@ -212,3 +212,39 @@ TEST_CASE("dialogue history is trimmed to the model's window; what cannot fit is
   CHECK(figure(r, "/classes/dialogue/prompt_tokens_max") < 1100);
   CHECK(r.arrived == r.completed + r.dropped + r.lost + r.in_flight);
 }
+
+TEST_CASE("a response cache's hit ratio matches Che's approximation for LRU", "[serving][validation][cache]") {
+  // Independent requests over 1,000 prompts with Zipf(0.8) popularity, an LRU
+  // of 100 entries: Che's approximation gives the stationary hit ratio. A
+  // hosted API answers, so each miss enters the cache as it is sent, exactly
+  // the independent-reference model the approximation is for.
+  const int n = 1000, capacity = 100;
+  const double s = 0.8;
+  json doc = small_world();
+  doc["simulation"]["duration_h"] = 0.5;
+  doc["simulation"]["warmup_h"] = 0.1;  // the cache fills
+  doc["deployments"].push_back(json::parse(
+      R"({"name": "api", "hosted": {"input_usd_per_mtok": 0.15, "output_usd_per_mtok": 0.6, "ttft_ms": 300, "tpot_ms": 10}})"));
+  doc["classes"][1]["deployment"] = "api";
+  doc["classes"][1]["response_cache"] = {{"distinct_prompts", n}, {"zipf_s", s}, {"capacity_entries", capacity}};
+  const world::Prepared prepared(scenario::load_json(doc, "cache.json"));
+  const auto runs = sim::run_replications<world::ReplicationResult>(
+      10, 0, [&](int r) { return world::simulate(prepared, 13, r); });
+  std::vector<double> hit_ratio;
+  for (const auto& r : runs) hit_ratio.push_back(figure(r, "/classes/reactive/cache_hit_ratio"));
+  std::vector<double> popularity(n);
+  double sum = 0.0;
+  for (int i = 0; i < n; ++i) sum += popularity[i] = std::pow(i + 1.0, -s);
+  for (double& p : popularity) p /= sum;
+  const double che = queueing::che_lru_hit_ratio(popularity, capacity);
+  const auto e = sim::estimate(hit_ratio, 0.999);
+  INFO("hit ratio " << e.mean << " +- " << e.half_width << ", Che " << che);
+  CHECK(std::abs(e.mean - che) <= e.half_width);
+  CHECK(sim::estimate(hit_ratio).half_width < 0.02 * che);  // the test has teeth
+  // Hits cost no GPU time and return after the last mile (20 ms) and the
+  // lookup (1 ms); misses take the API's 300 ms + 3 x 10 ms plus the last mile.
+  const auto& r0 = runs[0];
+  const double h = figure(r0, "/classes/reactive/cache_hit_ratio");
+  CHECK(figure(r0, "/classes/reactive/cache_tokens_saved") > 0);
+  CHECK(figure(r0, "/classes/reactive/latency_ms/e2e/mean") == Approx(h * 21.0 + (1 - h) * 350.0).epsilon(1e-9));
+}
