@@ -36,7 +36,7 @@ void Ledger::charge_answer(sim::Time sent, bool counted, const scenario::Interac
   } else {
     charge(Category::kNetworkEgress, (input + output) * cost_.bytes_per_token / 1e9 * cost_.egress_usd_per_gb);
   }
-  if (cls.escalation_share > 0) {
+  if (cls.escalation_share > 0 && !cls.review.enabled) {  // a review queue bills staffed hours instead
     charge(Category::kHumanModeration,
            cls.escalation_share * cost_.reviewer_usd_per_hour / cost_.reviewer_items_per_hour);
   }

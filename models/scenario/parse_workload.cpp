@@ -172,7 +172,7 @@ double largest_draw(const Distribution& d) {
 InteractionClass parse_class(json& value, const std::string& pointer, const std::vector<Deployment>& deployments) {
   js::Object o(value, pointer,
                  {"name", "rate_per_user_hour", "prompt_tokens", "output_tokens", "history", "deployment", "priority",
-                  "slo", "escalation_share", "response_cache"});
+                  "slo", "escalation_share", "response_cache", "review"});
   const InteractionClass defaults;
   InteractionClass c;
   c.name = o.name("name");
@@ -229,6 +229,34 @@ InteractionClass parse_class(json& value, const std::string& pointer, const std:
   c.slo.threshold_ms = slo.number("threshold_ms", js::positive(1e7));
   c.slo.percentile = slo.number("percentile", js::Range{0.0, 100.0, true, true}, defaults.slo.percentile);
   c.escalation_share = o.number("escalation_share", js::non_negative(1.0), defaults.escalation_share);
+  if (o.has("review")) {
+    if (c.escalation_share <= 0) {
+      js::fail(o.ptr("review"), "a review queue only with an escalation_share above 0",
+               "escalation_share " + js::format_number(c.escalation_share));
+    }
+    js::Object r = o.object("review", {"reviewers", "utc_offset_h", "items_per_hour", "review_time_cv", "sla_minutes"},
+                            true);
+    const Review review_defaults;
+    c.review.enabled = true;
+    json& staff = r.raw("reviewers");
+    const std::string at = r.ptr("reviewers");
+    if (staff.is_array()) {
+      if (staff.size() != 24) js::fail(at, "1 number of reviewers or 24 (one per local hour)", js::describe(staff));
+      for (std::size_t h = 0; h < 24; ++h) {
+        const double n = js::number_at(staff[h], js::child(at, h), js::non_negative(100000));
+        if (n != std::floor(n)) js::fail(js::child(at, h), "a whole number of reviewers", js::describe(staff[h]));
+        c.review.reviewers.push_back(static_cast<int>(n));
+      }
+    } else {
+      const double n = js::number_at(staff, at, js::non_negative(100000));
+      if (n != std::floor(n)) js::fail(at, "a whole number of reviewers", js::describe(staff));
+      c.review.reviewers.push_back(static_cast<int>(n));
+    }
+    c.review.utc_offset_h = r.number("utc_offset_h", js::Range{-14.0, 14.0}, review_defaults.utc_offset_h);
+    c.review.items_per_hour = r.number("items_per_hour", js::positive(1e5), review_defaults.items_per_hour);
+    c.review.review_time_cv = r.number("review_time_cv", js::positive(10.0), review_defaults.review_time_cv);
+    c.review.sla_minutes = r.number("sla_minutes", js::positive(1e6), review_defaults.sla_minutes);
+  }
   if (o.has("response_cache")) {
     js::Object rc = o.object("response_cache",
                              {"distinct_prompts", "zipf_s", "capacity_entries", "ttl_s", "hit_ms"}, true);

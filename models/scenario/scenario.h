@@ -75,6 +75,17 @@ struct ResponseCache {
   double hit_ms = 1.0;
 };
 
+// Escalated items queue for staffed human reviewers (FIFO). Reviewers are
+// paid for every staffed hour, busy or not.
+struct Review {
+  bool enabled = false;
+  std::vector<int> reviewers;       // 1 value (constant) or 24, by local hour
+  double utc_offset_h = 0.0;        // of the schedule's local time
+  double items_per_hour = 100.0;    // per reviewer: mean review time 3600 / this seconds
+  double review_time_cv = 1.0;      // 1: exponential; else lognormal with this cv
+  double sla_minutes = 60.0;        // from escalation to decision
+};
+
 struct InteractionClass {
   std::string name;
   double rate_per_user_hour = 0.0;  // while a session lasts; Poisson
@@ -86,6 +97,7 @@ struct InteractionClass {
   Slo slo;
   // Moderation: share of items escalated to a human reviewer.
   double escalation_share = 0.0;
+  Review review;                    // with escalation_share: a reviewer queue instead of a per-item charge
   ResponseCache response_cache;
 };
 

@@ -11,6 +11,7 @@
 
 #include "models/cost/ledger.h"
 #include "models/fleet/fleet.h"
+#include "models/moderation/review_queue.h"
 #include "models/network/dispatcher.h"
 #include "models/report/recorder.h"
 #include "models/serving/replica.h"
@@ -59,6 +60,10 @@ class World final : public workload::InteractionSink, public serving::ReplicaObs
   fleet::Fleet fleet_;
   cost::Ledger ledger_;
   network::Dispatcher dispatcher_;
+  std::vector<std::unique_ptr<moderation::ReviewQueue>> reviews_;  // per class with a review queue
+  void answered(std::uint32_t cls) {
+    if (reviews_[cls]) reviews_[cls]->answered();
+  }
   // Response caches: [class][site], made on first use (a hosted deployment has one, at index 0).
   std::vector<std::vector<std::unique_ptr<serving::ResponseCache>>> caches_;
 };
@@ -76,7 +81,13 @@ World::World(const Prepared& prepared, std::uint64_t seed, int replication)
       recorder_(s_, result_.timeseries),
       fleet_(sim_, requests_, *this, p_, result_.timeseries, seed, replication),
       ledger_(s_, result_.timeseries, warmup_, horizon_),
-      dispatcher_(p_, fleet_) {}
+      dispatcher_(p_, fleet_) {
+  for (std::size_t c = 0; c < s_.classes.size(); ++c) {
+    reviews_.push_back(s_.classes[c].review.enabled
+                           ? std::make_unique<moderation::ReviewQueue>(sim_, s_, c, seed, replication, ledger_)
+                           : nullptr);
+  }
+}
 
 void World::on_interaction(const workload::Interaction& in) {
   const sim::Time now = sim_.now();
@@ -211,6 +222,7 @@ void World::answer_from_cache(const workload::Interaction& in, double rtt_ms, bo
   const auto& dep = s_.deployments[p_.class_deployment[in.cls]];
   ledger_.charge_answer(a.sent, counted, s_.classes[in.cls], dep, a.input_tokens, a.output_tokens, false);
   ++result_.completed;
+  answered(in.cls);
 }
 
 void World::answer_hosted(const workload::Interaction& in, bool counted) {
@@ -233,6 +245,7 @@ void World::answer_hosted(const workload::Interaction& in, bool counted) {
   }
   ledger_.charge_answer(a.sent, counted, s_.classes[in.cls], dep, a.input_tokens, a.output_tokens, true);
   ++result_.completed;
+  answered(in.cls);
 }
 
 void World::finish(std::uint32_t id, sim::Time done) {
@@ -252,6 +265,7 @@ void World::finish(std::uint32_t id, sim::Time done) {
   ledger_.charge_answer(r.sent_at, r.counted, cls, s_.deployments[p_.class_deployment[r.cls]], a.input_tokens,
                         a.output_tokens, false);
   if (r.prompt_id >= 0) cache(r.cls, p_.replicas[r.replica].site).insert(r.prompt_id, done);
+  answered(r.cls);
   workload::Session& s = population_.session(r.session);
   if (cls.history.enabled && s.generation == r.session_generation) {
     dispatcher_.remember(s, r.replica, r.prompt_tokens + r.output_tokens);
@@ -261,9 +275,17 @@ void World::finish(std::uint32_t id, sim::Time done) {
 
 ReplicationResult World::run() {
   fleet_.start(ledger_, *this);
+  for (auto& q : reviews_) {
+    if (q) q->start();
+  }
   population_.start();
   if (warmup_ > 0) {
-    sim_.at_time(warmup_, [this](sim::Simulator& sim) { fleet_.reset_statistics(sim.now()); });
+    sim_.at_time(warmup_, [this](sim::Simulator& sim) {
+      fleet_.reset_statistics(sim.now());
+      for (auto& q : reviews_) {
+        if (q) q->reset_statistics(sim.now());
+      }
+    });
   }
   result_.events = sim_.run_until(horizon_);
   fleet_.close(horizon_);
@@ -281,6 +303,9 @@ ReplicationResult World::run() {
   const double user_hours = population_.user_hours();
   Figures& f = result_.figures;
   recorder_.add_class_figures(f);
+  for (const auto& q : reviews_) {
+    if (q) q->add_figures(f, horizon_);
+  }
   fleet_.add_site_figures(f, horizon_);
   fleet_.add_pool_figures(f, horizon_);
   recorder_.add_user_figures(f, user_hours, window_h);

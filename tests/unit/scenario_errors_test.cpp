@@ -403,3 +403,17 @@ TEST_CASE("a response cache is checked field by field", "[scenario][errors][cach
   e = with_overrides({{"classes.dialogue.response_cache", R"({"distinct_prompts": 100})"}});
   CHECK(e.pointer() == "/classes/0/response_cache/capacity_entries");
 }
+
+TEST_CASE("a review queue is checked field by field", "[scenario][errors][review]") {
+  auto e = with_overrides({{"classes.dialogue.review", R"({"reviewers": 2})"}});
+  CHECK(e.pointer() == "/classes/0/review");  // no escalation_share
+  e = with_overrides({{"classes.dialogue.escalation_share", "0.1"}, {"classes.dialogue.review", R"({"reviewers": [1, 2, 3]})"}});
+  CHECK(e.pointer() == "/classes/0/review/reviewers");
+  e = with_overrides({{"classes.dialogue.escalation_share", "0.1"}, {"classes.dialogue.review", R"({"reviewers": 2.5})"}});
+  CHECK(e.pointer() == "/classes/0/review/reviewers");
+  e = with_overrides({{"classes.dialogue.escalation_share", "0.1"},
+                      {"classes.dialogue.review", R"({"reviewers": 2, "items_per_hour": 0})"}});
+  CHECK(e.pointer() == "/classes/0/review/items_per_hour");
+  e = with_overrides({{"classes.dialogue.escalation_share", "0.1"}, {"classes.dialogue.review", R"({"staff": 2})"}});
+  CHECK(e.pointer() == "/classes/0/review/staff");
+}

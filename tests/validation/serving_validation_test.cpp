@@ -248,3 +248,46 @@ TEST_CASE("a response cache's hit ratio matches Che's approximation for LRU", "[
   CHECK(figure(r0, "/classes/reactive/cache_tokens_saved") > 0);
   CHECK(figure(r0, "/classes/reactive/latency_ms/e2e/mean") == Approx(h * 21.0 + (1 - h) * 350.0).epsilon(1e-9));
 }
+
+TEST_CASE("a constant review staff waits as Erlang C says", "[serving][validation][review]") {
+  // Moderation answered by a hosted classifier at once; half the items are
+  // escalated (a Bernoulli thinning of a Poisson stream: Poisson), to 3
+  // reviewers with exponential reviews of 180 s. Each replication's mean wait
+  // is compared with Erlang C at its own realised escalation rate.
+  const int c = 3;
+  const double mu_per_h = 20.0;
+  json doc = small_world();
+  doc["simulation"]["duration_h"] = 24.0;
+  doc["simulation"]["warmup_h"] = 1.0;
+  doc["simulation"]["interval_s"] = 3600;
+  doc["classes"][0]["rate_per_user_hour"] = 0;
+  doc["classes"][1]["rate_per_user_hour"] = 0;
+  doc["deployments"].push_back(json::parse(
+      R"({"name": "api", "hosted": {"input_usd_per_mtok": 0.1, "output_usd_per_mtok": 0.1, "ttft_ms": 50, "tpot_ms": 0}})"));
+  doc["classes"].push_back(json::parse(R"({"name": "moderation", "rate_per_user_hour": 0.042,
+      "prompt_tokens": {"dist": "constant", "value": 60}, "output_tokens": {"dist": "constant", "value": 1},
+      "deployment": "api", "slo": {"metric": "e2e", "threshold_ms": 1000}, "escalation_share": 0.5,
+      "review": {"reviewers": 3, "items_per_hour": 20, "sla_minutes": 10}})"));
+  const world::Prepared prepared(scenario::load_json(doc, "review.json"));
+  const auto runs = sim::run_replications<world::ReplicationResult>(
+      60, 0, [&](int r) { return world::simulate(prepared, 17, r); });
+  std::vector<double> diff_s, exact_s, utilisation_diff;
+  for (const auto& r : runs) {
+    const double lambda = figure(r, "/classes/moderation/review/items_escalated") / (23.0 * 3600.0);
+    const auto exact = queueing::mmc(lambda, 3600.0 / mu_per_h, c);
+    diff_s.push_back(figure(r, "/classes/moderation/review/wait_mean_s") - exact.mean_wait_s);
+    exact_s.push_back(exact.mean_wait_s);
+    utilisation_diff.push_back(figure(r, "/classes/moderation/review/reviewer_utilization") - exact.utilisation);
+    // Reviewers are paid for the staffed window, busy or not.
+    CHECK(figure(r, "/classes/moderation/review/reviewer_hours") == Approx(3 * 23.0).epsilon(1e-9));
+    CHECK(figure(r, "/cost/breakdown_usd/human_moderation") == Approx(3 * 23.0 * 15.0).epsilon(1e-9));
+  }
+  const auto w = sim::estimate(diff_s, 0.999);
+  const double wq = sim::estimate(exact_s).mean;
+  INFO("Wq sim - Erlang C = " << w.mean << " +- " << w.half_width << " s (Wq " << wq << " s)");
+  CHECK(std::abs(w.mean) <= w.half_width);
+  CHECK(sim::estimate(diff_s).half_width < 0.1 * wq);  // the test has teeth
+  const auto u = sim::estimate(utilisation_diff, 0.999);
+  INFO("utilisation sim - lambda/(c mu) = " << u.mean << " +- " << u.half_width);
+  CHECK(std::abs(u.mean) <= u.half_width);
+}
