@@ -27,6 +27,8 @@ Recorder::Recorder(const scenario::Scenario& scenario, sim::TimeSeries& series)
   for (std::size_t c = 0; c < s_.classes.size(); ++c) {
     stats_[c].requests_column = series.add_column("requests_" + s_.classes[c].name, sim::TimeSeries::Kind::kSum);
     stats_[c].interval_metric_s.assign(series.intervals(), sim::Histogram(0.01, 1e-5, 1e5));
+    stats_[c].routed_by_origin.assign(s_.workload.origins.size(), 0);
+    stats_[c].spilled_by_origin.assign(s_.workload.origins.size(), 0);
   }
   for (std::size_t c = 0; c < s_.classes.size(); ++c) {
     const auto& cls = s_.classes[c];
@@ -65,6 +67,16 @@ void Recorder::dropped(std::uint32_t cls, serving::DropReason reason) {
 }
 
 void Recorder::lost(std::uint32_t cls) { ++stats_[cls].lost; }
+
+void Recorder::routed(std::uint32_t cls, std::uint32_t origin, bool spilled, std::int32_t prompt_tokens,
+                      std::int32_t cached_tokens) {
+  auto& st = stats_[cls];
+  ++st.routed_by_origin[origin];
+  if (spilled) ++st.spilled_by_origin[origin];
+  st.routed_prompt_tokens += prompt_tokens;
+  st.prefix_cached_tokens += cached_tokens;
+  if (cached_tokens > 0) ++st.prefix_hits;
+}
 
 void Recorder::cache_lookup(std::uint32_t cls, bool hit, std::int32_t tokens) {
   auto& st = stats_[cls];
@@ -138,6 +150,22 @@ void Recorder::add_class_figures(world::Figures& f) const {
             st.cache_lookups ? static_cast<double>(st.cache_hits) / static_cast<double>(st.cache_lookups) : 0.0);
       f.add(base + "/cache_tokens_saved", st.cache_tokens_saved);
     }
+    // Requests served away from their nearest site, in all and per origin.
+    std::uint64_t routed = 0, spilled = 0;
+    for (std::size_t o = 0; o < st.routed_by_origin.size(); ++o) {
+      routed += st.routed_by_origin[o];
+      spilled += st.spilled_by_origin[o];
+    }
+    if (!s_.deployment(cls.deployment).hosted) {
+      f.add(base + "/spilled", static_cast<double>(spilled));
+      f.add(base + "/spill_share", routed ? static_cast<double>(spilled) / static_cast<double>(routed) : 0.0);
+      for (std::size_t o = 0; o < st.routed_by_origin.size(); ++o) {
+        const std::string at = base + world::pointer("/by_origin", s_.workload.origins[o].name);
+        const auto n = st.routed_by_origin[o];
+        f.add(at + "/routed", static_cast<double>(n));
+        f.add(at + "/spill_share", n ? static_cast<double>(st.spilled_by_origin[o]) / static_cast<double>(n) : 0.0);
+      }
+    }
     f.add(base + "/network_ms_mean", st.completed ? st.network_ms_sum / static_cast<double>(st.completed) : 0.0);
     const double answered = static_cast<double>(st.completed + st.dropped + st.lost);
     f.add(base + "/slo/attainment", answered > 0 ? static_cast<double>(st.slo_met) / answered : 1.0);
@@ -155,6 +183,24 @@ void Recorder::add_class_figures(world::Figures& f) const {
       if (1000.0 * h.quantile(cls.slo.percentile / 100.0) <= cls.slo.threshold_ms) held += 1.0;
     }
     f.add(base + "/slo/intervals_met_share", intervals > 0 ? held / intervals : 1.0);
+  }
+}
+
+void Recorder::add_deployment_figures(world::Figures& f) const {
+  for (const auto& dep : s_.deployments) {
+    if (dep.hosted) continue;
+    double routed = 0.0, hits = 0.0, prompt = 0.0, cached = 0.0;
+    for (std::size_t c = 0; c < stats_.size(); ++c) {
+      if (s_.classes[c].deployment != dep.name) continue;
+      const auto& st = stats_[c];
+      for (auto n : st.routed_by_origin) routed += static_cast<double>(n);
+      hits += static_cast<double>(st.prefix_hits);
+      prompt += st.routed_prompt_tokens;
+      cached += st.prefix_cached_tokens;
+    }
+    const std::string base = world::pointer("/deployments", dep.name);
+    f.add(base + "/prefix_cache_hit_ratio", routed > 0 ? hits / routed : 0.0);
+    f.add(base + "/prefix_cache_token_share", prompt > 0 ? cached / prompt : 0.0);
   }
 }
 

@@ -39,6 +39,10 @@ class Recorder {
   void request_sent(std::uint32_t cls, sim::Time at, std::int32_t prompt_tokens);
   void answered(const Answer& a);
   void dropped(std::uint32_t cls, serving::DropReason reason);
+  // A counted request went to a replica: away from its nearest site or not,
+  // with `cached_tokens` of its `prompt_tokens` expected in the prefix cache.
+  void routed(std::uint32_t cls, std::uint32_t origin, bool spilled, std::int32_t prompt_tokens,
+              std::int32_t cached_tokens);
   // A counted request looked up its class's response cache; a hit saves `tokens` of GPU work.
   void cache_lookup(std::uint32_t cls, bool hit, std::int32_t tokens);
   // Started, then cut off by a node's end with nowhere to go.
@@ -50,6 +54,8 @@ class Recorder {
   double tokens() const;  // input + output of the answers
   // The /classes section.
   void add_class_figures(world::Figures& f) const;
+  // The /deployments section: prefix-cache figures of self-hosted deployments.
+  void add_deployment_figures(world::Figures& f) const;
   // The /users and /tokens sections.
   void add_user_figures(world::Figures& f, double user_hours, double window_h) const;
 
@@ -62,6 +68,9 @@ class Recorder {
     double input_tokens = 0.0, output_tokens = 0.0;
     double prompt_tokens_sum = 0.0;   // over the requests sent
     std::uint64_t cache_lookups = 0, cache_hits = 0;
+    std::vector<std::uint64_t> routed_by_origin, spilled_by_origin;
+    std::uint64_t prefix_hits = 0;
+    double routed_prompt_tokens = 0.0, prefix_cached_tokens = 0.0;
     double cache_tokens_saved = 0.0;
     std::int32_t prompt_tokens_max = 0;
     std::vector<sim::Histogram> interval_metric_s;  // the SLO metric per time-series interval

@@ -139,6 +139,10 @@ void World::on_interaction(const workload::Interaction& in) {
     on_drop(id, now, serving::DropReason::kNoCapacity);
     return;
   }
+  if (counted) {
+    const bool spilled = p_.replicas[to.replica].site != p_.routes[in.origin][d].front();
+    recorder_.routed(in.cls, in.origin, spilled, in.prompt_tokens, to.cached_tokens);
+  }
   send(id, to);
 }
 
@@ -308,6 +312,7 @@ ReplicationResult World::run() {
   }
   fleet_.add_site_figures(f, horizon_);
   fleet_.add_pool_figures(f, horizon_);
+  recorder_.add_deployment_figures(f);
   recorder_.add_user_figures(f, user_hours, window_h);
   ledger_.add_figures(f, user_hours, recorder_.completed(), recorder_.tokens());
   return std::move(result_);

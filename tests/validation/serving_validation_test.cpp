@@ -291,3 +291,28 @@ TEST_CASE("a constant review staff waits as Erlang C says", "[serving][validatio
   INFO("utilisation sim - lambda/(c mu) = " << u.mean << " +- " << u.half_width);
   CHECK(std::abs(u.mean) <= u.half_width);
 }
+
+TEST_CASE("spill to farther sites and prefix-cache hits are reported", "[serving][validation][routing]") {
+  // A second site 30 ms away: under nearest routing nothing spills; under
+  // least-loaded routing with one GPU at the near site, requests spill there.
+  json doc = small_world();
+  doc["simulation"]["duration_h"] = 0.25;
+  doc["sites"].push_back(json::parse(R"({"name": "far", "region": "us-east", "pools": [
+      {"name": "npc", "deployment": "npc", "gpus": 6}]})"));
+  doc["network"]["links"].push_back(json::parse(R"({"a": "metro", "b": "far", "rtt_ms": 30})"));
+  doc["routing"] = {{"policy", "nearest"}};
+  auto r = world::simulate(world::Prepared(scenario::load_json(doc, "spill.json")), 5, 0);
+  CHECK(figure(r, "/classes/dialogue/spilled") == 0);
+  CHECK(figure(r, "/classes/dialogue/by_origin/metro/routed") == figure(r, "/classes/dialogue/requests"));
+  CHECK(figure(r, "/deployments/npc/prefix_cache_hit_ratio") > 0);  // dialogue turns reuse their prefix
+  CHECK(figure(r, "/deployments/npc/prefix_cache_token_share") > 0);
+
+  doc["routing"] = {{"policy", "least_loaded"}};
+  doc["sites"][0]["pools"][0]["gpus"] = 1;
+  doc["deployments"][0]["prefix_caching"] = false;
+  r = world::simulate(world::Prepared(scenario::load_json(doc, "spill.json")), 5, 0);
+  const double spill = figure(r, "/classes/dialogue/spill_share");
+  CHECK(spill > 0.5);  // six GPUs far away against one near
+  CHECK(spill == figure(r, "/classes/dialogue/by_origin/metro/spill_share"));
+  CHECK(figure(r, "/deployments/npc/prefix_cache_hit_ratio") == 0);
+}
