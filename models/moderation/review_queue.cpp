@@ -49,10 +49,14 @@ void ReviewQueue::set_staff(int reviewers) {
   ledger_.add_rate(cost::Category::kHumanModeration, now, (reviewers - staffed_) * usd_per_reviewer_hour_);
   staffed_ = reviewers;
   staffed_gauge_.set(now, staffed_);
+  serve_queue();
+}
+
+void ReviewQueue::serve_queue() {
   while (busy_ < staffed_ && !queue_.empty()) {
     const sim::Time arrived = queue_.front();
     queue_.pop_front();
-    backlog_gauge_.set(now, static_cast<double>(queue_.size()));
+    backlog_gauge_.set(sim_.now(), static_cast<double>(queue_.size()));
     begin(arrived);
   }
 }
@@ -92,12 +96,7 @@ void ReviewQueue::handle(sim::Simulator&, std::uint32_t kind, std::uint64_t data
   }
   --busy_;
   busy_gauge_.set(now, busy_);
-  if (busy_ < staffed_ && !queue_.empty()) {
-    const sim::Time next = queue_.front();
-    queue_.pop_front();
-    backlog_gauge_.set(now, static_cast<double>(queue_.size()));
-    begin(next);
-  }
+  serve_queue();
 }
 
 void ReviewQueue::reset_statistics(sim::Time now) {

@@ -40,6 +40,7 @@ class ReviewQueue final : public sim::Target {
   int staff_at(double t_s) const;
   void set_staff(int reviewers);
   void begin(sim::Time arrived);
+  void serve_queue();  // free reviewers take the oldest items
 
   sim::Simulator& sim_;
   const scenario::InteractionClass& cls_;

@@ -45,6 +45,10 @@ class World final : public workload::InteractionSink, public serving::ReplicaObs
   void answer_hosted(const workload::Interaction& in, bool counted);
   serving::ResponseCache& cache(std::uint32_t cls, std::size_t site);
   void answer_from_cache(const workload::Interaction& in, double rtt_ms, bool counted);
+  // An answer known at once (hosted, or from the cache): recorded, charged
+  // (API tokens or egress) and passed to review.
+  void answer_at_once(const workload::Interaction& in, double ttft_s, double tpot_s, double e2e_s, double network_ms,
+                      bool counted, bool api_tokens);
   void send(std::uint32_t request, const network::Dispatch& to);
   void finish(std::uint32_t request, sim::Time done);
 
@@ -212,42 +216,37 @@ serving::ResponseCache& World::cache(std::uint32_t cls, std::size_t site) {
 
 void World::answer_from_cache(const workload::Interaction& in, double rtt_ms, bool counted) {
   // The whole answer comes back at once, after the round trip and the lookup.
-  report::Answer a;
-  a.cls = in.cls;
-  a.sent = sim_.now();
-  a.ttft_s = a.e2e_s = (rtt_ms + s_.classes[in.cls].response_cache.hit_ms) / 1000.0;
-  a.network_ms = rtt_ms;
-  a.input_tokens = in.prompt_tokens;
-  a.output_tokens = in.output_tokens;
-  if (counted) {
-    recorder_.request_sent(in.cls, a.sent, in.prompt_tokens);
-    recorder_.answered(a);
-  }
-  const auto& dep = s_.deployments[p_.class_deployment[in.cls]];
-  ledger_.charge_answer(a.sent, counted, s_.classes[in.cls], dep, a.input_tokens, a.output_tokens, false);
-  ++result_.completed;
-  answered(in.cls);
+  const double e2e_s = (rtt_ms + s_.classes[in.cls].response_cache.hit_ms) / 1000.0;
+  answer_at_once(in, e2e_s, 0.0, e2e_s, rtt_ms, counted, false);
 }
 
 void World::answer_hosted(const workload::Interaction& in, bool counted) {
   // A hosted API: unlimited capacity, its published latency plus the last mile.
   const auto& dep = s_.deployments[p_.class_deployment[in.cls]];
   const double last_mile_ms = s_.workload.origins[in.origin].last_mile_rtt_ms;
+  const double ttft_s = (dep.api_ttft_ms + last_mile_ms) / 1000.0;
+  const double tpot_s = dep.api_tpot_ms / 1000.0;
+  answer_at_once(in, ttft_s, in.output_tokens > 1 ? tpot_s : 0.0, ttft_s + tpot_s * (in.output_tokens - 1),
+                 last_mile_ms, counted, true);
+}
+
+void World::answer_at_once(const workload::Interaction& in, double ttft_s, double tpot_s, double e2e_s,
+                           double network_ms, bool counted, bool api_tokens) {
   report::Answer a;
   a.cls = in.cls;
   a.sent = sim_.now();
-  a.ttft_s = (dep.api_ttft_ms + last_mile_ms) / 1000.0;
-  const double tpot_s = dep.api_tpot_ms / 1000.0;
-  a.e2e_s = a.ttft_s + tpot_s * (in.output_tokens - 1);
-  a.tpot_s = in.output_tokens > 1 ? tpot_s : 0.0;
-  a.network_ms = last_mile_ms;
+  a.ttft_s = ttft_s;
+  a.tpot_s = tpot_s;
+  a.e2e_s = e2e_s;
+  a.network_ms = network_ms;
   a.input_tokens = in.prompt_tokens;
   a.output_tokens = in.output_tokens;
   if (counted) {
     recorder_.request_sent(in.cls, a.sent, in.prompt_tokens);
     recorder_.answered(a);
   }
-  ledger_.charge_answer(a.sent, counted, s_.classes[in.cls], dep, a.input_tokens, a.output_tokens, true);
+  const auto& dep = s_.deployments[p_.class_deployment[in.cls]];
+  ledger_.charge_answer(a.sent, counted, s_.classes[in.cls], dep, a.input_tokens, a.output_tokens, api_tokens);
   ++result_.completed;
   answered(in.cls);
 }
