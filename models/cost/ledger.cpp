@@ -23,16 +23,18 @@ Ledger::Ledger(const scenario::Scenario& scenario, sim::TimeSeries& series, sim:
       warmup_(warmup),
       horizon_(horizon) {}
 
-void Ledger::charge_answer(sim::Time sent, bool counted, const scenario::InteractionClass& cls,
-                           const scenario::Deployment& dep, std::int32_t input, std::int32_t output, bool hosted) {
-  if (!counted) return;
+double Ledger::charge_answer(sim::Time sent, bool counted, const scenario::InteractionClass& cls,
+                             const scenario::Deployment& dep, std::int32_t input, std::int32_t output, bool hosted) {
+  if (!counted) return 0.0;
   double usd = 0.0;
+  double api_usd = 0.0;
   auto charge = [&](Category c, double x) {
     totals_[static_cast<std::size_t>(c)] += x;
     usd += x;
   };
   if (hosted) {
-    charge(Category::kHostedApi, (input * dep.input_usd_per_mtok + output * dep.output_usd_per_mtok) / 1e6);
+    api_usd = (input * dep.input_usd_per_mtok + output * dep.output_usd_per_mtok) / 1e6;
+    charge(Category::kHostedApi, api_usd);
   } else {
     charge(Category::kNetworkEgress, (input + output) * cost_.bytes_per_token / 1e9 * cost_.egress_usd_per_gb);
   }
@@ -41,6 +43,7 @@ void Ledger::charge_answer(sim::Time sent, bool counted, const scenario::Interac
            cls.escalation_share * cost_.reviewer_usd_per_hour / cost_.reviewer_items_per_hour);
   }
   series_.record(column_, sent, usd);
+  return api_usd;
 }
 
 void Ledger::add_rate(Category category, sim::Time at, double delta_usd_per_hour) {

@@ -25,8 +25,9 @@ class Ledger {
   Ledger(const scenario::Scenario& scenario, sim::TimeSeries& series, sim::Time warmup, sim::Time horizon);
 
   // What one answer cost beyond the fleet: hosted tokens or egress, and human
-  // review of escalated items. Charged only when `counted` (sent after the warm-up).
-  void charge_answer(sim::Time sent, bool counted, const scenario::InteractionClass& cls,
+  // review of escalated items. Charged only when `counted` (sent after the
+  // warm-up). Returns the hosted-API tokens' part, in USD.
+  double charge_answer(sim::Time sent, bool counted, const scenario::InteractionClass& cls,
                      const scenario::Deployment& deployment, std::int32_t input_tokens, std::int32_t output_tokens,
                      bool hosted);
   // A billing rate changes by `delta_usd_per_hour` at `at` (not before the last change).

@@ -90,6 +90,9 @@ Dispatch Dispatcher::route(const workload::Interaction& in, std::size_t d) {
   Dispatch out;
   out.replica = candidate_replica_[pick];
   out.rtt_ms = candidates_[pick].rtt_ms;
+  out.within_budget = s.routing.policy != scenario::Routing::Policy::kLatencyBudget ||
+                      candidates_[pick].rtt_ms + candidates_[pick].estimate_ms <=
+                          s.routing.budget_share * c.slo.threshold_ms;
   const auto& rep = fleet_.replica(out.replica);
   const bool cached = dep.prefix_caching && prefix > 0 && history->last_replica == out.replica &&
                       rep.kv_alloc_clock() - history->cache_clock < history->cache_room;

@@ -23,6 +23,9 @@ struct Dispatch {
   std::uint32_t replica = 0;
   double rtt_ms = 0.0;          // origin to the chosen site and back
   std::int32_t cached_tokens = 0;  // prefix the replica is expected to hold
+  // The latency_budget router's verdict: the chosen site's round trip and
+  // estimate fit the budget (always true under the other policies).
+  bool within_budget = true;
 };
 
 class Dispatcher {

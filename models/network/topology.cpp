@@ -25,16 +25,20 @@ std::vector<std::string> site_names_of(const scenario::Scenario& s) {
 }  // namespace
 
 Topology::Topology(const scenario::Scenario& scenario)
-    : Topology(scenario.workload.origins, site_names_of(scenario), scenario.links) {}
+    : Topology(scenario.workload.origins, site_names_of(scenario), scenario.links, scenario.deployments) {}
 
 Topology::Topology(const std::vector<scenario::Origin>& origins, const std::vector<std::string>& site_names,
-                   const std::vector<scenario::Link>& links)
-    : origin_count_(origins.size()), site_count_(site_names.size()) {
+                   const std::vector<scenario::Link>& links, const std::vector<scenario::Deployment>& deployments)
+    : origin_count_(origins.size()), site_count_(site_names.size()), deployment_count_(deployments.size()) {
   std::unordered_map<std::string, std::size_t> index;
   for (std::size_t i = 0; i < origins.size(); ++i) index.emplace(origins[i].name, i);
   for (std::size_t i = 0; i < site_names.size(); ++i) index.emplace(site_names[i], origin_count_ + i);
+  std::size_t nodes = origin_count_ + site_count_;
+  for (const auto& d : deployments) {
+    if (d.hosted && !d.region.empty() && index.emplace(d.region, nodes).second) ++nodes;
+  }
 
-  Graph graph(origin_count_ + site_count_);
+  Graph graph(nodes);
   for (const auto& link : links) {
     auto a = index.find(link.a);
     auto b = index.find(link.b);
@@ -49,6 +53,7 @@ Topology::Topology(const std::vector<scenario::Origin>& origins, const std::vect
 
   const double infinity = std::numeric_limits<double>::infinity();
   rtt_ms_.assign(origin_count_ * site_count_, infinity);
+  hosted_rtt_ms_.assign(origin_count_ * deployment_count_, 0.0);
   by_rtt_.resize(origin_count_);
   std::vector<double> distance(boost::num_vertices(graph));
   for (std::size_t o = 0; o < origin_count_; ++o) {
@@ -57,6 +62,11 @@ Topology::Topology(const std::vector<scenario::Origin>& origins, const std::vect
     for (std::size_t s = 0; s < site_count_; ++s) {
       const double path = distance[origin_count_ + s];
       if (path < infinity) rtt_ms_[o * site_count_ + s] = origins[o].last_mile_rtt_ms + path;
+    }
+    for (std::size_t d = 0; d < deployment_count_; ++d) {
+      if (!deployments[d].hosted) continue;
+      const double path = deployments[d].region.empty() ? 0.0 : distance[index.at(deployments[d].region)];
+      hosted_rtt_ms_[o * deployment_count_ + d] = path < infinity ? origins[o].last_mile_rtt_ms + path : infinity;
     }
     auto& order = by_rtt_[o];
     for (std::size_t s = 0; s < site_count_; ++s) {

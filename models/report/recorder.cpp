@@ -66,6 +66,10 @@ void Recorder::dropped(std::uint32_t cls, serving::DropReason reason) {
   ++stats_[cls].dropped_by_reason[static_cast<std::size_t>(reason)];
 }
 
+void Recorder::overflowed(std::uint32_t cls, serving::OverflowReason reason) {
+  ++stats_[cls].overflowed_by_reason[static_cast<std::size_t>(reason)];
+}
+
 void Recorder::lost(std::uint32_t cls) { ++stats_[cls].lost; }
 
 void Recorder::routed(std::uint32_t cls, std::uint32_t origin, bool spilled, std::int32_t prompt_tokens,
@@ -149,6 +153,19 @@ void Recorder::add_class_figures(world::Figures& f) const {
       f.add(base + "/cache_hit_ratio",
             st.cache_lookups ? static_cast<double>(st.cache_hits) / static_cast<double>(st.cache_lookups) : 0.0);
       f.add(base + "/cache_tokens_saved", st.cache_tokens_saved);
+    }
+    if (!cls.overflow.empty()) {
+      std::uint64_t overflowed = 0;
+      for (int k = 0; k < serving::kOverflowReasons; ++k) {
+        const auto n = st.overflowed_by_reason[static_cast<std::size_t>(k)];
+        overflowed += n;
+        f.add(base + "/overflow_by_reason/" + serving::overflow_reason_name(static_cast<serving::OverflowReason>(k)),
+              static_cast<double>(n));
+      }
+      f.add(base + "/overflowed", static_cast<double>(overflowed));
+      f.add(base + "/overflow_share",
+            st.requests ? static_cast<double>(overflowed) / static_cast<double>(st.requests) : 0.0);
+      f.add(base + "/overflow_cost_usd", st.overflow_usd);
     }
     // Requests served away from their nearest site, in all and per origin.
     std::uint64_t routed = 0, spilled = 0;

@@ -45,6 +45,10 @@ class Recorder {
               std::int32_t cached_tokens);
   // A counted request looked up its class's response cache; a hit saves `tokens` of GPU work.
   void cache_lookup(std::uint32_t cls, bool hit, std::int32_t tokens);
+  // A counted request of a self-hosted class went to its overflow API.
+  void overflowed(std::uint32_t cls, serving::OverflowReason reason);
+  // An overflowed request was answered, for `usd` of API tokens.
+  void overflow_answered(std::uint32_t cls, double usd) { stats_[cls].overflow_usd += usd; }
   // Started, then cut off by a node's end with nowhere to go.
   void lost(std::uint32_t cls);
   // Writes each interval's SLO percentile into the series; call once, at the end.
@@ -73,6 +77,8 @@ class Recorder {
     double routed_prompt_tokens = 0.0, prefix_cached_tokens = 0.0;
     double cache_tokens_saved = 0.0;
     std::int32_t prompt_tokens_max = 0;
+    std::array<std::uint64_t, serving::kOverflowReasons> overflowed_by_reason{};
+    double overflow_usd = 0.0;
     std::vector<sim::Histogram> interval_metric_s;  // the SLO metric per time-series interval
     std::size_t requests_column = 0, slo_column = 0;
   };

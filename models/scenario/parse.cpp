@@ -1,5 +1,6 @@
 // The whole document: sections in order, then the cross-checks.
 #include <algorithm>
+#include <limits>
 
 #include "models/network/topology.h"
 #include "models/scenario/parse.h"
@@ -72,9 +73,25 @@ void check_reachability(const Scenario& s) {
                "\"" + d.name + "\" (no site has a pool of it)");
     }
   }
+  const network::Topology topology(s);
+  // A hosted API in a region must be reachable from every origin that calls it.
+  for (std::size_t o = 0; o < s.workload.origins.size(); ++o) {
+    for (std::size_t c = 0; c < s.classes.size(); ++c) {
+      for (const std::string* name : {&s.classes[c].deployment, &s.classes[c].overflow}) {
+        if (name->empty()) continue;
+        const auto d = static_cast<std::size_t>(&s.deployment(*name) - s.deployments.data());
+        if (!s.deployments[d].hosted || topology.hosted_rtt_ms(o, d) < std::numeric_limits<double>::infinity()) {
+          continue;
+        }
+        js::fail("/deployments/" + std::to_string(d) + "/hosted/region",
+                 "a region linked (through /network/links) to every origin that calls it",
+                 "\"" + s.deployments[d].region + "\", which origin \"" + s.workload.origins[o].name +
+                     "\" does not reach (class \"" + s.classes[c].name + "\")");
+      }
+    }
+  }
   if (!any_self_hosted) return;
 
-  const network::Topology topology(s);
   for (std::size_t o = 0; o < s.workload.origins.size(); ++o) {
     const std::string where = "/workload/origins/" + std::to_string(o);
     const std::string& origin = s.workload.origins[o].name;

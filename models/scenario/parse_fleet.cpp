@@ -49,16 +49,49 @@ void check_fits(const Deployment& d, const std::string& pointer) {
   }
 }
 
+// A latency of a hosted API: a number of ms (constant) or a distribution.
+Distribution parse_api_latency(js::Object& o, const std::string& key, js::Range range) {
+  json& v = o.raw(key);
+  if (v.is_number()) {
+    Distribution d;  // constant
+    d.value = js::number_at(v, o.ptr(key), range);
+    return d;
+  }
+  if (!v.is_object()) js::fail(o.ptr(key), "a number of ms or a distribution object", js::describe(v));
+  Distribution d = parse_distribution(v, o.ptr(key));
+  if (d.expected() > range.hi) {
+    js::fail(o.ptr(key), "a distribution with a mean <= " + js::format_number(range.hi) + " ms",
+             js::format_number(d.expected()));
+  }
+  return d;
+}
+
 Deployment parse_hosted(json& value, const std::string& pointer) {
   js::Object o(value, pointer, {"name", "hosted"});
   Deployment d;
   d.name = o.name("name");
   d.hosted = true;
-  js::Object h = o.object("hosted", {"input_usd_per_mtok", "output_usd_per_mtok", "ttft_ms", "tpot_ms"}, true);
+  js::Object h = o.object(
+      "hosted", {"input_usd_per_mtok", "output_usd_per_mtok", "ttft_ms", "tpot_ms", "region", "rate_limit"}, true);
   d.input_usd_per_mtok = h.number("input_usd_per_mtok", js::non_negative(10000));
   d.output_usd_per_mtok = h.number("output_usd_per_mtok", js::non_negative(10000));
-  d.api_ttft_ms = h.number("ttft_ms", js::positive(600000));
-  d.api_tpot_ms = h.number("tpot_ms", js::non_negative(60000));
+  d.api_ttft_ms = parse_api_latency(h, "ttft_ms", js::positive(600000));
+  d.api_tpot_ms = parse_api_latency(h, "tpot_ms", js::non_negative(60000));
+  d.region = h.string("region", Deployment{}.region, 200);
+  if (h.has("rate_limit")) {
+    js::Object r = h.object("rate_limit", {"requests_per_minute", "tokens_per_minute", "max_retries", "backoff_s"}, true);
+    const RateLimit defaults;
+    RateLimit& rl = d.rate_limit;
+    rl.enabled = true;
+    rl.requests_per_minute = r.number("requests_per_minute", js::non_negative(1e9), defaults.requests_per_minute);
+    rl.tokens_per_minute = r.number("tokens_per_minute", js::non_negative(1e12), defaults.tokens_per_minute);
+    if (rl.requests_per_minute == 0 && rl.tokens_per_minute == 0) {
+      js::fail(r.pointer(), "requests_per_minute or tokens_per_minute above 0", "neither");
+    }
+    // Every refusal schedules one retry: bound them so a call cannot retry for ever.
+    rl.max_retries = static_cast<int>(r.integer("max_retries", 0, 20, defaults.max_retries));
+    rl.backoff_s = r.number("backoff_s", js::Range{0.001, 3600.0}, defaults.backoff_s);
+  }
   return d;
 }
 
@@ -199,6 +232,11 @@ std::vector<Link> parse_links(js::Object network, const Scenario& scenario) {
   std::vector<std::string> nodes;
   for (const auto& origin : scenario.workload.origins) nodes.push_back(origin.name);
   for (const auto& site : scenario.sites) nodes.push_back(site.name);
+  for (const auto& d : scenario.deployments) {
+    if (d.hosted && !d.region.empty() && std::find(nodes.begin(), nodes.end(), d.region) == nodes.end()) {
+      nodes.push_back(d.region);
+    }
+  }
   const std::set<std::string> known(nodes.begin(), nodes.end());
   json& list = network.array("links", 0, kMaxLinks, false);
   std::vector<Link> out;
@@ -209,7 +247,8 @@ std::vector<Link> parse_links(js::Object network, const Scenario& scenario) {
     for (const char* end : {"a", "b"}) {
       const std::string name = o.string(end, std::nullopt, 200);
       if (!known.count(name)) {
-        js::fail(o.ptr(end), "the name of an origin or a site", js::quoted_with_suggestion(name, nodes));
+        js::fail(o.ptr(end), "the name of an origin, a site or a hosted API's region",
+                 js::quoted_with_suggestion(name, nodes));
       }
       (end[0] == 'a' ? link.a : link.b) = name;
     }

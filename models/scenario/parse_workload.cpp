@@ -172,7 +172,7 @@ double largest_draw(const Distribution& d) {
 InteractionClass parse_class(json& value, const std::string& pointer, const std::vector<Deployment>& deployments) {
   js::Object o(value, pointer,
                  {"name", "rate_per_user_hour", "prompt_tokens", "output_tokens", "history", "deployment", "priority",
-                  "slo", "escalation_share", "response_cache", "review"});
+                  "slo", "escalation_share", "response_cache", "review", "overflow", "overflow_queue_limit"});
   const InteractionClass defaults;
   InteractionClass c;
   c.name = o.name("name");
@@ -223,6 +223,24 @@ InteractionClass parse_class(json& value, const std::string& pointer, const std:
     }
   }
   c.priority = static_cast<int>(o.integer("priority", -1000, 1000, defaults.priority));
+  if (o.has("overflow")) {
+    if (served_by->hosted) {
+      js::fail(o.ptr("overflow"), "an overflow only for a class served by a self-hosted deployment",
+               js::describe(o.raw("overflow")));
+    }
+    c.overflow = o.name("overflow");
+    std::vector<std::string> hosted;
+    for (const auto& d : deployments) {
+      if (d.hosted) hosted.push_back(d.name);
+    }
+    if (std::find(hosted.begin(), hosted.end(), c.overflow) == hosted.end()) {
+      js::fail(o.ptr("overflow"), "the name of a hosted deployment", js::quoted_with_suggestion(c.overflow, hosted));
+    }
+    c.overflow_queue_limit =
+        static_cast<int>(o.integer("overflow_queue_limit", 0, 1000000, defaults.overflow_queue_limit));
+  } else if (o.has("overflow_queue_limit")) {
+    js::fail(o.ptr("overflow_queue_limit"), "a queue limit only with an overflow deployment", "no overflow");
+  }
 
   js::Object slo = o.object("slo", {"metric", "threshold_ms", "percentile"}, true);
   c.slo.metric = static_cast<Slo::Metric>(slo.choice("metric", {"ttft", "tpot", "e2e"}));

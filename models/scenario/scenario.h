@@ -99,6 +99,23 @@ struct InteractionClass {
   double escalation_share = 0.0;
   Review review;                    // with escalation_share: a reviewer queue instead of a per-item charge
   ResponseCache response_cache;
+  // A hosted deployment that takes requests no self-hosted site should:
+  // none is up, the latency_budget router finds no site within budget, or
+  // the chosen replica already has overflow_queue_limit requests waiting.
+  std::string overflow;             // "": none
+  int overflow_queue_limit = 0;     // 0: no queue bound
+};
+
+// A hosted API's limits per minute, as token buckets of a minute's allowance
+// refilled continuously. A call needs one request and its prompt plus output
+// tokens; turned away, the client retries after backoff_s x 2^k (k = 0, 1,
+// ...) times a jitter in [0.5, 1.5), and after max_retries refusals drops it.
+struct RateLimit {
+  bool enabled = false;
+  double requests_per_minute = 0.0;  // 0: no request limit
+  double tokens_per_minute = 0.0;    // 0: no token limit
+  int max_retries = 3;
+  double backoff_s = 1.0;
 };
 
 // How a model is served: on GPUs in pools, or by a hosted API.
@@ -119,8 +136,10 @@ struct Deployment {
   // Hosted API.
   double input_usd_per_mtok = 0.0;
   double output_usd_per_mtok = 0.0;
-  double api_ttft_ms = 0.0;
-  double api_tpot_ms = 0.0;
+  Distribution api_ttft_ms;         // per call, the API's own (network aside)
+  Distribution api_tpot_ms;         // per call: its mean time per output token
+  std::string region;               // a node of the network graph ("": the last mile only)
+  RateLimit rate_limit;
   // Resolved catalog entries (self-hosted).
   catalog::LlmSpec llm;
   catalog::GpuSpec gpu_spec;

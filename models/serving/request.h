@@ -15,14 +15,32 @@ enum class DropReason : std::uint8_t {
   kTooLong,       // its KV cache could never fit the replica
   kNoCapacity,    // no replica was serving its deployment
   kInterrupted,   // its node was reclaimed before it started, and no replica could take it
+  kRateLimited,   // a hosted API refused it past the client's retries
 };
-inline constexpr int kDropReasons = 4;
+inline constexpr int kDropReasons = 5;
 inline const char* drop_reason_name(DropReason r) {
   switch (r) {
     case DropReason::kQueueTimeout: return "queue_timeout";
     case DropReason::kTooLong: return "too_long";
     case DropReason::kNoCapacity: return "no_capacity";
     case DropReason::kInterrupted: return "interrupted";
+    case DropReason::kRateLimited: return "rate_limited";
+  }
+  return "unknown";
+}
+
+// Why a request of a self-hosted class went to its overflow API.
+enum class OverflowReason : std::uint8_t {
+  kNoCapacity,  // no replica of its deployment was up where its origin reaches
+  kOverBudget,  // the latency_budget router found no site within the budget
+  kQueueLimit,  // the chosen replica already had overflow_queue_limit requests waiting
+};
+inline constexpr int kOverflowReasons = 3;
+inline const char* overflow_reason_name(OverflowReason r) {
+  switch (r) {
+    case OverflowReason::kNoCapacity: return "no_capacity";
+    case OverflowReason::kOverBudget: return "over_budget";
+    case OverflowReason::kQueueLimit: return "queue_limit";
   }
   return "unknown";
 }

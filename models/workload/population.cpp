@@ -150,8 +150,8 @@ void Population::interact(std::uint32_t origin, std::uint32_t session) {
   in.prompt_tokens = sample_tokens(c.prompt_tokens, prompt_rng_[cls]);
   in.output_tokens = sample_tokens(c.output_tokens, output_rng_[cls]);
   if (const auto& cdf = prompt_cdf_[cls]; !cdf.empty()) {
-    const double u = cache_rng_[cls].uniform();
-    in.prompt_id = static_cast<std::int32_t>(std::upper_bound(cdf.begin(), cdf.end(), u) - cdf.begin());
+    const double pick = cache_rng_[cls].uniform();
+    in.prompt_id = static_cast<std::int32_t>(std::upper_bound(cdf.begin(), cdf.end(), pick) - cdf.begin());
     in.prompt_id = std::min(in.prompt_id, static_cast<std::int32_t>(cdf.size() - 1));
   }
   const std::int64_t window = window_tokens_[cls];

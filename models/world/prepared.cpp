@@ -49,6 +49,11 @@ Prepared::Prepared(scenario::Scenario validated) : scenario(std::move(validated)
     std::size_t d = 0;
     while (scenario.deployments[d].name != c.deployment) ++d;
     class_deployment.push_back(d);
+    std::size_t overflow = kNoOverflow;
+    for (std::size_t o = 0; o < n_dep && !c.overflow.empty(); ++o) {
+      if (scenario.deployments[o].name == c.overflow) overflow = o;
+    }
+    class_overflow.push_back(overflow);
     class_priority_level.push_back(static_cast<int>(std::distance(priorities.begin(), priorities.find(c.priority))));
     output_sum[d] += c.rate_per_user_hour * c.output_tokens.expected();
     output_weight[d] += c.rate_per_user_hour;

@@ -42,6 +42,8 @@ struct Prepared {
   // Sites serving deployment d that origin o reaches, nearest first: [o][d].
   std::vector<std::vector<std::vector<std::size_t>>> routes;
   std::vector<std::size_t> class_deployment;              // class index -> deployment index
+  static constexpr std::size_t kNoOverflow = SIZE_MAX;
+  std::vector<std::size_t> class_overflow;                // class index -> hosted deployment, or kNoOverflow
   std::vector<int> class_priority_level;                  // dense levels, 0 first
   // Per class with a response cache: the Zipf popularity CDF of its prompts
   // (entry i: the probability of prompts 0..i); empty otherwise.

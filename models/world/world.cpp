@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -14,6 +15,7 @@
 #include "models/moderation/review_queue.h"
 #include "models/network/dispatcher.h"
 #include "models/report/recorder.h"
+#include "models/serving/hosted_api.h"
 #include "models/serving/replica.h"
 #include "models/serving/response_cache.h"
 #include "models/workload/population.h"
@@ -25,7 +27,10 @@ namespace {
 
 using serving::Request;
 
-class World final : public workload::InteractionSink, public serving::ReplicaObserver, public fleet::Relocator {
+class World final : public workload::InteractionSink,
+                    public serving::ReplicaObserver,
+                    public fleet::Relocator,
+                    public serving::HostedClient {
  public:
   World(const Prepared& prepared, std::uint64_t seed, int replication);
   ReplicationResult run();
@@ -40,15 +45,20 @@ class World final : public workload::InteractionSink, public serving::ReplicaObs
     fleet_.load_changed(replica);
   }
   bool relocate(std::uint32_t request, sim::Time at) override;
+  void hosted_answered(const serving::HostedCall& call, double ttft_s, double tpot_s, double e2e_s,
+                       double rtt_ms) override;
+  void hosted_refused(const serving::HostedCall& call) override;
 
  private:
-  void answer_hosted(const workload::Interaction& in, bool counted);
+  // Why a request of a self-hosted class goes to its overflow API instead of `to`; none when it does not.
+  std::optional<serving::OverflowReason> overflow_reason(std::uint32_t cls, const network::Dispatch& to) const;
+  void call_hosted(const workload::Interaction& in, std::size_t deployment, bool overflow, std::int32_t cache_site,
+                   bool counted);
   serving::ResponseCache& cache(std::uint32_t cls, std::size_t site);
-  void answer_from_cache(const workload::Interaction& in, double rtt_ms, bool counted);
-  // An answer known at once (hosted, or from the cache): recorded, charged
-  // (API tokens or egress) and passed to review.
-  void answer_at_once(const workload::Interaction& in, double ttft_s, double tpot_s, double e2e_s, double network_ms,
-                      bool counted, bool api_tokens);
+  // An answer known at once (from a hosted API or the cache): recorded,
+  // charged (the API's tokens when `api` is set, else egress) and passed to
+  // review. Returns the API tokens' cost.
+  double answer_at_once(const report::Answer& a, bool counted, const scenario::Deployment* api);
   void send(std::uint32_t request, const network::Dispatch& to);
   void finish(std::uint32_t request, sim::Time done);
 
@@ -64,6 +74,7 @@ class World final : public workload::InteractionSink, public serving::ReplicaObs
   fleet::Fleet fleet_;
   cost::Ledger ledger_;
   network::Dispatcher dispatcher_;
+  std::vector<std::unique_ptr<serving::HostedApi>> hosted_;  // per deployment, hosted ones only
   std::vector<std::unique_ptr<moderation::ReviewQueue>> reviews_;  // per class with a review queue
   void answered(std::uint32_t cls) {
     if (reviews_[cls]) reviews_[cls]->answered();
@@ -91,6 +102,16 @@ World::World(const Prepared& prepared, std::uint64_t seed, int replication)
                            ? std::make_unique<moderation::ReviewQueue>(sim_, s_, c, seed, replication, ledger_)
                            : nullptr);
   }
+  for (std::size_t d = 0; d < s_.deployments.size(); ++d) {
+    if (!s_.deployments[d].hosted) {
+      hosted_.push_back(nullptr);
+      continue;
+    }
+    std::vector<double> rtt_ms;
+    for (std::size_t o = 0; o < s_.workload.origins.size(); ++o) rtt_ms.push_back(p_.topology.hosted_rtt_ms(o, d));
+    hosted_.push_back(
+        std::make_unique<serving::HostedApi>(sim_, s_.deployments[d], std::move(rtt_ms), seed, replication, *this));
+  }
 }
 
 void World::on_interaction(const workload::Interaction& in) {
@@ -108,6 +129,8 @@ void World::on_interaction(const workload::Interaction& in) {
   const std::size_t d = p_.class_deployment[in.cls];
   const bool hosted = s_.deployments[d].hosted;
   const network::Dispatch to = hosted ? network::Dispatch{} : dispatcher_.route(in, d);
+  const auto overflow = hosted ? std::nullopt : overflow_reason(in.cls, to);
+  std::int32_t cache_site = -1;
   if (in.prompt_id >= 0) {
     // The cache of the site the request goes to (the nearest when no replica is up).
     const bool routed = !hosted && to.replica != network::kNoReplica;
@@ -115,14 +138,25 @@ void World::on_interaction(const workload::Interaction& in) {
     const bool hit = cache(in.cls, site).lookup(in.prompt_id, now);
     if (counted) recorder_.cache_lookup(in.cls, hit, in.prompt_tokens + in.output_tokens);
     if (hit) {
-      answer_from_cache(in, hosted ? s_.workload.origins[in.origin].last_mile_rtt_ms
-                                   : p_.topology.rtt_ms(in.origin, site), counted);
+      // The whole answer comes back at once, after the round trip and the lookup.
+      const double rtt_ms = hosted ? p_.topology.hosted_rtt_ms(in.origin, d) : p_.topology.rtt_ms(in.origin, site);
+      report::Answer a;
+      a.cls = in.cls;
+      a.sent = now;
+      a.e2e_s = a.ttft_s = (rtt_ms + s_.classes[in.cls].response_cache.hit_ms) / 1000.0;
+      a.network_ms = rtt_ms;
+      a.input_tokens = in.prompt_tokens;
+      a.output_tokens = in.output_tokens;
+      if (counted) recorder_.request_sent(in.cls, now, in.prompt_tokens);
+      answer_at_once(a, counted, nullptr);
       return;
     }
-    if (hosted) cache(in.cls, 0).insert(in.prompt_id, now);  // a hosted answer is cached as it is sent
+    cache_site = static_cast<std::int32_t>(site);
   }
-  if (hosted) {
-    answer_hosted(in, counted);
+  if (counted) recorder_.request_sent(in.cls, now, in.prompt_tokens);
+  if (hosted || overflow) {
+    if (overflow && counted) recorder_.overflowed(in.cls, *overflow);
+    call_hosted(in, hosted ? d : p_.class_overflow[in.cls], overflow.has_value(), cache_site, counted);
     return;
   }
   const std::uint32_t id = requests_.acquire();
@@ -138,7 +172,6 @@ void World::on_interaction(const workload::Interaction& in) {
   r.counted = counted;
   r.sent_at = now;
   r.prompt_id = in.prompt_id;
-  if (counted) recorder_.request_sent(in.cls, now, in.prompt_tokens);
   if (to.replica == network::kNoReplica) {
     on_drop(id, now, serving::DropReason::kNoCapacity);
     return;
@@ -148,6 +181,55 @@ void World::on_interaction(const workload::Interaction& in) {
     recorder_.routed(in.cls, in.origin, spilled, in.prompt_tokens, to.cached_tokens);
   }
   send(id, to);
+}
+
+std::optional<serving::OverflowReason> World::overflow_reason(std::uint32_t cls, const network::Dispatch& to) const {
+  if (p_.class_overflow[cls] == Prepared::kNoOverflow) return std::nullopt;
+  if (to.replica == network::kNoReplica) return serving::OverflowReason::kNoCapacity;
+  if (!to.within_budget) return serving::OverflowReason::kOverBudget;
+  const int limit = s_.classes[cls].overflow_queue_limit;
+  if (limit > 0 && fleet_.replica(to.replica).waiting() >= static_cast<std::size_t>(limit)) {
+    return serving::OverflowReason::kQueueLimit;
+  }
+  return std::nullopt;
+}
+
+void World::call_hosted(const workload::Interaction& in, std::size_t deployment, bool overflow,
+                        std::int32_t cache_site, bool counted) {
+  serving::HostedCall c;
+  c.cls = in.cls;
+  c.origin = in.origin;
+  c.prompt_tokens = in.prompt_tokens;
+  c.output_tokens = in.output_tokens;
+  c.prompt_id = in.prompt_id;
+  c.cache_site = cache_site;
+  c.sent = sim_.now();
+  c.counted = counted;
+  c.overflow = overflow;
+  hosted_[deployment]->call(c);
+}
+
+void World::hosted_answered(const serving::HostedCall& call, double ttft_s, double tpot_s, double e2e_s,
+                            double rtt_ms) {
+  // Cached as it is sent: later lookups find it.
+  if (call.cache_site >= 0) cache(call.cls, static_cast<std::size_t>(call.cache_site)).insert(call.prompt_id, sim_.now());
+  report::Answer a;
+  a.cls = call.cls;
+  a.sent = call.sent;
+  a.ttft_s = ttft_s;
+  a.tpot_s = tpot_s;
+  a.e2e_s = e2e_s;
+  a.network_ms = rtt_ms;
+  a.input_tokens = call.prompt_tokens;
+  a.output_tokens = call.output_tokens;
+  const auto& api = s_.deployments[call.overflow ? p_.class_overflow[call.cls] : p_.class_deployment[call.cls]];
+  const double usd = answer_at_once(a, call.counted, &api);
+  if (call.overflow && call.counted) recorder_.overflow_answered(call.cls, usd);
+}
+
+void World::hosted_refused(const serving::HostedCall& call) {
+  ++result_.dropped;
+  if (call.counted) recorder_.dropped(call.cls, serving::DropReason::kRateLimited);
 }
 
 void World::send(std::uint32_t id, const network::Dispatch& to) {
@@ -214,41 +296,14 @@ serving::ResponseCache& World::cache(std::uint32_t cls, std::size_t site) {
   return *per_site[site];
 }
 
-void World::answer_from_cache(const workload::Interaction& in, double rtt_ms, bool counted) {
-  // The whole answer comes back at once, after the round trip and the lookup.
-  const double e2e_s = (rtt_ms + s_.classes[in.cls].response_cache.hit_ms) / 1000.0;
-  answer_at_once(in, e2e_s, 0.0, e2e_s, rtt_ms, counted, false);
-}
-
-void World::answer_hosted(const workload::Interaction& in, bool counted) {
-  // A hosted API: unlimited capacity, its published latency plus the last mile.
-  const auto& dep = s_.deployments[p_.class_deployment[in.cls]];
-  const double last_mile_ms = s_.workload.origins[in.origin].last_mile_rtt_ms;
-  const double ttft_s = (dep.api_ttft_ms + last_mile_ms) / 1000.0;
-  const double tpot_s = dep.api_tpot_ms / 1000.0;
-  answer_at_once(in, ttft_s, in.output_tokens > 1 ? tpot_s : 0.0, ttft_s + tpot_s * (in.output_tokens - 1),
-                 last_mile_ms, counted, true);
-}
-
-void World::answer_at_once(const workload::Interaction& in, double ttft_s, double tpot_s, double e2e_s,
-                           double network_ms, bool counted, bool api_tokens) {
-  report::Answer a;
-  a.cls = in.cls;
-  a.sent = sim_.now();
-  a.ttft_s = ttft_s;
-  a.tpot_s = tpot_s;
-  a.e2e_s = e2e_s;
-  a.network_ms = network_ms;
-  a.input_tokens = in.prompt_tokens;
-  a.output_tokens = in.output_tokens;
-  if (counted) {
-    recorder_.request_sent(in.cls, a.sent, in.prompt_tokens);
-    recorder_.answered(a);
-  }
-  const auto& dep = s_.deployments[p_.class_deployment[in.cls]];
-  ledger_.charge_answer(a.sent, counted, s_.classes[in.cls], dep, a.input_tokens, a.output_tokens, api_tokens);
+double World::answer_at_once(const report::Answer& a, bool counted, const scenario::Deployment* api) {
+  if (counted) recorder_.answered(a);
+  const auto& dep = api ? *api : s_.deployments[p_.class_deployment[a.cls]];
+  const double usd = ledger_.charge_answer(a.sent, counted, s_.classes[a.cls], dep, a.input_tokens, a.output_tokens,
+                                           api != nullptr);
   ++result_.completed;
-  answered(in.cls);
+  answered(a.cls);
+  return usd;
 }
 
 void World::finish(std::uint32_t id, sim::Time done) {
@@ -285,6 +340,9 @@ ReplicationResult World::run() {
   if (warmup_ > 0) {
     sim_.at_time(warmup_, [this](sim::Simulator& sim) {
       fleet_.reset_statistics(sim.now());
+      for (auto& api : hosted_) {
+        if (api) api->reset_statistics();
+      }
       for (auto& q : reviews_) {
         if (q) q->reset_statistics(sim.now());
       }
@@ -293,6 +351,9 @@ ReplicationResult World::run() {
   result_.events = sim_.run_until(horizon_);
   fleet_.close(horizon_);
   result_.in_flight = requests_.in_use();
+  for (const auto& api : hosted_) {
+    if (api) result_.in_flight += api->waiting();
+  }
   result_.sessions = population_.sessions_started();
   if (result_.arrived != result_.completed + result_.dropped + result_.lost + result_.in_flight) {
     throw std::logic_error("capstan: requests not conserved (arrived " + std::to_string(result_.arrived) +
@@ -312,6 +373,12 @@ ReplicationResult World::run() {
   fleet_.add_site_figures(f, horizon_);
   fleet_.add_pool_figures(f, horizon_);
   recorder_.add_deployment_figures(f);
+  for (std::size_t d = 0; d < hosted_.size(); ++d) {
+    if (hosted_[d] && s_.deployments[d].rate_limit.enabled) {
+      f.add(pointer("/deployments", s_.deployments[d].name) + "/rate_limit_retries",
+            static_cast<double>(hosted_[d]->retries()));
+    }
+  }
   recorder_.add_user_figures(f, user_hours, window_h);
   ledger_.add_figures(f, user_hours, recorder_.completed(), recorder_.tokens());
   return std::move(result_);

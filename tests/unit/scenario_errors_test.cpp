@@ -417,3 +417,75 @@ TEST_CASE("a review queue is checked field by field", "[scenario][errors][review
   e = with_overrides({{"classes.dialogue.escalation_share", "0.1"}, {"classes.dialogue.review", R"({"staff": 2})"}});
   CHECK(e.pointer() == "/classes/0/review/staff");
 }
+
+namespace {
+// minimal.json with a hosted API beside the self-hosted deployment.
+json with_api(json hosted) {
+  json doc = minimal();
+  json base = {{"input_usd_per_mtok", 0.2}, {"output_usd_per_mtok", 0.6}, {"ttft_ms", 300}, {"tpot_ms", 10}};
+  if (hosted.is_object()) base.update(hosted);
+  doc["deployments"].push_back({{"name", "api"}, {"hosted", base}});
+  return doc;
+}
+}  // namespace
+
+TEST_CASE("a hosted API's latency, region and rate limit are checked where they stand", "[scenario][errors][hosted]") {
+  auto e = with_doc(with_api({{"ttft_ms", "fast"}}));
+  CHECK(e.pointer() == "/deployments/1/hosted/ttft_ms");
+  CHECK(e.expected() == "a number of ms or a distribution object");
+  e = with_doc(with_api({{"ttft_ms", {{"dist", "lognormal"}, {"mean", 400}}}}));
+  CHECK(e.pointer() == "/deployments/1/hosted/ttft_ms/cv");
+  e = with_doc(with_api({{"tpot_ms", {{"dist", "exponential"}, {"mean", 90000}}}}));
+  CHECK(e.pointer() == "/deployments/1/hosted/tpot_ms");
+  CHECK_THAT(e.expected(), Contains("mean <= 60000"));
+  e = with_doc(with_api({{"rate_limit", json::object()}}));
+  CHECK(e.pointer() == "/deployments/1/hosted/rate_limit");
+  CHECK(e.expected() == "requests_per_minute or tokens_per_minute above 0");
+  e = with_doc(with_api({{"rate_limit", {{"requests_per_minute", 60}, {"max_retries", 50}}}}));
+  CHECK(e.pointer() == "/deployments/1/hosted/rate_limit/max_retries");
+  e = with_doc(with_api({{"rate_limit", {{"requests_per_minute", 60}, {"backoff_s", 0}}}}));
+  CHECK(e.pointer() == "/deployments/1/hosted/rate_limit/backoff_s");
+  e = with_doc(with_api({{"rate_limit", {{"rpm", 60}}}}));
+  CHECK(e.pointer() == "/deployments/1/hosted/rate_limit/rpm");
+
+  // A link may name the API's region; a misspelt node is still an error.
+  json doc = with_api({{"region", "api-east"}});
+  doc["network"]["links"].push_back({{"a", "metro"}, {"b", "api-eats"}, {"rtt_ms", 30}});
+  e = with_doc(doc);
+  CHECK(e.pointer() == "/network/links/1/b");
+  CHECK_THAT(e.found(), Contains("api-east"));
+  // The region must be reachable from every origin calling it.
+  doc = with_api({{"region", "api-east"}});
+  doc["classes"][0]["deployment"] = "api";
+  e = with_doc(doc);
+  CHECK(e.pointer() == "/deployments/1/hosted/region");
+  CHECK_THAT(e.found(), Contains("metro"));
+  doc["network"]["links"].push_back({{"a", "cloud"}, {"b", "api-east"}, {"rtt_ms", 30}});
+  CHECK_NOTHROW(load_json(doc, "doc.json"));
+}
+
+TEST_CASE("an overflow names a hosted deployment of a self-hosted class", "[scenario][errors][hosted]") {
+  json doc = with_api({});
+  doc["classes"][0]["overflow"] = "chat";
+  auto e = with_doc(doc);
+  CHECK(e.pointer() == "/classes/0/overflow");
+  CHECK(e.expected() == "the name of a hosted deployment");
+  doc["classes"][0]["overflow"] = "apj";
+  e = with_doc(doc);
+  CHECK_THAT(e.found(), Contains("did you mean \"api\""));
+  doc["classes"][0]["overflow"] = "api";
+  doc["classes"][0]["overflow_queue_limit"] = -1;
+  e = with_doc(doc);
+  CHECK(e.pointer() == "/classes/0/overflow_queue_limit");
+  doc["classes"][0].erase("overflow");
+  doc["classes"][0]["overflow_queue_limit"] = 8;
+  e = with_doc(doc);
+  CHECK(e.pointer() == "/classes/0/overflow_queue_limit");
+  CHECK(e.found() == "no overflow");
+  doc = with_api({});
+  doc["classes"][0]["deployment"] = "api";
+  doc["classes"][0]["overflow"] = "api";
+  e = with_doc(doc);
+  CHECK(e.pointer() == "/classes/0/overflow");
+  CHECK_THAT(e.expected(), Contains("self-hosted"));
+}

@@ -102,7 +102,7 @@ TEST_CASE("hosted deployments need no sites", "[scenario]") {
   const Deployment& d = s.deployment("chat");
   CHECK(d.hosted);
   CHECK(d.output_usd_per_mtok == 0.6);
-  CHECK(d.api_ttft_ms == 400.0);
+  CHECK(d.api_ttft_ms.value == 400.0);
   CHECK(s.source_path.empty());
   // A pool cannot serve a hosted deployment.
   doc["sites"] = json::array({{{"name", "x"}, {"region", "us-east"}, {"pools", {{{"name", "p"}, {"deployment", "chat"}, {"gpus", 1}}}}}});
