@@ -132,10 +132,15 @@ std::string summary_table(const json& r) {
     out << line;
   }
   out << '\n';
-  std::snprintf(line, sizeof line, "%-22s %8s %9s %10s %8s %12s\n", "site", "replicas", "GPU busy", "batch fill",
-                "KV occ", "queue mean");
-  out << line;
-  for (const auto& [name, s] : r["sites"].items()) {
+  // A scenario served only by hosted APIs has no sites.
+  const json no_sites = json::object();
+  const json& sites = r.contains("sites") ? r["sites"] : no_sites;
+  if (!sites.empty()) {
+    std::snprintf(line, sizeof line, "%-22s %8s %9s %10s %8s %12s\n", "site", "replicas", "GPU busy", "batch fill",
+                  "KV occ", "queue mean");
+    out << line;
+  }
+  for (const auto& [name, s] : sites.items()) {
     std::snprintf(line, sizeof line, "%-22s %8.0f %8.1f%% %9.1f%% %7.1f%% %12.2f\n", name.c_str(),
                   s["replicas"].get<double>(), 100.0 * s["gpu_utilization"].get<double>(),
                   100.0 * s["batch_occupancy"].get<double>(), 100.0 * s["kv_occupancy"].get<double>(),

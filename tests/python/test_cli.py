@@ -96,3 +96,32 @@ def test_calibrate_without_a_gpu_exits_1_with_a_clear_message(tmp_path):
     assert proc.returncode == 1
     assert "no CUDA-capable GPU" in proc.stderr + proc.stdout
     assert not (tmp_path / "p.json").exists()
+
+
+def test_a_scenario_served_only_by_a_hosted_api_runs_without_sites(tmp_path):
+    scenario = {
+        "name": "hosted-only",
+        "simulation": {"duration_h": 0.1, "replications": 2},
+        "workload": {"peak_users": 50, "diurnal": [1] * 24,
+                     "origins": [{"name": "metro", "share": 1, "last_mile_rtt_ms": 20}]},
+        "classes": [{"name": "chat", "rate_per_user_hour": 30,
+                     "prompt_tokens": {"dist": "constant", "value": 100},
+                     "output_tokens": {"dist": "constant", "value": 50},
+                     "deployment": "api", "slo": {"metric": "ttft", "threshold_ms": 1000}}],
+        "deployments": [{"name": "api", "hosted": {
+            "input_usd_per_mtok": 0.15, "output_usd_per_mtok": 0.6,
+            "ttft_ms": {"dist": "lognormal", "mean": 450, "cv": 0.6}, "tpot_ms": 12,
+            "rate_limit": {"requests_per_minute": 10, "max_retries": 1}}}],
+    }
+    path = tmp_path / "hosted.json"
+    path.write_text(json.dumps(scenario))
+    out = tmp_path / "out"
+    proc = subprocess.run([CLI, "run", str(path), "-o", str(out)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "GPU busy" not in proc.stdout  # no empty site table
+    report = json.loads((out / "report.json").read_text())
+    chat = report["classes"]["chat"]
+    # About 25 calls a minute against 10: most are refused after their retry.
+    assert chat["dropped_by_reason"]["rate_limited"] > 0
+    assert chat["latency_ms"]["ttft"]["p95"] > chat["latency_ms"]["ttft"]["p50"]  # a distribution, not a constant
+    assert report["deployments"]["api"]["rate_limit_retries"] > 0
