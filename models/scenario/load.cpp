@@ -129,7 +129,18 @@ Scenario load_document(json doc, const std::string& source, const std::string& b
   }
   s.source_path = base_dir.empty() ? "" : source;
   s.canonical_json = doc.dump(-1, ' ', false, json::error_handler_t::replace);
-  s.sha256 = sha256_hex(s.canonical_json);
+  // The traces a scenario names are part of it: their bytes' hashes join the
+  // document's (a scenario without traces hashes its document alone).
+  std::string hashed = s.canonical_json;
+  for (const auto& c : s.classes) {
+    if (c.trace.enabled) hashed += "\nrequest trace " + c.trace.sha256;
+  }
+  for (const auto& site : s.sites) {
+    for (const auto& pool : site.pools) {
+      if (!pool.interruptions.trace_sha256.empty()) hashed += "\nspot trace " + pool.interruptions.trace_sha256;
+    }
+  }
+  s.sha256 = sha256_hex(hashed);
   return s;
 }
 

@@ -28,7 +28,19 @@ Scenario parse_document(json& doc, const std::string& base_dir) {
 
   s.deployments = parse_deployments(top.array("deployments", 1, kMaxDeployments, true), "/deployments", catalog,
                                     base_dir);
-  s.classes = parse_classes(top.array("classes", 1, kMaxClasses, true), "/classes", s.deployments);
+  s.classes = parse_classes(top.array("classes", 1, kMaxClasses, true), "/classes", s.deployments, base_dir);
+  // A replayed trace sends one event per row: bound the rows a run replays.
+  for (std::size_t c = 0; c < s.classes.size(); ++c) {
+    const RequestTrace& t = s.classes[c].trace;
+    if (!t.enabled || !t.loop) continue;
+    const double passes = std::ceil(s.simulation.duration_h * 3600e9 / t.period_ns());
+    if (passes * static_cast<double>(t.rows->size()) > kMaxReplayedRows) {
+      js::fail("/classes/" + std::to_string(c) + "/trace/time_scale",
+               "a looped trace replaying at most " + js::format_number(kMaxReplayedRows) + " rows in the run",
+               js::format_number(passes * static_cast<double>(t.rows->size())) + " rows (" +
+                   js::format_number(passes) + " passes)");
+    }
+  }
   // Each class keeps a latency histogram per time-series interval (about
   // 9 KB): bound the cells so that no valid scenario can exhaust memory.
   const double cells = std::ceil(s.simulation.duration_h * 3600.0 / s.simulation.interval_s) *

@@ -24,6 +24,7 @@ inline constexpr std::size_t kMaxPoolsPerSite = 100;
 inline constexpr std::size_t kMaxLinks = 20000;  // Dijkstra runs once per origin
 inline constexpr double kMaxPoolGpus = 100000;
 inline constexpr double kMaxTotalGpus = 1000000;
+inline constexpr double kMaxReplayedRows = 2e8;  // rows a looped request trace sends in one run
 
 // The whole document, cross-checks included. `base_dir` resolves relative
 // profile paths ("" for in-memory documents).
@@ -35,7 +36,10 @@ Workload parse_workload(input::Object o);
 std::vector<Deployment> parse_deployments(nlohmann::json& list, const std::string& pointer,
                                           const catalog::Catalog& catalog, const std::string& base_dir);
 std::vector<InteractionClass> parse_classes(nlohmann::json& list, const std::string& pointer,
-                                            const std::vector<Deployment>& deployments);
+                                            const std::vector<Deployment>& deployments, const std::string& base_dir);
+// Reads trace.path into trace.rows and trace.sha256; throws ScenarioError
+// naming the trace file and the line.
+void read_request_trace(RequestTrace& trace);
 std::vector<Site> parse_sites(nlohmann::json& list, const std::string& pointer, const catalog::Catalog& catalog,
                               const std::vector<Deployment>& deployments, const std::string& base_dir);
 // A pool's lifecycle fields (cold start, autoscaling, spot notice,

@@ -9,6 +9,7 @@
 #include "models/catalog/clouds.h"
 #include "models/scenario/load.h"
 #include "models/scenario/parse.h"
+#include "models/scenario/sha256.h"
 
 namespace capstan::scenario::detail {
 
@@ -44,6 +45,7 @@ void read_trace(Interruptions& in, const std::string& path) {
   std::stringstream text;
   text << file.rdbuf();
   if (!file) throw ScenarioError(path, "", "a readable trace file", "a read error");
+  in.trace_sha256 = sha256_hex(text.str());
   json doc;
   try {
     doc = json::parse(text.str());

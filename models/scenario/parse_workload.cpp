@@ -1,6 +1,7 @@
 // Readers for the simulation, workload and classes sections.
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 #include "models/scenario/parse.h"
 
@@ -169,15 +170,44 @@ double largest_draw(const Distribution& d) {
   return 0.0;
 }
 
-InteractionClass parse_class(json& value, const std::string& pointer, const std::vector<Deployment>& deployments) {
+// A class that replays a request trace: its file, time scale and looping.
+RequestTrace parse_trace(js::Object o, const std::string& base_dir) {
+  const RequestTrace defaults;
+  RequestTrace t;
+  t.enabled = true;
+  const std::filesystem::path file(o.string("file", std::nullopt, 4096));
+  t.path = file.is_relative() && !base_dir.empty() ? (std::filesystem::path(base_dir) / file).string() : file.string();
+  t.time_scale = o.number("time_scale", js::Range{1e-6, 1e6}, defaults.time_scale);
+  t.loop = o.boolean("loop", defaults.loop);
+  read_request_trace(t);
+  if (t.loop && t.period_ns() <= 0) {
+    js::fail(o.ptr("loop"), "false for a trace whose rows all share one time (looping it would never advance)",
+             "true");
+  }
+  return t;
+}
+
+InteractionClass parse_class(json& value, const std::string& pointer, const std::vector<Deployment>& deployments,
+                             const std::string& base_dir) {
   js::Object o(value, pointer,
                  {"name", "rate_per_user_hour", "prompt_tokens", "output_tokens", "history", "deployment", "priority",
-                  "slo", "escalation_share", "response_cache", "review", "overflow", "overflow_queue_limit"});
+                  "slo", "escalation_share", "response_cache", "review", "overflow", "overflow_queue_limit", "trace"});
   const InteractionClass defaults;
   InteractionClass c;
   c.name = o.name("name");
-  c.rate_per_user_hour = o.number("rate_per_user_hour", js::non_negative(3600.0 * 100));
-  c.prompt_tokens = parse_distribution(o.raw("prompt_tokens"), o.ptr("prompt_tokens"));
+  if (o.has("trace")) {
+    // The trace gives the requests, their times and their tokens.
+    for (const char* drawn : {"rate_per_user_hour", "prompt_tokens", "output_tokens", "history", "response_cache"}) {
+      if (o.has(drawn)) {
+        js::fail(o.ptr(drawn), "no " + std::string(drawn) + " in a class that replays a trace",
+                 js::describe(o.raw(drawn)));
+      }
+    }
+    c.trace = parse_trace(o.object("trace", {"file", "time_scale", "loop"}, true), base_dir);
+  } else {
+    c.rate_per_user_hour = o.number("rate_per_user_hour", js::non_negative(3600.0 * 100));
+    c.prompt_tokens = parse_distribution(o.raw("prompt_tokens"), o.ptr("prompt_tokens"));
+  }
 
   // The deployment decides whether output_tokens may be left out (a classifier emits one token).
   const std::string deployment = o.name("deployment");
@@ -190,9 +220,16 @@ InteractionClass parse_class(json& value, const std::string& pointer, const std:
   if (!served_by) js::fail(o.ptr("deployment"), "the name of a deployment", js::quoted_with_suggestion(deployment, names));
   c.deployment = deployment;
   const bool classifier = !served_by->hosted && served_by->llm.classifier;
-  if (classifier && !o.has("output_tokens")) o.json()["output_tokens"] = {{"dist", "constant"}, {"value", 1}};
-  c.output_tokens = parse_distribution(o.raw("output_tokens"), o.ptr("output_tokens"));
-  if (classifier && (c.output_tokens.kind != Distribution::Kind::kConstant || c.output_tokens.value != 1.0)) {
+  if (c.trace.enabled) {
+    if (classifier) {
+      js::fail(o.ptr("trace"), "a class of a generative model (a classifier emits one token, not the trace's)",
+               "deployment " + served_by->name + " serving classifier " + served_by->model);
+    }
+  } else if (classifier && !o.has("output_tokens")) {
+    o.json()["output_tokens"] = {{"dist", "constant"}, {"value", 1}};
+  }
+  if (!c.trace.enabled) c.output_tokens = parse_distribution(o.raw("output_tokens"), o.ptr("output_tokens"));
+  if (!c.trace.enabled && classifier && (c.output_tokens.kind != Distribution::Kind::kConstant || c.output_tokens.value != 1.0)) {
     js::fail(o.ptr("output_tokens"), "{\"dist\": \"constant\", \"value\": 1} (a classifier emits one token)",
                "another distribution");
   }
@@ -206,7 +243,7 @@ InteractionClass parse_class(json& value, const std::string& pointer, const std:
   // vLLM refuses a request whose prompt and output exceed max_model_len: the
   // fixed part of every prompt (the persona), the smallest turn and the
   // largest output the class can ask for must fit.
-  if (!served_by->hosted) {
+  if (!served_by->hosted && !c.trace.enabled) {  // a trace's rows over the window are refused one by one
     const double window = served_by->max_model_len_tokens;
     const double persona = c.history.enabled ? c.history.persona_tokens : 0.0;
     const double turn = std::max(1.0, std::round(smallest_draw(c.prompt_tokens)));
@@ -294,13 +331,13 @@ InteractionClass parse_class(json& value, const std::string& pointer, const std:
 }  // namespace
 
 std::vector<InteractionClass> parse_classes(json& list, const std::string& pointer,
-                                            const std::vector<Deployment>& deployments) {
+                                            const std::vector<Deployment>& deployments, const std::string& base_dir) {
   std::vector<InteractionClass> classes;
   std::map<std::string, std::string> seen;
   std::int64_t distinct_prompts = 0;
   for (std::size_t i = 0; i < list.size(); ++i) {
     const std::string where = js::child(pointer, i);
-    classes.push_back(parse_class(list[i], where, deployments));
+    classes.push_back(parse_class(list[i], where, deployments, base_dir));
     check_unique(seen, classes.back().name, js::child(where, "name"));
     distinct_prompts += classes.back().response_cache.distinct_prompts;
     if (distinct_prompts > kMaxDistinctPrompts) {

@@ -17,6 +17,25 @@ double Distribution::expected() const {
   return 0.0;
 }
 
+double RequestTrace::period_ns() const {
+  if (!rows || rows->empty()) return 0.0;
+  const double span = static_cast<double>(rows->back().at_ns - rows->front().at_ns);
+  const auto n = static_cast<double>(rows->size());
+  return time_scale * (n > 1 ? span * n / (n - 1) : span);
+}
+
+double RequestTrace::requests_per_s() const {
+  const double period = period_ns();
+  return period > 0 ? static_cast<double>(rows->size()) / (period * 1e-9) : 0.0;
+}
+
+double RequestTrace::mean_output_tokens() const {
+  if (!rows || rows->empty()) return 0.0;
+  double sum = 0.0;
+  for (const auto& r : *rows) sum += r.output_tokens;
+  return sum / static_cast<double>(rows->size());
+}
+
 const Deployment& Scenario::deployment(const std::string& deployment_name) const {
   for (const Deployment& d : deployments) {
     if (d.name == deployment_name) return d;

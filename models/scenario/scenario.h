@@ -5,6 +5,7 @@
 // docs/scenario.md documents the JSON form field by field.
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -86,6 +87,27 @@ struct Review {
   double sla_minutes = 60.0;        // from escalation to decision
 };
 
+// A recorded request stream replayed instead of drawn: one row per request,
+// times from the first row. docs/scenario.md gives the file format.
+struct TraceRow {
+  std::int64_t at_ns = 0;
+  std::int32_t prompt_tokens = 0;
+  std::int32_t output_tokens = 0;
+};
+struct RequestTrace {
+  bool enabled = false;
+  std::string path;                 // as resolved (relative to the scenario file)
+  double time_scale = 1.0;          // a row runs at (its time - the first row's) x time_scale
+  bool loop = false;                // after the last row, start again one mean gap later
+  std::shared_ptr<const std::vector<TraceRow>> rows;  // non-decreasing times, at least one row
+  std::string sha256;               // of the file's bytes
+  // Of the replay: the time one pass takes (a mean gap past the last row), in
+  // run nanoseconds, and the requests per second it sends.
+  double period_ns() const;
+  double requests_per_s() const;
+  double mean_output_tokens() const;
+};
+
 struct InteractionClass {
   std::string name;
   double rate_per_user_hour = 0.0;  // while a session lasts; Poisson
@@ -104,6 +126,9 @@ struct InteractionClass {
   // the chosen replica already has overflow_queue_limit requests waiting.
   std::string overflow;             // "": none
   int overflow_queue_limit = 0;     // 0: no queue bound
+  // In place of rate_per_user_hour and the token distributions (which stay
+  // zero): requests replayed from a file, spread over the origins by share.
+  RequestTrace trace;
 };
 
 // A hosted API's limits per minute, as token buckets of a minute's allowance
@@ -164,6 +189,7 @@ struct Interruptions {
   double gap_s = 0.0;
   std::vector<int> available;
   std::string trace_path;
+  std::string trace_sha256;         // of the trace file's bytes
   // Nodes one reclaim takes at once (poisson); each node's own
   // clock runs 1 / reclaim_nodes as fast, so the per-node rate is unchanged.
   int reclaim_nodes = 1;

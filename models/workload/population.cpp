@@ -36,7 +36,12 @@ Population::Population(sim::Simulator& sim, const scenario::Scenario& scenario, 
     cumulative += cls.rate_per_user_hour / 3600.0;
     class_cumulative_.push_back(interactions_per_s_ > 0 ? cumulative / interactions_per_s_ : 1.0);
   }
-  if (!class_cumulative_.empty()) class_cumulative_.back() = 1.0;
+  // Rounding must not leave a share to the classes after the last one with a
+  // rate (those replaying traces, or with rate 0).
+  for (std::size_t c = class_cumulative_.size(); c-- > 0;) {
+    class_cumulative_[c] = 1.0;
+    if (s_.classes[c].rate_per_user_hour > 0) break;
+  }
   const auto& origins = s_.workload.origins;
   active_.resize(origins.size());
   next_interaction_.resize(origins.size());

@@ -55,8 +55,11 @@ Prepared::Prepared(scenario::Scenario validated) : scenario(std::move(validated)
     }
     class_overflow.push_back(overflow);
     class_priority_level.push_back(static_cast<int>(std::distance(priorities.begin(), priorities.find(c.priority))));
-    output_sum[d] += c.rate_per_user_hour * c.output_tokens.expected();
-    output_weight[d] += c.rate_per_user_hour;
+    // Weighted by requests per hour: a user's rate, or a trace's.
+    const double weight = c.trace.enabled ? c.trace.requests_per_s() * 3600.0 / std::max(1.0, scenario.workload.peak_users)
+                                          : c.rate_per_user_hour;
+    output_sum[d] += weight * (c.trace.enabled ? c.trace.mean_output_tokens() : c.output_tokens.expected());
+    output_weight[d] += weight;
   }
   for (const auto& c : scenario.classes) {
     auto& cdf = prompt_popularity_cdf.emplace_back();

@@ -19,6 +19,7 @@
 #include "models/serving/replica.h"
 #include "models/serving/response_cache.h"
 #include "models/workload/population.h"
+#include "models/workload/trace_replay.h"
 #include "sim/simulator.h"
 
 namespace capstan::world {
@@ -70,6 +71,7 @@ class World final : public workload::InteractionSink,
   sim::Simulator sim_;
   serving::RequestPool requests_;
   workload::Population population_;
+  std::vector<std::unique_ptr<workload::TraceReplay>> traces_;  // per class replaying a trace
   report::Recorder recorder_;
   fleet::Fleet fleet_;
   cost::Ledger ledger_;
@@ -97,6 +99,11 @@ World::World(const Prepared& prepared, std::uint64_t seed, int replication)
       fleet_(sim_, requests_, *this, p_, result_.timeseries, seed, replication),
       ledger_(s_, result_.timeseries, warmup_, horizon_),
       dispatcher_(p_, fleet_) {
+  for (std::uint32_t c = 0; c < s_.classes.size(); ++c) {
+    if (s_.classes[c].trace.enabled) {
+      traces_.push_back(std::make_unique<workload::TraceReplay>(sim_, s_, c, seed, replication, horizon_, *this));
+    }
+  }
   for (std::size_t c = 0; c < s_.classes.size(); ++c) {
     reviews_.push_back(s_.classes[c].review.enabled
                            ? std::make_unique<moderation::ReviewQueue>(sim_, s_, c, seed, replication, ledger_)
@@ -324,9 +331,9 @@ void World::finish(std::uint32_t id, sim::Time done) {
                         a.output_tokens, false);
   if (r.prompt_id >= 0) cache(r.cls, p_.replicas[r.replica].site).insert(r.prompt_id, done);
   answered(r.cls);
-  workload::Session& s = population_.session(r.session);
-  if (cls.history.enabled && s.generation == r.session_generation) {
-    dispatcher_.remember(s, r.replica, r.prompt_tokens + r.output_tokens);
+  if (cls.history.enabled) {
+    workload::Session& s = population_.session(r.session);
+    if (s.generation == r.session_generation) dispatcher_.remember(s, r.replica, r.prompt_tokens + r.output_tokens);
   }
   requests_.release(id);
 }
@@ -337,6 +344,7 @@ ReplicationResult World::run() {
     if (q) q->start();
   }
   population_.start();
+  for (auto& t : traces_) t->start();
   if (warmup_ > 0) {
     sim_.at_time(warmup_, [this](sim::Simulator& sim) {
       fleet_.reset_statistics(sim.now());

@@ -125,3 +125,28 @@ def test_a_scenario_served_only_by_a_hosted_api_runs_without_sites(tmp_path):
     assert chat["dropped_by_reason"]["rate_limited"] > 0
     assert chat["latency_ms"]["ttft"]["p95"] > chat["latency_ms"]["ttft"]["p50"]  # a distribution, not a constant
     assert report["deployments"]["api"]["rate_limit_retries"] > 0
+
+
+def test_a_trace_is_read_relative_to_its_scenario_and_a_bad_row_exits_2(tmp_path, tiny_dict):
+    trace = (REPO / "tests" / "data" / "traces" / "azure_format.csv").read_text()
+    (tmp_path / "trace.csv").write_text(trace)
+    cls = tiny_dict["classes"][0]
+    for drawn in ("rate_per_user_hour", "prompt_tokens", "output_tokens", "history", "response_cache"):
+        cls.pop(drawn, None)
+    cls["trace"] = {"file": "trace.csv"}
+    scenario = tmp_path / "replay.json"
+    scenario.write_text(json.dumps(tiny_dict))
+    proc = subprocess.run([CLI, "run", str(scenario), "-o", str(tmp_path / "out")], capture_output=True, text=True,
+                          cwd="/", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["classes"][cls["name"]]["requests"] > 0
+
+    lines = trace.splitlines()
+    lines[5] = lines[5].replace(",", ";", 1)
+    (tmp_path / "trace.csv").write_text("\n".join(lines) + "\n")
+    proc = subprocess.run([CLI, "run", str(scenario), "-o", str(tmp_path / "bad")], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 2
+    assert f"{tmp_path / 'trace.csv'}: line 6: expected 3 comma-separated fields" in proc.stderr
+    assert not (tmp_path / "bad" / "report.json").exists()

@@ -489,3 +489,65 @@ TEST_CASE("an overflow names a hosted deployment of a self-hosted class", "[scen
   CHECK(e.pointer() == "/classes/0/overflow");
   CHECK_THAT(e.expected(), Contains("self-hosted"));
 }
+
+namespace {
+// minimal.json whose class replays a trace of `text` (written to a temporary file).
+ScenarioError with_trace_text(const std::string& text, const std::string& name, json extra = json::object()) {
+  const auto path = std::filesystem::temp_directory_path() / ("capstan_trace_" + name + ".csv");
+  std::ofstream(path) << text;
+  json doc = minimal();
+  auto& c = doc["classes"][0];
+  for (const char* drawn : {"rate_per_user_hour", "prompt_tokens", "output_tokens"}) c.erase(drawn);
+  c["trace"] = {{"file", path.string()}};
+  c["trace"].update(extra);
+  auto e = with_doc(doc);
+  std::filesystem::remove(path);
+  return e;
+}
+}  // namespace
+
+TEST_CASE("a request trace is untrusted input, with its file and line", "[scenario][errors][trace]") {
+  const std::string header = "TIMESTAMP,ContextTokens,GeneratedTokens\n";
+  auto e = with_trace_text("", "empty");
+  CHECK(e.pointer() == "line 1");
+  e = with_trace_text("time,prompt,output\n1,2,3\n", "header");
+  CHECK(e.file().find("capstan_trace_header.csv") != std::string::npos);
+  CHECK(e.pointer() == "line 1");
+  CHECK(e.found() == "a header without TIMESTAMP");
+  e = with_trace_text(header, "no_rows");
+  CHECK(e.expected() == "at least one row after the header");
+  e = with_trace_text(header + "2023-11-16 18:15:46.6805900,10,5\n2023-11-16 18:15:47,10\n", "fields");
+  CHECK(e.pointer() == "line 3");
+  CHECK(e.found() == "2");
+  e = with_trace_text(header + "2023-13-16 18:15:46,10,5\n", "month");
+  CHECK(e.pointer() == "line 2");
+  CHECK(e.found() == "\"2023-13-16 18:15:46\"");
+  e = with_trace_text(header + "2023-11-16 18:15:46,10,5\n2023-11-16 18:15:45,10,5\n", "order");
+  CHECK(e.pointer() == "line 3");
+  CHECK_THAT(e.expected(), Contains("in order"));
+  e = with_trace_text(header + "\n2023-11-16 18:15:46,-10,5\n", "negative");
+  CHECK(e.pointer() == "line 3");  // blank lines count
+  CHECK_THAT(e.expected(), Contains("prompt tokens"));
+  e = with_trace_text(header + "2023-11-16 18:15:46,10,5.5\n", "fraction");
+  CHECK_THAT(e.expected(), Contains("output tokens"));
+  e = with_trace_text(header + "2023-11-16 18:15:46,10,5\n", "loop_once", {{"loop", true}});
+  CHECK(e.pointer() == "/classes/0/trace/loop");  // one instant: a loop would never advance
+  e = with_trace_text(header + "2023-11-16 18:15:46,10,5\n", "scale", {{"time_scale", 0}});
+  CHECK(e.pointer() == "/classes/0/trace/time_scale");
+  // Looping a trace of a few microseconds for an hour would replay billions of rows.
+  e = with_trace_text("timestamp_s,prompt_tokens,output_tokens\n0,10,5\n0.000001,10,5\n", "dense",
+                      {{"loop", true}});
+  CHECK(e.pointer() == "/classes/0/trace/time_scale");
+
+  json doc = minimal();
+  doc["classes"][0]["trace"] = {{"file", "/nonexistent/trace.csv"}};
+  e = with_doc(doc);
+  CHECK(e.pointer() == "/classes/0/rate_per_user_hour");  // a trace replaces the drawn requests
+  for (const char* drawn : {"rate_per_user_hour", "prompt_tokens", "output_tokens"}) doc["classes"][0].erase(drawn);
+  e = with_doc(doc);
+  CHECK(e.file() == "/nonexistent/trace.csv");
+  CHECK(e.found() == "no such file");
+  doc["classes"][0]["trace"] = {{"file", "/dev/zero"}};
+  e = with_doc(doc);
+  CHECK(e.expected() == "a regular file");
+}
