@@ -36,18 +36,6 @@ void write_atomically(const std::filesystem::path& dir, const std::string& name,
   std::filesystem::rename(tmp, dir / name);
 }
 
-int guarded(const std::function<int()>& body) {
-  try {
-    return body();
-  } catch (const InputError& e) {  // the scenario, or a profile it names
-    std::cerr << "capstan: " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "capstan: " << e.what() << "\n";
-    return 1;
-  }
-}
-
 int run_scenario(const RunOptions& o) {
   api::RunRequest request;
   request.scenario_path = o.scenario;
@@ -71,6 +59,18 @@ int run_scenario(const RunOptions& o) {
   return 0;
 }
 }  // namespace
+
+int guarded(const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const InputError& e) {  // the scenario, or a profile it names
+    std::cerr << "capstan: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "capstan: " << e.what() << "\n";
+    return 1;
+  }
+}
 
 void add_run(CLI::App& app, int& exit_code) {
   static RunOptions o;

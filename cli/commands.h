@@ -2,14 +2,22 @@
 // Each subcommand lives in its own file and registers itself on the app.
 // A subcommand's callback returns through `exit_code`: 0 success, 1 failure
 // to do the work (no GPU, a forecast that drifted), 2 bad input.
+#include <functional>
+
 #include <CLI/CLI.hpp>
 
 namespace capstan::cli {
+
+// Runs a subcommand's body: bad input (InputError) prints and returns 2,
+// any other failure prints and returns 1.
+int guarded(const std::function<int()>& body);
 
 void add_run(CLI::App& app, int& exit_code);
 void add_validate(CLI::App& app, int& exit_code);
 void add_demo(CLI::App& app, int& exit_code);
 void add_calibrate(CLI::App& app, int& exit_code);
 void add_device(CLI::App& app, int& exit_code);
+void add_regress(CLI::App& app, int& exit_code);
+void add_catalog(CLI::App& app, int& exit_code);
 
 }  // namespace capstan::cli

@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   capstan::cli::add_calibrate(app, exit_code);
   capstan::cli::add_device(app, exit_code);
   capstan::cli::add_demo(app, exit_code);
+  capstan::cli::add_regress(app, exit_code);
+  capstan::cli::add_catalog(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

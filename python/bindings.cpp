@@ -18,6 +18,8 @@
 #include "capstan/version.h"
 #include "models/api/api.h"
 #include "models/calibration/gpu_probe.h"
+#include "models/input_error.h"
+#include "models/regress/regress.h"
 #include "models/scenario/load.h"
 
 namespace py = pybind11;
@@ -48,7 +50,7 @@ capstan::api::RunRequest make_request(const std::optional<std::string>& path, co
 void translate_scenario_error(std::exception_ptr p) {
   try {
     if (p) std::rethrow_exception(p);
-  } catch (const capstan::scenario::ScenarioError& e) {
+  } catch (const capstan::InputError& e) {  // a scenario, a trace, a profile or a baseline
     py::object error = py::reinterpret_borrow<py::object>(g_scenario_error)(e.what());
     error.attr("file") = e.file();
     error.attr("pointer") = e.pointer();
@@ -121,6 +123,39 @@ py::dict gpu_probe() {
   return d;
 }
 
+// The regression check: comparisons as JSON text, or with update the
+// baselines rewritten and a list of what each now holds.
+std::string regress(std::vector<std::string> baselines, std::vector<std::string> overrides,
+                    std::optional<std::uint64_t> seed, std::optional<double> level, int threads, bool update) {
+  py::gil_scoped_release release;
+  namespace rg = capstan::regress;
+  if (baselines.empty()) baselines = rg::find_baselines("scenarios");
+  if (baselines.empty()) {
+    py::gil_scoped_acquire acquire;
+    throw py::value_error("no baselines: name baseline files, or run where scenarios/ holds *.baseline.json");
+  }
+  rg::Options options;
+  options.overrides = std::move(overrides);
+  options.seed = seed;
+  options.level = level;
+  options.threads = threads;
+  std::vector<rg::Baseline> read;
+  for (const auto& path : baselines) read.push_back(rg::read_baseline(path));
+  if (update) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& b : read) {
+      const rg::Baseline made = rg::update(b, options);
+      rg::write_baseline(made);
+      out.push_back({{"baseline", made.path}, {"figures", made.figures.size()}, {"seed", *made.seed},
+                     {"replications", *made.replications}});
+    }
+    return out.dump();
+  }
+  std::vector<rg::Comparison> results;
+  for (const auto& b : read) results.push_back(rg::compare(b, options));
+  return rg::to_json(results).dump();
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -160,6 +195,14 @@ PYBIND11_MODULE(_core, m) {
         "Returns report.json and timeseries.csv as text and the CLI's summary table. The GIL is\n"
         "released while the simulation runs. Raises ScenarioError for an invalid scenario and\n"
         "RuntimeError for any other failure.");
+
+  m.def("regress", &regress, py::arg("baselines") = std::vector<std::string>{},
+        py::arg("overrides") = std::vector<std::string>{}, py::arg("seed") = py::none(), py::arg("level") = py::none(),
+        py::arg("threads") = 0, py::arg("update") = false,
+        "regress(baselines=[], overrides=[], seed=None, level=None, threads=0, update=False) -> str\n\n"
+        "capstan regress: re-run each baseline's scenario and compare (JSON text, as --format json),\n"
+        "or with update=True rewrite the baselines. No baselines: every *.baseline.json under\n"
+        "scenarios/. Raises ScenarioError on bad input (a baseline, its scenario, an override).");
 
   m.def("gpu_probe", &gpu_probe,
         "gpu_probe() -> dict\n\n"

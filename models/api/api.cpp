@@ -56,6 +56,14 @@ RunOutput run(const RunRequest& request) {
   out.report_json = report.dump(2);
   out.timeseries_csv = report::timeseries_csv(runs);
   out.summary = report::summary_table(report);
+  const auto& first = runs.front().figures.values;
+  out.replication_figures.reserve(first.size());
+  for (std::size_t i = 0; i < first.size(); ++i) {
+    std::vector<double> values;
+    values.reserve(runs.size());
+    for (const auto& run : runs) values.push_back(run.figures.values[i].second);
+    out.replication_figures.emplace_back(first[i].first, std::move(values));
+  }
   return out;
 }
 

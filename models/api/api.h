@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace capstan::api {
@@ -31,6 +32,9 @@ struct RunOutput {
   std::string report_json;     // report.json, schema_version 1
   std::string timeseries_csv;  // timeseries.csv
   std::string summary;         // the table the CLI prints
+  // Every figure of report.json by its JSON pointer, with its value in each
+  // replication (the report holds their mean and interval).
+  std::vector<std::pair<std::string, std::vector<double>>> replication_figures;
 };
 
 // Validates and returns the scenario after overrides as canonical JSON text.

@@ -11,10 +11,12 @@ A scenario file in, latency and cost figures out::
     capstan.plot.cost_vs_load(df, x="workload.peak_users").savefig("cost.png")
 
 `sweep(..., client=dask.distributed.Client(...))` runs the points on a Dask
-cluster with results identical to a local run.
+cluster with results identical to a local run. `regress()` checks forecasts
+against committed baselines, as `capstan regress` does in CI.
 """
 from capstan._core import ScenarioError, built_with_cuda, gpu_probe
 from capstan._core import version as __version__
+from capstan.regress import regress
 from capstan.result import Result, run
 from capstan.scenario import Scenario, load
 from capstan.sweep import sweep
@@ -28,6 +30,7 @@ __all__ = [
     "gpu_probe",
     "load",
     "plot",
+    "regress",
     "run",
     "sweep",
 ]

@@ -1,0 +1,110 @@
+// `capstan catalog [gpus|models|regions|clouds]`: the compiled-in catalogs
+// with their prices, figures and sources, as a table or as JSON.
+#include <cstdio>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "models/catalog/embedded.h"
+
+namespace capstan::cli {
+
+namespace {
+
+using nlohmann::ordered_json;
+
+ordered_json document(const char* file) {
+  for (const auto& f : catalog::embedded_files()) {
+    if (std::string_view(f.name) == file) return ordered_json::parse(f.text);
+  }
+  throw std::logic_error(std::string("capstan: no compiled-in ") + file);
+}
+
+std::string cut(const std::string& s, std::size_t n) { return s.size() <= n ? s : s.substr(0, n - 3) + "..."; }
+
+void print_gpus(const ordered_json& gpus) {
+  std::printf("%-10s %8s %10s %8s %10s %9s  %s\n", "gpu", "mem GiB", "bf16 TF/s", "HBM TB/s", "$/h on-dem", "$/h spot",
+              "source");
+  for (const auto& [name, g] : gpus.items()) {
+    std::printf("%-10s %8.1f %10.0f %8.2f %10.2f %9.2f  %s\n", name.c_str(), g["memory_gib"].get<double>(),
+                g["bf16_tflops"].get<double>(), g["hbm_tb_per_s"].get<double>(),
+                g["price"]["on_demand_usd_per_hour"].get<double>(), g["price"]["spot_usd_per_hour"].get<double>(),
+                cut(g.value("source", ""), 90).c_str());
+    if (g.contains("price_by_region")) {
+      std::string regions;
+      for (const auto& [region, p] : g["price_by_region"].items()) {
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "%s%s %.2f/%.2f", regions.empty() ? "" : ", ", region.c_str(),
+                      p["on_demand_usd_per_hour"].get<double>(), p["spot_usd_per_hour"].get<double>());
+        regions += buf;
+      }
+      std::printf("%-10s by region (on-demand/spot $/h): %s\n", "", regions.c_str());
+    }
+  }
+}
+
+void print_models(const ordered_json& models) {
+  std::printf("%-22s %6s %6s %5s %4s %8s  %s\n", "model", "layers", "hidden", "heads", "kv", "context", "source");
+  for (const auto& [name, m] : models.items()) {
+    std::printf("%-22s %6d %6d %5d %4d %8d  %s\n", name.c_str(), m["layers"].get<int>(), m["hidden"].get<int>(),
+                m["heads"].get<int>(), m["kv_heads"].get<int>(), m.value("max_context_tokens", 8192),
+                cut(m.value("source", ""), 90).c_str());
+  }
+}
+
+void print_regions(const ordered_json& regions) {
+  for (const auto& [name, text] : regions.items()) std::printf("%-14s %s\n", name.c_str(), text.get<std::string>().c_str());
+}
+
+void print_clouds(const ordered_json& doc) {
+  std::printf("%-8s %9s %8s  %s\n", "cloud", "notice s", "boot s", "source");
+  for (const auto& [name, c] : doc["clouds"].items()) {
+    std::printf("%-8s %9.0f %8.0f  %s\n", name.c_str(), c["spot_notice_s"].get<double>(), c["node_boot_s"].get<double>(),
+                cut(c.value("source", ""), 90).c_str());
+  }
+  const auto& e = doc["engine"];
+  std::printf("engine: weights read at %.3g GB/s, %.3g s to start; %s\n", e["weight_load_gb_per_s"].get<double>(),
+              e["engine_start_s"].get<double>(), cut(e.value("source", ""), 200).c_str());
+}
+
+}  // namespace
+
+void add_catalog(CLI::App& app, int& exit_code) {
+  static std::string what = "all";
+  static std::string format = "table";
+  auto* cmd = app.add_subcommand("catalog", "List the built-in GPUs, models, regions and clouds with prices and sources");
+  cmd->add_option("what", what, "gpus, models, regions, clouds or all")
+      ->check(CLI::IsMember({"all", "gpus", "models", "regions", "clouds"}))
+      ->capture_default_str();
+  cmd->add_option("--format", format, "table or json")->check(CLI::IsMember({"table", "json"}))->capture_default_str();
+  cmd->callback([&exit_code] {
+    exit_code = guarded([] {
+      const ordered_json gpus_doc = document("gpus.json");
+      const ordered_json models_doc = document("models.json");
+      const ordered_json clouds_doc = document("clouds.json");
+      ordered_json out = ordered_json::object();
+      if (what == "all" || what == "gpus") out["gpus"] = gpus_doc["gpus"];
+      if (what == "all" || what == "models") out["models"] = models_doc["models"];
+      if (what == "all" || what == "regions") out["regions"] = gpus_doc["regions"];
+      if (what == "all" || what == "clouds") out["clouds"] = clouds_doc;
+      if (format == "json") {
+        std::cout << (what == "all" ? out : out.begin().value()).dump(2) << "\n";
+        return 0;
+      }
+      bool first = true;
+      for (const auto& [kind, entries] : out.items()) {
+        if (!first) std::printf("\n");
+        first = false;
+        if (kind == "gpus") print_gpus(entries);
+        if (kind == "models") print_models(entries);
+        if (kind == "regions") print_regions(entries);
+        if (kind == "clouds") print_clouds(entries);
+      }
+      std::fflush(stdout);
+      return 0;
+    });
+  });
+}
+
+}  // namespace capstan::cli
