@@ -118,8 +118,10 @@ void merge_section(const json& section, const std::string& pointer, std::map<std
     check_entry_name(item.key(), where);
     if (!item.value().is_object()) js::fail(where, "an object", js::describe(item.value()));
     const std::string name = canonical_name(item.key());
+    // Merged at every level (RFC 7386): a price of one region replaces that
+    // region's price and keeps the others.
     json merged = docs.count(name) ? json::parse(docs[name]) : json::object();
-    for (const auto& field : item.value().items()) merged[field.key()] = field.value();
+    merged.merge_patch(item.value());
     specs[name] = read(name, merged, where);
     docs[name] = merged.dump();
   }
