@@ -19,5 +19,6 @@ void add_calibrate(CLI::App& app, int& exit_code);
 void add_device(CLI::App& app, int& exit_code);
 void add_regress(CLI::App& app, int& exit_code);
 void add_catalog(CLI::App& app, int& exit_code);
+void add_sweep(CLI::App& app, int& exit_code);
 
 }  // namespace capstan::cli

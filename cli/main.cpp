@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   capstan::cli::add_demo(app, exit_code);
   capstan::cli::add_regress(app, exit_code);
   capstan::cli::add_catalog(app, exit_code);
+  capstan::cli::add_sweep(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

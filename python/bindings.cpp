@@ -17,6 +17,7 @@
 
 #include "capstan/version.h"
 #include "models/api/api.h"
+#include "models/api/sweep.h"
 #include "models/calibration/gpu_probe.h"
 #include "models/input_error.h"
 #include "models/regress/regress.h"
@@ -156,6 +157,14 @@ std::string regress(std::vector<std::string> baselines, std::vector<std::string>
   return rg::to_json(results).dump();
 }
 
+std::string sweep_figures(const std::string& report_json) {
+  nlohmann::json out = nlohmann::json::array();
+  for (auto& [column, value] : capstan::api::sweep_figures(nlohmann::json::parse(report_json))) {
+    out.push_back({column, value});
+  }
+  return out.dump();
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -203,6 +212,11 @@ PYBIND11_MODULE(_core, m) {
         "capstan regress: re-run each baseline's scenario and compare (JSON text, as --format json),\n"
         "or with update=True rewrite the baselines. No baselines: every *.baseline.json under\n"
         "scenarios/. Raises ScenarioError on bad input (a baseline, its scenario, an override).");
+
+  m.def("sweep_figures", &sweep_figures, py::arg("report_json"),
+        "sweep_figures(report_json) -> str\n\n"
+        "The figures a sweep keeps from one report.json, as JSON text of [[column, value], ...] in\n"
+        "column order: the columns of capstan sweep's sweep.csv and of capstan.sweep().");
 
   m.def("gpu_probe", &gpu_probe,
         "gpu_probe() -> dict\n\n"

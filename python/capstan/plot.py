@@ -89,6 +89,41 @@ def cost_vs_load(df: pd.DataFrame, x: str = "workload.peak_users", y: str = "cos
     return fig
 
 
+def slo_vs_load(df: pd.DataFrame, x: str = "workload.peak_users", by: str | None = None,
+                classes: Sequence[str] | None = None, title: str | None = None) -> Figure:
+    """Each class's SLO percentile against a swept value, with its 95% band and its threshold as a dashed line.
+
+    Reads ``<class>.slo_percentile_ms`` and ``<class>.slo_threshold_ms`` (the columns of a sweep); `by` draws one
+    line per value of another column (a second grid key). Returns the Figure, one panel per class.
+    """
+    available = _classes(df, ".slo_percentile_ms")
+    classes = list(classes) if classes is not None else available
+    if not classes:
+        raise ValueError("no '<class>.slo_percentile_ms' columns in the frame")
+    if x not in df.columns:
+        raise ValueError(f"no column {x!r} in the frame")
+    fig = Figure(figsize=(4.2 * len(classes), 3.6), layout="constrained")
+    axes = fig.subplots(1, len(classes), squeeze=False)[0]
+    for ax, cls in zip(axes, classes):
+        if by is None:
+            _line(ax, df, x, f"{cls}.slo_percentile_ms", "SLO percentile")
+        else:
+            for value, group in df.groupby(by, sort=True):
+                _line(ax, group, x, f"{cls}.slo_percentile_ms", f"{by} = {value}")
+        threshold = f"{cls}.slo_threshold_ms"
+        if threshold in df.columns:
+            ax.axhline(float(df[threshold].iloc[0]), color="black", linestyle="--", linewidth=1, label="threshold")
+        ax.set_title(cls)
+        ax.set_xlabel(x)
+        ax.set_ylabel("ms")
+        ax.set_ylim(bottom=0)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize="small")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
 # Panels of a run's time series: (title, column prefix ending in '_', or exact column).
 _PANELS = (
     ("concurrent users", "users"),

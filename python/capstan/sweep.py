@@ -11,23 +11,7 @@ from typing import Any
 import pandas as pd
 
 from capstan import _core
-from capstan.result import flatten
 from capstan.scenario import Scenario, load, overrides_from
-
-# Per-class figures a sweep keeps (columns "<class>.<figure>"), with their intervals when replicated.
-CLASS_FIGURES = (
-    "requests", "completed", "dropped", "lost",
-    "ttft_p50_ms", "ttft_p95_ms", "ttft_p99_ms", "tpot_p95_ms",
-    "e2e_p50_ms", "e2e_p95_ms", "e2e_p99_ms",
-    "network_ms_mean", "prompt_tokens_mean", "prompt_tokens_max", "slo_attainment", "slo_percentile_ms",
-)
-SITE_FIGURES = ("gpu_utilization", "kv_occupancy", "queue_length_mean", "replicas", "preemptions")
-# Per-pool figures (columns "<site>/<pool>.<figure>").
-POOL_FIGURES = ("gpu_hours", "ready_gpus_mean", "interruptions", "cold_starts", "requests_migrated", "requests_lost", "requests_dropped",
-                "fallback_gpu_hours")
-# Whole-run sections kept as "<section>.<figure>" (cost without its breakdown).
-RUN_SECTIONS = ("cost", "tokens", "users", "requests")
-
 
 def run_point(text: str, source: str, overrides: list[str], seed: int | None, replications: int | None,
               threads: int) -> str:
@@ -38,32 +22,15 @@ def run_point(text: str, source: str, overrides: list[str], seed: int | None, re
     return report_json
 
 
-def _with_ci(flat: Mapping[str, Any], names: Iterable[str], prefix: str) -> dict[str, Any]:
-    out = {}
-    for name in names:
-        for column in (name, name + "_ci95_low", name + "_ci95_high"):
-            if column in flat:
-                out[f"{prefix}.{column}"] = flat[column]
-    return out
-
-
 def figures(report: Mapping[str, Any]) -> dict[str, Any]:
-    """The figures a sweep keeps from one report: cost and token KPIs, per-class latency and SLO attainment,
-    per-site utilisation, per-pool GPU-hours and interruptions; intervals beside each when the report has them."""
-    row: dict[str, Any] = {}
-    manifest = report.get("manifest", {})
-    row["seed"] = manifest.get("seed")
-    row["replications"] = manifest.get("replications")
-    for section in RUN_SECTIONS:
-        entries = {k: v for k, v in report.get(section, {}).items() if k != "breakdown_usd"}
-        row.update(flatten(entries, (section,), name=".".join))
-    for name, entry in report.get("classes", {}).items():
-        row.update(_with_ci(flatten(entry), CLASS_FIGURES, name))
-    for name, entry in report.get("sites", {}).items():
-        row.update(_with_ci(flatten(entry), SITE_FIGURES, name))
-    for name, entry in report.get("pools", {}).items():
-        row.update(_with_ci(flatten(entry), POOL_FIGURES, name))
-    return row
+    """The figures a sweep keeps from one report, as ``capstan sweep`` writes them to sweep.csv (one definition,
+    in the compiled core): ``seed``, ``replications``, the cost (without its breakdown), tokens, users and requests
+    sections as ``<section>.<figure>``; per class ``<class>.<figure>`` (requests, completed, dropped, lost, ttft/tpot/e2e
+    percentiles in ms, network_ms_mean, prompt_tokens_mean, prompt_tokens_max, slo_attainment, slo_percentile_ms,
+    slo_threshold_ms); per site its gpu_utilization, kv_occupancy, queue_length_mean, replicas and preemptions; per
+    pool its gpu_hours, ready_gpus_mean, interruptions, cold_starts, requests migrated, lost and dropped and
+    fallback_gpu_hours; intervals beside each when the report has them."""
+    return dict(json.loads(_core.sweep_figures(json.dumps(report))))
 
 
 def _axis(key: Any, values: Any) -> list[Any]:
@@ -117,12 +84,9 @@ def sweep(scenario: Scenario | str | os.PathLike | Mapping, grid: Mapping[str, S
     are not a product (e.g. several pools scaled together); with both, every entry of `points` is combined with
     every grid point. `set` holds overrides applied at every point.
 
-    Columns: the swept keys, ``seed``, ``replications``, ``cost.*`` and ``tokens.*`` KPIs, ``<class>.<figure>``
-    for each interaction class (requests, completed, dropped, lost, ttft/tpot/e2e percentiles in ms,
-    network_ms_mean, prompt_tokens_mean, prompt_tokens_max, slo_attainment), ``<site>.<figure>`` for each site (gpu_utilization, kv_occupancy,
-    queue_length_mean) and ``<site>/<pool>.<figure>`` for each pool (gpu_hours, ready_gpus_mean, interruptions,
-    cold_starts, requests_migrated, requests_lost, requests_dropped, fallback_gpu_hours); with replications > 1 each figure X has ``X_ci95_low`` and ``X_ci95_high`` beside it. The index is the
-    point number.
+    Columns: the swept keys, then the figures of `figures()` (the same columns ``capstan sweep`` writes to
+    sweep.csv); with replications > 1 each figure X has ``X_ci95_low`` and ``X_ci95_high`` beside it. The index
+    is the point number.
 
     Common random numbers: every point runs with the same seed (`seed`, or the scenario's own), so that
     differences between points are not noise. ``crn=False`` gives point i the seed ``seed + i``.

@@ -78,3 +78,63 @@ def test_points_combined_with_a_grid(tiny):
     assert df["workload.peak_users"].isna().tolist() == [True, True, False, False]
     # The time-series interval changes nothing in the figures.
     pdt.assert_series_equal(df.iloc[0, 3:], df.iloc[1, 3:], check_names=False)
+
+
+# `capstan sweep` on the command line.
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from conftest import DATA, cli_binary  # noqa: E402
+
+CLI = cli_binary()
+needs_cli = pytest.mark.skipif(CLI is None, reason="the capstan CLI is not built")
+
+
+@needs_cli
+def test_cli_sweep_gives_the_numbers_of_capstan_sweep(tmp_path, tiny):
+    out = tmp_path / "sweep"
+    proc = subprocess.run([CLI, "sweep", str(DATA / "tiny.json"), "--grid", "workload.peak_users=100,200,300",
+                           "--grid", "sites.cloud.pools.main.gpus=1,2", "--replications", "2", "--seed", "5",
+                           "-o", str(out)], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    cli = pd.read_csv(out / "sweep.csv", index_col="point", float_precision="round_trip")
+    py = capstan.sweep(tiny, grid={"workload.peak_users": [100, 200, 300], "sites.cloud.pools.main.gpus": [1, 2]},
+                       replications=2, seed=5)
+    assert list(cli.columns) == list(py.columns)
+    assert len(cli) == len(py) == 6
+    pd.testing.assert_frame_equal(cli, py, check_dtype=False, rtol=0, atol=0)
+    # Common random numbers: every point ran with the seed given.
+    assert (cli["seed"] == 5).all()
+    for name in ("cost_per_user_hour", "slo_percentiles"):
+        for ext in ("png", "svg"):
+            assert (out / f"{name}.{ext}").stat().st_size > 1000
+
+
+@needs_cli
+def test_cli_sweep_without_the_python_package_says_so_and_writes_the_csv(tmp_path):
+    # A copy of the executable has no build/python beside it to plot with.
+    exe = tmp_path / "capstan"
+    shutil.copy(CLI, exe)
+    env = {"PATH": "/usr/bin:/bin", "CAPSTAN_PYTHON": "/bin/false"}
+    proc = subprocess.run([str(exe), "sweep", str(DATA / "tiny.json"), "--grid", "workload.peak_users=100,200",
+                           "-o", str(tmp_path / "out")], capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "no plots" in proc.stderr and "sweep.csv is written" in proc.stderr
+    assert (tmp_path / "out" / "sweep.csv").exists()
+    assert not list((tmp_path / "out").glob("*.png"))
+
+
+@needs_cli
+def test_cli_sweep_checks_every_point_before_running(tmp_path):
+    out = tmp_path / "out"
+    proc = subprocess.run([CLI, "sweep", str(DATA / "tiny.json"), "--grid", "workload.peak_users=100,-3",
+                           "-o", str(out)], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 2
+    assert "/workload/peak_users" in proc.stderr
+    assert not out.exists()
+    proc = subprocess.run([CLI, "sweep", str(DATA / "tiny.json"), "--grid", "workload.peak_users", "-o", str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 2 and "--grid key.path=value1,value2" in proc.stderr

@@ -1,0 +1,155 @@
+// `capstan sweep`: a scenario at every point of a grid, one row per point in
+// sweep.csv, and the plots drawn by the Python package when it is importable.
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "models/api/sweep.h"
+#include "models/input_error.h"
+#include "models/scenario/load.h"
+
+extern char** environ;
+
+namespace capstan::cli {
+
+namespace {
+
+struct SweepOptions {
+  std::string scenario;
+  std::vector<std::string> grid;
+  std::string out_dir = "out";
+  std::vector<std::string> overrides;
+  std::optional<std::uint64_t> seed;
+  std::optional<int> replications;
+  int threads = 0;
+  bool plots = true;
+};
+
+// "key.path=v1,v2,...": the axis. Values are split at commas and each is
+// read as --set reads a value (JSON, or else a string).
+api::SweepAxis parse_axis(const std::string& text, const std::string& scenario) {
+  const std::size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size()) {
+    throw InputError(scenario, "", "--grid key.path=value1,value2,...", "\"" + text + "\"");
+  }
+  api::SweepAxis axis;
+  axis.key = text.substr(0, eq);
+  std::string rest = text.substr(eq + 1);
+  std::size_t from = 0;
+  while (true) {
+    const std::size_t comma = rest.find(',', from);
+    const std::string v = rest.substr(from, comma == std::string::npos ? std::string::npos : comma - from);
+    if (v.empty()) throw InputError(scenario, "", "--grid values without an empty one", "\"" + text + "\"");
+    axis.values.push_back(v);
+    if (comma == std::string::npos) break;
+    from = comma + 1;
+  }
+  return axis;
+}
+
+// The Python interpreter that can import capstan (built beside this
+// executable) and matplotlib: $CAPSTAN_PYTHON, Debian's, or python3 on PATH.
+int run_python(const std::vector<std::string>& args, const std::string& pythonpath, bool quiet = false) {
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e; ++e) {
+    if (std::string_view(*e).rfind("PYTHONPATH=", 0) != 0) env_strings.emplace_back(*e);
+  }
+  const char* old = std::getenv("PYTHONPATH");
+  env_strings.push_back("PYTHONPATH=" + pythonpath + (old && *old ? std::string(":") + old : std::string()));
+  std::vector<char*> envp;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> copy = args;
+  std::vector<char*> argv;
+  for (auto& s : copy) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (quiet) {  // a probe: its failure is an answer, not an error to show
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  }
+  pid_t pid = 0;
+  const int spawned = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) return -1;
+  int status = 0;
+  if (waitpid(pid, &status, 0) < 0) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void draw_plots(const std::filesystem::path& csv, const std::filesystem::path& dir, const std::vector<api::SweepAxis>& grid) {
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  const std::string pythonpath = ec ? std::string() : (exe.parent_path() / "python").string();
+  std::vector<std::string> candidates;
+  if (const char* p = std::getenv("CAPSTAN_PYTHON"); p && *p) candidates.emplace_back(p);
+  candidates.emplace_back("/usr/bin/python3");
+  candidates.emplace_back("python3");
+  for (const auto& py : candidates) {
+    if (run_python({py, "-c", "import capstan.sweep_plots, matplotlib"}, pythonpath, true) != 0) continue;
+    std::vector<std::string> args = {py, "-m", "capstan.sweep_plots", csv.string(), dir.string(), "--x", grid[0].key};
+    if (grid.size() > 1) args.insert(args.end(), {"--by", grid[1].key});
+    if (run_python(args, pythonpath) == 0) return;
+    std::cerr << "capstan: the plots failed (" << py << " -m capstan.sweep_plots); sweep.csv is written\n";
+    return;
+  }
+  std::cerr << "capstan: no plots: no Python with the capstan package and matplotlib importable (set CAPSTAN_PYTHON, "
+               "or PYTHONPATH to <build>/python); sweep.csv is written\n";
+}
+
+int run_sweep(const SweepOptions& o) {
+  api::SweepRequest request;
+  request.base.scenario_path = o.scenario;
+  request.base.overrides = o.overrides;
+  request.base.seed = o.seed;
+  request.base.replications = o.replications;
+  request.base.threads = o.threads;
+  for (const auto& g : o.grid) request.grid.push_back(parse_axis(g, o.scenario));
+  if (isatty(STDERR_FILENO)) {
+    request.progress = [](int point, int points, int done, int reps) {
+      std::fprintf(stderr, "\rcapstan: point %d of %d, replication %d of %d   ", point + 1, points, done, reps);
+      if (point + 1 == points && done == reps) std::fprintf(stderr, "\n");
+    };
+  }
+  const api::SweepOutput out = api::sweep(request);  // every point validated before any runs
+  std::filesystem::create_directories(o.out_dir);
+  const auto csv = std::filesystem::path(o.out_dir) / "sweep.csv";
+  {
+    std::ofstream f(csv.string() + ".tmp", std::ios::binary | std::ios::trunc);
+    f << out.csv;
+    if (!f.flush()) throw std::runtime_error("cannot write " + csv.string());
+  }
+  std::filesystem::rename(csv.string() + ".tmp", csv);
+  std::cout << "wrote " << csv.string() << ": " << out.points << " points\n" << std::flush;
+  if (o.plots) draw_plots(csv, o.out_dir, request.grid);
+  return 0;
+}
+
+}  // namespace
+
+void add_sweep(CLI::App& app, int& exit_code) {
+  static SweepOptions o;
+  auto* cmd = app.add_subcommand("sweep", "Run a scenario at every point of a grid: sweep.csv and plots");
+  cmd->add_option("scenario", o.scenario, "Scenario file (JSON)")->required();
+  cmd->add_option("--grid", o.grid, "An axis: key.path=value1,value2,... (repeatable; the first varies slowest)")
+      ->required();
+  cmd->add_option("-o,--out", o.out_dir, "Output directory")->capture_default_str();
+  cmd->add_option("--set", o.overrides, "Override a field at every point: key.path=value (repeatable)");
+  cmd->add_option("--seed", o.seed, "Master seed, the same at every point (default: the scenario's)");
+  cmd->add_option("--replications", o.replications, "Replications per point (default: the scenario's)")
+      ->check(CLI::Range(1, 10000));
+  cmd->add_option("--threads", o.threads, "Threads for replications (0: all cores)")->check(CLI::Range(0, 1024));
+  cmd->add_flag("!--no-plots", o.plots, "Write sweep.csv only");
+  cmd->callback([&exit_code] { exit_code = guarded([] { return run_sweep(o); }); });
+}
+
+}  // namespace capstan::cli
