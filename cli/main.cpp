@@ -1,9 +1,13 @@
 // capstan: capacity planning for AI-powered virtual environments.
+#include <algorithm>
 #include <exception>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "capstan/version.h"
 #include "cli/commands.h"
+#include "models/input/json_reader.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"capstan: discrete-event capacity planning for LLM-served virtual environments"};
@@ -18,6 +22,16 @@ int main(int argc, char** argv) {
   capstan::cli::add_regress(app, exit_code);
   capstan::cli::add_catalog(app, exit_code);
   capstan::cli::add_sweep(app, exit_code);
+  // An unknown subcommand: name the known ones (CLI11 would only say that one is required).
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> known;
+    for (const CLI::App* sub : app.get_subcommands({})) known.push_back(sub->get_name());
+    if (std::find(known.begin(), known.end(), argv[1]) == known.end()) {
+      std::cerr << "capstan: unknown subcommand " << capstan::input::quoted_with_suggestion(argv[1], known)
+                << "; see capstan --help\n";
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -100,11 +100,11 @@ std::string nearest(std::string_view name, const std::vector<std::string>& candi
 
 std::string quoted_with_suggestion(std::string_view name, const std::vector<std::string>& candidates) {
   const std::string guess = nearest(name, candidates);
-  if (!guess.empty()) return quote(name) + " (did you mean " + quote(guess) + "?)";
-  if (candidates.empty() || candidates.size() > 40) return quote(name);
+  const std::string mean = guess.empty() ? "" : "did you mean " + quote(guess) + "?";
+  if (candidates.empty() || candidates.size() > 40) return quote(name) + (mean.empty() ? "" : " (" + mean + ")");
   std::string known;
   for (const std::string& c : candidates) known += (known.empty() ? "" : ", ") + c;
-  return quote(name) + " (known: " + known + ")";
+  return quote(name) + " (" + (mean.empty() ? "" : mean + " ") + "known: " + known + ")";
 }
 
 std::string child(const std::string& pointer, std::string_view key) {

@@ -104,10 +104,16 @@ void apply_override(json& doc, const Override& ov, const std::string& source) {
         }
       }
       if (!found) {
+        std::vector<std::string> names;
+        for (const auto& element : *at) {
+          if (element.is_object() && element.contains("name") && element["name"].is_string()) {
+            names.push_back(element["name"].get<std::string>());
+          }
+        }
         throw ScenarioError(source, js::child(pointer, seg),
                             "an existing element (an index below " + std::to_string(at->size()) +
                                 " or the name of an element)",
-                            "\"" + seg + "\"" + origin);
+                            js::quoted_with_suggestion(seg, names) + origin);
       }
       pointer = js::child(pointer, seg);
       at = found;

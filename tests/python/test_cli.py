@@ -150,3 +150,23 @@ def test_a_trace_is_read_relative_to_its_scenario_and_a_bad_row_exits_2(tmp_path
     assert proc.returncode == 2
     assert f"{tmp_path / 'trace.csv'}: line 6: expected 3 comma-separated fields" in proc.stderr
     assert not (tmp_path / "bad" / "report.json").exists()
+
+
+def test_an_unknown_subcommand_names_the_known_ones():
+    proc = subprocess.run([CLI, "regres"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert 'unknown subcommand "regres" (did you mean "regress"?' in proc.stderr
+    for known in ("run", "validate", "sweep", "regress", "catalog"):
+        assert known in proc.stderr
+
+
+def test_the_catalog_lists_prices_and_sources():
+    proc = subprocess.run([CLI, "catalog", "gpus"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0
+    assert "h100" in proc.stdout and "datasheet" in proc.stdout and "by region" in proc.stdout
+    gpus = json.loads(subprocess.run([CLI, "catalog", "gpus", "--format", "json"], capture_output=True, text=True,
+                                     timeout=60).stdout)
+    assert gpus["h100"]["price"]["on_demand_usd_per_hour"] > 0 and gpus["h100"]["source"]
+    clouds = subprocess.run([CLI, "catalog", "clouds"], capture_output=True, text=True, timeout=60).stdout
+    assert "aws" in clouds and "120" in clouds  # the AWS spot notice
+    assert subprocess.run([CLI, "catalog", "tpus"], capture_output=True, timeout=60).returncode == 2

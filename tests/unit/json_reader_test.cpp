@@ -78,7 +78,8 @@ TEST_CASE("reader: both forms fail alike", "[input]") {
   }
   json doc = {{"modes", "slow"}};
   CHECK(error_of<in::ConstObject>(std::as_const(doc)) ==
-        "/at/modes: expected a known key, found \"modes\" (did you mean \"mode\"?)");
+        "/at/modes: expected a known key, found \"modes\" (did you mean \"mode\"? known: rate, count, seed, on, label, "
+        "mode, items, inner)");
 }
 
 TEST_CASE("reader: a required field names what it expected", "[input]") {

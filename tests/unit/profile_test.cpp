@@ -143,10 +143,10 @@ TEST_CASE("profile: malformed files give clear errors", "[profile]") {
       j["fit"]["qkv_gemm"].erase("s_per_flop");
     }));
     CHECK(e.pointer() == "/fit/qkv_gemm/s_per_flops");
-    CHECK(e.found() == "\"s_per_flops\" (did you mean \"s_per_flop\"?)");
+    CHECK(e.found() == "\"s_per_flops\" (did you mean \"s_per_flop\"? known: c0_s, s_per_flop, s_per_byte, table)");
     CHECK(std::string(e.what()) ==
           "bad.json: /fit/qkv_gemm/s_per_flops: expected a known key, found \"s_per_flops\" (did you mean "
-          "\"s_per_flop\"?)");
+          "\"s_per_flop\"? known: c0_s, s_per_flop, s_per_byte, table)");
   }
   SECTION("a fitted operator missing") {
     const auto e = error_of(mutated([](nlohmann::json& j) { j["fit"].erase("decode_attention"); }));
