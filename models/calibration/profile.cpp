@@ -1,4 +1,5 @@
 #include "models/calibration/profile.h"
+#include "models/input/read_file.h"
 
 #include <cmath>
 #include <fstream>
@@ -268,11 +269,9 @@ Profile parse_profile(const std::string& text, const std::string& source) {
 }
 
 Profile load_profile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ProfileError(path, "", "a readable calibration profile", "no such file or no permission");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return parse_profile(s.str(), path);
+  // A profile is named by a scenario: a regular file under a size limit (never a FIFO or /dev/zero).
+  constexpr std::uintmax_t kMaxProfileBytes = 16u << 20;
+  return parse_profile(input::read_file_or_throw<ProfileError>(path, kMaxProfileBytes), path);
 }
 
 std::string profile_to_json(const Profile& p) {

@@ -14,6 +14,7 @@
 #include "capstan/version.h"
 #include "models/api/api.h"
 #include "models/input/json_reader.h"
+#include "models/input/read_file.h"
 #include "models/input_error.h"
 #include "sim/estimate.h"
 
@@ -47,22 +48,6 @@ double two_sided_p(double t, double dof) {
 
 // No spread to judge by: any difference at all is significant.
 double exact_p(double difference) { return difference == 0.0 ? 1.0 : 0.0; }
-
-std::string read_file(const std::string& path) {
-  std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(status)) throw InputError(path, "", "a readable baseline file", "no such file");
-  if (!std::filesystem::is_regular_file(status)) throw InputError(path, "", "a regular file", "another kind of file");
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec || size > kMaxBaselineBytes) {
-    throw InputError(path, "", "a baseline of at most 16 MiB", ec ? "an unreadable size" : std::to_string(size) + " bytes");
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in) throw InputError(path, "", "a readable baseline file", "a read error");
-  return text.str();
-}
 
 Comparison compare_runs(const Baseline& b, const api::RunOutput& now, const json& now_report, bool paired,
                         double level) {
@@ -233,7 +218,7 @@ std::vector<std::string> find_baselines(const std::string& dir) {
 }
 
 Baseline read_baseline(const std::string& path) {
-  const std::string text = read_file(path);
+  const std::string text = input::read_file_or_throw<InputError>(path, kMaxBaselineBytes);
   json doc;
   try {
     doc = json::parse(text);

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "models/scenario/parse.h"
+#include "models/input/read_file.h"
 #include "models/scenario/sha256.h"
 
 namespace capstan::scenario {
@@ -187,23 +188,7 @@ Override parse_override(const std::string& text) {
 
 Scenario load_file(const std::string& path, const std::vector<Override>& overrides) {
   namespace fs = std::filesystem;
-  std::error_code ec;
-  const fs::file_status status = fs::status(path, ec);
-  if (ec || !fs::exists(status)) throw ScenarioError(path, "", "a readable file", "no such file");
-  if (fs::is_directory(status)) throw ScenarioError(path, "", "a readable file", "a directory");
-  if (!fs::is_regular_file(status)) throw ScenarioError(path, "", "a readable file", "not a regular file");
-  const std::uintmax_t size = fs::file_size(path, ec);
-  if (ec) throw ScenarioError(path, "", "a readable file", ec.message());
-  if (size > kMaxFileBytes) {
-    throw ScenarioError(path, "", "a file of at most 16 MiB", std::to_string(size) + " bytes");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ScenarioError(path, "", "a readable file", std::strerror(errno));
-  std::string text(static_cast<std::size_t>(size), '\0');
-  in.read(text.data(), static_cast<std::streamsize>(size));
-  if (in.gcount() != static_cast<std::streamsize>(size)) {
-    throw ScenarioError(path, "", "a readable file", "a read error");
-  }
+  const std::string text = input::read_file_or_throw<ScenarioError>(path, kMaxFileBytes);
   std::string base_dir = fs::path(path).parent_path().string();
   if (base_dir.empty()) base_dir = ".";
   return load_text_in(text, path, base_dir, overrides);

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "models/catalog/clouds.h"
+#include "models/input/read_file.h"
 #include "models/scenario/load.h"
 #include "models/scenario/parse.h"
 #include "models/scenario/sha256.h"
@@ -33,22 +34,11 @@ constexpr Bucket kAwsBuckets[] = {{"<5%", 0.025}, {"5-10%", 0.075}, {"10-15%", 0
 
 // A trace of spot availability: {"metadata": {"gap_seconds": N}, "data": [count, ...]}.
 void read_trace(Interruptions& in, const std::string& path) {
-  std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(status)) throw ScenarioError(path, "", "a readable trace file", "no such file");
-  if (!std::filesystem::is_regular_file(status)) throw ScenarioError(path, "", "a regular file", "another kind of file");
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec || size > kMaxTraceBytes) {
-    throw ScenarioError(path, "", "a trace of at most 16 MiB", ec ? "an unreadable size" : std::to_string(size) + " bytes");
-  }
-  std::ifstream file(path, std::ios::binary);
-  std::stringstream text;
-  text << file.rdbuf();
-  if (!file) throw ScenarioError(path, "", "a readable trace file", "a read error");
-  in.trace_sha256 = sha256_hex(text.str());
+  const std::string text = input::read_file_or_throw<ScenarioError>(path, kMaxTraceBytes);
+  in.trace_sha256 = sha256_hex(text);
   json doc;
   try {
-    doc = json::parse(text.str());
+    doc = json::parse(text);
   } catch (const json::exception&) {
     throw ScenarioError(path, "", "valid JSON", "a syntax error");
   }

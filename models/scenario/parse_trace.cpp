@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "models/input/read_file.h"
 #include "models/scenario/load.h"
 #include "models/scenario/parse.h"
 #include "models/scenario/sha256.h"
@@ -112,21 +113,7 @@ bool parse_tokens(std::string_view s, std::int64_t& n) {
 
 void read_request_trace(RequestTrace& trace) {
   const std::string& path = trace.path;
-  std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(status)) throw ScenarioError(path, "", "a readable request trace", "no such file");
-  if (!std::filesystem::is_regular_file(status)) throw ScenarioError(path, "", "a regular file", "another kind of file");
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec || size > kMaxTraceFileBytes) {
-    throw ScenarioError(path, "", "a request trace of at most 256 MiB",
-                        ec ? "an unreadable size" : std::to_string(size) + " bytes");
-  }
-  std::string text(static_cast<std::size_t>(size), '\0');
-  std::ifstream file(path, std::ios::binary);
-  file.read(text.data(), static_cast<std::streamsize>(text.size()));
-  if (!file || file.gcount() != static_cast<std::streamsize>(text.size())) {
-    throw ScenarioError(path, "", "a readable request trace", "a read error");
-  }
+  const std::string text = input::read_file_or_throw<ScenarioError>(path, kMaxTraceFileBytes);
   trace.sha256 = sha256_hex(text);
   std::string_view rest(text);
   if (rest.substr(0, 3) == "\xEF\xBB\xBF") rest.remove_prefix(3);  // a UTF-8 byte-order mark

@@ -3,7 +3,10 @@
 // what was expected and what was found.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <string>
@@ -190,4 +193,22 @@ TEST_CASE("profile: a missing file is a ProfileError naming it", "[profile]") {
   }
   CHECK_THROWS_AS(cal::make_service_time_model(small_model(), GpuSpec{}, 1, 0.0, "/nonexistent/p.json"),
                   cal::ProfileError);
+}
+
+TEST_CASE("profile: only a regular file under the size limit is read", "[profile]") {
+  // /dev/zero would be read until memory ran out, and a FIFO would block for ever.
+  for (const std::string& path : {std::string("/dev/zero"), std::string("/tmp")}) {
+    try {
+      cal::load_profile(path);
+      FAIL("no ProfileError for " << path);
+    } catch (const cal::ProfileError& e) {
+      CHECK(e.file() == path);
+      CHECK(e.expected() == "a readable file");
+    }
+  }
+  const std::string fifo = temp_path("profile_fifo_test");
+  std::filesystem::remove(fifo);
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK_THROWS_AS(cal::load_profile(fifo), cal::ProfileError);
+  std::filesystem::remove(fifo);
 }

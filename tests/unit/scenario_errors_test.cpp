@@ -554,5 +554,5 @@ TEST_CASE("a request trace is untrusted input, with its file and line", "[scenar
   CHECK(e.found() == "no such file");
   doc["classes"][0]["trace"] = {{"file", "/dev/zero"}};
   e = with_doc(doc);
-  CHECK(e.expected() == "a regular file");
+  CHECK(e.found() == "not a regular file");
 }
