@@ -1,12 +1,8 @@
 // `capstan sweep`: a scenario at every point of a grid, one row per point in
 // sweep.csv, and the plots drawn by the Python package when it is importable.
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -15,8 +11,6 @@
 #include "models/api/sweep.h"
 #include "models/input_error.h"
 #include "models/scenario/load.h"
-
-extern char** environ;
 
 namespace capstan::cli {
 
@@ -55,55 +49,10 @@ api::SweepAxis parse_axis(const std::string& text, const std::string& scenario) 
   return axis;
 }
 
-// The Python interpreter that can import capstan (built beside this
-// executable) and matplotlib: $CAPSTAN_PYTHON, Debian's, or python3 on PATH.
-int run_python(const std::vector<std::string>& args, const std::string& pythonpath, bool quiet = false) {
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e) {
-    if (std::string_view(*e).rfind("PYTHONPATH=", 0) != 0) env_strings.emplace_back(*e);
-  }
-  const char* old = std::getenv("PYTHONPATH");
-  env_strings.push_back("PYTHONPATH=" + pythonpath + (old && *old ? std::string(":") + old : std::string()));
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> copy = args;
-  std::vector<char*> argv;
-  for (auto& s : copy) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  if (quiet) {  // a probe: its failure is an answer, not an error to show
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-  }
-  pid_t pid = 0;
-  const int spawned = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) return -1;
-  int status = 0;
-  if (waitpid(pid, &status, 0) < 0) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 void draw_plots(const std::filesystem::path& csv, const std::filesystem::path& dir, const std::vector<api::SweepAxis>& grid) {
-  std::error_code ec;
-  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  const std::string pythonpath = ec ? std::string() : (exe.parent_path() / "python").string();
-  std::vector<std::string> candidates;
-  if (const char* p = std::getenv("CAPSTAN_PYTHON"); p && *p) candidates.emplace_back(p);
-  candidates.emplace_back("/usr/bin/python3");
-  candidates.emplace_back("python3");
-  for (const auto& py : candidates) {
-    if (run_python({py, "-c", "import capstan.sweep_plots, matplotlib"}, pythonpath, true) != 0) continue;
-    std::vector<std::string> args = {py, "-m", "capstan.sweep_plots", csv.string(), dir.string(), "--x", grid[0].key};
-    if (grid.size() > 1) args.insert(args.end(), {"--by", grid[1].key});
-    if (run_python(args, pythonpath) == 0) return;
-    std::cerr << "capstan: the plots failed (" << py << " -m capstan.sweep_plots); sweep.csv is written\n";
-    return;
-  }
-  std::cerr << "capstan: no plots: no Python with the capstan package and matplotlib importable (set CAPSTAN_PYTHON, "
-               "or PYTHONPATH to <build>/python); sweep.csv is written\n";
+  std::vector<std::string> args = {csv.string(), dir.string(), "--x", grid[0].key};
+  if (grid.size() > 1) args.insert(args.end(), {"--by", grid[1].key});
+  run_python_plots("capstan.sweep_plots", args, "sweep.csv");
 }
 
 int run_sweep(const SweepOptions& o) {

@@ -3,6 +3,8 @@
 // A subcommand's callback returns through `exit_code`: 0 success, 1 failure
 // to do the work (no GPU, a forecast that drifted), 2 bad input.
 #include <functional>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -12,6 +14,11 @@ namespace capstan::cli {
 // any other failure prints and returns 1.
 int guarded(const std::function<int()>& body);
 
+// Runs `python3 -m module args...` with the capstan package built beside this
+// executable, to draw plots; when no interpreter can import it and
+// matplotlib, says so (naming `written`, what was written without them).
+bool run_python_plots(const std::string& module, const std::vector<std::string>& args, const std::string& written);
+
 void add_run(CLI::App& app, int& exit_code);
 void add_validate(CLI::App& app, int& exit_code);
 void add_demo(CLI::App& app, int& exit_code);
@@ -20,5 +27,6 @@ void add_device(CLI::App& app, int& exit_code);
 void add_regress(CLI::App& app, int& exit_code);
 void add_catalog(CLI::App& app, int& exit_code);
 void add_sweep(CLI::App& app, int& exit_code);
+void add_plan(CLI::App& app, int& exit_code);
 
 }  // namespace capstan::cli

@@ -67,7 +67,8 @@ GpuSpec read_gpu(const std::string& name, json& doc, const std::string& pointer,
 LlmSpec read_llm(const std::string& name, json& doc, const std::string& pointer) {
   js::Object o(doc, pointer,
                {"layers", "hidden", "heads", "kv_heads", "head_dim", "intermediate", "vocab", "bytes_per_param",
-                "classifier", "num_labels", "gated_mlp", "tied_embeddings", "max_context_tokens", "source"});
+                "classifier", "num_labels", "gated_mlp", "tied_embeddings", "max_context_tokens", "repository",
+                "source"});
   const LlmSpec defaults;
   LlmSpec m;
   m.name = name;
@@ -88,6 +89,7 @@ LlmSpec read_llm(const std::string& name, json& doc, const std::string& pointer)
   m.gated_mlp = o.boolean("gated_mlp", defaults.gated_mlp);
   m.tied_embeddings = o.boolean("tied_embeddings", defaults.tied_embeddings);
   m.max_context_tokens = static_cast<int>(o.integer("max_context_tokens", 1, 10'000'000, defaults.max_context_tokens));
+  m.repository = o.string("repository", defaults.repository, 200);
   m.source = o.string("source");
   return m;
 }

@@ -44,6 +44,7 @@ struct LlmSpec {
   bool gated_mlp = true;     // SwiGLU (gate, up, down) vs. a plain two-matrix MLP (BERT)
   bool tied_embeddings = false;  // the LM head reuses the embedding matrix (no separate head weights)
   int max_context_tokens = 8192; // longest sequence the model accepts (prompt + output)
+  std::string repository;        // where the weights are published (a Hugging Face repository id)
   std::string source;
 
   // Parameters of the transformer blocks, embeddings and head.

@@ -1,0 +1,110 @@
+// `capstan plan`: the cheapest fleet that meets every SLO (exit 0), or why
+// none in the space does (exit 1). Writes plan.json, plan.txt, frontier.csv
+// (and its plot) and, with --k8s, Kubernetes manifests.
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "models/plan/plan.h"
+
+namespace capstan::cli {
+
+namespace {
+
+struct PlanOptions {
+  std::string scenario;
+  std::string space;
+  std::string out_dir = "out/plan";
+  std::string k8s_dir;
+  std::vector<std::string> overrides;
+  std::optional<std::uint64_t> seed;
+  std::optional<int> replications;
+  std::optional<double> attainment;
+  int threads = 0;
+};
+
+void write(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream f(path.string() + ".tmp", std::ios::binary | std::ios::trunc);
+  f << text;
+  if (!f.flush()) throw std::runtime_error("cannot write " + path.string());
+  f.close();
+  std::filesystem::rename(path.string() + ".tmp", path);
+}
+
+int run_plan(const PlanOptions& o) {
+  api::RunRequest base;
+  base.scenario_path = o.scenario;
+  base.overrides = o.overrides;
+  base.threads = o.threads;
+  const scenario::Scenario written = plan::load_scenario(base);
+  // Intervals need replications: at least three.
+  base.replications = o.replications.value_or(std::max(3, written.simulation.replications));
+  base.seed = o.seed.value_or(written.simulation.seed);
+  plan::Space space = o.space.empty() ? plan::default_space(base) : plan::read_space(o.space, base);
+  if (o.attainment) space.attainment = o.attainment;
+  if (space.pools.empty()) throw std::runtime_error("nothing to plan: the scenario has no pool without an hourly schedule");
+
+  plan::LocalEvaluator evaluator(base, space);
+  const bool tty = isatty(STDERR_FILENO);
+  const plan::Result result = plan::search(space, evaluator, [tty](int n) {
+    if (tty) std::fprintf(stderr, "\rcapstan: %d candidate fleets simulated", n);
+  });
+  if (tty) std::fprintf(stderr, "\n");
+
+  std::filesystem::create_directories(o.out_dir);
+  const std::filesystem::path dir(o.out_dir);
+  const std::string table = plan::summary(result, space);
+  write(dir / "plan.txt", table);
+  write(dir / "frontier.csv", plan::frontier_csv(result, space));
+  std::cout << table;
+  if (result.feasible) {
+    api::RunRequest chosen = base;
+    const auto extra = evaluator.overrides(result.chosen.gpus);
+    chosen.overrides.insert(chosen.overrides.end(), extra.begin(), extra.end());
+    // The plan runs as it was judged: the same seed and replications.
+    chosen.overrides.push_back("simulation.seed=" + std::to_string(*base.seed));
+    chosen.overrides.push_back("simulation.replications=" + std::to_string(*base.replications));
+    write(dir / "plan.json", nlohmann::json::parse(api::validate(chosen)).dump(2) + "\n");
+    std::cout << "wrote " << (dir / "plan.json").string() << " (capstan run reproduces it), plan.txt and frontier.csv\n";
+    if (!o.k8s_dir.empty()) {
+      std::filesystem::create_directories(o.k8s_dir);
+      const auto files = plan::kubernetes_manifests(plan::load_scenario(chosen));
+      for (const auto& [name, text] : files) write(std::filesystem::path(o.k8s_dir) / name, text);
+      std::cout << "wrote " << files.size() << " Kubernetes manifests to " << o.k8s_dir << "\n";
+    }
+  } else {
+    std::cout << "wrote " << (dir / "plan.txt").string() << " and frontier.csv; no plan.json\n";
+  }
+  std::cout << std::flush;
+  run_python_plots("capstan.plan_plots", {(dir / "frontier.csv").string(), dir.string()}, "frontier.csv");
+  return result.feasible ? 0 : 1;
+}
+
+}  // namespace
+
+void add_plan(CLI::App& app, int& exit_code) {
+  static PlanOptions o;
+  auto* cmd = app.add_subcommand("plan", "Find the cheapest fleet that meets every SLO (exit 1 when none in the space does)");
+  cmd->add_option("scenario", o.scenario, "Scenario file (JSON)")->required();
+  cmd->add_option("--space", o.space, "Search space (JSON): pool size ranges, an attainment target");
+  cmd->add_option("-o,--out", o.out_dir, "Output directory")->capture_default_str();
+  cmd->add_option("--k8s", o.k8s_dir, "Also write Kubernetes manifests for the plan to this directory");
+  cmd->add_option("--set", o.overrides, "Override a field: key.path=value (repeatable)");
+  cmd->add_option("--seed", o.seed, "Master seed, the same for every candidate (default: the scenario's)");
+  cmd->add_option("--replications", o.replications, "Replications per candidate (default: the scenario's, at least 3)")
+      ->check(CLI::Range(2, 10000));
+  cmd->add_option("--attainment", o.attainment,
+                  "Constraint: the lower end of every class's SLO attainment interval at least this (default: the "
+                  "upper end of its percentile's interval within the threshold)")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--threads", o.threads, "Threads for replications (0: all cores)")->check(CLI::Range(0, 1024));
+  cmd->callback([&exit_code] { exit_code = guarded([] { return run_plan(o); }); });
+}
+
+}  // namespace capstan::cli

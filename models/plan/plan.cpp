@@ -1,0 +1,523 @@
+#include "models/plan/plan.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <sstream>
+
+#include "models/input/json_reader.h"
+#include "models/input/read_file.h"
+#include "models/input_error.h"
+#include "models/scenario/load.h"
+
+namespace capstan::plan {
+
+namespace js = capstan::input;
+using nlohmann::json;
+
+namespace {
+
+constexpr int kMaxGrowSteps = 8;
+constexpr int kMaxShrinkPasses = 3;
+
+scenario::Scenario load_request(const api::RunRequest& r) {
+  std::vector<scenario::Override> overrides;
+  for (const auto& text : r.overrides) overrides.push_back(scenario::parse_override(text));
+  return r.scenario_path.empty() ? scenario::load_text(r.scenario_text, r.source_name, overrides)
+                                 : scenario::load_file(r.scenario_path, overrides);
+}
+
+int round_up(double x, int step) { return static_cast<int>(std::ceil(x / step - 1e-9)) * step; }
+
+std::string pool_key(const PoolRange& p) { return p.site + "/" + p.pool; }
+
+std::string fmt(const char* format, double x) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, x);
+  return buf;
+}
+
+std::string describe_class(const ClassVerdict& c, bool attainment_mode) {
+  if (attainment_mode) {
+    return c.name + "'s SLO attainment " + fmt("%.4f", c.attainment) + " (interval down to " +
+           fmt("%.4f", c.attainment_low) + ") against " + fmt("%.4f", c.target);
+  }
+  return c.name + "'s SLO percentile " + fmt("%.1f", c.percentile_ms) + " ms (interval up to " +
+         fmt("%.1f", c.percentile_high_ms) + ") against " + fmt("%.0f", c.threshold_ms) + " ms" +
+         (c.dropped_share > 1.0 - c.target ? ", with " + fmt("%.2f", 100 * c.dropped_share) + "% dropped" : "");
+}
+
+}  // namespace
+
+Space default_space(const api::RunRequest& request) {
+  const scenario::Scenario s = load_request(request);
+  Space space;
+  for (const auto& site : s.sites) {
+    for (const auto& pool : site.pools) {
+      if (!pool.autoscale.schedule_gpus.empty()) continue;  // an hourly schedule is the user's own plan
+      const auto& d = s.deployment(pool.deployment);
+      PoolRange r;
+      r.site = site.name;
+      r.pool = pool.name;
+      r.step = d.tensor_parallel;
+      r.autoscaled = pool.autoscale.enabled;
+      r.written_gpus = r.autoscaled ? pool.autoscale.max_gpus : pool.gpus;
+      r.written_min = pool.autoscale.min_gpus;
+      r.written_start = pool.gpus;
+      r.min_gpus = r.step;
+      r.max_gpus = std::max(2 * r.written_gpus, 4 * r.step);
+      const auto& price = d.gpu_spec.price_in(site.region);
+      r.usd_per_gpu_hour = pool.spot ? price.spot_usd_per_hour : price.on_demand_usd_per_hour;
+      for (const auto& c : s.classes) {
+        if (c.deployment == pool.deployment) r.classes.push_back(c.name);
+      }
+      space.pools.push_back(r);
+    }
+  }
+  return space;
+}
+
+Space read_space(const std::string& path, const api::RunRequest& request) {
+  Space space = default_space(request);
+  const std::string text = js::read_file_or_throw<InputError>(path, 1u << 20);
+  json doc;
+  try {
+    doc = json::parse(text);
+  } catch (const json::exception&) {
+    throw InputError(path, "", "valid JSON", "a syntax error");
+  }
+  try {
+    js::ConstObject o(doc, "", {"pools", "attainment"});
+    if (o.has("attainment")) space.attainment = o.number("attainment", js::Range{0.0, 1.0, true, false});
+    if (o.has("pools")) {
+      const json& pools = o.raw("pools");
+      if (!pools.is_object()) js::fail(o.ptr("pools"), "an object {\"<site>/<pool>\": range}", js::describe(pools));
+      std::vector<std::string> known;
+      for (const auto& p : space.pools) known.push_back(pool_key(p));
+      for (const auto& [key, value] : pools.items()) {
+        const std::string at = js::child(o.ptr("pools"), key);
+        auto it = std::find_if(space.pools.begin(), space.pools.end(), [&](const PoolRange& p) { return pool_key(p) == key; });
+        if (it == space.pools.end()) js::fail(at, "a pool of the scenario as \"<site>/<pool>\"", js::quoted_with_suggestion(key, known));
+        js::ConstObject r(value, at, {"min_gpus", "max_gpus", "fixed"});
+        if (r.boolean("fixed", false)) {
+          it->min_gpus = it->max_gpus = it->written_gpus;
+          continue;
+        }
+        it->min_gpus = static_cast<int>(r.integer("min_gpus", 0, 100000, it->min_gpus));
+        it->max_gpus = static_cast<int>(r.integer("max_gpus", std::max(1, it->min_gpus), 100000, it->max_gpus));
+        for (const char* k : {"min_gpus", "max_gpus"}) {
+          const int v = k[1] == 'i' ? it->min_gpus : it->max_gpus;
+          if (v % it->step != 0) js::fail(r.ptr(k), "a multiple of the tensor-parallel degree " + std::to_string(it->step), std::to_string(v));
+        }
+        if (it->autoscaled && it->min_gpus < it->step) {
+          js::fail(r.ptr("min_gpus"), "at least one node for an autoscaled pool (its max_gpus)", std::to_string(it->min_gpus));
+        }
+      }
+    }
+  } catch (const js::FieldError& e) {
+    throw InputError(path, e.pointer, e.expected, e.found);
+  }
+  return space;
+}
+
+LocalEvaluator::LocalEvaluator(api::RunRequest scenario, Space space)
+    : scenario_(std::move(scenario)), space_(std::move(space)) {}
+
+std::vector<std::string> LocalEvaluator::overrides(const std::vector<int>& gpus) const {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < space_.pools.size(); ++i) {
+    const PoolRange& p = space_.pools[i];
+    const std::string at = "sites." + p.site + ".pools." + p.pool + ".";
+    if (!p.autoscaled) {
+      out.push_back(at + "gpus=" + std::to_string(gpus[i]));
+      continue;
+    }
+    // The bounds keep their written proportion; the start stays within them.
+    const int max = gpus[i];
+    const int min = std::clamp(round_up(static_cast<double>(max) * p.written_min / std::max(1, p.written_gpus), p.step),
+                               p.step, max);
+    out.push_back(at + "autoscale.max_gpus=" + std::to_string(max));
+    out.push_back(at + "autoscale.min_gpus=" + std::to_string(min));
+    out.push_back(at + "gpus=" + std::to_string(std::clamp(p.written_start, min, max)));
+  }
+  return out;
+}
+
+std::vector<Evaluation> LocalEvaluator::evaluate(const std::vector<std::vector<int>>& candidates) {
+  std::vector<Evaluation> out;
+  for (const auto& gpus : candidates) {
+    api::RunRequest r = scenario_;
+    const auto extra = overrides(gpus);
+    r.overrides.insert(r.overrides.end(), extra.begin(), extra.end());
+    const api::RunOutput run = api::run(r);
+    out.push_back(judge(json::parse(run.report_json), gpus, space_));
+    ++simulations_;
+  }
+  return out;
+}
+
+Evaluation judge(const json& report, const std::vector<int>& gpus, const Space& space) {
+  Evaluation e;
+  e.gpus = gpus;
+  const auto& cost = report["cost"];
+  e.cost_per_user_hour = cost.value("per_user_hour_usd", 0.0);
+  const json ci = cost.value("per_user_hour_usd_ci95", json::array({e.cost_per_user_hour, e.cost_per_user_hour}));
+  e.cost_low = ci[0].get<double>();
+  e.cost_high = ci[1].get<double>();
+  e.feasible = true;
+  for (const auto& [name, c] : report["classes"].items()) {
+    ClassVerdict v;
+    v.name = name;
+    const auto& slo = c["slo"];
+    v.threshold_ms = slo["threshold_ms"].get<double>();
+    v.percentile_ms = slo["percentile_ms"].get<double>();
+    v.percentile_high_ms = slo.contains("percentile_ms_ci95") ? slo["percentile_ms_ci95"][1].get<double>() : v.percentile_ms;
+    v.attainment = slo["attainment"].get<double>();
+    v.attainment_low = slo.contains("attainment_ci95") ? slo["attainment_ci95"][0].get<double>() : v.attainment;
+    const double requests = c["requests"].get<double>();
+    v.dropped_share = requests > 0 ? (c["dropped"].get<double>() + c["lost"].get<double>()) / requests : 0.0;
+    if (space.attainment) {
+      v.target = *space.attainment;
+      v.met = v.attainment_low >= v.target;
+    } else {
+      v.target = slo["percentile"].get<double>() / 100.0;
+      v.met = v.percentile_high_ms <= v.threshold_ms && v.dropped_share <= 1.0 - v.target;
+    }
+    if (!v.met) v.why = describe_class(v, space.attainment.has_value());
+    e.feasible = e.feasible && v.met;
+    e.worst_ratio = std::max(e.worst_ratio, v.percentile_high_ms / v.threshold_ms);
+    e.classes.push_back(v);
+  }
+  return e;
+}
+
+Result search(const Space& space, Evaluator& evaluator, const std::function<void(int)>& progress) {
+  Result result;
+  std::map<std::vector<int>, Evaluation> seen;
+  auto eval = [&](const std::vector<int>& gpus) -> const Evaluation& {
+    auto it = seen.find(gpus);
+    if (it != seen.end()) return it->second;
+    Evaluation e = evaluator.evaluate({gpus}).front();
+    result.evaluated.push_back(e);
+    if (progress) progress(evaluator.simulations());
+    return seen.emplace(gpus, std::move(e)).first->second;
+  };
+  std::vector<int> current;
+  for (const auto& p : space.pools) current.push_back(std::clamp(round_up(p.written_gpus, p.step), p.min_gpus, p.max_gpus));
+  Evaluation now = eval(current);
+  // Grow the pools serving the classes that miss.
+  for (int step = 0; !now.feasible && step < kMaxGrowSteps; ++step) {
+    std::vector<int> next = current;
+    for (std::size_t i = 0; i < space.pools.size(); ++i) {
+      const auto& p = space.pools[i];
+      const bool serves_a_miss = std::any_of(now.classes.begin(), now.classes.end(), [&](const ClassVerdict& c) {
+        return !c.met && std::find(p.classes.begin(), p.classes.end(), c.name) != p.classes.end();
+      });
+      if (serves_a_miss) next[i] = std::min(p.max_gpus, std::max(p.step, round_up(1.5 * current[i], p.step)));
+    }
+    if (next == current) break;  // every pool that could help is at its maximum
+    current = next;
+    now = eval(current);
+  }
+  if (!now.feasible) {
+    const auto closest = std::min_element(result.evaluated.begin(), result.evaluated.end(),
+                                          [](const Evaluation& a, const Evaluation& b) { return a.worst_ratio < b.worst_ratio; });
+    result.chosen = *closest;
+    std::string misses;
+    for (const auto& c : closest->classes) {
+      if (!c.met) misses += (misses.empty() ? "" : "; ") + c.why;
+    }
+    std::vector<std::string> missed;
+    for (const auto& c : now.classes) {
+      if (!c.met) missed.push_back(c.name + "'s");
+    }
+    std::string names;
+    for (std::size_t i = 0; i < missed.size(); ++i) names += (i ? (i + 1 == missed.size() ? " and " : ", ") : "") + missed[i];
+    result.message = "no plan in this space meets " + names + " SLO; the closest is the fleet below: " + misses;
+    result.simulations = evaluator.simulations();
+    return result;
+  }
+  // Shrink: each pool, the most expensive first, to its smallest feasible size.
+  for (int pass = 0; pass < kMaxShrinkPasses; ++pass) {
+    bool changed = false;
+    std::vector<std::size_t> order(space.pools.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return space.pools[a].usd_per_gpu_hour * current[a] > space.pools[b].usd_per_gpu_hour * current[b];
+    });
+    for (const std::size_t i : order) {
+      const auto& p = space.pools[i];
+      int hi = current[i];  // feasible
+      int lo = p.min_gpus;
+      if (lo >= hi) continue;
+      std::vector<int> probe = current;
+      probe[i] = lo;
+      if (eval(probe).feasible) {
+        hi = lo;
+      } else {
+        while (hi - lo > p.step) {  // lo misses, hi meets
+          const int mid = std::max(lo + p.step, (lo + hi) / 2 / p.step * p.step);
+          if (mid >= hi) break;
+          probe[i] = mid;
+          (eval(probe).feasible ? hi : lo) = mid;
+        }
+      }
+      if (hi < current[i]) {
+        current[i] = hi;
+        changed = true;
+      }
+    }
+    if (!changed) break;
+  }
+  result.feasible = true;
+  result.chosen = seen.at(current);
+  // The cheapest feasible candidate seen (the last shrink is, up to noise).
+  for (const auto& e : result.evaluated) {
+    if (e.feasible && e.cost_per_user_hour < result.chosen.cost_per_user_hour) result.chosen = e;
+  }
+  result.message = "the cheapest fleet found that meets every SLO costs " +
+                   fmt("%.5f", result.chosen.cost_per_user_hour) + " USD per user-hour";
+  result.simulations = evaluator.simulations();
+  return result;
+}
+
+std::string summary(const Result& r, const Space& space) {
+  std::ostringstream out;
+  out << (r.feasible ? "plan: " : "no plan: ") << r.message << " (" << r.simulations << " simulations)\n\n";
+  char line[256];
+  std::snprintf(line, sizeof line, "%-34s %8s %8s\n", "pool", "written", "planned");
+  out << line;
+  for (std::size_t i = 0; i < space.pools.size(); ++i) {
+    const auto& p = space.pools[i];
+    std::snprintf(line, sizeof line, "%-34s %8d %8d%s\n", pool_key(p).c_str(), p.written_gpus, r.chosen.gpus[i],
+                  p.autoscaled ? "  (autoscale max_gpus)" : "");
+    out << line;
+  }
+  out << "\ncost per user-hour " << fmt("%.5f", r.chosen.cost_per_user_hour) << " USD [" << fmt("%.5f", r.chosen.cost_low)
+      << ", " << fmt("%.5f", r.chosen.cost_high) << "]\n";
+  for (const auto& c : r.chosen.classes) {
+    std::snprintf(line, sizeof line, "  %-14s p%g %.1f ms (up to %.1f) vs %.0f ms; attainment %.4f (down to %.4f)  %s\n",
+                  c.name.c_str(), 100 * c.target, c.percentile_ms, c.percentile_high_ms, c.threshold_ms, c.attainment,
+                  c.attainment_low, c.met ? "met" : "MISSED");
+    out << line;
+  }
+  // Runners-up: the next cheapest candidates, and why each lost.
+  std::vector<const Evaluation*> others;
+  for (const auto& e : r.evaluated) {
+    if (e.gpus != r.chosen.gpus) others.push_back(&e);
+  }
+  std::sort(others.begin(), others.end(),
+            [](const Evaluation* a, const Evaluation* b) { return a->cost_per_user_hour < b->cost_per_user_hour; });
+  out << "\nrunners-up:\n";
+  int shown = 0;
+  for (const Evaluation* e : others) {
+    if (shown++ == 5) break;
+    std::string fleet;
+    for (std::size_t i = 0; i < space.pools.size(); ++i) {
+      if (e->gpus[i] != r.chosen.gpus[i]) fleet += (fleet.empty() ? "" : ", ") + pool_key(space.pools[i]) + " " + std::to_string(e->gpus[i]);
+    }
+    std::string why;
+    if (!e->feasible) {
+      for (const auto& c : e->classes) {
+        if (!c.met) why += (why.empty() ? "misses " : "; ") + c.why;
+      }
+    } else {
+      why = "meets every SLO but costs " + fmt("%+.1f", 100 * (e->cost_per_user_hour / r.chosen.cost_per_user_hour - 1)) + "% more";
+    }
+    out << "  " << fmt("%.5f", e->cost_per_user_hour) << " USD/user-hour with " << (fleet.empty() ? "the same fleet" : fleet)
+        << ": " << why << "\n";
+  }
+  return out.str();
+}
+
+std::string frontier_csv(const Result& r, const Space& space) {
+  std::ostringstream out;
+  out << "candidate";
+  for (const auto& p : space.pools) out << "," << pool_key(p);
+  out << ",cost_per_user_hour_usd,cost_ci95_low,cost_ci95_high,worst_slo_ratio,feasible,frontier";
+  if (!r.evaluated.empty()) {
+    for (const auto& c : r.evaluated.front().classes) out << "," << c.name << ".percentile_ms_ci95_high," << c.name << ".attainment";
+  }
+  out << "\n";
+  // On the frontier: no other candidate is both cheaper and closer to its SLOs.
+  for (std::size_t k = 0; k < r.evaluated.size(); ++k) {
+    const auto& e = r.evaluated[k];
+    const bool dominated = std::any_of(r.evaluated.begin(), r.evaluated.end(), [&](const Evaluation& o) {
+      return &o != &e && o.cost_per_user_hour <= e.cost_per_user_hour && o.worst_ratio <= e.worst_ratio &&
+             (o.cost_per_user_hour < e.cost_per_user_hour || o.worst_ratio < e.worst_ratio);
+    });
+    out << k;
+    for (int g : e.gpus) out << "," << g;
+    out << "," << fmt("%.9g", e.cost_per_user_hour) << "," << fmt("%.9g", e.cost_low) << "," << fmt("%.9g", e.cost_high)
+        << "," << fmt("%.6g", e.worst_ratio) << "," << (e.feasible ? 1 : 0) << "," << (dominated ? 0 : 1);
+    for (const auto& c : e.classes) out << "," << fmt("%.6g", c.percentile_high_ms) << "," << fmt("%.6g", c.attainment);
+    out << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace capstan::plan
+
+namespace capstan::plan {
+
+scenario::Scenario load_scenario(const api::RunRequest& request) { return load_request(request); }
+
+namespace {
+
+// Kubernetes names: lowercase letters, digits and '-', at most 63 characters.
+std::string dns_name(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    const char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out += (std::isalnum(static_cast<unsigned char>(l)) ? l : '-');
+  }
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  return out.substr(0, 63);
+}
+
+// Block-style YAML of a JSON value; strings double-quoted as JSON writes them
+// (a JSON string is a valid YAML double-quoted scalar).
+void yaml(const nlohmann::ordered_json& v, int indent, std::ostringstream& out) {
+  const std::string pad(static_cast<std::size_t>(indent), ' ');
+  if (v.is_object()) {
+    for (const auto& [k, x] : v.items()) {
+      out << pad << k << ":";
+      if ((x.is_object() || x.is_array()) && !x.empty()) {
+        out << "\n";
+        yaml(x, indent + 2, out);
+      } else {
+        out << " " << (x.is_object() ? "{}" : x.is_array() ? "[]" : x.dump()) << "\n";
+      }
+    }
+  } else if (v.is_array()) {
+    for (const auto& x : v) {
+      if (x.is_object() && !x.empty()) {
+        std::ostringstream item;
+        yaml(x, indent + 2, item);
+        std::string text = item.str();
+        text.replace(static_cast<std::size_t>(indent), 2, "- ");
+        out << text;
+      } else {
+        out << pad << "- " << x.dump() << "\n";
+      }
+    }
+  }
+}
+
+std::string document(const nlohmann::ordered_json& v) {
+  std::ostringstream out;
+  yaml(v, 0, out);
+  return out.str();
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> kubernetes_manifests(const scenario::Scenario& s) {
+  using oj = nlohmann::ordered_json;
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const auto& site : s.sites) {
+    for (const auto& pool : site.pools) {
+      const auto& d = s.deployment(pool.deployment);
+      const std::string name = dns_name(site.name + "-" + pool.name);
+      const oj labels = {{"app.kubernetes.io/name", "vllm"},
+                         {"app.kubernetes.io/part-of", dns_name(s.name)},
+                         {"capstan.io/site", dns_name(site.name)},
+                         {"capstan.io/pool", dns_name(pool.name)}};
+      // The node pool: the GPU kind and count per node, spot or on-demand, a limit on GPUs.
+      oj requirements = oj::array();
+      requirements.push_back({{"key", "karpenter.sh/capacity-type"}, {"operator", "In"},
+                              {"values", {pool.spot ? "spot" : "on-demand"}}});
+      if (site.cloud == "aws") {
+        requirements.push_back({{"key", "karpenter.k8s.aws/instance-gpu-name"}, {"operator", "In"}, {"values", {d.gpu}}});
+        requirements.push_back({{"key", "karpenter.k8s.aws/instance-gpu-count"}, {"operator", "In"},
+                                {"values", {std::to_string(d.tensor_parallel)}}});
+      } else {
+        requirements.push_back({{"key", "capstan.io/gpu"}, {"operator", "In"}, {"values", {d.gpu}}});
+      }
+      const int max_gpus = std::max({pool.gpus, pool.autoscale.max_gpus, d.tensor_parallel});
+      const oj node_class = site.cloud == "aws"
+                                ? oj{{"group", "karpenter.k8s.aws"}, {"kind", "EC2NodeClass"}, {"name", "default"}}
+                                : oj{{"group", "karpenter.k8s.io"}, {"kind", "NodeClass"}, {"name", "default"}};
+      const oj node_pool = {
+          {"apiVersion", "karpenter.sh/v1"},
+          {"kind", "NodePool"},
+          {"metadata", {{"name", name}, {"labels", labels}}},
+          {"spec",
+           {{"template",
+             {{"metadata", {{"labels", {{"capstan.io/site", dns_name(site.name)}, {"capstan.io/pool", dns_name(pool.name)}}}}},
+              {"spec",
+               {{"requirements", requirements},
+                {"nodeClassRef", node_class},
+                {"taints", oj::array({{{"key", "nvidia.com/gpu"}, {"value", "present"}, {"effect", "NoSchedule"}}})}}}}},
+            {"limits", {{"nvidia.com/gpu", std::to_string(max_gpus)}}},
+            {"disruption", {{"consolidationPolicy", "WhenEmpty"}, {"consolidateAfter", "300s"}}}}}};
+      // The vLLM server with the deployment's engine settings.
+      oj args = oj::array({"--model", d.llm.repository.empty() ? d.model : d.llm.repository, "--served-model-name",
+                           d.model, "--tensor-parallel-size", std::to_string(d.tensor_parallel), "--max-num-seqs",
+                           std::to_string(d.max_running_seqs), "--max-num-batched-tokens",
+                           std::to_string(d.max_batch_tokens), "--max-model-len", std::to_string(d.max_model_len_tokens),
+                           "--block-size", std::to_string(d.block_size_tokens), "--gpu-memory-utilization",
+                           fmt("%g", d.gpu_memory_utilization)});
+      args.push_back(d.prefix_caching ? "--enable-prefix-caching" : "--no-enable-prefix-caching");
+      if (d.llm.classifier) args.insert(args.end(), {"--task", "classify"});
+      const int replicas = pool.gpus / d.tensor_parallel;
+      const oj selector = {{"capstan.io/site", dns_name(site.name)}, {"capstan.io/pool", dns_name(pool.name)}};
+      oj pod_labels = selector;
+      pod_labels["app.kubernetes.io/name"] = "vllm";
+      const oj gpu = {{"nvidia.com/gpu", d.tensor_parallel}};
+      const oj deployment = {
+          {"apiVersion", "apps/v1"},
+          {"kind", "Deployment"},
+          {"metadata", {{"name", name}, {"labels", labels}}},
+          {"spec",
+           {{"replicas", replicas},
+            {"selector", {{"matchLabels", selector}}},
+            {"template",
+             {{"metadata", {{"labels", pod_labels}}},
+              {"spec",
+               {{"nodeSelector", {{"karpenter.sh/nodepool", name}}},
+                {"tolerations", oj::array({{{"key", "nvidia.com/gpu"}, {"operator", "Exists"}, {"effect", "NoSchedule"}}})},
+                {"containers",
+                 oj::array({{{"name", "vllm"},
+                             {"image", "vllm/vllm-openai:latest"},
+                             {"args", args},
+                             {"ports", oj::array({{{"name", "http"}, {"containerPort", 8000}}})},
+                             {"resources", {{"requests", gpu}, {"limits", gpu}}},
+                             {"readinessProbe", {{"httpGet", {{"path", "/health"}, {"port", 8000}}}, {"periodSeconds", 5}}}}})}}}}}}}};
+      std::string text = document(node_pool) + "---\n" + document(deployment);
+      if (pool.autoscale.enabled && pool.autoscale.schedule_gpus.empty()) {
+        // The scenario's metric as the series vLLM (and DCGM for GPU busy) export, per pod,
+        // served to the HPA as a Pods metric by a metrics adapter (docs/plan.md).
+        const auto& a = pool.autoscale;
+        using M = scenario::Autoscale::Metric;
+        const auto [metric, target] =
+            a.metric == M::kQueuePerReplica  ? std::pair<std::string, double>{"vllm_num_requests_waiting", a.target}
+            : a.metric == M::kBatchOccupancy ? std::pair<std::string, double>{"vllm_num_requests_running",
+                                                                               a.target * d.max_running_seqs}
+            : a.metric == M::kKvOccupancy    ? std::pair<std::string, double>{"vllm_gpu_cache_usage_perc", a.target}
+                                             : std::pair<std::string, double>{"DCGM_FI_DEV_GPU_UTIL", 100.0 * a.target};
+        const oj hpa = {
+            {"apiVersion", "autoscaling/v2"},
+            {"kind", "HorizontalPodAutoscaler"},
+            {"metadata", {{"name", name}, {"labels", labels}}},
+            {"spec",
+             {{"scaleTargetRef", {{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"name", name}}},
+              {"minReplicas", std::max(1, a.min_gpus / d.tensor_parallel)},
+              {"maxReplicas", std::max(1, a.max_gpus / d.tensor_parallel)},
+              {"metrics",
+               oj::array({{{"type", "Pods"},
+                           {"pods",
+                            {{"metric", {{"name", metric}}},
+                             {"target", {{"type", "AverageValue"}, {"averageValue", fmt("%g", target)}}}}}}})},
+              {"behavior",
+               {{"scaleDown", {{"stabilizationWindowSeconds", static_cast<int>(a.scale_down_delay_s)}}}}}}}};
+        text += "---\n" + document(hpa);
+      }
+      files.emplace_back(name + ".yaml", text);
+    }
+  }
+  return files;
+}
+
+}  // namespace capstan::plan

@@ -1,0 +1,120 @@
+#pragma once
+// capstan plan: the cheapest fleet that meets every SLO, within a space of
+// pool sizes. Every candidate is a set of overrides of the scenario, judged
+// by discrete-event runs with replications and common random numbers (the
+// same seed for every candidate, so that differences between candidates are
+// not noise) through one Evaluator interface.
+//
+// The search: the scenario's own fleet first; while it misses an SLO, the
+// pools serving the classes that miss grow by half (within the space); then
+// each pool in turn, the most expensive first, shrinks to the smallest size
+// that still meets every SLO (bisection on its size, the others held), and
+// the passes repeat until one changes nothing. docs/plan.md describes it.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "models/api/api.h"
+#include "models/scenario/scenario.h"
+
+namespace capstan::plan {
+
+// One pool the plan may resize. For a pool that autoscales on a metric the
+// size is its max_gpus (min_gpus and the starting gpus scale with it).
+struct PoolRange {
+  std::string site, pool;
+  int min_gpus = 0, max_gpus = 0;  // multiples of `step`
+  int step = 1;                    // the deployment's tensor-parallel degree
+  int written_gpus = 0;            // in the scenario as written
+  bool autoscaled = false;
+  int written_min = 0;             // autoscale.min_gpus as written (autoscaled pools)
+  int written_start = 0;           // gpus as written (autoscaled pools)
+  double usd_per_gpu_hour = 0.0;   // at the pool's region and capacity: orders the shrinking
+  std::vector<std::string> classes;  // the classes its deployment serves
+};
+
+struct Space {
+  std::vector<PoolRange> pools;
+  // Constraint per class: the upper end of the SLO percentile's 95% interval
+  // under the threshold and drops within the percentile's allowance; or, when
+  // set, the lower end of SLO attainment's interval at least this.
+  std::optional<double> attainment;
+};
+
+// The default space of a scenario: every pool that does not follow a fixed
+// hourly schedule, from one node to twice its written size (at least four nodes).
+Space default_space(const api::RunRequest& scenario);
+// A space file: {"pools": {"<site>/<pool>": {"min_gpus": a, "max_gpus": b}}, "attainment": x};
+// pools it does not name keep their default range; "fixed": true holds one at its written size.
+Space read_space(const std::string& path, const api::RunRequest& scenario);
+
+struct ClassVerdict {
+  std::string name;
+  double percentile_ms = 0, percentile_high_ms = 0, threshold_ms = 0;
+  double attainment = 0, attainment_low = 0, target = 0;
+  double dropped_share = 0;
+  bool met = false;
+  std::string why;  // when not met
+};
+
+struct Evaluation {
+  std::vector<int> gpus;  // per pool of the space
+  double cost_per_user_hour = 0, cost_low = 0, cost_high = 0;
+  std::vector<ClassVerdict> classes;
+  bool feasible = false;
+  double worst_ratio = 0;  // the largest SLO percentile's upper end over its threshold
+};
+
+// Runs candidates; an implementation may run them in any order or place,
+// but returns them in the order given.
+class Evaluator {
+ public:
+  virtual ~Evaluator() = default;
+  virtual std::vector<Evaluation> evaluate(const std::vector<std::vector<int>>& candidates) = 0;
+  virtual int simulations() const = 0;  // candidates run so far
+};
+
+// Runs candidates on this machine's threads.
+class LocalEvaluator final : public Evaluator {
+ public:
+  LocalEvaluator(api::RunRequest scenario, Space space);
+  std::vector<Evaluation> evaluate(const std::vector<std::vector<int>>& candidates) override;
+  int simulations() const override { return simulations_; }
+  // The overrides that make a candidate's fleet.
+  std::vector<std::string> overrides(const std::vector<int>& gpus) const;
+
+ private:
+  api::RunRequest scenario_;
+  Space space_;
+  int simulations_ = 0;
+};
+
+struct Result {
+  bool feasible = false;
+  Evaluation chosen;                 // the cheapest feasible, or the closest when none is
+  std::vector<Evaluation> evaluated; // every candidate run, in order
+  std::string message;               // the verdict in one sentence
+  int simulations = 0;
+};
+
+// `progress(simulations so far)` after each evaluation, when set.
+Result search(const Space& space, Evaluator& evaluator, const std::function<void(int)>& progress = {});
+
+// The constraint verdicts of one report.json.
+Evaluation judge(const nlohmann::json& report, const std::vector<int>& gpus, const Space& space);
+
+// Writing the plan: a summary table, the frontier CSV, Kubernetes manifests.
+std::string summary(const Result& r, const Space& space);
+std::string frontier_csv(const Result& r, const Space& space);
+// (file name, YAML text) per site and pool: a Karpenter NodePool, a vLLM
+// Deployment and, for autoscaled pools, a HorizontalPodAutoscaler.
+// `scenario` is the plan, validated.
+std::vector<std::pair<std::string, std::string>> kubernetes_manifests(const scenario::Scenario& scenario);
+// The plan's scenario: the planned overrides applied, validated.
+scenario::Scenario load_scenario(const api::RunRequest& request);
+
+}  // namespace capstan::plan

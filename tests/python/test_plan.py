@@ -1,0 +1,138 @@
+"""`capstan plan`: against brute force over a small space, on fresh seeds, with an infeasible space, and its
+outputs (plan.json that reproduces the plan, the frontier, Kubernetes manifests that parse)."""
+import itertools
+import json
+import subprocess
+
+import pytest
+import yaml
+
+import capstan
+from conftest import DATA, cli_binary
+
+CLI = cli_binary()
+pytestmark = pytest.mark.skipif(CLI is None, reason="the capstan CLI is not built")
+SCENARIO = DATA / "two_sites.json"
+POOLS = ("west-site/main", "east-site/main")
+
+
+def _plan(tmp_path, *args):
+    out = tmp_path / "plan"
+    proc = subprocess.run([CLI, "plan", str(SCENARIO), "-o", str(out), *map(str, args)], capture_output=True,
+                          text=True, timeout=900)
+    return proc, out
+
+
+def _feasible(report):
+    """The planner's rule: each class's SLO percentile interval under its threshold, drops within its allowance."""
+    for c in report["classes"].values():
+        slo = c["slo"]
+        if slo["percentile_ms_ci95"][1] > slo["threshold_ms"]:
+            return False
+        if (c["dropped"] + c["lost"]) / c["requests"] > 1 - slo["percentile"] / 100:
+            return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def planned(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("plan")
+    space = tmp / "space.json"
+    space.write_text(json.dumps({"pools": {p: {"min_gpus": 1, "max_gpus": 4} for p in POOLS}}))
+    proc, out = _plan(tmp, "--space", space, "--k8s", tmp / "k8s")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc, out, tmp / "k8s"
+
+
+def test_the_plan_costs_no_more_than_the_brute_force_cheapest(planned):
+    proc, out, _ = planned
+    plan = json.loads((out / "plan.json").read_text())
+    chosen = {f"{s['name']}/{p['name']}": p["gpus"] for s in plan["sites"] for p in s["pools"]}
+    scenario = capstan.load(SCENARIO)
+    best = None
+    for west, east in itertools.product(range(1, 5), range(1, 5)):
+        r = capstan.run(scenario, set={"sites.west-site.pools.main.gpus": west, "sites.east-site.pools.main.gpus": east},
+                        replications=3, seed=3)
+        if _feasible(r.summary):
+            cost = r.summary["cost"]["per_user_hour_usd"]
+            if best is None or cost < best[0]:
+                best = (cost, r.summary["cost"]["per_user_hour_usd_ci95"], (west, east))
+    assert best is not None
+    ran = capstan.run(capstan.load(out / "plan.json"))
+    planned_cost = ran.summary["cost"]["per_user_hour_usd"]
+    half_width = (best[1][1] - best[1][0]) / 2
+    assert planned_cost <= best[0] + half_width, (chosen, best)
+    assert "simulations" in proc.stdout
+
+
+def test_plan_json_reproduces_the_plan_and_holds_on_fresh_seeds(planned):
+    proc, out, _ = planned
+    text = (out / "plan.txt").read_text()
+    run = subprocess.run([CLI, "run", str(out / "plan.json"), "-o", str(out / "rerun")], capture_output=True, text=True,
+                         timeout=600)
+    assert run.returncode == 0, run.stderr
+    report = json.loads((out / "rerun" / "report.json").read_text())
+    assert f"cost per user-hour {report['cost']['per_user_hour_usd']:.5f} USD" in text
+    for seed in (101, 202, 303):  # seeds the search never saw
+        r = capstan.run(capstan.load(out / "plan.json"), seed=seed)
+        for name, c in r.summary["classes"].items():
+            assert c["slo"]["percentile_ms"] <= c["slo"]["threshold_ms"], (seed, name)
+
+
+def test_the_frontier_and_the_runners_up(planned):
+    _, out, _ = planned
+    lines = (out / "frontier.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    assert header[:3] == ["candidate", *POOLS]
+    assert "feasible" in header and "frontier" in header and "dialogue.percentile_ms_ci95_high" in header
+    rows = [dict(zip(header, line.split(","))) for line in lines[1:]]
+    assert any(r["frontier"] == "1" for r in rows) and any(r["feasible"] == "0" for r in rows)
+    text = (out / "plan.txt").read_text()
+    assert "runners-up:" in text and ("misses dialogue's SLO percentile" in text or "costs +" in text)
+    assert (out / "frontier.png").stat().st_size > 1000
+
+
+def test_kubernetes_manifests_parse_and_carry_the_plan(planned):
+    _, out, k8s = planned
+    plan = json.loads((out / "plan.json").read_text())
+    files = sorted(k8s.glob("*.yaml"))
+    assert [f.name for f in files] == ["east-site-main.yaml", "west-site-main.yaml"]
+    for f in files:
+        docs = list(yaml.safe_load_all(f.read_text()))
+        kinds = {d["kind"]: d for d in docs}
+        assert set(kinds) == {"NodePool", "Deployment"}
+        for d in docs:
+            assert d["apiVersion"] and d["metadata"]["name"] == f.stem
+        pool = kinds["NodePool"]
+        reqs = {r["key"]: r for r in pool["spec"]["template"]["spec"]["requirements"]}
+        assert reqs["karpenter.sh/capacity-type"]["values"] == ["on-demand"]
+        assert pool["spec"]["template"]["spec"]["nodeClassRef"]["name"]
+        dep = kinds["Deployment"]
+        assert dep["spec"]["selector"]["matchLabels"].items() <= dep["spec"]["template"]["metadata"]["labels"].items()
+        container = dep["spec"]["template"]["spec"]["containers"][0]
+        args = container["args"]
+        assert args[args.index("--model") + 1] == "meta-llama/Llama-3.2-1B-Instruct"
+        assert args[args.index("--tensor-parallel-size") + 1] == "1"
+        assert args[args.index("--max-model-len") + 1] == "4096"
+        assert "--enable-prefix-caching" in args
+        assert container["resources"]["limits"]["nvidia.com/gpu"] == 1
+        site = f.stem.rsplit("-main", 1)[0]
+        gpus = next(p["gpus"] for s in plan["sites"] if s["name"] == site for p in s["pools"])
+        assert dep["spec"]["replicas"] == gpus
+
+
+def test_an_infeasible_space_gets_a_clear_answer_and_exit_1(tmp_path):
+    space = tmp_path / "space.json"
+    space.write_text(json.dumps({"pools": {p: {"min_gpus": 1, "max_gpus": 1} for p in POOLS}}))
+    proc, out = _plan(tmp_path, "--space", space)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "no plan in this space meets dialogue's SLO; the closest is" in proc.stdout
+    assert not (out / "plan.json").exists() and (out / "frontier.csv").exists()
+
+
+def test_a_bad_space_exits_2(tmp_path):
+    space = tmp_path / "space.json"
+    space.write_text(json.dumps({"pools": {"west-site/mian": {"max_gpus": 2}}}))
+    proc, _ = _plan(tmp_path, "--space", space)
+    assert proc.returncode == 2
+    assert f"{space}: /pools/west-site~1mian" in proc.stderr and 'did you mean "west-site/main"' in proc.stderr
