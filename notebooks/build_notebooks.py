@@ -63,14 +63,38 @@ points are the fleet's doing, not noise.
 The scenario's edge dialogue pools autoscale between a quarter and 1.25 times their written size. The question here
 is a **fixed** sizing at the peak, so we take the scenario as a dict and remove `autoscale` from the edge pools
 before loading it; what autoscaling saves over a day is the question of `autoscaling_day.ipynb`.
+
+Escalated moderation goes to a staffed queue of human reviewers, paid for every staffed hour. The scenario staffs it
+by UTC hour for its own day (82 reviewers at 01:00 UTC, when its world holds about 58k users), which is too few for
+a world with every metro at its evening at once: its 12,000 escalations an hour at the peak would outrun the 8,200
+that 82 reviewers decide, and the queue would grow without end while the bill read low. We staff this world the same
+way the scenario staffs its own: for each hour, the hour's mean escalations at 85% of the reviewers' throughput, here
+by New York's local hour (every metro's clock).
 '''),
     new_code_cell(SETUP),
     new_code_cell(r'''
+import math
+
 doc = capstan.load("../scenarios/consumer_world.json").to_dict()
 for site in doc["sites"]:
     if site["kind"] == "edge":
         for pool in site["pools"]:
             pool.pop("autoscale", None)  # fixed pools, sized for the peak
+moderation = next(c for c in doc["classes"] if c["name"] == "moderation")
+REVIEW_UTILIZATION = 0.85  # the scenario's own staffing rule (docs/scenarios/consumer_world.md)
+
+
+def reviewers(peak_users):
+    """Reviewers by local hour for every metro at the same local time: the hour's mean escalations at 85%."""
+    diurnal = doc["workload"]["diurnal"]
+    per_user_hour = moderation["rate_per_user_hour"] * moderation["escalation_share"]
+    return [math.ceil(peak_users * (diurnal[h] + diurnal[(h + 1) % 24]) / 2 * per_user_hour
+                      / (REVIEW_UTILIZATION * moderation["review"]["items_per_hour"])) for h in range(24)]
+
+
+moderation["review"].update(reviewers=reviewers(doc["workload"]["peak_users"]), utc_offset_h=-5)
+print(f"reviewers staffed, 19:00-21:00 New York time: {moderation['review']['reviewers'][19:21]} "
+      f"(the scenario as written: 82 at 01:00 UTC)")
 scenario = capstan.load(doc)
 # 12 minutes (01:00-01:12 UTC) after an hour of warm-up, every metro at its local evening peak (New York's clock).
 PEAK = {"simulation.start_hour_utc": 0, "simulation.warmup_h": 1.0, "simulation.duration_h": 1.2,
@@ -115,7 +139,7 @@ Two replications, so that each figure comes with its 95% interval.
 '''),
     new_code_cell(r'''
 base = capstan.run(scenario, set=PEAK, replications=2)
-cols = ["requests", "ttft_p50_ms", "ttft_p95_ms", "e2e_p95_ms", "network_ms_mean", "slo_metric",
+cols = ["requests", "ttft_p50_ms", "ttft_p95_ms", "e2e_p95_ms", "network_ms_mean", "cache_hit_ratio", "slo_metric",
         "slo_threshold_ms", "slo_percentile_ms", "slo_attainment"]
 base.classes[cols]
 '''),
@@ -123,6 +147,13 @@ base.classes[cols]
 print(f"{base.summary['users']['mean_concurrent']:,.0f} concurrent users on average in the window")
 print(f"cost per user-hour ${base.kpis['cost.per_user_hour_usd']:.4f} "
       f"[{base.kpis['cost.per_user_hour_usd_ci95_low']:.4f}, {base.kpis['cost.per_user_hour_usd_ci95_high']:.4f}]")
+review = base.classes.loc["moderation"]
+user_hours = base.summary["users"]["user_hours"]
+print(f"human review: {review.review_items_decided:,.0f} items decided, "
+      f"reviewers {review.review_reviewer_utilization:.0%} busy, wait p95 {review.review_wait_p95_s / 60:.1f} min, "
+      f"SLA met for {review.review_sla_attainment:.1%}; "
+      f"${base.cost.usd['human_moderation'] / user_hours:.4f} of the cost per user-hour, "
+      f"GPUs ${base.cost.usd[[c for c in base.cost.index if c.startswith('gpu')]].sum() / user_hours:.4f}")
 base.sites[["replicas", "gpu_utilization", "kv_occupancy", "queue_length_mean"]]
 '''),
     new_markdown_cell(r'''
@@ -199,18 +230,25 @@ where.pivot_table(index=["kind", "site", "region"], columns="gpu", values="gpus"
 '''),
     new_markdown_cell(r'''
 No edge scale up to x2 meets dialogue's SLO. The fleet as written (x1, 272 GPUs) holds 200 ms for 46.8% of dialogue
-requests at the peak and costs \$0.0240 per user-hour; doubling the edge (496 GPUs) raises that to 76.4% at
-\$0.0287, while the p95 falls only from 226 to 211 ms. Reactive behaviour misses its 50 ms at every scale (13.6% at
-x1, 20.1% at x2). We keep x2, the closest to dialogue's SLO, for the last section.
+requests at the peak and costs \$0.0276 per user-hour, of which the GPUs are \$0.0060 and the human reviewers
+\$0.0216 (139 of them at 20:00, 82% busy, the 60-minute SLA held); doubling the edge (496 GPUs) raises dialogue's
+share to 76.5% at \$0.0323, while the p95 falls only from 226 to 211 ms. Reactive behaviour misses
+its 50 ms at every scale although its response cache answers about 70% of its requests: 77.0% of them finish within
+50 ms at x1 and 79.2% at x2, the p95 falling only from 55.2 to 53.2 ms, for what remains is the misses' own time on an
+L40S (`edge_vs_cloud.ipynb`). We keep x2, the closest to dialogue's SLO, for the last section.
 
 ## The same fleet from 25k to 100k users
 
 A fleet sized for the peak is idle off it: the cost per user-hour falls as load rises. The same x2 fleet at a quarter
-of the load shows what more GPUs cannot buy.
+of the load shows what more GPUs cannot buy. Reviewers are a schedule, not a fleet: we staff them to each load by the
+rule above, so that the cost's fall is the GPUs'.
 '''),
     new_code_cell(r'''
-load = capstan.sweep(scenario, grid={"workload.peak_users": [25000, 50000, 100000]},
-                     set={**PEAK, **points[SCALES.index(k)]}, replications=2)
+# Reviewers are staffed to each load (a schedule, not a fleet); the GPUs stay as sized for the peak.
+loads = [{"workload.peak_users": users, "classes.moderation.review.reviewers": reviewers(users)}
+         for users in (25000, 50000, 100000)]
+print("reviewers at 20:00:", {p["workload.peak_users"]: p["classes.moderation.review.reviewers"][20] for p in loads})
+load = capstan.sweep(scenario, points=loads, set={**PEAK, **points[SCALES.index(k)]}, replications=2)
 load[["workload.peak_users", "dialogue.network_ms_mean", "dialogue.ttft_p50_ms", "dialogue.ttft_p95_ms",
       "dialogue.slo_attainment", "edge-ashburn.queue_length_mean", "reactive.e2e_p95_ms", "cost.per_user_hour_usd"]]
 '''),
@@ -224,10 +262,11 @@ capstan.plot.cost_vs_load(load, title=f"Cost per user-hour against load, edge x{
     new_markdown_cell(r'''
 At a quarter of the load the x2 fleet, eight times the edge GPUs per user of the fleet as written, still falls just
 short of dialogue's SLO: 94.4% of turns start within 200 ms, with the p95 at 201 ms. The median falls from 184 ms at
-100k users to 118 ms at 25k as Ashburn's queue shortens (4.5 requests on average to 0.6), but the slowest 5% stay
+100k users to 118 ms at 25k as Ashburn's queue shortens (3.2 requests on average to 0.6), but the slowest 5% stay
 at about 200 ms, of which the network takes 31 ms on average: more L40S shorten the median much more than the tail.
-Reactive behaviour misses its 50 ms at every load (p95 53-58 ms). A user-hour costs \$0.061 at 25k users and
-\$0.029 at 100k.
+Reactive behaviour misses its 50 ms at every load, its p95 53.2 ms at each: the load changes nothing for its cache
+misses on this fleet. A user-hour costs \$0.065 at 25k users and \$0.032 at 100k; the reviewers (35 at 25k users,
+139 at 100k) are about \$0.022 of it at every load.
 '''),
 ]
 
@@ -247,11 +286,19 @@ We compare three placements of the reactive pools, each on two GPU types:
   its metro as the other cloud regions are from theirs: an assumption, not a measurement);
 * **central cloud**: all of them in US East.
 
-Only the reactive class runs: the other classes are switched to a zero-rate placeholder, so that each run is fast
-and the cost is the reactive fleet's alone. They run on their own pools in the full world, so this changes nothing
-for reactive latency. Each run is 9 minutes after 2 minutes of warm-up (reactive prompts carry no history, so a
-short warm-up does) with every metro at its local evening peak (100k users, as in `capacity_100k.ipynb`), all
-placements with the same random numbers.
+Only the reactive class runs: the other classes are switched to a zero-rate placeholder (moderation without its
+staffed reviewers, who are paid by the hour whether or not items arrive), so that each run is fast and the cost is
+the reactive fleet's alone. They run on their own pools in the full world, so this changes nothing for reactive
+latency. Each run is 9 minutes after 2 minutes of warm-up (reactive prompts carry no history, so a short warm-up
+does) with every metro at its local evening peak (100k users, as in `capacity_100k.ipynb`), all placements with the
+same random numbers.
+
+The reactive class keeps the scenario's **response cache**: each site that serves it holds an LRU of 10,000 answers
+(10-minute TTL) over 50,000 distinct prompts of Zipf popularity, and a hit answers in 1 ms with no GPU work. We keep
+it because it is part of the world as written, and it does not decide the comparison: a hit takes the network round
+trip and 1 ms wherever the cache sits, and with about 70% of requests hits the p95 falls among the misses, which the
+placement and the GPU still decide. The cache's figures are assumptions of the scenario, not measurements, so the
+last section repeats the comparison without it.
 '''),
     new_code_cell(SETUP),
     new_code_cell(r'''
@@ -324,13 +371,16 @@ GPU work. At the edge, what is left for serving is 16-23 ms: a queue, a prefill 
 OFF = {"name": "off", "hosted": {"input_usd_per_mtok": 0, "output_usd_per_mtok": 0, "ttft_ms": 1, "tpot_ms": 0}}
 
 
-def reactive_world(placement, gpu="l40s", gpus_per_metro=None):
-    """consumer_world with only the reactive class, its pools placed as asked."""
+def reactive_world(placement, gpu="l40s", gpus_per_metro=None, cache=True):
+    """consumer_world with only the reactive class, its pools placed as asked, with or without its response cache."""
     doc = copy.deepcopy(scenario.to_dict())
     for c in doc["classes"]:
+        if c["name"] == "reactive" and not cache:
+            del c["response_cache"]
         if c["name"] != "reactive":
             c["rate_per_user_hour"], c["deployment"] = 0, "off"
-            c.pop("history", None)
+            for field in ("history", "response_cache", "review", "escalation_share"):
+                c.pop(field, None)  # no history, no cache, and no reviewers paid by the staffed hour
             c["output_tokens"] = {"dist": "constant", "value": 1}
     doc["deployments"] = [d for d in doc["deployments"] if d["name"] == "reactive-1b"] + [OFF]
     doc["deployments"][0]["gpu"] = gpu
@@ -366,7 +416,8 @@ for placement in ("edge", "regional cloud", "central cloud"):
         rows.append({"placement": placement, "gpu": gpu, "gpus": int(r.sites.replicas.sum()),
                      "e2e_p50_ms": c.e2e_p50_ms, "e2e_p95_ms": c.e2e_p95_ms,
                      "e2e_p95_ci95": f"[{c.e2e_p95_ms_ci95_low:.1f}, {c.e2e_p95_ms_ci95_high:.1f}]",
-                     "network_ms_mean": c.network_ms_mean, "attainment": c.slo_attainment,
+                     "network_ms_mean": c.network_ms_mean, "cache_hit_ratio": c.cache_hit_ratio,
+                     "attainment": c.slo_attainment,
                      "usd_per_1000_user_hours": 1000 * r.kpis["cost.per_user_hour_usd"]})
 placements = pd.DataFrame(rows).set_index(["placement", "gpu"])
 placements
@@ -438,6 +489,45 @@ for (placement, gpu), group in sizing.groupby(["placement", "gpu"], sort=False):
         print(f"{placement}, {gpu}: {r.gpus} GPUs hold it (p95 {r.e2e_p95_ms:.1f} ms, attainment {r.attainment:.3f}),"
               f" ${r.usd_per_1000_user_hours:.2f} per 1000 user-hours")
 '''),
+    new_markdown_cell(r'''
+## Without the response cache
+
+The same edge and regional fleets, smallest and as written, with the reactive class's `response_cache` removed:
+every request reaches a GPU.
+'''),
+    new_code_cell(r'''
+rows = []
+for placement in ("edge", "regional cloud"):
+    for gpu in ("l40s", "h100"):
+        for us, london, tokyo in (SIZES[0], SIZES[2]):
+            gpus = {"metro-us-east": us, "metro-london": london, "metro-tokyo": tokyo}
+            r = capstan.run(reactive_world(placement, gpu, gpus, cache=False), set=WINDOW, replications=2)
+            c = r.classes.loc["reactive"]
+            rows.append({"placement": placement, "gpu": gpu, "gpus": us + london + tokyo,
+                         "e2e_p95_ms": c.e2e_p95_ms, "attainment": c.slo_attainment,
+                         "gpu_utilization": float(r.sites.gpu_utilization[r.sites.replicas > 0].mean())})
+no_cache = pd.DataFrame(rows).set_index(["placement", "gpu", "gpus"])
+with_cache = sizing.set_index(["placement", "gpu", "gpus"]).loc[no_cache.index]
+pd.concat({"with the cache": with_cache[["e2e_p95_ms", "attainment", "gpu_utilization"]],
+           "without": no_cache}, axis=1)
+'''),
+    new_markdown_cell(r'''
+## The answer
+
+The GPU decides, not the placement. With the scenario's cache, 69.8% of reactive requests are hits, and the p95 is a
+miss's latency: the 10 L40S as written (edge) reach 55.3 ms at p95 (77.0% within 50 ms), and no L40S fleet up to 20
+GPUs holds the budget (best p95 53.2 ms at the edge, 55.3 ms in the regional cloud, where only the hits, 69.8%, make
+it). Three H100s, one per metro, hold it at the edge (p95 43.3 ms) and in the regional cloud (45.3 ms) for \$0.10 per
+1000 user-hours, half the \$0.21 of the 10 L40S as written. The edge saves 2 ms over the regional cloud; the central
+cloud misses the budget on either GPU (p95 201-213 ms): the share it meets is US East's, all of its requests on H100s
+(45.0%) and only its cache hits on L40S (31.3%).
+
+Without the cache the answer is the same. Every request then reaches a GPU: 3 L40S saturate (p95 152 ms), the 10 as
+written read 59.7 ms at p95 (13.3% within 50 ms), and 3 H100s still hold the budget (45.6 ms at the edge, 47.6 ms in
+the regional cloud), 99% busy instead of 74%. The cache takes about 70% of the load off the GPUs and 2-4 ms off the
+p95 of a fleet that is not saturated; it cannot make a 4-token answer on an L40S fast enough, and the seed's case for
+the edge is worth only the few milliseconds between a metro and its cloud region.
+'''),
 ]
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -508,7 +598,9 @@ The same world with dialogue, reactive behaviour and content sent to a hosted AP
 (moderation stays on its L4s). Prices per million tokens, input/output, from the providers' 2025-26 list prices:
 GPT-4o mini 0.15/0.60 and Claude Haiku 4.5 1/5; and the seed's \$0.01-0.03 per 1k tokens, i.e. \$10-30 per million.
 Hosted latencies are an **assumption** (400 ms to first token, 10 ms per output token): they decide SLO attainment
-but not cost.
+but not cost. The reactive class keeps its response cache in front of the API (one cache for a hosted deployment):
+a hit answers within the network round trip and bills no API tokens, so about 70% of reactive requests meet their
+50 ms on any option, and the hosted options bill only the misses.
 '''),
     new_code_cell(r'''
 HOSTED = {
@@ -585,7 +677,8 @@ every origin: a time shift does not change it). Hosted APIs bill per token, so t
 all day. A self-hosted fleet bills per GPU-hour whether or not users are there. In the window above the scenario's
 dialogue pools autoscale; the bound below is a fleet that does not scale at all: every pool at its written size
 (the report's `fleet` section prices it) for 24 hours, over a day's user-hours. What the autoscaled pools bill over a
-simulated day is the question of `autoscaling_day.ipynb`.
+simulated day is the question of `autoscaling_day.ipynb`. The human reviewers are paid for the hours of the
+scenario's 24-hour staffing, which follows the world's load; network egress follows the users.
 '''),
     new_code_cell(r'''
 diurnal = world["workload"]["diurnal"]
@@ -597,12 +690,18 @@ fixed_usd_per_hour = fleet["on_demand_usd_per_hour"] + fleet["spot_usd_per_hour"
 window = self_hosted.cost.usd / self_hosted.summary["users"]["user_hours"]
 gpu_categories = [c for c in window.index if c.startswith("gpu")]
 day_gpu = 24 * fixed_usd_per_hour / day_user_hours
-day_total = day_gpu + window.drop(gpu_categories).sum()  # egress and moderators follow the users
+moderation = next(c for c in world["classes"] if c["name"] == "moderation")
+staffing = moderation["review"]["reviewers"]
+reviewer_hours = sum(staffing) if isinstance(staffing, list) else 24 * staffing
+day_moderators = reviewer_hours * world.get("cost", {}).get("reviewer_usd_per_hour", 15) / day_user_hours
+day_total = day_gpu + day_moderators + window.drop(gpu_categories + ["human_moderation"]).sum()  # egress follows users
 print(f"mean load over the day: {load_factor:.0%} of the peak, {day_user_hours:,.0f} user-hours")
 print(f"the fleet as written: {fleet['gpus']} GPUs, ${fixed_usd_per_hour:,.2f} per hour")
 print(f"self-hosted GPU cost per user-hour: ${window[gpu_categories].sum():.4f} in the window "
       f"({self_hosted.summary['users']['mean_concurrent']:,.0f} users, dialogue pools autoscaled), "
       f"${day_gpu:.4f} over a day with every pool fixed at its written size")
+print(f"human review: {reviewer_hours:,} reviewer-hours a day, ${day_moderators:.4f} per user-hour over the day, "
+      f"${window['human_moderation']:.4f} in the window")
 print(f"self-hosted total per user-hour over that day: ${day_total:.4f}")
 '''),
     new_code_cell(r'''
@@ -615,7 +714,8 @@ print(f"Its inference costs ${inference['self-hosted (as written)']:.4f} self-ho
       "pool fixed at its written size),")
 print(f"${inference['hosted GPT-4o mini']:.4f} on GPT-4o mini, ${inference['hosted Claude Haiku 4.5']:.4f} on "
       f"Claude Haiku 4.5, and ${seed_low:.2f}-{seed_high:.2f} at the seed's $0.01-0.03 per 1k tokens.")
-print(f"Human review of escalated moderation adds ${options.moderators_usd_per_user_hour.iloc[0]:.4f} per user-hour.")
+print(f"Human review of escalated moderation adds ${options.moderators_usd_per_user_hour.iloc[0]:.4f} per user-hour "
+      f"in the window, ${day_moderators:.4f} over a day.")
 print(f"The seed's $5-15 would take {5 / 0.03 * 1000:,.0f}-{15 / 0.01 * 1000:,.0f} tokens per user-hour "
       "at its own prices.")
 '''),
@@ -637,8 +737,9 @@ We keep the 44 GPUs and each region's share of them, and vary **how many are spo
 interruption rate and under stress cases. The seed article says spot saves 60-70%; capstan prices spot from its GPU
 catalog, and we compare.
 
-Only the content class runs: the other classes are switched to a zero-rate placeholder, as in `edge_vs_cloud.ipynb`,
-so that each run is fast and the cost is the content fleet's alone, spread over the world's user-hours. Each run is the
+Only the content class runs: the other classes are switched to a zero-rate placeholder, as in `edge_vs_cloud.ipynb`
+(moderation without its staffed reviewers, who are paid by the hour whether or not items arrive), so that each run is
+fast and the cost is the content fleet's alone, spread over the world's user-hours. Each run is the
 US East evening from 01:00 UTC, 45 minutes after 15 minutes of warm-up (content prompts carry no history, so a short
 warm-up does), with 5 replications and the same random numbers for every fleet.
 '''),
@@ -714,7 +815,8 @@ def content_world(spot):
     for c in doc["classes"]:
         if c["name"] != "content":
             c["rate_per_user_hour"], c["deployment"] = 0, "off"
-            c.pop("history", None)
+            for field in ("history", "response_cache", "review", "escalation_share"):
+                c.pop(field, None)  # no history, no cache, and no reviewers paid by the staffed hour
             c["output_tokens"] = {"dist": "constant", "value": 1}
     doc["deployments"] = [d for d in doc["deployments"] if d["name"] == deployment["name"]] + [OFF]
     for s in doc["sites"]:
@@ -929,9 +1031,10 @@ print(f"all of it on spot would save ${saved:.2f} per 1000 user-hours, {saved / 
 whole.cost.round(2)
 '''),
     new_markdown_cell(r'''
-Content is 8.4% of the world's \$24.90 per 1000 user-hours (human review of escalated moderation is 72% of the
-bill). Moving the other 6 content nodes to spot would save \$0.32 per 1000 user-hours, 1.3% of the world's cost; the
-5 spot nodes already in the scenario save \$0.27 against an all-on-demand content fleet.
+Content is 7.4% of the world's \$28.07 per 1000 user-hours; human review of escalated moderation, 82 reviewers
+staffed through the window and paid by the hour, is 75% of the bill. Moving the other 6 content nodes to spot would
+save \$0.32 per 1000 user-hours, 1.1% of the world's cost; the 5 spot nodes already in the scenario save \$0.27
+against an all-on-demand content fleet.
 '''),
 ]
 
@@ -945,8 +1048,8 @@ In `consumer_world.json` the four edge dialogue pools (Llama-3-8B on L40S) autos
 scales up at once and down after a 300 s window, between a quarter and 1.25 times its written size. A new node
 cold-starts: 180 s of boot, 8 s to read 16 GB of weights, 30 s of engine start (docs/fleet.md).
 
-We simulate a whole day of the world at its 100k peak, one replication per fleet (a day at 100k users takes about a
-minute and a half of CPU per run; two runs share the two cores), in four versions of its dialogue pools:
+We simulate a whole day of the world at its 100k peak, one replication per fleet (a day at 100k users takes about two
+minutes of CPU per run; two runs share the two cores), in four versions of its dialogue pools:
 
 * **autoscaled**: the scenario as written;
 * **fixed**: `autoscale` removed, every pool at its written size all day;
@@ -1121,28 +1224,28 @@ fig
     new_markdown_cell(r'''
 ## What autoscaling saves, and what it costs
 
-Over the day the autoscaled dialogue pools bill 2,490 GPU-hours against 5,136 for the same pools held at their
-written sizes: 51.5% fewer. That takes 38.6% off the world's GPU bill and 16.5% off its cost per user-hour (\$26.30
-against \$31.52 per 1000 user-hours; the other \$18.01 is almost all human review of escalated moderation, the same
-in every fleet). Ashburn and Tokyo bill 47% of their fixed GPU-hours, London 60% (its autoscaler reaches its maximum
-of 60 GPUs, above the written 48, in London's evening), Frankfurt 25% (it serves almost nothing and stays at its
-minimum of 4).
+Over the day the autoscaled dialogue pools bill 2,493 GPU-hours against 5,136 for the same pools held at their
+written sizes: 51.5% fewer. That takes 38.6% off the world's GPU bill and 14.9% off its cost per user-hour (\$29.78
+against \$34.99 per 1000 user-hours; the other \$21.49 is almost all human review of escalated moderation: the
+scenario staffs 1,466 reviewer-hours a day at \$15, paid whether or not items come, the same in every fleet).
+Ashburn and Tokyo bill 48% of their fixed GPU-hours, London 60% (its autoscaler reaches its maximum of 60 GPUs, above
+the written 48, in London's evening), Frankfurt 25% (it serves almost nothing and stays at its minimum of 4).
 
 **The SLO price.** Dialogue's 200 ms TTFT holds for 53.3% of requests autoscaled, against 70.4% fixed. No fleet meets
 the SLO in any minute of the day (`intervals_met_share` is 0 for all four): even the fixed fleet's p95 never falls
-below 203.9 ms in a minute; with prompts that carry a persona and history, the tail of dialogue's TTFT sits near 200
+below 205.7 ms in a minute; with prompts that carry a persona and history, the tail of dialogue's TTFT sits near 200
 ms even on a far larger fleet (`capacity_100k.ipynb`). Of the 17.1 points that autoscaling loses, cold starts account
 for about 0.6: with instant nodes the autoscaled fleet reaches 53.9% (one replication, so only the order of magnitude
 counts). The rest comes with the target itself: the autoscaler keeps a quarter of each replica's running slots busy
-(20.5% of the slots in use over the day against 8.4% in the fixed fleet), and with fuller batches a turn starts later
-(TTFT p50 198.9 ms against 185.4 ms).
+(20.4% of the slots in use over the day against 8.4% in the fixed fleet), and with fuller batches a turn starts later
+(TTFT p50 198.6 ms against 186.1 ms).
 
-The schedule, which climbs each metro's curve an hour at a time, bills about as much (2,615 GPU-hours, 15.7% off the
-cost per user-hour) with 160 cold starts against the autoscaler's 284, but meets 200 ms less often (52.2%): its p95
-rises, up to 254.1 ms in a minute, in the hours its pools step down below what the autoscaler holds (Ashburn from
+The schedule, which climbs each metro's curve an hour at a time, bills about as much (2,615 GPU-hours, 14.2% off the
+cost per user-hour) with 160 cold starts against the autoscaler's 283, but meets 200 ms less often (52.2%): its p95
+rises, up to 255.4 ms in a minute, in the hours its pools step down below what the autoscaler holds (Ashburn from
 04:00 UTC, London from 23:00 UTC). The autoscaler's extra starts are nodes started and released again as the metric
 swings around its target, the short spikes on the rising side of its curves; with instant nodes it starts even more
-(369). No dialogue request was dropped or lost in any fleet; the autoscaler's scale-downs moved 48 requests off
+(331). No dialogue request was dropped or lost in any fleet; the autoscaler's scale-downs moved 46 requests off
 draining nodes to other replicas.
 '''),
 ]
