@@ -78,6 +78,7 @@ void ReviewQueue::begin(sim::Time arrived) {
   if (arrived >= warmup_) wait_s_.record(sim::to_seconds(now - arrived));
   ++busy_;
   busy_gauge_.set(now, busy_);
+  in_review_.insert(arrived);
   const double review_s = workload::sample(review_s_, review_rng_);
   sim_.schedule_at(now + sim::from_seconds(review_s), target_, kDone, static_cast<std::uint64_t>(arrived));
 }
@@ -90,6 +91,7 @@ void ReviewQueue::handle(sim::Simulator&, std::uint32_t kind, std::uint64_t data
     return;
   }
   const auto arrived = static_cast<sim::Time>(data);
+  in_review_.erase(in_review_.find(arrived));
   if (arrived >= warmup_) {
     ++decided_;
     if (sim::to_seconds(now - arrived) <= 60.0 * cls_.review.sla_minutes) ++within_sla_;
@@ -113,7 +115,14 @@ void ReviewQueue::add_figures(world::Figures& f, sim::Time now) const {
   f.add(base + "/wait_mean_s", wait_s_.mean());
   f.add(base + "/wait_p50_s", wait_s_.quantile(0.50));
   f.add(base + "/wait_p95_s", wait_s_.quantile(0.95));
-  f.add(base + "/sla_attainment", decided_ ? static_cast<double>(within_sla_) / static_cast<double>(decided_) : 1.0);
+  // Items still undecided at the end count against the SLA once they are past it.
+  const sim::Time due_before = now - sim::from_seconds(60.0 * cls_.review.sla_minutes);
+  std::uint64_t overdue = 0;
+  for (const sim::Time arrived : queue_) overdue += arrived >= warmup_ && arrived < due_before;
+  for (const sim::Time arrived : in_review_) overdue += arrived >= warmup_ && arrived < due_before;
+  const double judged = static_cast<double>(decided_ + overdue);
+  f.add(base + "/items_overdue", static_cast<double>(overdue));
+  f.add(base + "/sla_attainment", judged > 0 ? static_cast<double>(within_sla_) / judged : 1.0);
   f.add(base + "/backlog_max", backlog_gauge_.peak());
   f.add(base + "/reviewer_utilization", staffed_s > 0 ? busy_gauge_.integral(now) / staffed_s : 0.0);
   f.add(base + "/reviewer_hours", staffed_s / 3600.0);

@@ -9,6 +9,7 @@
 // replication.
 #include <cstdint>
 #include <deque>
+#include <set>
 #include <string>
 
 #include "models/cost/ledger.h"
@@ -55,6 +56,7 @@ class ReviewQueue final : public sim::Target {
   int staffed_ = 0;
   int busy_ = 0;
   std::deque<sim::Time> queue_;        // arrival times, oldest first
+  std::multiset<sim::Time> in_review_; // arrival times of the items reviewers hold
   // Statistics after the warm-up.
   sim::Histogram wait_s_{0.01, 1e-3, 1e8};
   std::uint64_t escalated_ = 0, decided_ = 0, within_sla_ = 0;

@@ -292,6 +292,34 @@ TEST_CASE("a constant review staff waits as Erlang C says", "[serving][validatio
   CHECK(std::abs(u.mean) <= u.half_width);
 }
 
+TEST_CASE("an overwhelmed review queue misses its SLA instead of reading as met", "[serving][validation][review]") {
+  // One reviewer deciding 2 items an hour against dozens escalated: almost
+  // nothing is decided in time, and the items still waiting past the SLA at
+  // the end count as misses.
+  json doc = small_world();
+  doc["simulation"]["duration_h"] = 6.0;
+  doc["classes"][0]["rate_per_user_hour"] = 0;
+  doc["classes"][1]["rate_per_user_hour"] = 0;
+  doc["deployments"].push_back(json::parse(
+      R"({"name": "api", "hosted": {"input_usd_per_mtok": 0.1, "output_usd_per_mtok": 0.1, "ttft_ms": 50, "tpot_ms": 0}})"));
+  doc["classes"].push_back(json::parse(R"({"name": "moderation", "rate_per_user_hour": 0.042,
+      "prompt_tokens": {"dist": "constant", "value": 60}, "output_tokens": {"dist": "constant", "value": 1},
+      "deployment": "api", "slo": {"metric": "e2e", "threshold_ms": 1000}, "escalation_share": 0.5,
+      "review": {"reviewers": 1, "items_per_hour": 2, "sla_minutes": 30}})"));
+  const auto r = world::simulate(world::Prepared(scenario::load_json(doc, "review.json")), 17, 0);
+  const double escalated = figure(r, "/classes/moderation/review/items_escalated");
+  const double decided = figure(r, "/classes/moderation/review/items_decided");
+  const double overdue = figure(r, "/classes/moderation/review/items_overdue");
+  REQUIRE(escalated > 40);
+  CHECK(decided <= 2 * 6 + 1);  // a reviewer's six hours, give or take the review times' spread
+  // All undecided items but the last half hour's (a twelfth of a steady six
+  // hours, with 4 Poisson standard deviations of slack) are past the SLA.
+  const double last_half_hour = escalated / 12.0;
+  CHECK(overdue >= escalated - decided - 1 - last_half_hour - 4 * std::sqrt(last_half_hour));
+  CHECK(overdue <= escalated - decided);
+  CHECK(figure(r, "/classes/moderation/review/sla_attainment") < 0.1);
+}
+
 TEST_CASE("spill to farther sites and prefix-cache hits are reported", "[serving][validation][routing]") {
   // A second site 30 ms away: under nearest routing nothing spills; under
   // least-loaded routing with one GPU at the near site, requests spill there.
