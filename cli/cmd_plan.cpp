@@ -59,9 +59,9 @@ int run_plan(const PlanOptions& o) {
 
   std::filesystem::create_directories(o.out_dir);
   const std::filesystem::path dir(o.out_dir);
-  const std::string table = plan::summary(result, space);
+  const std::string table = plan::summary(result, result.space);
   write(dir / "plan.txt", table);
-  write(dir / "frontier.csv", plan::frontier_csv(result, space));
+  write(dir / "frontier.csv", plan::frontier_csv(result, result.space));
   std::cout << table;
   if (result.feasible) {
     api::RunRequest chosen = base;

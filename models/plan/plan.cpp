@@ -6,6 +6,7 @@
 #include <map>
 #include <sstream>
 
+#include "models/catalog/catalog.h"
 #include "models/input/json_reader.h"
 #include "models/input/read_file.h"
 #include "models/input_error.h"
@@ -29,6 +30,16 @@ scenario::Scenario load_request(const api::RunRequest& r) {
 }
 
 int round_up(double x, int step) { return static_cast<int>(std::ceil(x / step - 1e-9)) * step; }
+
+std::vector<std::string> size_overrides(const Space& space, const std::vector<int>& gpus);
+std::vector<std::string> kind_overrides(const Space& space, std::size_t k, const KindOption& kind);
+Space with_kind(Space space, std::size_t k, const KindOption& kind);
+
+std::vector<int> written_sizes(const Space& space) {
+  std::vector<int> out;
+  for (const auto& p : space.pools) out.push_back(std::clamp(round_up(p.written_gpus, p.step), p.min_gpus, p.max_gpus));
+  return out;
+}
 
 std::string pool_key(const PoolRange& p) { return p.site + "/" + p.pool; }
 
@@ -60,6 +71,7 @@ Space default_space(const api::RunRequest& request) {
       PoolRange r;
       r.site = site.name;
       r.pool = pool.name;
+      r.deployment = pool.deployment;
       r.step = d.tensor_parallel;
       r.autoscaled = pool.autoscale.enabled;
       r.written_gpus = r.autoscaled ? pool.autoscale.max_gpus : pool.gpus;
@@ -78,6 +90,80 @@ Space default_space(const api::RunRequest& request) {
   return space;
 }
 
+namespace {
+
+// "deployments": {"<name>": {"gpus": [...] or "all"}}: for each GPU, the
+// smallest tensor-parallel degree at which the scenario validates (the model
+// fits), and its prices at the pools' regions.
+void read_kinds(const js::ConstObject& o, Space& space, const api::RunRequest& request) {
+  const scenario::Scenario written = load_request(request);
+  const json& deployments = o.raw("deployments");
+  if (!deployments.is_object()) js::fail(o.ptr("deployments"), "an object {\"<deployment>\": {\"gpus\": [...]}}", js::describe(deployments));
+  std::vector<std::string> names;
+  for (const auto& d : written.deployments) {
+    if (!d.hosted) names.push_back(d.name);
+  }
+  for (const auto& [name, value] : deployments.items()) {
+    const std::string at = js::child(o.ptr("deployments"), name);
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      js::fail(at, "a self-hosted deployment of the scenario", js::quoted_with_suggestion(name, names));
+    }
+    js::ConstObject entry(value, at, {"gpus"});
+    const json& gpus = entry.raw("gpus");
+    std::vector<std::string> wanted;
+    if (gpus.is_string() && gpus.get<std::string>() == "all") {
+      wanted = catalog::Catalog::builtin().gpu_names();
+    } else if (gpus.is_array() && !gpus.empty() && gpus.size() <= 50) {
+      for (std::size_t i = 0; i < gpus.size(); ++i) wanted.push_back(js::name_at(gpus[i], js::child(entry.ptr("gpus"), i)));
+    } else {
+      js::fail(entry.ptr("gpus"), "\"all\" or a list of 1 to 50 GPU names", js::describe(gpus));
+    }
+    DeploymentKinds kinds;
+    kinds.deployment = name;
+    for (std::size_t i = 0; i < space.pools.size(); ++i) {
+      if (space.pools[i].deployment == name) kinds.pools.push_back(i);
+    }
+    const auto& d = written.deployment(name);
+    std::vector<std::string> tried;
+    // The written kind first, then the others in the order given.
+    wanted.insert(wanted.begin(), d.gpu);
+    for (const std::string& gpu_name : wanted) {
+      const std::string gpu = catalog::canonical_name(gpu_name);
+      if (std::find(tried.begin(), tried.end(), gpu) != tried.end()) continue;
+      tried.push_back(gpu);
+      if (!catalog::Catalog::builtin().gpu(gpu)) {
+        js::fail(entry.ptr("gpus"), "GPUs of the catalog", js::quoted_with_suggestion(gpu, catalog::Catalog::builtin().gpu_names()));
+      }
+      for (int tp = 1; tp <= 8; tp *= 2) {
+        if (d.llm.heads % tp != 0) continue;
+        KindOption kind{gpu, tp, {}};
+        Space trial = space;
+        trial.deployments = {kinds};
+        Space adjusted = with_kind(trial, 0, kind);
+        api::RunRequest r = request;
+        for (const auto& v : kind_overrides(trial, 0, kind)) r.overrides.push_back(v);
+        for (const auto& v : size_overrides(adjusted, written_sizes(adjusted))) r.overrides.push_back(v);
+        try {
+          const scenario::Scenario s = load_request(r);
+          for (const std::size_t i : kinds.pools) {
+            const auto& site = *std::find_if(s.sites.begin(), s.sites.end(), [&](const auto& x) { return x.name == space.pools[i].site; });
+            const auto& pool = *std::find_if(site.pools.begin(), site.pools.end(), [&](const auto& x) { return x.name == space.pools[i].pool; });
+            const auto& price = s.deployment(name).gpu_spec.price_in(site.region);
+            kind.usd_per_gpu_hour.push_back(pool.spot ? price.spot_usd_per_hour : price.on_demand_usd_per_hour);
+          }
+          kinds.kinds.push_back(kind);
+          break;  // the smallest degree that fits
+        } catch (const InputError&) {
+          continue;  // the model does not fit this GPU at this degree
+        }
+      }
+    }
+    if (kinds.kinds.size() > 1) space.deployments.push_back(kinds);
+  }
+}
+
+}  // namespace
+
 Space read_space(const std::string& path, const api::RunRequest& request) {
   Space space = default_space(request);
   const std::string text = js::read_file_or_throw<InputError>(path, 1u << 20);
@@ -88,7 +174,7 @@ Space read_space(const std::string& path, const api::RunRequest& request) {
     throw InputError(path, "", "valid JSON", "a syntax error");
   }
   try {
-    js::ConstObject o(doc, "", {"pools", "attainment"});
+    js::ConstObject o(doc, "", {"pools", "deployments", "attainment"});
     if (o.has("attainment")) space.attainment = o.number("attainment", js::Range{0.0, 1.0, true, false});
     if (o.has("pools")) {
       const json& pools = o.raw("pools");
@@ -115,6 +201,7 @@ Space read_space(const std::string& path, const api::RunRequest& request) {
         }
       }
     }
+    if (o.has("deployments")) read_kinds(o, space, request);
   } catch (const js::FieldError& e) {
     throw InputError(path, e.pointer, e.expected, e.found);
   }
@@ -124,10 +211,17 @@ Space read_space(const std::string& path, const api::RunRequest& request) {
 LocalEvaluator::LocalEvaluator(api::RunRequest scenario, Space space)
     : scenario_(std::move(scenario)), space_(std::move(space)) {}
 
-std::vector<std::string> LocalEvaluator::overrides(const std::vector<int>& gpus) const {
+void LocalEvaluator::choose_kinds(std::vector<std::string> kind_overrides, Space space) {
+  kinds_ = std::move(kind_overrides);
+  space_ = std::move(space);
+}
+
+namespace {
+// The overrides that give each pool of `space` its size in `gpus`.
+std::vector<std::string> size_overrides(const Space& space, const std::vector<int>& gpus) {
   std::vector<std::string> out;
-  for (std::size_t i = 0; i < space_.pools.size(); ++i) {
-    const PoolRange& p = space_.pools[i];
+  for (std::size_t i = 0; i < space.pools.size(); ++i) {
+    const PoolRange& p = space.pools[i];
     const std::string at = "sites." + p.site + ".pools." + p.pool + ".";
     if (!p.autoscaled) {
       out.push_back(at + "gpus=" + std::to_string(gpus[i]));
@@ -139,8 +233,41 @@ std::vector<std::string> LocalEvaluator::overrides(const std::vector<int>& gpus)
                                p.step, max);
     out.push_back(at + "autoscale.max_gpus=" + std::to_string(max));
     out.push_back(at + "autoscale.min_gpus=" + std::to_string(min));
-    out.push_back(at + "gpus=" + std::to_string(std::clamp(p.written_start, min, max)));
+    out.push_back(at + "gpus=" + std::to_string(std::clamp(round_up(p.written_start, p.step), min, max)));
   }
+  return out;
+}
+
+// A kind for deployment `k`: its overrides, and the space with its pools' steps, sizes and prices.
+std::vector<std::string> kind_overrides(const Space& space, std::size_t k, const KindOption& kind) {
+  const auto& d = space.deployments[k];
+  std::vector<std::string> out = {"deployments." + d.deployment + ".gpu=" + kind.gpu,
+                                  "deployments." + d.deployment + ".tensor_parallel=" + std::to_string(kind.tensor_parallel)};
+  for (const std::size_t i : d.pools) {
+    out.push_back("sites." + space.pools[i].site + ".pools." + space.pools[i].pool + ".gpu=" + kind.gpu);
+  }
+  return out;
+}
+
+Space with_kind(Space space, std::size_t k, const KindOption& kind) {
+  const auto& d = space.deployments[k];
+  for (std::size_t j = 0; j < d.pools.size(); ++j) {
+    PoolRange& p = space.pools[d.pools[j]];
+    const int tp = kind.tensor_parallel;
+    p.step = tp;
+    p.written_gpus = round_up(p.written_gpus, tp);
+    p.min_gpus = std::max(tp, round_up(p.min_gpus, tp));
+    p.max_gpus = std::max(p.min_gpus, round_up(p.max_gpus, tp));
+    if (j < kind.usd_per_gpu_hour.size()) p.usd_per_gpu_hour = kind.usd_per_gpu_hour[j];
+  }
+  return space;
+}
+}  // namespace
+
+std::vector<std::string> LocalEvaluator::overrides(const std::vector<int>& gpus) const {
+  std::vector<std::string> out = kinds_;
+  const auto sizes = size_overrides(space_, gpus);
+  out.insert(out.end(), sizes.begin(), sizes.end());
   return out;
 }
 
@@ -192,8 +319,9 @@ Evaluation judge(const json& report, const std::vector<int>& gpus, const Space& 
   return e;
 }
 
-Result search(const Space& space, Evaluator& evaluator, const std::function<void(int)>& progress) {
+Result search_sizes(const Space& space, Evaluator& evaluator, const std::function<void(int)>& progress) {
   Result result;
+  result.space = space;
   std::map<std::vector<int>, Evaluation> seen;
   auto eval = [&](const std::vector<int>& gpus) -> const Evaluation& {
     auto it = seen.find(gpus);
@@ -282,6 +410,58 @@ Result search(const Space& space, Evaluator& evaluator, const std::function<void
   return result;
 }
 
+Result search(const Space& space, LocalEvaluator& evaluator, const std::function<void(int)>& progress) {
+  if (space.deployments.empty()) {
+    evaluator.choose_kinds({}, space);
+    return search_sizes(space, evaluator, progress);
+  }
+  // Coordinate descent over the deployments' kinds: each in turn tries every
+  // kind with the others at their best so far.
+  std::vector<std::size_t> choice(space.deployments.size(), 0);
+  auto better = [](const Result& a, const Result& b) {
+    if (a.feasible != b.feasible) return a.feasible;
+    return a.feasible ? a.chosen.cost_per_user_hour < b.chosen.cost_per_user_hour
+                      : a.chosen.worst_ratio < b.chosen.worst_ratio;
+  };
+  Result best;
+  std::vector<std::string> alternatives;
+  bool have = false;
+  for (std::size_t k = 0; k < space.deployments.size(); ++k) {
+    std::size_t best_j = choice[k];
+    for (std::size_t j = 0; j < space.deployments[k].kinds.size(); ++j) {
+      choice[k] = j;
+      Space sp = space;
+      std::vector<std::string> ov;
+      std::vector<std::string> described;
+      for (std::size_t m = 0; m < space.deployments.size(); ++m) {
+        const KindOption& kind = space.deployments[m].kinds[choice[m]];
+        sp = with_kind(sp, m, kind);
+        for (const auto& v : kind_overrides(space, m, kind)) ov.push_back(v);
+        described.push_back(space.deployments[m].deployment + " on " + kind.gpu + " x" + std::to_string(kind.tensor_parallel));
+      }
+      evaluator.choose_kinds(ov, sp);
+      Result r = search_sizes(sp, evaluator, progress);
+      r.kind_overrides = ov;
+      r.kinds = described;
+      std::string what;
+      for (const auto& d : described) what += (what.empty() ? "" : ", ") + d;
+      alternatives.push_back(what + ": " + (r.feasible ? fmt("%.5f", r.chosen.cost_per_user_hour) + " USD per user-hour"
+                                                       : "no plan (" + r.message.substr(r.message.find(';') + 2) + ")"));
+      if (!have || better(r, best)) {
+        best = r;
+        best_j = j;
+        have = true;
+      }
+    }
+    choice[k] = best_j;
+  }
+  best.alternatives = alternatives;
+  best.simulations = evaluator.simulations();
+  // The evaluator holds the chosen kinds, for writing the plan.
+  evaluator.choose_kinds(best.kind_overrides, best.space);
+  return best;
+}
+
 std::string summary(const Result& r, const Space& space) {
   std::ostringstream out;
   out << (r.feasible ? "plan: " : "no plan: ") << r.message << " (" << r.simulations << " simulations)\n\n";
@@ -294,6 +474,7 @@ std::string summary(const Result& r, const Space& space) {
                   p.autoscaled ? "  (autoscale max_gpus)" : "");
     out << line;
   }
+  for (const auto& k : r.kinds) out << "GPU kind: " << k << "\n";
   out << "\ncost per user-hour " << fmt("%.5f", r.chosen.cost_per_user_hour) << " USD [" << fmt("%.5f", r.chosen.cost_low)
       << ", " << fmt("%.5f", r.chosen.cost_high) << "]\n";
   for (const auto& c : r.chosen.classes) {
@@ -309,6 +490,10 @@ std::string summary(const Result& r, const Space& space) {
   }
   std::sort(others.begin(), others.end(),
             [](const Evaluation* a, const Evaluation* b) { return a->cost_per_user_hour < b->cost_per_user_hour; });
+  if (!r.alternatives.empty()) {
+    out << "\nGPU kinds tried (each with its own pool sizes):\n";
+    for (const auto& a : r.alternatives) out << "  " << a << "\n";
+  }
   out << "\nrunners-up:\n";
   int shown = 0;
   for (const Evaluation* e : others) {

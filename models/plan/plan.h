@@ -27,6 +27,7 @@ namespace capstan::plan {
 // size is its max_gpus (min_gpus and the starting gpus scale with it).
 struct PoolRange {
   std::string site, pool;
+  std::string deployment;
   int min_gpus = 0, max_gpus = 0;  // multiples of `step`
   int step = 1;                    // the deployment's tensor-parallel degree
   int written_gpus = 0;            // in the scenario as written
@@ -37,8 +38,22 @@ struct PoolRange {
   std::vector<std::string> classes;  // the classes its deployment serves
 };
 
+// A deployment whose GPU kind the plan may choose: each kind with the
+// smallest tensor-parallel degree at which the model fits it.
+struct KindOption {
+  std::string gpu;
+  int tensor_parallel = 1;
+  std::vector<double> usd_per_gpu_hour;  // per pool of the deployment, at its region and capacity
+};
+struct DeploymentKinds {
+  std::string deployment;
+  std::vector<std::size_t> pools;  // its pools' indices in Space::pools
+  std::vector<KindOption> kinds;   // the written kind first
+};
+
 struct Space {
   std::vector<PoolRange> pools;
+  std::vector<DeploymentKinds> deployments;  // only those with a choice of kinds
   // Constraint per class: the upper end of the SLO percentile's 95% interval
   // under the threshold and drops within the percentile's allowance; or, when
   // set, the lower end of SLO attainment's interval at least this.
@@ -48,7 +63,8 @@ struct Space {
 // The default space of a scenario: every pool that does not follow a fixed
 // hourly schedule, from one node to twice its written size (at least four nodes).
 Space default_space(const api::RunRequest& scenario);
-// A space file: {"pools": {"<site>/<pool>": {"min_gpus": a, "max_gpus": b}}, "attainment": x};
+// A space file: {"pools": {"<site>/<pool>": {"min_gpus": a, "max_gpus": b}},
+// "deployments": {"<name>": {"gpus": ["l40s", "h100"] or "all"}}, "attainment": x};
 // pools it does not name keep their default range; "fixed": true holds one at its written size.
 Space read_space(const std::string& path, const api::RunRequest& scenario);
 
@@ -84,25 +100,36 @@ class LocalEvaluator final : public Evaluator {
   LocalEvaluator(api::RunRequest scenario, Space space);
   std::vector<Evaluation> evaluate(const std::vector<std::vector<int>>& candidates) override;
   int simulations() const override { return simulations_; }
-  // The overrides that make a candidate's fleet.
+  // From now on, candidates run with these GPU kinds (their overrides) and pool ranges.
+  void choose_kinds(std::vector<std::string> kind_overrides, Space space);
+  // The overrides that make a candidate's fleet, kinds included.
   std::vector<std::string> overrides(const std::vector<int>& gpus) const;
 
  private:
   api::RunRequest scenario_;
   Space space_;
+  std::vector<std::string> kinds_;
   int simulations_ = 0;
 };
 
 struct Result {
   bool feasible = false;
+  std::vector<std::string> kind_overrides;  // the chosen GPU kinds, as overrides
+  std::vector<std::string> kinds;           // "<deployment>: <gpu> x<tp>" for each with a choice
+  Space space;                              // the pool ranges of the chosen kinds
   Evaluation chosen;                 // the cheapest feasible, or the closest when none is
   std::vector<Evaluation> evaluated; // every candidate run, in order
   std::string message;               // the verdict in one sentence
+  std::vector<std::string> alternatives;  // each GPU kind tried, with its outcome
   int simulations = 0;
 };
 
-// `progress(simulations so far)` after each evaluation, when set.
-Result search(const Space& space, Evaluator& evaluator, const std::function<void(int)>& progress = {});
+// `progress(simulations so far)` after each evaluation, when set. With kind
+// choices, each deployment in turn tries each of its kinds (the others held at
+// their best so far), each with its own pool-size search.
+Result search(const Space& space, LocalEvaluator& evaluator, const std::function<void(int)>& progress = {});
+// The pool-size search alone, for the evaluator's current kinds.
+Result search_sizes(const Space& space, Evaluator& evaluator, const std::function<void(int)>& progress = {});
 
 // The constraint verdicts of one report.json.
 Evaluation judge(const nlohmann::json& report, const std::vector<int>& gpus, const Space& space);

@@ -136,3 +136,33 @@ def test_a_bad_space_exits_2(tmp_path):
     proc, _ = _plan(tmp_path, "--space", space)
     assert proc.returncode == 2
     assert f"{space}: /pools/west-site~1mian" in proc.stderr and 'did you mean "west-site/main"' in proc.stderr
+
+
+def test_gpu_kinds_are_chosen_as_brute_force_would(tmp_path):
+    kinds = ["l4", "l40s", "h100", "a10g"]
+    space = tmp_path / "space.json"
+    space.write_text(json.dumps({"pools": {p: {"min_gpus": 1, "max_gpus": 4} for p in POOLS},
+                                 "deployments": {"small": {"gpus": kinds[1:]}}}))
+    proc, out = _plan(tmp_path, "--space", space)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "GPU kinds tried" in proc.stdout
+    plan = json.loads((out / "plan.json").read_text())
+    planned_gpu = plan["deployments"][0]["gpu"]
+    assert all(p["gpu"] == planned_gpu for s in plan["sites"] for p in s["pools"])
+    planned_cost = capstan.run(capstan.load(out / "plan.json")).summary["cost"]["per_user_hour_usd"]
+    scenario = capstan.load(SCENARIO)
+    best = None
+    for gpu, west, east in itertools.product(kinds, range(1, 5), range(1, 5)):
+        r = capstan.run(scenario, set={"deployments.small.gpu": gpu, "sites.west-site.pools.main.gpu": gpu,
+                                       "sites.east-site.pools.main.gpu": gpu, "sites.west-site.pools.main.gpus": west,
+                                       "sites.east-site.pools.main.gpus": east}, replications=3, seed=3)
+        if _feasible(r.summary):
+            cost = r.summary["cost"]["per_user_hour_usd"]
+            if best is None or cost < best[0]:
+                best = (cost, r.summary["cost"]["per_user_hour_usd_ci95"], gpu)
+    half_width = (best[1][1] - best[1][0]) / 2
+    assert planned_cost <= best[0] + half_width, (planned_gpu, best)
+    # A GPU the model cannot fit at any degree up to 8 is left out, and an unknown one is an input error.
+    space.write_text(json.dumps({"deployments": {"small": {"gpus": ["h10"]}}}))
+    proc, _ = _plan(tmp_path, "--space", space)
+    assert proc.returncode == 2 and 'did you mean "h100"' in proc.stderr
