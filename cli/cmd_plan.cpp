@@ -8,8 +8,6 @@
 #include <fstream>
 #include <iostream>
 
-#include <nlohmann/json.hpp>
-
 #include "cli/commands.h"
 #include "models/plan/plan.h"
 
@@ -50,7 +48,7 @@ int run_plan(const PlanOptions& o) {
   if (o.attainment) space.attainment = o.attainment;
   if (space.pools.empty()) throw std::runtime_error("nothing to plan: the scenario has no pool without an hourly schedule");
 
-  plan::LocalEvaluator evaluator(base, space);
+  plan::ScenarioEvaluator evaluator(base, space);
   const bool tty = isatty(STDERR_FILENO);
   const plan::Result result = plan::search(space, evaluator, [tty](int n) {
     if (tty) std::fprintf(stderr, "\rcapstan: %d candidate fleets simulated", n);
@@ -59,24 +57,17 @@ int run_plan(const PlanOptions& o) {
 
   std::filesystem::create_directories(o.out_dir);
   const std::filesystem::path dir(o.out_dir);
-  const std::string table = plan::summary(result, result.space);
-  write(dir / "plan.txt", table);
-  write(dir / "frontier.csv", plan::frontier_csv(result, result.space));
-  std::cout << table;
+  const plan::Written w = plan::render(result, evaluator, base, !o.k8s_dir.empty());
+  write(dir / "plan.txt", w.summary);
+  write(dir / "frontier.csv", w.frontier_csv);
+  std::cout << w.summary;
   if (result.feasible) {
-    api::RunRequest chosen = base;
-    const auto extra = evaluator.overrides(result.chosen.gpus);
-    chosen.overrides.insert(chosen.overrides.end(), extra.begin(), extra.end());
-    // The plan runs as it was judged: the same seed and replications.
-    chosen.overrides.push_back("simulation.seed=" + std::to_string(*base.seed));
-    chosen.overrides.push_back("simulation.replications=" + std::to_string(*base.replications));
-    write(dir / "plan.json", nlohmann::json::parse(api::validate(chosen)).dump(2) + "\n");
+    write(dir / "plan.json", w.plan_json);
     std::cout << "wrote " << (dir / "plan.json").string() << " (capstan run reproduces it), plan.txt and frontier.csv\n";
     if (!o.k8s_dir.empty()) {
       std::filesystem::create_directories(o.k8s_dir);
-      const auto files = plan::kubernetes_manifests(plan::load_scenario(chosen));
-      for (const auto& [name, text] : files) write(std::filesystem::path(o.k8s_dir) / name, text);
-      std::cout << "wrote " << files.size() << " Kubernetes manifests to " << o.k8s_dir << "\n";
+      for (const auto& [name, text] : w.manifests) write(std::filesystem::path(o.k8s_dir) / name, text);
+      std::cout << "wrote " << w.manifests.size() << " Kubernetes manifests to " << o.k8s_dir << "\n";
     }
   } else {
     std::cout << "wrote " << (dir / "plan.txt").string() << " and frontier.csv; no plan.json\n";

@@ -20,6 +20,7 @@
 #include "models/api/sweep.h"
 #include "models/calibration/gpu_probe.h"
 #include "models/input_error.h"
+#include "models/plan/plan.h"
 #include "models/regress/regress.h"
 #include "models/scenario/load.h"
 
@@ -157,6 +158,51 @@ std::string regress(std::vector<std::string> baselines, std::vector<std::string>
   return rg::to_json(results).dump();
 }
 
+// capstan plan: the search in C++, each candidate run here or by `runner`
+// (a Python callable taking a list of override lists and returning their
+// report.json texts, e.g. on a Dask cluster).
+py::dict plan(const std::optional<std::string>& path, const std::optional<std::string>& text, const std::string& source,
+              std::vector<std::string> overrides, const std::optional<std::string>& space_text,
+              std::optional<std::uint64_t> seed, std::optional<int> replications, std::optional<double> attainment,
+              int threads, bool manifests, py::object runner) {
+  namespace pl = capstan::plan;
+  capstan::api::RunRequest base = make_request(path, text, source, std::move(overrides));
+  base.threads = threads;
+  pl::Result result;
+  pl::Written written;
+  {
+    py::gil_scoped_release release;
+    const auto scenario = pl::load_scenario(base);
+    base.replications = replications.value_or(std::max(3, scenario.simulation.replications));
+    base.seed = seed.value_or(scenario.simulation.seed);
+    pl::Space space = space_text ? pl::parse_space(*space_text, "<space>", base) : pl::default_space(base);
+    if (attainment) space.attainment = attainment;
+    pl::ScenarioEvaluator::Runner run_batch;
+    if (!runner.is_none()) {
+      run_batch = [&runner](const std::vector<std::vector<std::string>>& batch) {
+        py::gil_scoped_acquire acquire;
+        return runner(batch).cast<std::vector<std::string>>();
+      };
+    }
+    pl::ScenarioEvaluator evaluator(base, space, run_batch);
+    result = pl::search(space, evaluator);
+    written = pl::render(result, evaluator, base, manifests);
+  }
+  py::dict d;
+  d["feasible"] = result.feasible;
+  d["message"] = result.message;
+  d["simulations"] = result.simulations;
+  d["summary"] = written.summary;
+  d["frontier_csv"] = written.frontier_csv;
+  d["plan_json"] = written.plan_json;
+  py::dict files;
+  for (const auto& [name, yaml] : written.manifests) files[py::str(name)] = yaml;
+  d["manifests"] = files;
+  d["seed"] = *base.seed;
+  d["replications"] = *base.replications;
+  return d;
+}
+
 std::string sweep_figures(const std::string& report_json) {
   nlohmann::json out = nlohmann::json::array();
   for (auto& [column, value] : capstan::api::sweep_figures(nlohmann::json::parse(report_json))) {
@@ -212,6 +258,17 @@ PYBIND11_MODULE(_core, m) {
         "capstan regress: re-run each baseline's scenario and compare (JSON text, as --format json),\n"
         "or with update=True rewrite the baselines. No baselines: every *.baseline.json under\n"
         "scenarios/. Raises ScenarioError on bad input (a baseline, its scenario, an override).");
+
+  m.def("plan", &plan, py::arg("path") = py::none(), py::arg("text") = py::none(), py::arg("source") = "<scenario>",
+        py::arg("overrides") = std::vector<std::string>{}, py::arg("space") = py::none(), py::arg("seed") = py::none(),
+        py::arg("replications") = py::none(), py::arg("attainment") = py::none(), py::arg("threads") = 0,
+        py::arg("manifests") = false, py::arg("runner") = py::none(),
+        "plan(path=None, text=None, source='<scenario>', overrides=[], space=None, seed=None, replications=None,\n"
+        "     attainment=None, threads=0, manifests=False, runner=None) -> dict\n\n"
+        "capstan plan (docs/plan.md): `space` is the space file's JSON text. `runner(list of override lists)`\n"
+        "returns each candidate's report.json text; without it candidates run here. Returns feasible,\n"
+        "message, simulations, summary, frontier_csv, plan_json ('' without a plan), manifests\n"
+        "({file: yaml} when asked), seed and replications.");
 
   m.def("sweep_figures", &sweep_figures, py::arg("report_json"),
         "sweep_figures(report_json) -> str\n\n"

@@ -165,8 +165,11 @@ void read_kinds(const js::ConstObject& o, Space& space, const api::RunRequest& r
 }  // namespace
 
 Space read_space(const std::string& path, const api::RunRequest& request) {
+  return parse_space(js::read_file_or_throw<InputError>(path, 1u << 20), path, request);
+}
+
+Space parse_space(const std::string& text, const std::string& path, const api::RunRequest& request) {
   Space space = default_space(request);
-  const std::string text = js::read_file_or_throw<InputError>(path, 1u << 20);
   json doc;
   try {
     doc = json::parse(text);
@@ -208,10 +211,10 @@ Space read_space(const std::string& path, const api::RunRequest& request) {
   return space;
 }
 
-LocalEvaluator::LocalEvaluator(api::RunRequest scenario, Space space)
-    : scenario_(std::move(scenario)), space_(std::move(space)) {}
+ScenarioEvaluator::ScenarioEvaluator(api::RunRequest scenario, Space space, Runner runner)
+    : scenario_(std::move(scenario)), space_(std::move(space)), runner_(std::move(runner)) {}
 
-void LocalEvaluator::choose_kinds(std::vector<std::string> kind_overrides, Space space) {
+void ScenarioEvaluator::choose_kinds(std::vector<std::string> kind_overrides, Space space) {
   kinds_ = std::move(kind_overrides);
   space_ = std::move(space);
 }
@@ -264,21 +267,30 @@ Space with_kind(Space space, std::size_t k, const KindOption& kind) {
 }
 }  // namespace
 
-std::vector<std::string> LocalEvaluator::overrides(const std::vector<int>& gpus) const {
+std::vector<std::string> ScenarioEvaluator::overrides(const std::vector<int>& gpus) const {
   std::vector<std::string> out = kinds_;
   const auto sizes = size_overrides(space_, gpus);
   out.insert(out.end(), sizes.begin(), sizes.end());
   return out;
 }
 
-std::vector<Evaluation> LocalEvaluator::evaluate(const std::vector<std::vector<int>>& candidates) {
+std::vector<Evaluation> ScenarioEvaluator::evaluate(const std::vector<std::vector<int>>& candidates) {
+  std::vector<std::vector<std::string>> batch;
+  for (const auto& gpus : candidates) batch.push_back(overrides(gpus));
+  std::vector<std::string> reports;
+  if (runner_) {
+    reports = runner_(batch);
+    if (reports.size() != batch.size()) throw std::runtime_error("capstan plan: the runner returned the wrong number of reports");
+  } else {
+    for (const auto& extra : batch) {
+      api::RunRequest r = scenario_;
+      r.overrides.insert(r.overrides.end(), extra.begin(), extra.end());
+      reports.push_back(api::run(r).report_json);
+    }
+  }
   std::vector<Evaluation> out;
-  for (const auto& gpus : candidates) {
-    api::RunRequest r = scenario_;
-    const auto extra = overrides(gpus);
-    r.overrides.insert(r.overrides.end(), extra.begin(), extra.end());
-    const api::RunOutput run = api::run(r);
-    out.push_back(judge(json::parse(run.report_json), gpus, space_));
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    out.push_back(judge(json::parse(reports[i]), candidates[i], space_));
     ++simulations_;
   }
   return out;
@@ -410,7 +422,7 @@ Result search_sizes(const Space& space, Evaluator& evaluator, const std::functio
   return result;
 }
 
-Result search(const Space& space, LocalEvaluator& evaluator, const std::function<void(int)>& progress) {
+Result search(const Space& space, ScenarioEvaluator& evaluator, const std::function<void(int)>& progress) {
   if (space.deployments.empty()) {
     evaluator.choose_kinds({}, space);
     return search_sizes(space, evaluator, progress);
@@ -425,6 +437,8 @@ Result search(const Space& space, LocalEvaluator& evaluator, const std::function
   };
   Result best;
   std::vector<std::string> alternatives;
+  std::vector<Evaluation> all;
+  std::vector<std::string> all_kinds;
   bool have = false;
   for (std::size_t k = 0; k < space.deployments.size(); ++k) {
     std::size_t best_j = choice[k];
@@ -445,6 +459,8 @@ Result search(const Space& space, LocalEvaluator& evaluator, const std::function
       r.kinds = described;
       std::string what;
       for (const auto& d : described) what += (what.empty() ? "" : ", ") + d;
+      all.insert(all.end(), r.evaluated.begin(), r.evaluated.end());
+      all_kinds.insert(all_kinds.end(), r.evaluated.size(), what);
       alternatives.push_back(what + ": " + (r.feasible ? fmt("%.5f", r.chosen.cost_per_user_hour) + " USD per user-hour"
                                                        : "no plan (" + r.message.substr(r.message.find(';') + 2) + ")"));
       if (!have || better(r, best)) {
@@ -456,10 +472,28 @@ Result search(const Space& space, LocalEvaluator& evaluator, const std::function
     choice[k] = best_j;
   }
   best.alternatives = alternatives;
+  best.evaluated = all;
+  best.evaluated_kinds = all_kinds;
   best.simulations = evaluator.simulations();
   // The evaluator holds the chosen kinds, for writing the plan.
   evaluator.choose_kinds(best.kind_overrides, best.space);
   return best;
+}
+
+Written render(const Result& result, const ScenarioEvaluator& evaluator, const api::RunRequest& base, bool manifests) {
+  Written w;
+  w.summary = summary(result, result.space);
+  w.frontier_csv = frontier_csv(result, result.space);
+  if (!result.feasible) return w;
+  api::RunRequest chosen = base;
+  const auto extra = evaluator.overrides(result.chosen.gpus);
+  chosen.overrides.insert(chosen.overrides.end(), extra.begin(), extra.end());
+  // The plan runs as it was judged: the same seed and replications.
+  if (base.seed) chosen.overrides.push_back("simulation.seed=" + std::to_string(*base.seed));
+  if (base.replications) chosen.overrides.push_back("simulation.replications=" + std::to_string(*base.replications));
+  w.plan_json = json::parse(api::validate(chosen)).dump(2) + "\n";
+  if (manifests) w.manifests = kubernetes_manifests(load_scenario(chosen));
+  return w;
 }
 
 std::string summary(const Result& r, const Space& space) {
@@ -484,9 +518,15 @@ std::string summary(const Result& r, const Space& space) {
     out << line;
   }
   // Runners-up: the next cheapest candidates, and why each lost.
+  std::string chosen_kinds;
+  for (const auto& k : r.kinds) chosen_kinds += (chosen_kinds.empty() ? "" : ", ") + k;
+  auto kinds_of = [&](const Evaluation* e) {
+    const auto i = static_cast<std::size_t>(e - r.evaluated.data());
+    return i < r.evaluated_kinds.size() ? r.evaluated_kinds[i] : std::string();
+  };
   std::vector<const Evaluation*> others;
   for (const auto& e : r.evaluated) {
-    if (e.gpus != r.chosen.gpus) others.push_back(&e);
+    if (e.gpus != r.chosen.gpus || kinds_of(&e) != chosen_kinds) others.push_back(&e);
   }
   std::sort(others.begin(), others.end(),
             [](const Evaluation* a, const Evaluation* b) { return a->cost_per_user_hour < b->cost_per_user_hour; });
@@ -500,8 +540,13 @@ std::string summary(const Result& r, const Space& space) {
     if (shown++ == 5) break;
     std::string fleet;
     for (std::size_t i = 0; i < space.pools.size(); ++i) {
-      if (e->gpus[i] != r.chosen.gpus[i]) fleet += (fleet.empty() ? "" : ", ") + pool_key(space.pools[i]) + " " + std::to_string(e->gpus[i]);
+      if (e->gpus[i] == r.chosen.gpus[i]) continue;
+      if (!fleet.empty()) fleet += ", ";
+      fleet += pool_key(space.pools[i]);
+      fleet += ' ';
+      fleet += std::to_string(e->gpus[i]);
     }
+    if (kinds_of(e) != chosen_kinds) fleet = kinds_of(e) + (fleet.empty() ? "" : ", ") + fleet;
     std::string why;
     if (!e->feasible) {
       for (const auto& c : e->classes) {
@@ -520,6 +565,8 @@ std::string frontier_csv(const Result& r, const Space& space) {
   std::ostringstream out;
   out << "candidate";
   for (const auto& p : space.pools) out << "," << pool_key(p);
+  const bool with_kinds = !r.evaluated_kinds.empty();
+  if (with_kinds) out << ",kinds";
   out << ",cost_per_user_hour_usd,cost_ci95_low,cost_ci95_high,worst_slo_ratio,feasible,frontier";
   if (!r.evaluated.empty()) {
     for (const auto& c : r.evaluated.front().classes) out << "," << c.name << ".percentile_ms_ci95_high," << c.name << ".attainment";
@@ -534,6 +581,7 @@ std::string frontier_csv(const Result& r, const Space& space) {
     });
     out << k;
     for (int g : e.gpus) out << "," << g;
+    if (with_kinds) out << ",\"" << r.evaluated_kinds[k] << "\"";
     out << "," << fmt("%.9g", e.cost_per_user_hour) << "," << fmt("%.9g", e.cost_low) << "," << fmt("%.9g", e.cost_high)
         << "," << fmt("%.6g", e.worst_ratio) << "," << (e.feasible ? 1 : 0) << "," << (dominated ? 0 : 1);
     for (const auto& c : e.classes) out << "," << fmt("%.6g", c.percentile_high_ms) << "," << fmt("%.6g", c.attainment);

@@ -67,6 +67,8 @@ Space default_space(const api::RunRequest& scenario);
 // "deployments": {"<name>": {"gpus": ["l40s", "h100"] or "all"}}, "attainment": x};
 // pools it does not name keep their default range; "fixed": true holds one at its written size.
 Space read_space(const std::string& path, const api::RunRequest& scenario);
+// The same from JSON text, named `source` in errors.
+Space parse_space(const std::string& text, const std::string& source, const api::RunRequest& scenario);
 
 struct ClassVerdict {
   std::string name;
@@ -94,10 +96,14 @@ class Evaluator {
   virtual int simulations() const = 0;  // candidates run so far
 };
 
-// Runs candidates on this machine's threads.
-class LocalEvaluator final : public Evaluator {
+// Runs candidates of a scenario: on this machine's threads, or through
+// `runner`, which takes each candidate's overrides (on top of the scenario's
+// own) and returns its report.json text, in order; the Python package passes
+// one that runs them as Dask tasks.
+class ScenarioEvaluator final : public Evaluator {
  public:
-  LocalEvaluator(api::RunRequest scenario, Space space);
+  using Runner = std::function<std::vector<std::string>(const std::vector<std::vector<std::string>>& overrides)>;
+  ScenarioEvaluator(api::RunRequest scenario, Space space, Runner runner = {});
   std::vector<Evaluation> evaluate(const std::vector<std::vector<int>>& candidates) override;
   int simulations() const override { return simulations_; }
   // From now on, candidates run with these GPU kinds (their overrides) and pool ranges.
@@ -108,6 +114,7 @@ class LocalEvaluator final : public Evaluator {
  private:
   api::RunRequest scenario_;
   Space space_;
+  Runner runner_;
   std::vector<std::string> kinds_;
   int simulations_ = 0;
 };
@@ -119,6 +126,7 @@ struct Result {
   Space space;                              // the pool ranges of the chosen kinds
   Evaluation chosen;                 // the cheapest feasible, or the closest when none is
   std::vector<Evaluation> evaluated; // every candidate run, in order
+  std::vector<std::string> evaluated_kinds;  // beside each: its GPU kinds ("" without kind choices)
   std::string message;               // the verdict in one sentence
   std::vector<std::string> alternatives;  // each GPU kind tried, with its outcome
   int simulations = 0;
@@ -127,14 +135,23 @@ struct Result {
 // `progress(simulations so far)` after each evaluation, when set. With kind
 // choices, each deployment in turn tries each of its kinds (the others held at
 // their best so far), each with its own pool-size search.
-Result search(const Space& space, LocalEvaluator& evaluator, const std::function<void(int)>& progress = {});
+Result search(const Space& space, ScenarioEvaluator& evaluator, const std::function<void(int)>& progress = {});
 // The pool-size search alone, for the evaluator's current kinds.
 Result search_sizes(const Space& space, Evaluator& evaluator, const std::function<void(int)>& progress = {});
 
 // The constraint verdicts of one report.json.
 Evaluation judge(const nlohmann::json& report, const std::vector<int>& gpus, const Space& space);
 
-// Writing the plan: a summary table, the frontier CSV, Kubernetes manifests.
+// What a plan writes: the summary table, the frontier CSV, plan.json (the
+// scenario with the plan's overrides, seed and replications; empty when there
+// is no plan) and, when asked, the Kubernetes manifests.
+struct Written {
+  std::string summary, frontier_csv, plan_json;
+  std::vector<std::pair<std::string, std::string>> manifests;
+};
+Written render(const Result& result, const ScenarioEvaluator& evaluator, const api::RunRequest& base, bool manifests);
+
+// Its parts:
 std::string summary(const Result& r, const Space& space);
 std::string frontier_csv(const Result& r, const Space& space);
 // (file name, YAML text) per site and pool: a Karpenter NodePool, a vLLM

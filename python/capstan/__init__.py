@@ -12,16 +12,19 @@ A scenario file in, latency and cost figures out::
 
 `sweep(..., client=dask.distributed.Client(...))` runs the points on a Dask
 cluster with results identical to a local run. `regress()` checks forecasts
-against committed baselines, as `capstan regress` does in CI.
+against committed baselines, as `capstan regress` does in CI; `plan()` finds the
+cheapest fleet that meets every SLO, locally or on Dask.
 """
 from capstan._core import ScenarioError, built_with_cuda, gpu_probe
 from capstan._core import version as __version__
+from capstan.plan import Plan, plan
 from capstan.regress import regress
 from capstan.result import Result, run
 from capstan.scenario import Scenario, load
 from capstan.sweep import sweep
 
 __all__ = [
+    "Plan",
     "Result",
     "Scenario",
     "ScenarioError",
@@ -29,6 +32,7 @@ __all__ = [
     "built_with_cuda",
     "gpu_probe",
     "load",
+    "plan",
     "plot",
     "regress",
     "run",

@@ -72,3 +72,21 @@ def test_sweep_survives_a_dead_worker(client, tiny):
     # The nanny brought up a replacement: two workers again, one of them new.
     client.wait_for_workers(2, timeout=120)
     assert killed["pid"] not in client.run(os.getpid).values()
+
+
+def test_a_plan_on_dask_equals_a_local_plan(client):
+    from conftest import DATA
+
+    space = {"pools": {p: {"min_gpus": 1, "max_gpus": 4} for p in ("west-site/main", "east-site/main")},
+             "deployments": {"small": {"gpus": ["a10g"]}}}
+    local = capstan.plan(DATA / "two_sites.json", space=space, manifests=True)
+    remote = capstan.plan(DATA / "two_sites.json", space=space, manifests=True, client=client)
+    assert local.feasible and remote.feasible
+    assert remote.plan_json == local.plan_json
+    assert remote.summary == local.summary
+    assert remote.manifests == local.manifests and len(local.manifests) == 2
+    pdt.assert_frame_equal(remote.frontier, local.frontier)
+    # The planned scenario reproduces the plan's cost.
+    cost = capstan.run(local.scenario).summary["cost"]["per_user_hour_usd"]
+    assert f"cost per user-hour {cost:.5f} USD" in local.summary
+    assert local.simulations == remote.simulations == len(local.frontier)

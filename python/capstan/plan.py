@@ -1,0 +1,85 @@
+"""Planning from Python: ``capstan plan``'s search, with candidates run locally or on a Dask cluster."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from capstan import _core
+from capstan.scenario import Scenario, load, overrides_from
+from capstan.sweep import run_point
+
+
+class Plan:
+    """The outcome of `plan()`: `feasible`, `message` (the verdict in one sentence), `summary` (the table
+    ``capstan plan`` prints: pools written and planned, cost and SLO figures with intervals, the runners-up and
+    why each lost), `frontier` (a DataFrame of every candidate run), `scenario` (the planned scenario, a
+    `Scenario` that `capstan.run` reproduces the plan with; None without a plan), `plan_json` (its text),
+    `manifests` ({file name: YAML} when asked for) and `simulations` (candidates run)."""
+
+    def __init__(self, out: Mapping[str, Any]):
+        self.feasible: bool = out["feasible"]
+        self.message: str = out["message"]
+        self.summary: str = out["summary"]
+        self.simulations: int = out["simulations"]
+        self.plan_json: str = out["plan_json"]
+        self.manifests: dict[str, str] = dict(out["manifests"])
+        self.frontier = pd.read_csv(io.StringIO(out["frontier_csv"]))
+        self.scenario: Scenario | None = load(json.loads(self.plan_json)) if self.plan_json else None
+
+    def __repr__(self) -> str:
+        return self.summary
+
+
+def plan(scenario: Scenario | str | os.PathLike | Mapping, space: Mapping[str, Any] | str | os.PathLike | None = None,
+         set: Mapping[str, Any] | Iterable[str] | None = None, seed: int | None = None,
+         replications: int | None = None, attainment: float | None = None, client: Any = None, threads: int = 0,
+         manifests: bool = False) -> Plan:
+    """The cheapest fleet that meets every SLO, as ``capstan plan`` finds it (docs/plan.md).
+
+    `space` is a space file's content as a dict, or its path; `set` holds overrides of the scenario; `seed` and
+    `replications` are those every candidate runs with (default: the scenario's, at least 3 replications);
+    `attainment` switches the constraint to the lower end of SLO attainment's interval. With `client` (a
+    ``dask.distributed.Client``) every candidate runs as a Dask task (retried when its worker dies), with the same
+    results as a local run: the scenario travels as JSON text. `manifests=True` also renders the Kubernetes
+    manifests.
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = load(scenario)
+    overrides = list(scenario.run_overrides(overrides_from(set)))
+    if space is None or isinstance(space, Mapping):
+        space_text = None if space is None else json.dumps(space)
+    else:
+        with open(space, encoding="utf-8") as f:
+            space_text = f.read()
+    runner = None
+    if client is not None:
+        tag = uuid.uuid4().hex
+        counter = iter(range(1 << 62))
+
+        def runner(batch: list[list[str]]) -> list[str]:
+            # Each candidate's overrides come on top of the scenario's own; seed and replications are in them
+            # through the plan's request, so a task needs nothing else.
+            futures = [client.submit(run_point, scenario.text, scenario.source, overrides + list(extra), seed_used,
+                                     replications_used, 1, key=f"capstan-plan-{tag}-{next(counter)}", pure=False,
+                                     retries=2)
+                       for extra in batch]
+            try:
+                return client.gather(futures)
+            finally:
+                client.cancel(futures)
+
+    # The seed and replications the search uses are the scenario's unless given: resolve them first so that the
+    # Dask tasks run exactly what a local run would.
+    doc = json.loads(_core.validate(text=scenario.text, source=scenario.source, overrides=overrides))
+    seed_used = seed if seed is not None else int(doc["simulation"]["seed"])
+    replications_used = replications if replications is not None else max(3, int(doc["simulation"]["replications"]))
+    out = _core.plan(text=scenario.text, source=scenario.source, overrides=overrides, space=space_text,
+                     seed=seed_used, replications=replications_used, attainment=attainment, threads=threads,
+                     manifests=manifests, runner=runner)
+    return Plan(out)
