@@ -249,6 +249,27 @@ TEST_CASE("a response cache's hit ratio matches Che's approximation for LRU", "[
   CHECK(figure(r0, "/classes/reactive/latency_ms/e2e/mean") == Approx(h * 21.0 + (1 - h) * 350.0).epsilon(1e-9));
 }
 
+namespace {
+
+// Moderation answered by a hosted classifier at once (the other classes
+// silent); half the items are escalated to `reviewers` staff.
+json review_world(double hours, int reviewers, double items_per_hour, double sla_minutes) {
+  json doc = small_world();
+  doc["simulation"]["duration_h"] = hours;
+  doc["classes"][0]["rate_per_user_hour"] = 0;
+  doc["classes"][1]["rate_per_user_hour"] = 0;
+  doc["deployments"].push_back(json::parse(
+      R"({"name": "api", "hosted": {"input_usd_per_mtok": 0.1, "output_usd_per_mtok": 0.1, "ttft_ms": 50, "tpot_ms": 0}})"));
+  json moderation = json::parse(R"({"name": "moderation", "rate_per_user_hour": 0.042,
+      "prompt_tokens": {"dist": "constant", "value": 60}, "output_tokens": {"dist": "constant", "value": 1},
+      "deployment": "api", "slo": {"metric": "e2e", "threshold_ms": 1000}, "escalation_share": 0.5})");
+  moderation["review"] = {{"reviewers", reviewers}, {"items_per_hour", items_per_hour}, {"sla_minutes", sla_minutes}};
+  doc["classes"].push_back(moderation);
+  return doc;
+}
+
+}  // namespace
+
 TEST_CASE("a constant review staff waits as Erlang C says", "[serving][validation][review]") {
   // Moderation answered by a hosted classifier at once; half the items are
   // escalated (a Bernoulli thinning of a Poisson stream: Poisson), to 3
@@ -256,18 +277,9 @@ TEST_CASE("a constant review staff waits as Erlang C says", "[serving][validatio
   // is compared with Erlang C at its own realised escalation rate.
   const int c = 3;
   const double mu_per_h = 20.0;
-  json doc = small_world();
-  doc["simulation"]["duration_h"] = 24.0;
+  json doc = review_world(24.0, c, mu_per_h, 10);
   doc["simulation"]["warmup_h"] = 1.0;
   doc["simulation"]["interval_s"] = 3600;
-  doc["classes"][0]["rate_per_user_hour"] = 0;
-  doc["classes"][1]["rate_per_user_hour"] = 0;
-  doc["deployments"].push_back(json::parse(
-      R"({"name": "api", "hosted": {"input_usd_per_mtok": 0.1, "output_usd_per_mtok": 0.1, "ttft_ms": 50, "tpot_ms": 0}})"));
-  doc["classes"].push_back(json::parse(R"({"name": "moderation", "rate_per_user_hour": 0.042,
-      "prompt_tokens": {"dist": "constant", "value": 60}, "output_tokens": {"dist": "constant", "value": 1},
-      "deployment": "api", "slo": {"metric": "e2e", "threshold_ms": 1000}, "escalation_share": 0.5,
-      "review": {"reviewers": 3, "items_per_hour": 20, "sla_minutes": 10}})"));
   const world::Prepared prepared(scenario::load_json(doc, "review.json"));
   const auto runs = sim::run_replications<world::ReplicationResult>(
       60, 0, [&](int r) { return world::simulate(prepared, 17, r); });
@@ -296,16 +308,7 @@ TEST_CASE("an overwhelmed review queue misses its SLA instead of reading as met"
   // One reviewer deciding 2 items an hour against dozens escalated: almost
   // nothing is decided in time, and the items still waiting past the SLA at
   // the end count as misses.
-  json doc = small_world();
-  doc["simulation"]["duration_h"] = 6.0;
-  doc["classes"][0]["rate_per_user_hour"] = 0;
-  doc["classes"][1]["rate_per_user_hour"] = 0;
-  doc["deployments"].push_back(json::parse(
-      R"({"name": "api", "hosted": {"input_usd_per_mtok": 0.1, "output_usd_per_mtok": 0.1, "ttft_ms": 50, "tpot_ms": 0}})"));
-  doc["classes"].push_back(json::parse(R"({"name": "moderation", "rate_per_user_hour": 0.042,
-      "prompt_tokens": {"dist": "constant", "value": 60}, "output_tokens": {"dist": "constant", "value": 1},
-      "deployment": "api", "slo": {"metric": "e2e", "threshold_ms": 1000}, "escalation_share": 0.5,
-      "review": {"reviewers": 1, "items_per_hour": 2, "sla_minutes": 30}})"));
+  const json doc = review_world(6.0, 1, 2, 30);
   const auto r = world::simulate(world::Prepared(scenario::load_json(doc, "review.json")), 17, 0);
   const double escalated = figure(r, "/classes/moderation/review/items_escalated");
   const double decided = figure(r, "/classes/moderation/review/items_decided");
