@@ -440,10 +440,13 @@ Result search(const Space& space, ScenarioEvaluator& evaluator, const std::funct
   std::vector<Evaluation> all;
   std::vector<std::string> all_kinds;
   bool have = false;
+  std::map<std::vector<std::size_t>, bool> searched;  // kind choices already searched
   for (std::size_t k = 0; k < space.deployments.size(); ++k) {
     std::size_t best_j = choice[k];
     for (std::size_t j = 0; j < space.deployments[k].kinds.size(); ++j) {
       choice[k] = j;
+      // The choice the previous deployment settled on comes round again: its search is done.
+      if (!searched.emplace(choice, true).second) continue;
       Space sp = space;
       std::vector<std::string> ov;
       std::vector<std::string> described;
