@@ -11,7 +11,7 @@ packages=(
   libboost-graph-dev libboost-random-dev libeigen3-dev
   nlohmann-json3-dev catch2 libcli11-dev pybind11-dev
   python3 python3-dev python3-numpy python3-pandas python3-matplotlib python3-pytest
-  python3-nbclient python3-nbformat python3-ipykernel python3-distributed
+  python3-nbclient python3-nbformat python3-ipykernel python3-distributed python3-yaml
 )
 missing=()
 for p in "${packages[@]}"; do
