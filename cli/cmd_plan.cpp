@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "models/api/load_scenario.h"
 #include "models/plan/plan.h"
 
 namespace capstan::cli {
@@ -40,7 +41,7 @@ int run_plan(const PlanOptions& o) {
   base.scenario_path = o.scenario;
   base.overrides = o.overrides;
   base.threads = o.threads;
-  const scenario::Scenario written = plan::load_scenario(base);
+  const scenario::Scenario written = api::load_scenario(base);
   // Intervals need replications: at least three.
   base.replications = o.replications.value_or(std::max(3, written.simulation.replications));
   base.seed = o.seed.value_or(written.simulation.seed);

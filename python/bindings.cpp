@@ -20,6 +20,7 @@
 #include "models/api/sweep.h"
 #include "models/calibration/gpu_probe.h"
 #include "models/input_error.h"
+#include "models/api/load_scenario.h"
 #include "models/plan/plan.h"
 #include "models/regress/regress.h"
 #include "models/scenario/load.h"
@@ -172,7 +173,7 @@ py::dict plan(const std::optional<std::string>& path, const std::optional<std::s
   pl::Written written;
   {
     py::gil_scoped_release release;
-    const auto scenario = pl::load_scenario(base);
+    const auto scenario = capstan::api::load_scenario(base);
     base.replications = replications.value_or(std::max(3, scenario.simulation.replications));
     base.seed = seed.value_or(scenario.simulation.seed);
     pl::Space space = space_text ? pl::parse_space(*space_text, "<space>", base) : pl::default_space(base);

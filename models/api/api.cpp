@@ -3,6 +3,7 @@
 #include <atomic>
 #include <mutex>
 
+#include "models/api/load_scenario.h"
 #include "models/report/report.h"
 #include "models/scenario/load.h"
 #include "models/world/prepared.h"
@@ -11,8 +12,7 @@
 
 namespace capstan::api {
 
-namespace {
-scenario::Scenario load(const RunRequest& request) {
+scenario::Scenario load_scenario(const RunRequest& request) {
   std::vector<scenario::Override> overrides;
   overrides.reserve(request.overrides.size());
   const std::string& source = request.scenario_path.empty() ? request.source_name : request.scenario_path;
@@ -26,16 +26,15 @@ scenario::Scenario load(const RunRequest& request) {
   return request.scenario_path.empty() ? scenario::load_text(request.scenario_text, request.source_name, overrides)
                                        : scenario::load_file(request.scenario_path, overrides);
 }
-}  // namespace
 
 std::string validate(const RunRequest& request) {
-  const scenario::Scenario s = load(request);
+  const scenario::Scenario s = load_scenario(request);
   world::Prepared prepared(s);  // builds the service-time models and routes: their errors surface here
   return s.canonical_json;
 }
 
 RunOutput run(const RunRequest& request) {
-  scenario::Scenario s = load(request);
+  scenario::Scenario s = load_scenario(request);
   if (request.seed) s.simulation.seed = *request.seed;
   if (request.replications) s.simulation.replications = *request.replications;
   const std::uint64_t seed = s.simulation.seed;

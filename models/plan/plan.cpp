@@ -6,6 +6,7 @@
 #include <map>
 #include <sstream>
 
+#include "models/api/load_scenario.h"
 #include "models/catalog/catalog.h"
 #include "models/input/json_reader.h"
 #include "models/input/read_file.h"
@@ -22,12 +23,6 @@ namespace {
 constexpr int kMaxGrowSteps = 8;
 constexpr int kMaxShrinkPasses = 3;
 
-scenario::Scenario load_request(const api::RunRequest& r) {
-  std::vector<scenario::Override> overrides;
-  for (const auto& text : r.overrides) overrides.push_back(scenario::parse_override(text));
-  return r.scenario_path.empty() ? scenario::load_text(r.scenario_text, r.source_name, overrides)
-                                 : scenario::load_file(r.scenario_path, overrides);
-}
 
 int round_up(double x, int step) { return static_cast<int>(std::ceil(x / step - 1e-9)) * step; }
 
@@ -62,7 +57,7 @@ std::string describe_class(const ClassVerdict& c, bool attainment_mode) {
 }  // namespace
 
 Space default_space(const api::RunRequest& request) {
-  const scenario::Scenario s = load_request(request);
+  const scenario::Scenario s = api::load_scenario(request);
   Space space;
   for (const auto& site : s.sites) {
     for (const auto& pool : site.pools) {
@@ -96,7 +91,7 @@ namespace {
 // smallest tensor-parallel degree at which the scenario validates (the model
 // fits), and its prices at the pools' regions.
 void read_kinds(const js::ConstObject& o, Space& space, const api::RunRequest& request) {
-  const scenario::Scenario written = load_request(request);
+  const scenario::Scenario written = api::load_scenario(request);
   const json& deployments = o.raw("deployments");
   if (!deployments.is_object()) js::fail(o.ptr("deployments"), "an object {\"<deployment>\": {\"gpus\": [...]}}", js::describe(deployments));
   std::vector<std::string> names;
@@ -144,7 +139,7 @@ void read_kinds(const js::ConstObject& o, Space& space, const api::RunRequest& r
         for (const auto& v : kind_overrides(trial, 0, kind)) r.overrides.push_back(v);
         for (const auto& v : size_overrides(adjusted, written_sizes(adjusted))) r.overrides.push_back(v);
         try {
-          const scenario::Scenario s = load_request(r);
+          const scenario::Scenario s = api::load_scenario(r);
           for (const std::size_t i : kinds.pools) {
             const auto& site = *std::find_if(s.sites.begin(), s.sites.end(), [&](const auto& x) { return x.name == space.pools[i].site; });
             const auto& pool = *std::find_if(site.pools.begin(), site.pools.end(), [&](const auto& x) { return x.name == space.pools[i].pool; });
@@ -495,7 +490,7 @@ Written render(const Result& result, const ScenarioEvaluator& evaluator, const a
   if (base.seed) chosen.overrides.push_back("simulation.seed=" + std::to_string(*base.seed));
   if (base.replications) chosen.overrides.push_back("simulation.replications=" + std::to_string(*base.replications));
   w.plan_json = json::parse(api::validate(chosen)).dump(2) + "\n";
-  if (manifests) w.manifests = kubernetes_manifests(load_scenario(chosen));
+  if (manifests) w.manifests = kubernetes_manifests(api::load_scenario(chosen));
   return w;
 }
 
@@ -597,7 +592,6 @@ std::string frontier_csv(const Result& r, const Space& space) {
 
 namespace capstan::plan {
 
-scenario::Scenario load_scenario(const api::RunRequest& request) { return load_request(request); }
 
 namespace {
 

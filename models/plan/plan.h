@@ -158,7 +158,6 @@ std::string frontier_csv(const Result& r, const Space& space);
 // Deployment and, for autoscaled pools, a HorizontalPodAutoscaler.
 // `scenario` is the plan, validated.
 std::vector<std::pair<std::string, std::string>> kubernetes_manifests(const scenario::Scenario& scenario);
-// The plan's scenario: the planned overrides applied, validated.
-scenario::Scenario load_scenario(const api::RunRequest& request);
+
 
 }  // namespace capstan::plan
