@@ -156,6 +156,48 @@ def rope(torch, x, cos, sin):
     return torch.cat((x1 * cos - x2 * sin, x2 * cos + x1 * sin), dim=-1)
 
 
+ATTENTION_PATHS = set()
+
+
+def attention_for(torch, F, kind, batch, heads, kv_heads, group, q_len, kv_len, hd, device):
+    """Attention as a serving engine runs it: the KV cache read once per KV
+    head, never expanded to the query heads.
+
+    Decode: the query heads of one KV head form that head's query rows (one
+    token each, attending to the whole context), so a plain non-causal
+    scaled_dot_product_attention over the unexpanded cache is exact and
+    PyTorch picks its flash kernel. Prefill: causal after the prefix (the
+    mask aligned to the lower right), with grouped-query heads left to the
+    kernel (enable_gqa). Where this PyTorch cannot, the cache is expanded and
+    an explicit mask used, and the path taken is printed."""
+    if kind == "decode":
+        def decode(q, k_cache, v_cache):
+            qg = q.reshape(batch, kv_heads, group, hd)
+            return F.scaled_dot_product_attention(qg, k_cache, v_cache).reshape(batch, heads, 1, hd)
+        ATTENTION_PATHS.add("decode: query groups over the unexpanded cache")
+        return decode
+    try:
+        from torch.nn.attention.bias import causal_lower_right
+        bias = causal_lower_right(q_len, kv_len)
+        q = torch.randn(batch, heads, q_len, hd, device=device, dtype=torch.bfloat16)
+        k = torch.randn(batch, kv_heads, kv_len, hd, device=device, dtype=torch.bfloat16)
+        F.scaled_dot_product_attention(q, k, k, attn_mask=bias, enable_gqa=True)
+        ATTENTION_PATHS.add("prefill: lower-right causal bias, enable_gqa")
+        return lambda q, k_cache, v_cache: F.scaled_dot_product_attention(
+            q, k_cache, v_cache, attn_mask=bias, enable_gqa=True)
+    except (ImportError, TypeError, RuntimeError) as e:
+        qi = torch.arange(q_len, device=device).unsqueeze(1)
+        kj = torch.arange(kv_len, device=device).unsqueeze(0)
+        mask = kj <= (kv_len - q_len) + qi  # causal after the prefix
+        ATTENTION_PATHS.add(f"prefill: expanded cache and explicit mask ({type(e).__name__}: {e})")
+
+        def expanded(q, k_cache, v_cache):
+            kk = k_cache.repeat_interleave(group, dim=1) if group > 1 else k_cache
+            vv = v_cache.repeat_interleave(group, dim=1) if group > 1 else v_cache
+            return F.scaled_dot_product_attention(q, kk, vv, attn_mask=mask)
+        return expanded
+
+
 def make_forward(torch, F, w, dims, inv_freq, kind, a, b, device):
     """Static inputs and a forward() that runs one layer on them."""
     hidden, hd, heads, kv_heads, inter = dims
@@ -175,13 +217,9 @@ def make_forward(torch, F, w, dims, inv_freq, kind, a, b, device):
     angles = positions.unsqueeze(-1).float() * inv_freq  # [batch, q_len, hd/2]
     cos = angles.cos().to(dt).unsqueeze(1)  # [batch, 1, q_len, hd/2]
     sin = angles.sin().to(dt).unsqueeze(1)
-    mask = None
-    if kind == "prefill":
-        qi = torch.arange(q_len, device=device).unsqueeze(1)
-        kj = torch.arange(kv_len, device=device).unsqueeze(0)
-        mask = kj <= (kv_len - q_len) + qi  # causal after the prefix
     group = heads // kv_heads
     new_slots = slice(kv_len - q_len, kv_len)
+    attention = attention_for(torch, F, kind, batch, heads, kv_heads, group, q_len, kv_len, hd, device)
 
     def forward():
         r = x + residual
@@ -192,9 +230,7 @@ def make_forward(torch, F, w, dims, inv_freq, kind, a, b, device):
         v = qkv[:, heads + kv_heads:]
         k_cache[:, :, new_slots] = k  # the KV append
         v_cache[:, :, new_slots] = v
-        kk = k_cache.repeat_interleave(group, dim=1) if group > 1 else k_cache
-        vv = v_cache.repeat_interleave(group, dim=1) if group > 1 else v_cache
-        attn = F.scaled_dot_product_attention(q, kk, vv, attn_mask=mask)
+        attn = attention(q, k_cache, v_cache)
         o = F.linear(attn.transpose(1, 2).reshape(tokens, heads * hd), w["o"])
         r2 = o + r
         h2 = rms_norm(torch, r2, w["norm2"])
@@ -299,11 +335,14 @@ def main():
                 print(f"{label:>22} {measured * 1e6:10.1f} {predicted * 1e6:13.1f} {100 * err:7.1f}%")
                 rows.append({"kind": kind, "a": a, "b": b, "measured_s": measured, "predicted_s": predicted,
                              "rel_error": err})
+    for path in sorted(ATTENTION_PATHS):
+        print(f"attention path: {path}")
     print(f"worst |error| {100 * worst:.1f}% (goal within {100 * args.tolerance:.0f}%)")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"profile": args.profile, "device": props.name, "torch": torch.__version__,
-                       "cuda_graph": not args.no_graph, "shapes": rows}, f, indent=1)
+                       "cuda_graph": not args.no_graph,
+                       "attention_paths": sorted(ATTENTION_PATHS), "shapes": rows}, f, indent=1)
     return 0 if worst <= args.tolerance else 1
 
 

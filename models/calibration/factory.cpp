@@ -42,25 +42,36 @@ const std::vector<std::pair<std::string, Profile>>& bundled() {
 }  // namespace
 
 std::optional<RooflineEfficiency> measured_efficiency(const catalog::GpuSpec& gpu) {
-  const std::pair<std::string, Profile>* newest = nullptr;
-  for (const auto& entry : bundled()) {
-    if (lower(entry.second.gpu) != lower(gpu.name)) continue;
-    if (!newest || entry.second.created_utc > newest->second.created_utc) newest = &entry;
+  // Every bundled profile of this GPU measured its ceilings; each is a
+  // ceiling, so the best across them stands (a small model's weight matrices
+  // stream below the GPU's bandwidth: that is a shape effect, not the GPU's
+  // ceiling). Ties and order do not matter, so the result does not depend on
+  // which profile was measured last.
+  double gemm_tflops = 0.0, stream_gb_per_s = 0.0, launch_floor_us = 0.0;
+  std::vector<std::string> names;
+  for (const auto& [name, profile] : bundled()) {
+    if (lower(profile.gpu) != lower(gpu.name)) continue;
+    const Ceilings& c = profile.ceilings;
+    gemm_tflops = std::max(gemm_tflops, c.gemm_tflops);
+    stream_gb_per_s = std::max(stream_gb_per_s, c.weight_stream_gb_per_s);
+    if (c.launch_floor_us > 0.0)
+      launch_floor_us = launch_floor_us > 0.0 ? std::min(launch_floor_us, c.launch_floor_us) : c.launch_floor_us;
+    names.push_back(name.substr(name.find_last_of('/') + 1) + " (" + profile.device.name + ", " +
+                    profile.created_utc + ")");
   }
-  if (!newest) return std::nullopt;
-  const Ceilings& c = newest->second.ceilings;
+  if (names.empty()) return std::nullopt;
+  std::sort(names.begin(), names.end());
   RooflineEfficiency e;
-  // A ceiling the profile did not measure (0) keeps the datasheet default.
-  if (c.gemm_tflops > 0.0 && gpu.bf16_tflops > 0.0) e.gemm_flops = c.gemm_tflops / gpu.bf16_tflops;
-  if (c.attention_tflops > 0.0 && gpu.bf16_tflops > 0.0) e.attention_flops = c.attention_tflops / gpu.bf16_tflops;
-  if (c.weight_stream_gb_per_s > 0.0 && gpu.hbm_tb_per_s > 0.0)
-    e.bandwidth = c.weight_stream_gb_per_s / (gpu.hbm_tb_per_s * 1000.0);
-  if (c.launch_floor_us > 0.0) e.launch_floor_us = c.launch_floor_us;
-  e.gemm_flops = std::clamp(e.gemm_flops, 1e-3, 1.5);
-  e.attention_flops = std::clamp(e.attention_flops, 1e-3, 1.5);
-  e.bandwidth = std::clamp(e.bandwidth, 1e-3, 1.5);
-  e.source = "measured profile " + newest->first + " (" + newest->second.device.name + ", " +
-             newest->second.created_utc + ")";
+  // A ceiling no profile measured (0) keeps the datasheet default. Attention
+  // keeps it too: the profile's attention ceilings time capstan's own
+  // validated microkernels, which are references, not the production kernels
+  // a serving engine runs (docs/calibration.md, "Which model").
+  if (gemm_tflops > 0.0 && gpu.bf16_tflops > 0.0) e.gemm_flops = std::clamp(gemm_tflops / gpu.bf16_tflops, 1e-3, 1.5);
+  if (stream_gb_per_s > 0.0 && gpu.hbm_tb_per_s > 0.0)
+    e.bandwidth = std::clamp(stream_gb_per_s / (gpu.hbm_tb_per_s * 1000.0), 1e-3, 1.5);
+  if (launch_floor_us > 0.0) e.launch_floor_us = launch_floor_us;
+  e.source = "measured profiles in models/profiles: ";
+  for (std::size_t i = 0; i < names.size(); ++i) e.source += (i ? ", " : "") + names[i];
   return e;
 }
 

@@ -21,8 +21,10 @@
 
 namespace capstan::calibration {
 
-// The roofline efficiencies measured on this GPU (catalog name, any case) by
-// the newest bundled profile of it, or nullopt when none is bundled.
+// The roofline efficiencies measured on this GPU (catalog name, any case):
+// the best GEMM FLOP/s and weight-streaming bandwidth and the lowest launch
+// floor across its bundled profiles; nullopt when none is bundled. Attention
+// keeps the datasheet default (see factory.cpp).
 std::optional<RooflineEfficiency> measured_efficiency(const catalog::GpuSpec& gpu);
 
 // `iteration_overhead_ms` 0 keeps the default (the profile's, else

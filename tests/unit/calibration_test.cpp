@@ -230,6 +230,32 @@ TEST_CASE("calibration: bundled profiles parse and name their GPU", "[calibratio
     CHECK_FALSE(p.gpu.empty());
     CHECK(p.ceilings.copy_gb_per_s > 0.0);
   }
+  // A GPU with bundled profiles takes the best GEMM and weight-streaming
+  // ceilings and the lowest launch floor across them, recomputed here from
+  // the profiles themselves; attention keeps the production-kernel default.
+  std::map<std::string, std::vector<cal::Ceilings>> by_gpu;
+  for (const auto& e : cal::embedded_profiles()) {
+    const cal::Profile p = cal::parse_profile(e.text, e.name);
+    by_gpu[p.gpu].push_back(p.ceilings);
+  }
+  for (const auto& [gpu_name, ceilings] : by_gpu) {
+    INFO(gpu_name);
+    GpuSpec gpu = h100_like();
+    gpu.name = gpu_name;
+    double gemm = 0, stream = 0, floor = 1e9;
+    for (const cal::Ceilings& c : ceilings) {
+      gemm = std::max(gemm, c.gemm_tflops);
+      stream = std::max(stream, c.weight_stream_gb_per_s);
+      floor = std::min(floor, c.launch_floor_us);
+    }
+    const auto e = cal::measured_efficiency(gpu);
+    REQUIRE(e.has_value());
+    CHECK(e->gemm_flops == Approx(gemm / gpu.bf16_tflops));
+    CHECK(e->bandwidth == Approx(stream / (gpu.hbm_tb_per_s * 1000.0)));
+    CHECK(e->launch_floor_us == Approx(floor));
+    CHECK(e->attention_flops == cal::kDefaultAttentionFlopsEfficiency);
+    CHECK(e->source.find("models/profiles") != std::string::npos);
+  }
   // No bundled profile of an unknown GPU: the datasheet defaults.
   GpuSpec unknown = h100_like();
   unknown.name = "no-such-gpu";
