@@ -12,6 +12,7 @@
 #include "models/input/read_file.h"
 #include "models/input_error.h"
 #include "models/scenario/load.h"
+#include "sim/replication.h"
 
 namespace capstan::plan {
 
@@ -22,6 +23,9 @@ namespace {
 
 constexpr int kMaxGrowSteps = 8;
 constexpr int kMaxShrinkPasses = 3;
+constexpr int kGroupBisections = 3;   // a deployment's pools shrink together to 1/8 of their size
+constexpr double kScreenSlack = 1.5;  // kinds estimated within this factor of the cheapest are run
+constexpr std::size_t kSmallSpacePools = 4;  // spaces this small repeat the per-pool pass
 
 
 int round_up(double x, int step) { return static_cast<int>(std::ceil(x / step - 1e-9)) * step; }
@@ -262,6 +266,32 @@ Space with_kind(Space space, std::size_t k, const KindOption& kind) {
 }
 }  // namespace
 
+std::vector<Screened> screen_starts(const api::RunRequest& request, const std::vector<std::string>& kind_overrides,
+                                    Space& space) {
+  api::RunRequest r = request;
+  r.overrides.insert(r.overrides.end(), kind_overrides.begin(), kind_overrides.end());
+  for (const auto& v : size_overrides(space, written_sizes(space))) r.overrides.push_back(v);
+  const scenario::Scenario s = api::load_scenario(r);
+  std::map<std::string, std::vector<std::size_t>> by_deployment;
+  for (std::size_t i = 0; i < space.pools.size(); ++i) by_deployment[space.pools[i].deployment].push_back(i);
+  std::vector<Screened> out;
+  for (const auto& [name, pools] : by_deployment) {
+    double price = 0.0, written = 0.0;
+    for (const std::size_t i : pools) {
+      price += space.pools[i].usd_per_gpu_hour / static_cast<double>(pools.size());
+      written += space.pools[i].written_gpus;
+    }
+    out.push_back(screen(s, name, static_cast<int>(pools.size()), price));
+    // The estimate, split over the deployment's pools as the written sizes split.
+    for (const std::size_t i : pools) {
+      PoolRange& p = space.pools[i];
+      const double share = written > 0.0 ? p.written_gpus / written : 1.0 / static_cast<double>(pools.size());
+      p.start_gpus = std::clamp(round_up(out.back().gpus * share, p.step), p.min_gpus, p.max_gpus);
+    }
+  }
+  return out;
+}
+
 std::vector<std::string> ScenarioEvaluator::overrides(const std::vector<int>& gpus) const {
   std::vector<std::string> out = kinds_;
   const auto sizes = size_overrides(space_, gpus);
@@ -270,24 +300,35 @@ std::vector<std::string> ScenarioEvaluator::overrides(const std::vector<int>& gp
 }
 
 std::vector<Evaluation> ScenarioEvaluator::evaluate(const std::vector<std::vector<int>>& candidates) {
+  // Only candidates not run before (under the same kinds) run, once each.
   std::vector<std::vector<std::string>> batch;
-  for (const auto& gpus : candidates) batch.push_back(overrides(gpus));
+  for (const auto& gpus : candidates) {
+    auto ov = overrides(gpus);
+    if (!reports_.count(ov) && std::find(batch.begin(), batch.end(), ov) == batch.end()) batch.push_back(std::move(ov));
+  }
   std::vector<std::string> reports;
-  if (runner_) {
+  if (runner_ && !batch.empty()) {
     reports = runner_(batch);
     if (reports.size() != batch.size()) throw std::runtime_error("capstan plan: the runner returned the wrong number of reports");
   } else {
     for (const auto& extra : batch) {
       api::RunRequest r = scenario_;
       r.overrides.insert(r.overrides.end(), extra.begin(), extra.end());
+      // All of a candidate's replications at once, up to twice the cores:
+      // three on two cores finish in one and a half rounds instead of two.
+      // Results do not depend on the thread count.
+      const int cores = sim::default_threads();
+      const int replications = r.replications.value_or(1);
+      if (r.threads == 0 && replications > cores && replications <= 2 * cores) r.threads = replications;
       reports.push_back(api::run(r).report_json);
     }
   }
-  std::vector<Evaluation> out;
-  for (std::size_t i = 0; i < candidates.size(); ++i) {
-    out.push_back(judge(json::parse(reports[i]), candidates[i], space_));
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    reports_.emplace(batch[i], std::move(reports[i]));
     ++simulations_;
   }
+  std::vector<Evaluation> out;
+  for (const auto& gpus : candidates) out.push_back(judge(json::parse(reports_.at(overrides(gpus))), gpus, space_));
   return out;
 }
 
@@ -299,6 +340,7 @@ Evaluation judge(const json& report, const std::vector<int>& gpus, const Space& 
   const json ci = cost.value("per_user_hour_usd_ci95", json::array({e.cost_per_user_hour, e.cost_per_user_hour}));
   e.cost_low = ci[0].get<double>();
   e.cost_high = ci[1].get<double>();
+  e.users = report.contains("users") ? report["users"].value("mean_concurrent", 0.0) : 0.0;
   e.feasible = true;
   for (const auto& [name, c] : report["classes"].items()) {
     ClassVerdict v;
@@ -326,9 +368,11 @@ Evaluation judge(const json& report, const std::vector<int>& gpus, const Space& 
   return e;
 }
 
-Result search_sizes(const Space& space, Evaluator& evaluator, const std::function<void(int)>& progress) {
+Result search_sizes(const Space& space, Evaluator& evaluator, const std::function<void(int)>& progress,
+                    const SizeSearch& how) {
   Result result;
   result.space = space;
+  auto movable = [&](std::size_t i) { return how.deployment.empty() || space.pools[i].deployment == how.deployment; };
   std::map<std::vector<int>, Evaluation> seen;
   auto eval = [&](const std::vector<int>& gpus) -> const Evaluation& {
     auto it = seen.find(gpus);
@@ -339,17 +383,26 @@ Result search_sizes(const Space& space, Evaluator& evaluator, const std::functio
     return seen.emplace(gpus, std::move(e)).first->second;
   };
   std::vector<int> current;
-  for (const auto& p : space.pools) current.push_back(std::clamp(round_up(p.written_gpus, p.step), p.min_gpus, p.max_gpus));
+  for (const auto& p : space.pools)
+    current.push_back(std::clamp(round_up(p.start_gpus > 0 ? p.start_gpus : p.written_gpus, p.step), p.min_gpus, p.max_gpus));
   Evaluation now = eval(current);
   // Grow the pools serving the classes that miss.
   for (int step = 0; !now.feasible && step < kMaxGrowSteps; ++step) {
+    // By half, or more where the classes missing drop requests: a pool that
+    // drops a share d of them carries about 1 - d of its load, so it grows
+    // toward 1.2 / (1 - d) times its size (at most 4 times).
     std::vector<int> next = current;
     for (std::size_t i = 0; i < space.pools.size(); ++i) {
       const auto& p = space.pools[i];
-      const bool serves_a_miss = std::any_of(now.classes.begin(), now.classes.end(), [&](const ClassVerdict& c) {
-        return !c.met && std::find(p.classes.begin(), p.classes.end(), c.name) != p.classes.end();
-      });
-      if (serves_a_miss) next[i] = std::min(p.max_gpus, std::max(p.step, round_up(1.5 * current[i], p.step)));
+      bool serves_a_miss = false;
+      double dropped = 0.0;
+      for (const ClassVerdict& c : now.classes) {
+        if (c.met || std::find(p.classes.begin(), p.classes.end(), c.name) == p.classes.end()) continue;
+        serves_a_miss = true;
+        dropped = std::max(dropped, c.dropped_share);
+      }
+      const double factor = std::clamp(1.2 / std::max(0.25, 1.0 - dropped), 1.5, 4.0);
+      if (serves_a_miss && movable(i)) next[i] = std::min(p.max_gpus, std::max(p.step, round_up(factor * current[i], p.step)));
     }
     if (next == current) break;  // every pool that could help is at its maximum
     current = next;
@@ -373,30 +426,84 @@ Result search_sizes(const Space& space, Evaluator& evaluator, const std::functio
     result.simulations = evaluator.simulations();
     return result;
   }
-  // Shrink: each pool, the most expensive first, to its smallest feasible size.
-  for (int pass = 0; pass < kMaxShrinkPasses; ++pass) {
+  // Shrink each deployment's pools together, the most expensive deployment
+  // first: the smallest common fraction of their sizes (to 1/8, each rounded
+  // up to whole nodes) at which every SLO still holds.
+  std::map<std::string, std::vector<std::size_t>> groups;
+  for (std::size_t i = 0; i < space.pools.size(); ++i) {
+    if (movable(i)) groups[space.pools[i].deployment].push_back(i);
+  }
+  auto group_cost = [&](const std::vector<std::size_t>& g) {
+    double usd = 0.0;
+    for (const std::size_t i : g) usd += space.pools[i].usd_per_gpu_hour * current[i];
+    return usd;
+  };
+  std::vector<const std::vector<std::size_t>*> group_order;
+  for (const auto& [name, g] : groups) group_order.push_back(&g);
+  std::stable_sort(group_order.begin(), group_order.end(),
+                   [&](const auto* a, const auto* b) { return group_cost(*a) > group_cost(*b); });
+  for (const auto* g : group_order) {
+    const std::vector<int> base = current;
+    auto scaled = [&](double f) {
+      std::vector<int> v = base;
+      for (const std::size_t i : *g) {
+        const PoolRange& p = space.pools[i];
+        v[i] = std::clamp(round_up(f * base[i], p.step), p.min_gpus, base[i]);
+      }
+      return v;
+    };
+    double lo = 0.0, hi = 1.0;  // hi meets every SLO
+    for (int it = 0; it < kGroupBisections; ++it) {
+      const double mid = (lo + hi) / 2.0;
+      const std::vector<int> v = scaled(mid), at_hi = scaled(hi);
+      // A step that would save less than the runs can resolve is not run.
+      double saving = 0.0;
+      for (const std::size_t i : *g) saving += (at_hi[i] - v[i]) * space.pools[i].usd_per_gpu_hour;
+      if (v != at_hi && saving < seen.at(at_hi).noise_usd_per_hour()) break;
+      if (v == at_hi || eval(v).feasible) {
+        hi = mid;
+      } else {
+        lo = mid;
+      }
+    }
+    current = scaled(hi);
+  }
+  // Then each pool in turn, the most expensive first, to its smallest
+  // feasible size, by bisection to one node for pools of up to 16 nodes and
+  // to 1/16 of the size above that. The first probe is one such step down:
+  // a pool the group shrink left tight costs one run.
+  const int passes = !how.per_pool ? 0 : space.pools.size() <= kSmallSpacePools ? kMaxShrinkPasses : 1;
+  for (int pass = 0; pass < passes; ++pass) {
     bool changed = false;
-    std::vector<std::size_t> order(space.pools.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::vector<std::size_t> order;
+    for (std::size_t i = 0; i < space.pools.size(); ++i) {
+      if (movable(i)) order.push_back(i);
+    }
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
       return space.pools[a].usd_per_gpu_hour * current[a] > space.pools[b].usd_per_gpu_hour * current[b];
     });
     for (const std::size_t i : order) {
       const auto& p = space.pools[i];
+      const int resolution = std::max(p.step, round_up(current[i] / 16.0, p.step));
       int hi = current[i];  // feasible
       int lo = p.min_gpus;
       if (lo >= hi) continue;
+      // A step that would save less than the runs can resolve is not run.
+      if (std::min(resolution, hi - lo) * p.usd_per_gpu_hour < seen.at(current).noise_usd_per_hour()) continue;
       std::vector<int> probe = current;
-      probe[i] = lo;
-      if (eval(probe).feasible) {
-        hi = lo;
+      probe[i] = std::max(lo, hi - resolution);
+      if (!eval(probe).feasible) {
+        lo = probe[i];
       } else {
-        while (hi - lo > p.step) {  // lo misses, hi meets
-          const int mid = std::max(lo + p.step, (lo + hi) / 2 / p.step * p.step);
-          if (mid >= hi) break;
-          probe[i] = mid;
-          (eval(probe).feasible ? hi : lo) = mid;
-        }
+        hi = probe[i];
+        probe[i] = lo;
+        if (lo < hi && eval(probe).feasible) hi = lo;
+      }
+      while (hi - lo > resolution) {  // lo misses, hi meets
+        const int mid = std::max(lo + p.step, (lo + hi) / 2 / p.step * p.step);
+        if (mid >= hi) break;
+        probe[i] = mid;
+        (eval(probe).feasible ? hi : lo) = mid;
       }
       if (hi < current[i]) {
         current[i] = hi;
@@ -419,9 +526,61 @@ Result search_sizes(const Space& space, Evaluator& evaluator, const std::functio
 
 Result search(const Space& space, ScenarioEvaluator& evaluator, const std::function<void(int)>& progress) {
   if (space.deployments.empty()) {
-    evaluator.choose_kinds({}, space);
-    return search_sizes(space, evaluator, progress);
+    Space sp = space;
+    screen_starts(evaluator.scenario(), {}, sp);
+    evaluator.choose_kinds({}, sp);
+    return search_sizes(sp, evaluator, progress);
   }
+  // Screening: each deployment's kinds estimated with the others as written
+  // (screen.h). A kind whose classes miss their SLOs even unloaded, at batch
+  // 1, is not searched (unless every kind does); the rest are searched in
+  // the order of their estimated cost, and one is skipped when even its
+  // bound (one node per pool, full batches) costs no less than the
+  // deployment's pools in the best plan found so far.
+  Space pruned = space;
+  std::vector<std::string> screened_out;
+  for (std::size_t k = 0; k < space.deployments.size(); ++k) {
+    const DeploymentKinds& dk = space.deployments[k];
+    std::vector<Screened> estimates;
+    for (const KindOption& kind : dk.kinds) {
+      Space sp = with_kind(space, k, kind);
+      for (const Screened& e : screen_starts(evaluator.scenario(), kind_overrides(space, k, kind), sp)) {
+        if (e.deployment == dk.deployment) estimates.push_back(e);
+      }
+    }
+    std::vector<std::size_t> order(dk.kinds.size());
+    for (std::size_t j = 0; j < order.size(); ++j) order[j] = j;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      if (estimates[a].possible != estimates[b].possible) return estimates[a].possible;
+      if (estimates[a].meets != estimates[b].meets) return estimates[a].meets;
+      return estimates[a].usd_per_hour < estimates[b].usd_per_hour;
+    });
+    const bool any = estimates[order.front()].possible;
+    const double cheapest = estimates[order.front()].usd_per_hour;
+    DeploymentKinds kept = dk;
+    kept.kinds.clear();
+    for (const std::size_t j : order) {
+      const Screened& e = estimates[j];
+      const std::string what = dk.deployment + " on " + e.gpu + " x" + std::to_string(e.tensor_parallel);
+      if (any && !e.possible) {
+        screened_out.push_back(what + ": not searched (" + e.why + ")");
+      } else if (any && e.usd_per_hour > kScreenSlack * cheapest) {
+        screened_out.push_back(what + ": not searched (estimated " + std::to_string(e.gpus) + " GPUs at " +
+                               fmt("%.2f", e.usd_per_hour) + " USD per hour, over " + fmt("%.1f", kScreenSlack) +
+                               " times the cheapest estimate, " + fmt("%.2f", cheapest) + ")");
+      } else {
+        kept.kinds.push_back(dk.kinds[j]);
+        kept.screened.push_back(e);
+      }
+    }
+    pruned.deployments[k] = kept;
+  }
+  // What the best plan so far spends on deployment k's pools, per hour.
+  auto pools_usd = [&](const Result& r, std::size_t k) {
+    double usd = 0.0;
+    for (const std::size_t i : pruned.deployments[k].pools) usd += r.chosen.gpus[i] * r.space.pools[i].usd_per_gpu_hour;
+    return usd;
+  };
   // Coordinate descent over the deployments' kinds: each in turn tries every
   // kind with the others at their best so far.
   std::vector<std::size_t> choice(space.deployments.size(), 0);
@@ -436,23 +595,40 @@ Result search(const Space& space, ScenarioEvaluator& evaluator, const std::funct
   std::vector<std::string> all_kinds;
   bool have = false;
   std::map<std::vector<std::size_t>, bool> searched;  // kind choices already searched
-  for (std::size_t k = 0; k < space.deployments.size(); ++k) {
+  for (std::size_t k = 0; k < pruned.deployments.size(); ++k) {
     std::size_t best_j = choice[k];
-    for (std::size_t j = 0; j < space.deployments[k].kinds.size(); ++j) {
+    for (std::size_t j = 0; j < pruned.deployments[k].kinds.size(); ++j) {
       choice[k] = j;
       // The choice the previous deployment settled on comes round again: its search is done.
       if (!searched.emplace(choice, true).second) continue;
-      Space sp = space;
+      const Screened& e = pruned.deployments[k].screened[j];
+      if (have && best.feasible && e.min_usd_per_hour >= pools_usd(best, k)) {
+        screened_out.push_back(pruned.deployments[k].deployment + " on " + e.gpu + " x" + std::to_string(e.tensor_parallel) +
+                               ": not searched (it needs at least " + std::to_string(e.min_gpus) + " GPUs, " +
+                               fmt("%.2f", e.min_usd_per_hour) + " USD per hour, against " + fmt("%.2f", pools_usd(best, k)) +
+                               " for the best plan's)");
+        continue;
+      }
+      Space sp = pruned;
       std::vector<std::string> ov;
       std::vector<std::string> described;
-      for (std::size_t m = 0; m < space.deployments.size(); ++m) {
-        const KindOption& kind = space.deployments[m].kinds[choice[m]];
+      for (std::size_t m = 0; m < pruned.deployments.size(); ++m) {
+        const KindOption& kind = pruned.deployments[m].kinds[choice[m]];
         sp = with_kind(sp, m, kind);
-        for (const auto& v : kind_overrides(space, m, kind)) ov.push_back(v);
-        described.push_back(space.deployments[m].deployment + " on " + kind.gpu + " x" + std::to_string(kind.tensor_parallel));
+        for (const auto& v : kind_overrides(pruned, m, kind)) ov.push_back(v);
+        described.push_back(pruned.deployments[m].deployment + " on " + kind.gpu + " x" + std::to_string(kind.tensor_parallel));
+      }
+      screen_starts(evaluator.scenario(), ov, sp);
+      // Against the best so far, only this deployment's pools move: the
+      // others start (and stay) at the best plan's sizes.
+      SizeSearch how{false, have ? pruned.deployments[k].deployment : std::string()};
+      if (have) {
+        for (std::size_t i = 0; i < sp.pools.size(); ++i) {
+          if (sp.pools[i].deployment != how.deployment) sp.pools[i].start_gpus = best.chosen.gpus[i];
+        }
       }
       evaluator.choose_kinds(ov, sp);
-      Result r = search_sizes(sp, evaluator, progress);
+      Result r = search_sizes(sp, evaluator, progress, how);
       r.kind_overrides = ov;
       r.kinds = described;
       std::string what;
@@ -469,6 +645,28 @@ Result search(const Space& space, ScenarioEvaluator& evaluator, const std::funct
     }
     choice[k] = best_j;
   }
+  // The chosen kinds' fleet, each pool trimmed alone.
+  if (best.feasible) {
+    Space sp = best.space;
+    for (std::size_t i = 0; i < sp.pools.size(); ++i) sp.pools[i].start_gpus = best.chosen.gpus[i];
+    evaluator.choose_kinds(best.kind_overrides, sp);
+    Result r = search_sizes(sp, evaluator, progress);
+    std::string what;
+    for (const auto& d : best.kinds) what += (what.empty() ? "" : ", ") + d;
+    for (const auto& e : r.evaluated) {
+      bool seen_before = false;
+      for (std::size_t m = 0; m < all.size() && !seen_before; ++m) seen_before = all[m].gpus == e.gpus && all_kinds[m] == what;
+      if (!seen_before) {
+        all.push_back(e);
+        all_kinds.push_back(what);
+      }
+    }
+    if (r.feasible && r.chosen.cost_per_user_hour < best.chosen.cost_per_user_hour) {
+      best.chosen = r.chosen;
+      best.message = r.message;
+    }
+  }
+  alternatives.insert(alternatives.end(), screened_out.begin(), screened_out.end());
   best.alternatives = alternatives;
   best.evaluated = all;
   best.evaluated_kinds = all_kinds;

@@ -12,6 +12,7 @@
 // the passes repeat until one changes nothing. docs/plan.md describes it.
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "models/api/api.h"
+#include "models/plan/screen.h"
 #include "models/scenario/scenario.h"
 
 namespace capstan::plan {
@@ -36,6 +38,7 @@ struct PoolRange {
   int written_start = 0;           // gpus as written (autoscaled pools)
   double usd_per_gpu_hour = 0.0;   // at the pool's region and capacity: orders the shrinking
   std::vector<std::string> classes;  // the classes its deployment serves
+  int start_gpus = 0;              // where the search starts: the screening's estimate (0: written_gpus)
 };
 
 // A deployment whose GPU kind the plan may choose: each kind with the
@@ -49,6 +52,7 @@ struct DeploymentKinds {
   std::string deployment;
   std::vector<std::size_t> pools;  // its pools' indices in Space::pools
   std::vector<KindOption> kinds;   // the written kind first
+  std::vector<Screened> screened;  // beside each kind, its screening estimate
 };
 
 struct Space {
@@ -85,6 +89,10 @@ struct Evaluation {
   std::vector<ClassVerdict> classes;
   bool feasible = false;
   double worst_ratio = 0;  // the largest SLO percentile's upper end over its threshold
+  double users = 0;        // mean concurrent users in the measured window
+  // Half the cost interval's width, in USD per hour of the window: a saving
+  // smaller than this cannot be told from the runs' noise.
+  double noise_usd_per_hour() const { return (cost_high - cost_low) / 2.0 * users; }
 };
 
 // Runs candidates; an implementation may run them in any order or place,
@@ -106,6 +114,7 @@ class ScenarioEvaluator final : public Evaluator {
   ScenarioEvaluator(api::RunRequest scenario, Space space, Runner runner = {});
   std::vector<Evaluation> evaluate(const std::vector<std::vector<int>>& candidates) override;
   int simulations() const override { return simulations_; }
+  const api::RunRequest& scenario() const { return scenario_; }
   // From now on, candidates run with these GPU kinds (their overrides) and pool ranges.
   void choose_kinds(std::vector<std::string> kind_overrides, Space space);
   // The overrides that make a candidate's fleet, kinds included.
@@ -117,6 +126,7 @@ class ScenarioEvaluator final : public Evaluator {
   Runner runner_;
   std::vector<std::string> kinds_;
   int simulations_ = 0;
+  std::map<std::vector<std::string>, std::string> reports_;  // by overrides: no candidate runs twice
 };
 
 struct Result {
@@ -136,8 +146,22 @@ struct Result {
 // choices, each deployment in turn tries each of its kinds (the others held at
 // their best so far), each with its own pool-size search.
 Result search(const Space& space, ScenarioEvaluator& evaluator, const std::function<void(int)>& progress = {});
-// The pool-size search alone, for the evaluator's current kinds.
-Result search_sizes(const Space& space, Evaluator& evaluator, const std::function<void(int)>& progress = {});
+// The pool-size search alone, for the evaluator's current kinds: grow the
+// pools serving classes that miss, shrink each deployment's pools together,
+// then (per_pool) each pool alone. With `deployment` set only its pools move;
+// the others stay at their start.
+struct SizeSearch {
+  bool per_pool = true;
+  std::string deployment;
+};
+Result search_sizes(const Space& space, Evaluator& evaluator, const std::function<void(int)>& progress = {},
+                    const SizeSearch& how = {});
+
+// The screening stage (screen.h) for the fleet that `kind_overrides` makes:
+// each pool's start_gpus set from its deployment's estimate (split over its
+// pools as the written sizes are); returns the estimate per deployment.
+std::vector<Screened> screen_starts(const api::RunRequest& scenario, const std::vector<std::string>& kind_overrides,
+                                    Space& space);
 
 // The constraint verdicts of one report.json.
 Evaluation judge(const nlohmann::json& report, const std::vector<int>& gpus, const Space& space);
