@@ -115,37 +115,34 @@ def main():
     decode_shapes = [(b, c) for b in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
                      for c in (128, 512, 1024, 2048, 4096, 8192, 16384, 32768)
                      if b * c * 2 * kv * hd * 2 <= args.max_kv_gib * (1 << 30)]
+    def measure(operator, name, shape, run, cost):
+        """Times `run` under one backend and records it, or records why that backend cannot run it."""
+        try:
+            with sdpa_kernel([backends[name]]):
+                us = time(run)
+        except (RuntimeError, TypeError) as e:
+            failures.setdefault(f"{operator} {name}", str(e).splitlines()[0][:300])
+            return
+        flops, nbytes = cost
+        rows.append({"operator": operator, "backend": name, **shape, "median_us": us, "flops": flops,
+                     "bytes": nbytes, "tflops": flops / us / 1e6, "gb_per_s": nbytes / us / 1e3})
+
     with torch.no_grad():
-        for name, backend in backends.items():
+        for name in backends:
             for chunk, prefix in prefill_shapes:
                 q = torch.randn(1, h, chunk, hd, device=dev, dtype=bf16)
                 k = torch.randn(1, kv, prefix + chunk, hd, device=dev, dtype=bf16)
                 v = torch.randn_like(k)
                 bias = causal_lower_right(chunk, prefix + chunk)
-                try:
-                    with sdpa_kernel([backend]):
-                        us = time(lambda: F.scaled_dot_product_attention(q, k, v, attn_mask=bias, enable_gqa=True))
-                except (RuntimeError, TypeError) as e:
-                    failures.setdefault(f"prefill {name}", str(e).splitlines()[0][:300])
-                    continue
-                flops, nbytes = prefill_cost(d, chunk, prefix)
-                rows.append({"operator": "prefill_attention", "backend": name, "chunk": chunk, "prefix": prefix,
-                             "median_us": us, "flops": flops, "bytes": nbytes,
-                             "tflops": flops / us / 1e6, "gb_per_s": nbytes / us / 1e3})
+                measure("prefill_attention", name, {"chunk": chunk, "prefix": prefix},
+                        lambda: F.scaled_dot_product_attention(q, k, v, attn_mask=bias, enable_gqa=True),
+                        prefill_cost(d, chunk, prefix))
             for batch, context in decode_shapes:
                 q = torch.randn(batch, kv, group, hd, device=dev, dtype=bf16)
                 k = torch.randn(batch, kv, context, hd, device=dev, dtype=bf16)
                 v = torch.randn_like(k)
-                try:
-                    with sdpa_kernel([backend]):
-                        us = time(lambda: F.scaled_dot_product_attention(q, k, v))
-                except (RuntimeError, TypeError) as e:
-                    failures.setdefault(f"decode {name}", str(e).splitlines()[0][:300])
-                    continue
-                flops, nbytes = decode_cost(d, batch, context)
-                rows.append({"operator": "decode_attention", "backend": name, "batch": batch, "context": context,
-                             "median_us": us, "flops": flops, "bytes": nbytes,
-                             "tflops": flops / us / 1e6, "gb_per_s": nbytes / us / 1e3})
+                measure("decode_attention", name, {"batch": batch, "context": context},
+                        lambda: F.scaled_dot_product_attention(q, k, v), decode_cost(d, batch, context))
                 del q, k, v
             torch.cuda.empty_cache()
     result = {
