@@ -71,6 +71,9 @@ int run_plan(const PlanOptions& o) {
       std::cout << "wrote " << w.manifests.size() << " Kubernetes manifests to " << o.k8s_dir << "\n";
     }
   } else {
+    // A plan.json left by an earlier run would stand beside this answer as if it were its plan.
+    std::error_code ec;
+    std::filesystem::remove(dir / "plan.json", ec);
     std::cout << "wrote " << (dir / "plan.txt").string() << " and frontier.csv; no plan.json\n";
   }
   std::cout << std::flush;

@@ -176,8 +176,12 @@ Space parse_space(const std::string& text, const std::string& path, const api::R
     throw InputError(path, "", "valid JSON", "a syntax error");
   }
   try {
-    js::ConstObject o(doc, "", {"pools", "deployments", "attainment"});
+    js::ConstObject o(doc, "", {"pools", "deployments", "attainment", "availability", "budget_usd_per_user_hour"});
     if (o.has("attainment")) space.attainment = o.number("attainment", js::Range{0.0, 1.0, true, false});
+    if (o.has("availability")) space.availability = o.number("availability", js::Range{0.0, 1.0, true, true});
+    if (o.has("budget_usd_per_user_hour")) {
+      space.budget_usd_per_user_hour = o.number("budget_usd_per_user_hour", js::Range{0.0, 1e6, false, true});
+    }
     if (o.has("pools")) {
       const json& pools = o.raw("pools");
       if (!pools.is_object()) js::fail(o.ptr("pools"), "an object {\"<site>/<pool>\": range}", js::describe(pools));
@@ -361,6 +365,11 @@ Evaluation judge(const json& report, const std::vector<int>& gpus, const Space& 
       v.met = v.percentile_high_ms <= v.threshold_ms && v.dropped_share <= 1.0 - v.target;
     }
     if (!v.met) v.why = describe_class(v, space.attainment.has_value());
+    if (space.availability && 1.0 - v.dropped_share < *space.availability) {
+      v.why += (v.why.empty() ? "" : "; ") + name + " completes " + fmt("%.4f", 1.0 - v.dropped_share) +
+               " of its requests against an availability of " + fmt("%.4f", *space.availability);
+      v.met = false;
+    }
     e.feasible = e.feasible && v.met;
     e.worst_ratio = std::max(e.worst_ratio, v.percentile_high_ms / v.threshold_ms);
     e.classes.push_back(v);
@@ -524,7 +533,24 @@ Result search_sizes(const Space& space, Evaluator& evaluator, const std::functio
   return result;
 }
 
+namespace {
+Result search_unbudgeted(const Space& space, ScenarioEvaluator& evaluator, const std::function<void(int)>& progress);
+}  // namespace
+
 Result search(const Space& space, ScenarioEvaluator& evaluator, const std::function<void(int)>& progress) {
+  Result r = search_unbudgeted(space, evaluator, progress);
+  // The cheapest fleet that meets every SLO is over the budget: then so is every other.
+  if (r.feasible && space.budget_usd_per_user_hour && r.chosen.cost_high > *space.budget_usd_per_user_hour) {
+    r.feasible = false;
+    r.message = "no plan in this space meets every SLO within the budget of " +
+                fmt("%.5f", *space.budget_usd_per_user_hour) + " USD per user-hour; the cheapest that meets every SLO, below, costs " +
+                fmt("%.5f", r.chosen.cost_per_user_hour) + " (interval up to " + fmt("%.5f", r.chosen.cost_high) + ")";
+  }
+  return r;
+}
+
+namespace {
+Result search_unbudgeted(const Space& space, ScenarioEvaluator& evaluator, const std::function<void(int)>& progress) {
   if (space.deployments.empty()) {
     Space sp = space;
     screen_starts(evaluator.scenario(), {}, sp);
@@ -675,6 +701,7 @@ Result search(const Space& space, ScenarioEvaluator& evaluator, const std::funct
   evaluator.choose_kinds(best.kind_overrides, best.space);
   return best;
 }
+}  // namespace
 
 Written render(const Result& result, const ScenarioEvaluator& evaluator, const api::RunRequest& base, bool manifests) {
   Written w;

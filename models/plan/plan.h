@@ -62,6 +62,11 @@ struct Space {
   // under the threshold and drops within the percentile's allowance; or, when
   // set, the lower end of SLO attainment's interval at least this.
   std::optional<double> attainment;
+  // Optional: every class completes at least this share of its requests
+  // (neither dropped nor lost to an interruption), and the plan's cost per
+  // user-hour (its interval's upper end) is within this budget.
+  std::optional<double> availability;
+  std::optional<double> budget_usd_per_user_hour;
 };
 
 // The default space of a scenario: every pool that does not follow a fixed

@@ -166,3 +166,37 @@ def test_gpu_kinds_are_chosen_as_brute_force_would(tmp_path):
     space.write_text(json.dumps({"deployments": {"small": {"gpus": ["h10"]}}}))
     proc, _ = _plan(tmp_path, "--space", space)
     assert proc.returncode == 2 and 'did you mean "h100"' in proc.stderr
+
+
+def test_an_availability_target_buys_the_gpus_that_stop_the_drops(tmp_path):
+    # A 50 ms queue limit: a small fleet meets the p95 (its drops within the 5% allowance) but drops requests.
+    space = tmp_path / "space.json"
+    plans = {}
+    for availability in (0.9, 0.9999):
+        space.write_text(json.dumps({"availability": availability}))
+        proc, out = _plan(tmp_path, "--space", space, "--set", "simulation.max_queue_s=0.05")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        plan = capstan.load(out / "plan.json")
+        report = capstan.run(plan).summary
+        c = report["classes"]["dialogue"]
+        completed = 1 - (c["dropped"] + c["lost"]) / c["requests"]
+        assert completed >= availability
+        plans[availability] = (completed, report["cost"]["per_user_hour_usd"])
+    # The lax target is met by a fleet that drops more than the strict one allows, so the strict one costs more.
+    assert plans[0.9][0] < 0.9999
+    assert plans[0.9999][1] > plans[0.9][1]
+
+
+def test_a_budget_below_the_cheapest_plan_gets_no_plan_and_exit_1(tmp_path):
+    proc, out = _plan(tmp_path)
+    assert proc.returncode == 0
+    cost = capstan.run(capstan.load(out / "plan.json")).summary["cost"]["per_user_hour_usd_ci95"][1]
+    space = tmp_path / "space.json"
+    space.write_text(json.dumps({"budget_usd_per_user_hour": cost * 0.9}))
+    proc, out = _plan(tmp_path, "--space", space)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "no plan in this space meets every SLO within the budget" in proc.stdout
+    assert not (out / "plan.json").exists()
+    space.write_text(json.dumps({"budget_usd_per_user_hour": cost * 1.01}))
+    proc, _ = _plan(tmp_path, "--space", space)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
