@@ -11,7 +11,7 @@ nbclient = pytest.importorskip("nbclient")
 from conftest import REPO  # noqa: E402
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
-CELL_TIMEOUT_S = 600
+CELL_TIMEOUT_S = 900  # capacity_100k plans a fleet in one cell (about five minutes here)
 
 
 @pytest.fixture(scope="module")
