@@ -66,7 +66,7 @@ void add_demo(CLI::App& app, int& exit_code) {
   mmc->add_option("--hours", o.hours, "Simulated hours per replication")->check(CLI::Range(0.01, 1000.0));
   mmc->add_option("--replications", o.replications, "Independent replications")->check(CLI::Range(2, 10000));
   mmc->add_option("--threads", o.threads, "Threads (0: all cores)")->check(CLI::NonNegativeNumber);
-  mmc->add_option("--seed", o.seed, "Master seed");
+  mmc->add_option("--seed", o.seed, "Master seed")->check(seed_check());
   mmc->callback([&exit_code] { exit_code = run_demo(o); });
 }
 

@@ -69,7 +69,7 @@ void add_regress(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"table", "json", "markdown"}))
       ->capture_default_str();
   cmd->add_option("--set", o.overrides, "Override a field for the re-run: key.path=value (repeatable)");
-  cmd->add_option("--seed", o.seed, "Re-run with this seed instead of the baseline's (compared with Welch's t)");
+  cmd->add_option("--seed", o.seed, "Re-run with this seed instead of the baseline's (compared with Welch's t)")->check(seed_check());
   cmd->add_option("--level", o.level, "Significance level, family-wise per baseline (default: the baseline's)")
       ->check(CLI::Range(1e-9, 0.5));
   cmd->add_option("--threads", o.threads, "Threads for replications (0: all cores)")->check(CLI::Range(0, 1024));

@@ -78,7 +78,7 @@ void add_run(CLI::App& app, int& exit_code) {
   cmd->add_option("scenario", o.scenario, "Scenario file (JSON)")->required();
   cmd->add_option("-o,--out", o.out_dir, "Output directory")->capture_default_str();
   cmd->add_option("--set", o.overrides, "Override a field: key.path=value (repeatable)");
-  cmd->add_option("--seed", o.seed, "Master seed (default: the scenario's)");
+  cmd->add_option("--seed", o.seed, "Master seed (default: the scenario's)")->check(seed_check());
   cmd->add_option("--replications", o.replications, "Independent replications (default: the scenario's)")
       ->check(CLI::Range(1, 10000));
   cmd->add_option("--threads", o.threads, "Threads for replications (0: all cores)")->check(CLI::Range(0, 1024));

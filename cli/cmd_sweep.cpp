@@ -93,7 +93,7 @@ void add_sweep(CLI::App& app, int& exit_code) {
       ->required();
   cmd->add_option("-o,--out", o.out_dir, "Output directory")->capture_default_str();
   cmd->add_option("--set", o.overrides, "Override a field at every point: key.path=value (repeatable)");
-  cmd->add_option("--seed", o.seed, "Master seed, the same at every point (default: the scenario's)");
+  cmd->add_option("--seed", o.seed, "Master seed, the same at every point (default: the scenario's)")->check(seed_check());
   cmd->add_option("--replications", o.replications, "Replications per point (default: the scenario's)")
       ->check(CLI::Range(1, 10000));
   cmd->add_option("--threads", o.threads, "Threads for replications (0: all cores)")->check(CLI::Range(0, 1024));

@@ -19,6 +19,22 @@ int guarded(const std::function<int()>& body);
 // matplotlib, says so (naming `written`, what was written without them).
 bool run_python_plots(const std::string& module, const std::vector<std::string>& args, const std::string& written);
 
+// A master seed: an integer from 0 to 2^64 - 1 as written, so that "-1"
+// does not wrap to 2^64 - 1 and 2^64 is not clamped.
+inline CLI::Validator seed_check() {
+  return CLI::Validator(
+      [](const std::string& text) -> std::string {
+        const bool digits = !text.empty() && text.size() <= 20 &&
+                            text.find_first_not_of("0123456789") == std::string::npos;
+        // 2^64 - 1 has 20 digits: a 20-digit string compares with it as text.
+        if (!digits || (text.size() == 20 && text > "18446744073709551615")) {
+          return "expected an integer from 0 to 18446744073709551615, found \"" + text + "\"";
+        }
+        return "";
+      },
+      "SEED");
+}
+
 void add_run(CLI::App& app, int& exit_code);
 void add_validate(CLI::App& app, int& exit_code);
 void add_demo(CLI::App& app, int& exit_code);

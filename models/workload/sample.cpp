@@ -38,7 +38,9 @@ double sample(const scenario::Distribution& d, sim::RandomStream& rng) {
       x = boost::random::exponential_distribution<double>(1.0 / d.mean)(e);
       break;
     case Kind::kUniform:
-      x = boost::random::uniform_real_distribution<double>(d.min, d.max)(e);
+      // Boost's sampler redraws while a draw is not below max, which never
+      // ends when min == max: that uniform is the constant.
+      x = d.max > d.min ? boost::random::uniform_real_distribution<double>(d.min, d.max)(e) : d.min;
       break;
     case Kind::kLognormal: {
       double mu, sigma;
