@@ -68,6 +68,7 @@ bool all_digits(const std::string& s) {
 
 void apply_override(json& doc, const Override& ov, const std::string& source) {
   const std::string origin = " (from --set " + ov.path + "=" + ov.value + ")";
+  const std::vector<std::string> segments = split_path(ov.path);
   json value;
   try {
     value = json::parse(ov.value);
@@ -78,9 +79,12 @@ void apply_override(json& doc, const Override& ov, const std::string& source) {
     } catch (const json::exception&) {
       throw ScenarioError(source, "", "a UTF-8 override value", "invalid UTF-8" + origin);
     }
+  } catch (const json::exception&) {  // out_of_range.406: a number that overflows a double, e.g. 1e999
+    std::string where;
+    for (const std::string& seg : segments) where = js::child(where, seg);
+    throw ScenarioError(source, where, "a number a double can hold", "\"" + ov.value + "\"" + origin);
   }
   check_depth(value, source);
-  const std::vector<std::string> segments = split_path(ov.path);
   json* at = &doc;
   std::string pointer;
   for (std::size_t i = 0; i < segments.size(); ++i) {

@@ -42,3 +42,13 @@ def test_the_largest_seed_is_accepted(tmp_path):
     proc, out = _run(tmp_path, "--seed", "18446744073709551615", timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert json.loads((out / "report.json").read_text())["manifest"]["seed"] == 18446744073709551615
+
+
+def test_an_override_number_that_overflows_a_double_names_its_field(tmp_path):
+    proc, out = _run(tmp_path, "--set", "workload.peak_users=1e999", timeout=30)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "minimal.json: /workload/peak_users:" in lines[0] and '"1e999"' in lines[0]
+    assert "json.exception" not in lines[0]
+    assert not (out / "report.json").exists()
