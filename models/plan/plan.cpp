@@ -62,6 +62,10 @@ std::string describe_class(const ClassVerdict& c, bool attainment_mode) {
 
 Space default_space(const api::RunRequest& request) {
   const scenario::Scenario s = api::load_scenario(request);
+  std::map<std::string, int> pools_of;  // pools per deployment
+  for (const auto& site : s.sites) {
+    for (const auto& pool : site.pools) ++pools_of[pool.deployment];
+  }
   Space space;
   for (const auto& site : s.sites) {
     for (const auto& pool : site.pools) {
@@ -76,7 +80,8 @@ Space default_space(const api::RunRequest& request) {
       r.written_gpus = r.autoscaled ? pool.autoscale.max_gpus : pool.gpus;
       r.written_min = pool.autoscale.min_gpus;
       r.written_start = pool.gpus;
-      r.min_gpus = r.step;
+      // A site may be left out of a deployment that other pools serve.
+      r.min_gpus = pools_of[pool.deployment] > 1 ? 0 : r.step;
       r.max_gpus = std::max(2 * r.written_gpus, 4 * r.step);
       const auto& price = d.gpu_spec.price_in(site.region);
       r.usd_per_gpu_hour = pool.spot ? price.spot_usd_per_hour : price.on_demand_usd_per_hour;
@@ -161,6 +166,99 @@ void read_kinds(const js::ConstObject& o, Space& space, const api::RunRequest& r
   }
 }
 
+// "capacity", "fallback" and "spot" of a space file's pool entry: the
+// alternatives to the pool's written capacity, each as the overrides that
+// make it, each checked by validating the scenario with them.
+void read_capacities(const js::ConstObject& r, PoolRange& range, const api::RunRequest& request) {
+  if (!r.has("capacity") && !r.has("fallback")) {
+    if (r.has("spot")) js::fail(r.ptr("spot"), "\"spot\" only beside a \"capacity\" list with spot", "\"spot\"");
+    return;
+  }
+  const json doc = json::parse(api::validate(request));
+  const json* written = nullptr;
+  for (const auto& site : doc["sites"]) {
+    for (const auto& pool : site["pools"]) {
+      if (site["name"] == range.site && pool["name"] == range.pool) written = &pool;
+    }
+  }
+  const bool written_spot = written->value("capacity", "on_demand") == "spot";
+  const bool written_fallback =
+      written_spot && written->contains("replacement") && (*written)["replacement"].value("fallback", "none") == "on_demand";
+  auto list = [&](const char* key, const std::vector<std::string>& allowed, const std::string& as_written) {
+    std::vector<std::string> out;
+    if (!r.has(key)) return std::vector<std::string>{as_written};
+    const json& v = r.raw(key);
+    if (!v.is_array() || v.empty() || v.size() > allowed.size()) {
+      js::fail(r.ptr(key), "a list of 1 or 2 of \"" + allowed[0] + "\", \"" + allowed[1] + "\"", js::describe(v));
+    }
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const std::string at = js::child(r.ptr(key), i);
+      const std::string name = js::name_at(v[i], at);
+      if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+        js::fail(at, "\"" + allowed[0] + "\" or \"" + allowed[1] + "\"", js::quoted_with_suggestion(name, allowed));
+      }
+      if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+    }
+    return out;
+  };
+  const auto capacities = list("capacity", {"on_demand", "spot"}, written_spot ? "spot" : "on_demand");
+  const auto fallbacks = list("fallback", {"none", "on_demand"}, written_fallback ? "on_demand" : "none");
+  const bool may_be_spot = std::find(capacities.begin(), capacities.end(), "spot") != capacities.end();
+  if (r.has("fallback") && !may_be_spot) js::fail(r.ptr("fallback"), "a fallback only for a pool that may be spot", "\"fallback\"");
+  // What a pool written on-demand runs with as spot: the space file's "spot",
+  // or the lifecycle of a spot pool of the same deployment, else of any.
+  json lifecycle = json::object();
+  const std::vector<std::string> keys = {"notice_s", "interruptions", "replacement"};
+  if (r.has("spot")) {
+    js::ConstObject spot(r.raw("spot"), r.ptr("spot"), keys);
+    for (const auto& k : keys) {
+      if (spot.has(k)) lifecycle[k] = spot.raw(k);
+    }
+  } else if (may_be_spot && !written_spot) {
+    const json* from = nullptr;
+    for (const auto& site : doc["sites"]) {
+      for (const auto& pool : site["pools"]) {
+        if (pool.value("capacity", "on_demand") != "spot") continue;
+        if (!from || (pool["deployment"] == range.deployment && (*from)["deployment"] != range.deployment)) from = &pool;
+      }
+    }
+    if (!from) {
+      js::fail(r.ptr("capacity"), "a \"spot\" object beside it with the pool's interruptions (no spot pool in the scenario to copy them from)",
+               "no \"spot\"");
+    }
+    for (const auto& k : keys) {
+      if (from->contains(k)) lifecycle[k] = (*from)[k];
+    }
+  }
+  const std::string at = "sites." + range.site + ".pools." + range.pool + ".";
+  for (const auto& capacity : capacities) {
+    for (const auto& fallback : capacity == "spot" ? fallbacks : std::vector<std::string>{"none"}) {
+      const bool spot = capacity == "spot";
+      if (spot == written_spot && (!spot || (fallback == "on_demand") == written_fallback)) continue;  // as written
+      PoolRange::Capacity c;
+      c.name = spot ? "spot, fallback " + fallback : "on_demand";
+      if (!spot) {
+        c.overrides = {at + "capacity=on_demand", at + "notice_s=null", at + "interruptions=null", at + "replacement=null"};
+      } else {
+        if (!written_spot) {
+          c.overrides.push_back(at + "capacity=spot");
+          for (const auto& [k, v] : lifecycle.items()) c.overrides.push_back(at + k + "=" + v.dump());
+        }
+        c.overrides.push_back(at + "replacement.fallback=" + fallback);
+      }
+      api::RunRequest trial = request;
+      trial.overrides.insert(trial.overrides.end(), c.overrides.begin(), c.overrides.end());
+      try {
+        (void)api::load_scenario(trial);
+      } catch (const InputError& e) {
+        js::fail(r.ptr(r.has("spot") ? "spot" : "capacity"), "a capacity the scenario accepts for the pool",
+                 "as " + c.name + ": " + e.what());
+      }
+      range.capacities.push_back(std::move(c));
+    }
+  }
+}
+
 }  // namespace
 
 Space read_space(const std::string& path, const api::RunRequest& request) {
@@ -191,19 +289,17 @@ Space parse_space(const std::string& text, const std::string& path, const api::R
         const std::string at = js::child(o.ptr("pools"), key);
         auto it = std::find_if(space.pools.begin(), space.pools.end(), [&](const PoolRange& p) { return pool_key(p) == key; });
         if (it == space.pools.end()) js::fail(at, "a pool of the scenario as \"<site>/<pool>\"", js::quoted_with_suggestion(key, known));
-        js::ConstObject r(value, at, {"min_gpus", "max_gpus", "fixed"});
+        js::ConstObject r(value, at, {"min_gpus", "max_gpus", "fixed", "capacity", "fallback", "spot"});
+        read_capacities(r, *it, request);
         if (r.boolean("fixed", false)) {
           it->min_gpus = it->max_gpus = it->written_gpus;
           continue;
         }
         it->min_gpus = static_cast<int>(r.integer("min_gpus", 0, 100000, it->min_gpus));
-        it->max_gpus = static_cast<int>(r.integer("max_gpus", std::max(1, it->min_gpus), 100000, it->max_gpus));
+        it->max_gpus = static_cast<int>(r.integer("max_gpus", it->min_gpus, 100000, it->max_gpus));
         for (const char* k : {"min_gpus", "max_gpus"}) {
           const int v = k[1] == 'i' ? it->min_gpus : it->max_gpus;
           if (v % it->step != 0) js::fail(r.ptr(k), "a multiple of the tensor-parallel degree " + std::to_string(it->step), std::to_string(v));
-        }
-        if (it->autoscaled && it->min_gpus < it->step) {
-          js::fail(r.ptr("min_gpus"), "at least one node for an autoscaled pool (its max_gpus)", std::to_string(it->min_gpus));
         }
       }
     }
@@ -229,7 +325,9 @@ std::vector<std::string> size_overrides(const Space& space, const std::vector<in
   for (std::size_t i = 0; i < space.pools.size(); ++i) {
     const PoolRange& p = space.pools[i];
     const std::string at = "sites." + p.site + ".pools." + p.pool + ".";
-    if (!p.autoscaled) {
+    if (!p.autoscaled || gpus[i] == 0) {
+      // A pool left empty does not autoscale (it has no replica to measure).
+      if (p.autoscaled) out.push_back(at + "autoscale=null");
       out.push_back(at + "gpus=" + std::to_string(gpus[i]));
       continue;
     }
@@ -262,7 +360,7 @@ Space with_kind(Space space, std::size_t k, const KindOption& kind) {
     const int tp = kind.tensor_parallel;
     p.step = tp;
     p.written_gpus = round_up(p.written_gpus, tp);
-    p.min_gpus = std::max(tp, round_up(p.min_gpus, tp));
+    p.min_gpus = p.min_gpus == 0 ? 0 : std::max(tp, round_up(p.min_gpus, tp));
     p.max_gpus = std::max(p.min_gpus, round_up(p.max_gpus, tp));
     if (j < kind.usd_per_gpu_hour.size()) p.usd_per_gpu_hour = kind.usd_per_gpu_hour[j];
   }
@@ -381,7 +479,10 @@ Result search_sizes(const Space& space, Evaluator& evaluator, const std::functio
                     const SizeSearch& how) {
   Result result;
   result.space = space;
-  auto movable = [&](std::size_t i) { return how.deployment.empty() || space.pools[i].deployment == how.deployment; };
+  auto movable = [&](std::size_t i) {
+    if (how.pool) return i == *how.pool;
+    return how.deployment.empty() || space.pools[i].deployment == how.deployment;
+  };
   std::map<std::vector<int>, Evaluation> seen;
   auto eval = [&](const std::vector<int>& gpus) -> const Evaluation& {
     auto it = seen.find(gpus);
@@ -481,6 +582,33 @@ Result search_sizes(const Space& space, Evaluator& evaluator, const std::functio
   // feasible size, by bisection to one node for pools of up to 16 nodes and
   // to 1/16 of the size above that. The first probe is one such step down:
   // a pool the group shrink left tight costs one run.
+  auto trim = [&](std::size_t i) {
+    const auto& p = space.pools[i];
+    const int resolution = std::max(p.step, round_up(current[i] / 16.0, p.step));
+    int hi = current[i];  // feasible
+    int lo = p.min_gpus;
+    if (lo >= hi) return false;
+    // A step that would save less than the runs can resolve is not run.
+    if (std::min(resolution, hi - lo) * p.usd_per_gpu_hour < seen.at(current).noise_usd_per_hour()) return false;
+    std::vector<int> probe = current;
+    probe[i] = std::max(lo, hi - resolution);
+    if (!eval(probe).feasible) {
+      lo = probe[i];
+    } else {
+      hi = probe[i];
+      probe[i] = lo;
+      if (lo < hi && eval(probe).feasible) hi = lo;
+    }
+    while (hi - lo > resolution) {  // lo misses, hi meets
+      const int mid = std::max(lo + p.step, (lo + hi) / 2 / p.step * p.step);
+      if (mid >= hi) break;
+      probe[i] = mid;
+      (eval(probe).feasible ? hi : lo) = mid;
+    }
+    if (hi >= current[i]) return false;
+    current[i] = hi;
+    return true;
+  };
   const int passes = !how.per_pool ? 0 : space.pools.size() <= kSmallSpacePools ? kMaxShrinkPasses : 1;
   for (int pass = 0; pass < passes; ++pass) {
     bool changed = false;
@@ -491,35 +619,64 @@ Result search_sizes(const Space& space, Evaluator& evaluator, const std::functio
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
       return space.pools[a].usd_per_gpu_hour * current[a] > space.pools[b].usd_per_gpu_hour * current[b];
     });
-    for (const std::size_t i : order) {
-      const auto& p = space.pools[i];
-      const int resolution = std::max(p.step, round_up(current[i] / 16.0, p.step));
-      int hi = current[i];  // feasible
-      int lo = p.min_gpus;
-      if (lo >= hi) continue;
-      // A step that would save less than the runs can resolve is not run.
-      if (std::min(resolution, hi - lo) * p.usd_per_gpu_hour < seen.at(current).noise_usd_per_hour()) continue;
-      std::vector<int> probe = current;
-      probe[i] = std::max(lo, hi - resolution);
-      if (!eval(probe).feasible) {
-        lo = probe[i];
-      } else {
-        hi = probe[i];
-        probe[i] = lo;
-        if (lo < hi && eval(probe).feasible) hi = lo;
+    for (const std::size_t i : order) changed = trim(i) || changed;
+    if (!changed) break;
+  }
+  // Last, a deployment's GPUs shift toward its cheapest pool (per GPU-hour:
+  // spot, a cheaper region): all of a dearer pool's GPUs move there, with a
+  // quarter more at a time while that still costs less by the GPU prices,
+  // else half of them; the first that meets every SLO and costs less stays,
+  // and the cheap pool is then trimmed. Shrinking one pool at a time cannot
+  // find this.
+  auto usd_per_hour = [&](const std::vector<int>& v) {
+    double usd = 0.0;
+    for (std::size_t i = 0; i < v.size(); ++i) usd += v[i] * space.pools[i].usd_per_gpu_hour;
+    return usd;
+  };
+  if (how.per_pool) {
+    for (const auto& [name, g] : groups) {
+      if (g.size() < 2) continue;
+      const std::size_t q = *std::min_element(g.begin(), g.end(), [&](std::size_t a, std::size_t b) {
+        return space.pools[a].usd_per_gpu_hour < space.pools[b].usd_per_gpu_hour;
+      });
+      const PoolRange& cheap = space.pools[q];
+      std::vector<std::size_t> dearer;
+      for (const std::size_t i : g) {
+        if (space.pools[i].usd_per_gpu_hour > cheap.usd_per_gpu_hour) dearer.push_back(i);
       }
-      while (hi - lo > resolution) {  // lo misses, hi meets
-        const int mid = std::max(lo + p.step, (lo + hi) / 2 / p.step * p.step);
-        if (mid >= hi) break;
-        probe[i] = mid;
-        (eval(probe).feasible ? hi : lo) = mid;
-      }
-      if (hi < current[i]) {
-        current[i] = hi;
-        changed = true;
+      std::stable_sort(dearer.begin(), dearer.end(), [&](std::size_t a, std::size_t b) {
+        return space.pools[a].usd_per_gpu_hour > space.pools[b].usd_per_gpu_hour;
+      });
+      for (const std::size_t i : dearer) {
+        std::vector<std::vector<int>> tries;
+        const int all = current[i];
+        for (int extra = 0;; extra += std::max(cheap.step, round_up((current[q] + all) / 4.0, cheap.step))) {
+          std::vector<int> v = current;
+          v[i] = 0;
+          v[q] = round_up(current[q] + all + extra, cheap.step);
+          if (v[q] > cheap.max_gpus || usd_per_hour(v) >= usd_per_hour(current)) break;
+          tries.push_back(v);
+        }
+        const int half = round_up(all / 2.0, space.pools[i].step);
+        if (half < all) {
+          std::vector<int> v = current;
+          v[i] -= half;
+          v[q] = round_up(current[q] + half, cheap.step);
+          if (v[q] <= cheap.max_gpus) tries.push_back(v);
+        }
+        for (const auto& v : tries) {
+          if (v[i] < space.pools[i].min_gpus) continue;
+          // A shift that would save less than the runs can resolve is not run.
+          if (usd_per_hour(current) - usd_per_hour(v) < seen.at(current).noise_usd_per_hour()) continue;
+          const Evaluation& e = eval(v);
+          if (e.feasible && e.cost_per_user_hour < seen.at(current).cost_per_user_hour) {
+            current = v;
+            trim(q);
+            break;
+          }
+        }
       }
     }
-    if (!changed) break;
   }
   result.feasible = true;
   result.chosen = seen.at(current);
@@ -550,7 +707,84 @@ Result search(const Space& space, ScenarioEvaluator& evaluator, const std::funct
 }
 
 namespace {
+Result search_kinds(const Space& space, ScenarioEvaluator& evaluator, const std::function<void(int)>& progress);
+
+// A pool's GPU price per hour with `overrides` (its kind, its capacity).
+double pool_usd_per_gpu_hour(const api::RunRequest& request, const std::vector<std::string>& overrides, const PoolRange& p) {
+  api::RunRequest r = request;
+  r.overrides.insert(r.overrides.end(), overrides.begin(), overrides.end());
+  const scenario::Scenario s = api::load_scenario(r);
+  for (const auto& site : s.sites) {
+    for (const auto& pool : site.pools) {
+      if (site.name != p.site || pool.name != p.pool) continue;
+      const auto& price = s.deployment(pool.deployment).gpu_spec.price_in(site.region);
+      return pool.spot ? price.spot_usd_per_hour : price.on_demand_usd_per_hour;
+    }
+  }
+  return p.usd_per_gpu_hour;
+}
+
+// After the kinds and sizes: each pool with capacity choices in turn, the
+// most expensive first, tries each alternative with the rest of the plan
+// held; its deployment's pools are searched again (a spot pool may need more
+// GPUs to hold its SLOs through interruptions, or take GPUs from dearer
+// pools). The cheapest that meets every SLO stays.
 Result search_unbudgeted(const Space& space, ScenarioEvaluator& evaluator, const std::function<void(int)>& progress) {
+  Result best = search_kinds(space, evaluator, progress);
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < space.pools.size(); ++i) {
+    if (!space.pools[i].capacities.empty()) order.push_back(i);
+  }
+  if (!best.feasible || order.empty()) return best;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return best.space.pools[a].usd_per_gpu_hour * best.chosen.gpus[a] > best.space.pools[b].usd_per_gpu_hour * best.chosen.gpus[b];
+  });
+  best.evaluated_kinds.resize(best.evaluated.size());
+  auto described = [](const std::vector<std::string>& kinds) {
+    std::string what;
+    for (const auto& d : kinds) what += (what.empty() ? "" : ", ") + d;
+    return what;
+  };
+  for (const std::size_t i : order) {
+    const PoolRange& p = best.space.pools[i];
+    Result next = best;
+    for (const auto& c : p.capacities) {
+      std::vector<std::string> ov = best.kind_overrides;
+      ov.insert(ov.end(), c.overrides.begin(), c.overrides.end());
+      Space sp = best.space;
+      sp.pools[i].usd_per_gpu_hour = pool_usd_per_gpu_hour(evaluator.scenario(), ov, p);
+      for (std::size_t j = 0; j < sp.pools.size(); ++j) sp.pools[j].start_gpus = best.chosen.gpus[j];
+      evaluator.choose_kinds(ov, sp);
+      SizeSearch how;
+      how.deployment = p.deployment;
+      Result r = search_sizes(sp, evaluator, progress, how);
+      std::vector<std::string> kinds = best.kinds;
+      kinds.push_back(pool_key(p) + ": " + c.name);
+      const std::string what = described(kinds);
+      best.evaluated.insert(best.evaluated.end(), r.evaluated.begin(), r.evaluated.end());
+      best.evaluated_kinds.insert(best.evaluated_kinds.end(), r.evaluated.size(), what);
+      best.alternatives.push_back(pool_key(p) + " as " + c.name + ": " +
+                                  (r.feasible ? fmt("%.5f", r.chosen.cost_per_user_hour) + " USD per user-hour"
+                                              : "no plan (" + r.message.substr(r.message.find(';') + 2) + ")"));
+      if (r.feasible && r.chosen.cost_per_user_hour < next.chosen.cost_per_user_hour) {
+        next.chosen = r.chosen;
+        next.message = r.message;
+        next.kind_overrides = ov;
+        next.kinds = kinds;
+        next.space = sp;
+      }
+    }
+    next.evaluated = best.evaluated;
+    next.evaluated_kinds = best.evaluated_kinds;
+    next.alternatives = best.alternatives;
+    best = std::move(next);
+  }
+  best.simulations = evaluator.simulations();
+  evaluator.choose_kinds(best.kind_overrides, best.space);
+  return best;
+}
+
+Result search_kinds(const Space& space, ScenarioEvaluator& evaluator, const std::function<void(int)>& progress) {
   if (space.deployments.empty()) {
     Space sp = space;
     screen_starts(evaluator.scenario(), {}, sp);
@@ -647,7 +881,7 @@ Result search_unbudgeted(const Space& space, ScenarioEvaluator& evaluator, const
       screen_starts(evaluator.scenario(), ov, sp);
       // Against the best so far, only this deployment's pools move: the
       // others start (and stay) at the best plan's sizes.
-      SizeSearch how{false, have ? pruned.deployments[k].deployment : std::string()};
+      SizeSearch how{false, have ? pruned.deployments[k].deployment : std::string(), std::nullopt};
       if (have) {
         for (std::size_t i = 0; i < sp.pools.size(); ++i) {
           if (sp.pools[i].deployment != how.deployment) sp.pools[i].start_gpus = best.chosen.gpus[i];
@@ -728,10 +962,10 @@ std::string summary(const Result& r, const Space& space) {
   for (std::size_t i = 0; i < space.pools.size(); ++i) {
     const auto& p = space.pools[i];
     std::snprintf(line, sizeof line, "%-34s %8d %8d%s\n", pool_key(p).c_str(), p.written_gpus, r.chosen.gpus[i],
-                  p.autoscaled ? "  (autoscale max_gpus)" : "");
+                  r.chosen.gpus[i] == 0 ? "  (left out)" : p.autoscaled ? "  (autoscale max_gpus)" : "");
     out << line;
   }
-  for (const auto& k : r.kinds) out << "GPU kind: " << k << "\n";
+  for (const auto& k : r.kinds) out << "chosen: " << k << "\n";
   out << "\ncost per user-hour " << fmt("%.5f", r.chosen.cost_per_user_hour) << " USD [" << fmt("%.5f", r.chosen.cost_low)
       << ", " << fmt("%.5f", r.chosen.cost_high) << "]\n";
   for (const auto& c : r.chosen.classes) {
@@ -754,7 +988,7 @@ std::string summary(const Result& r, const Space& space) {
   std::sort(others.begin(), others.end(),
             [](const Evaluation* a, const Evaluation* b) { return a->cost_per_user_hour < b->cost_per_user_hour; });
   if (!r.alternatives.empty()) {
-    out << "\nGPU kinds tried (each with its own pool sizes):\n";
+    out << "\nGPU kinds and capacities tried (each with its own pool sizes):\n";
     for (const auto& a : r.alternatives) out << "  " << a << "\n";
   }
   out << "\nrunners-up:\n";
@@ -769,7 +1003,9 @@ std::string summary(const Result& r, const Space& space) {
       fleet += ' ';
       fleet += std::to_string(e->gpus[i]);
     }
-    if (kinds_of(e) != chosen_kinds) fleet = kinds_of(e) + (fleet.empty() ? "" : ", ") + fleet;
+    if (kinds_of(e) != chosen_kinds) {
+      fleet = (kinds_of(e).empty() ? std::string("kinds and capacities as written") : kinds_of(e)) + (fleet.empty() ? "" : ", ") + fleet;
+    }
     std::string why;
     if (!e->feasible) {
       for (const auto& c : e->classes) {
@@ -873,6 +1109,7 @@ std::vector<std::pair<std::string, std::string>> kubernetes_manifests(const scen
   std::vector<std::pair<std::string, std::string>> files;
   for (const auto& site : s.sites) {
     for (const auto& pool : site.pools) {
+      if (pool.gpus == 0 && !pool.autoscale.enabled) continue;  // a pool the plan leaves out
       const auto& d = s.deployment(pool.deployment);
       const std::string name = dns_name(site.name + "-" + pool.name);
       const oj labels = {{"app.kubernetes.io/name", "vllm"},
@@ -881,8 +1118,11 @@ std::vector<std::pair<std::string, std::string>> kubernetes_manifests(const scen
                          {"capstan.io/pool", dns_name(pool.name)}};
       // The node pool: the GPU kind and count per node, spot or on-demand, a limit on GPUs.
       oj requirements = oj::array();
-      requirements.push_back({{"key", "karpenter.sh/capacity-type"}, {"operator", "In"},
-                              {"values", {pool.spot ? "spot" : "on-demand"}}});
+      // Spot with an on-demand fallback: Karpenter prefers spot and takes on-demand when spot is unobtainable.
+      const oj capacity = !pool.spot                              ? oj::array({"on-demand"})
+                          : pool.replacement.fallback_on_demand ? oj::array({"spot", "on-demand"})
+                                                                : oj::array({"spot"});
+      requirements.push_back({{"key", "karpenter.sh/capacity-type"}, {"operator", "In"}, {"values", capacity}});
       if (site.cloud == "aws") {
         requirements.push_back({{"key", "karpenter.k8s.aws/instance-gpu-name"}, {"operator", "In"}, {"values", {d.gpu}}});
         requirements.push_back({{"key", "karpenter.k8s.aws/instance-gpu-count"}, {"operator", "In"},

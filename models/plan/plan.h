@@ -39,6 +39,14 @@ struct PoolRange {
   double usd_per_gpu_hour = 0.0;   // at the pool's region and capacity: orders the shrinking
   std::vector<std::string> classes;  // the classes its deployment serves
   int start_gpus = 0;              // where the search starts: the screening's estimate (0: written_gpus)
+  // Alternatives to the written capacity the space file allows: spot or
+  // on-demand and, for spot, the on-demand fallback; each as the overrides
+  // that make it. Empty: the pool keeps its capacity as written.
+  struct Capacity {
+    std::string name;  // "spot, fallback on_demand"
+    std::vector<std::string> overrides;
+  };
+  std::vector<Capacity> capacities;
 };
 
 // A deployment whose GPU kind the plan may choose: each kind with the
@@ -70,9 +78,11 @@ struct Space {
 };
 
 // The default space of a scenario: every pool that does not follow a fixed
-// hourly schedule, from one node to twice its written size (at least four nodes).
+// hourly schedule, from one node to twice its written size (at least four
+// nodes); from zero (the site left out) where another pool serves its deployment.
 Space default_space(const api::RunRequest& scenario);
-// A space file: {"pools": {"<site>/<pool>": {"min_gpus": a, "max_gpus": b}},
+// A space file: {"pools": {"<site>/<pool>": {"min_gpus": a, "max_gpus": b,
+//   "capacity": ["on_demand", "spot"], "fallback": ["none", "on_demand"], "spot": {...}}},
 // "deployments": {"<name>": {"gpus": ["l40s", "h100"] or "all"}}, "attainment": x};
 // pools it does not name keep their default range; "fixed": true holds one at its written size.
 Space read_space(const std::string& path, const api::RunRequest& scenario);
@@ -136,8 +146,9 @@ class ScenarioEvaluator final : public Evaluator {
 
 struct Result {
   bool feasible = false;
-  std::vector<std::string> kind_overrides;  // the chosen GPU kinds, as overrides
-  std::vector<std::string> kinds;           // "<deployment>: <gpu> x<tp>" for each with a choice
+  std::vector<std::string> kind_overrides;  // the chosen GPU kinds and capacities, as overrides
+  std::vector<std::string> kinds;           // "<deployment> on <gpu> x<tp>" for each with a choice,
+                                            // "<site>/<pool>: <capacity>" for each capacity changed
   Space space;                              // the pool ranges of the chosen kinds
   Evaluation chosen;                 // the cheapest feasible, or the closest when none is
   std::vector<Evaluation> evaluated; // every candidate run, in order
@@ -158,6 +169,7 @@ Result search(const Space& space, ScenarioEvaluator& evaluator, const std::funct
 struct SizeSearch {
   bool per_pool = true;
   std::string deployment;
+  std::optional<std::size_t> pool;  // only this pool moves
 };
 Result search_sizes(const Space& space, Evaluator& evaluator, const std::function<void(int)>& progress = {},
                     const SizeSearch& how = {});

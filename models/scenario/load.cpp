@@ -25,13 +25,15 @@ constexpr std::size_t kMaxDepth = 64;
 
 // Rejects documents nested deeper than kMaxDepth before anything recurses
 // over them (copying and dumping a json value recurse).
-void check_depth(const json& doc, const std::string& source) {
+// A value placed at `pointer`, `depth` levels down, is checked as part of
+// the whole document, and its errors name the place in the document.
+void check_depth(const json& doc, const std::string& source, const std::string& pointer = "", std::size_t depth = 0) {
   struct Frame {
     const json* value;
     std::string pointer;
     std::size_t depth;
   };
-  std::vector<Frame> stack{{&doc, "", 0}};
+  std::vector<Frame> stack{{&doc, pointer, depth}};
   while (!stack.empty()) {
     Frame f = std::move(stack.back());
     stack.pop_back();
@@ -84,12 +86,22 @@ void apply_override(json& doc, const Override& ov, const std::string& source) {
     for (const std::string& seg : segments) where = js::child(where, seg);
     throw ScenarioError(source, where, "a number a double can hold", "\"" + ov.value + "\"" + origin);
   }
-  check_depth(value, source);
+  {
+    std::string where;
+    for (const std::string& seg : segments) where = js::child(where, seg);
+    try {
+      check_depth(value, source, where, segments.size());
+    } catch (const ScenarioError& e) {  // the error names the field set, not a place inside its value
+      throw ScenarioError(source, where, e.expected() + " in the document", e.found() + origin);
+    }
+  }
   json* at = &doc;
+  json* parent = nullptr;
   std::string pointer;
   for (std::size_t i = 0; i < segments.size(); ++i) {
     const std::string& seg = segments[i];
     if (seg.empty()) throw ScenarioError(source, pointer, "a key path without empty segments", "\"" + ov.path + "\"" );
+    parent = at;
     if (at->is_object()) {
       pointer = js::child(pointer, seg);
       // A missing key is added: the validation that follows rejects it if the
@@ -125,6 +137,11 @@ void apply_override(json& doc, const Override& ov, const std::string& source) {
     } else {
       throw ScenarioError(source, pointer, "an object or an array to hold \"" + seg + "\"", js::describe(*at) + origin);
     }
+  }
+  // null removes a field of an object: it takes its default again.
+  if (value.is_null() && parent && parent->is_object()) {
+    parent->erase(segments.back());
+    return;
   }
   *at = std::move(value);
 }

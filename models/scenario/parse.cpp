@@ -70,10 +70,13 @@ Scenario parse_document(json& doc, const std::string& base_dir) {
 }
 
 void check_reachability(const Scenario& s) {
-  // Which sites hold a pool of each deployment.
+  // Which sites hold a pool of each deployment with GPUs in it (a pool of 0
+  // GPUs serves nothing).
   std::map<std::string, std::vector<std::size_t>> sites_of;
   for (std::size_t i = 0; i < s.sites.size(); ++i) {
-    for (const Pool& pool : s.sites[i].pools) sites_of[pool.deployment].push_back(i);
+    for (const Pool& pool : s.sites[i].pools) {
+      if (pool.node_slots(s.deployment(pool.deployment).tensor_parallel) > 0) sites_of[pool.deployment].push_back(i);
+    }
   }
   bool any_self_hosted = false;
   for (std::size_t c = 0; c < s.classes.size(); ++c) {
@@ -81,8 +84,8 @@ void check_reachability(const Scenario& s) {
     if (d.hosted) continue;
     any_self_hosted = true;
     if (sites_of[d.name].empty()) {
-      js::fail("/classes/" + std::to_string(c) + "/deployment", "a deployment with at least one pool",
-               "\"" + d.name + "\" (no site has a pool of it)");
+      js::fail("/classes/" + std::to_string(c) + "/deployment", "a deployment with at least one pool of GPUs",
+               "\"" + d.name + "\" (no site has a pool of it with GPUs)");
     }
   }
   const network::Topology topology(s);
@@ -121,7 +124,7 @@ void check_reachability(const Scenario& s) {
       const bool served = std::any_of(serving.begin(), serving.end(),
                                       [&](std::size_t site) { return topology.reachable(o, site); });
       if (!served) {
-        js::fail(where, "an origin linked to a site with a pool of deployment \"" + d.name + "\" (class \"" + c.name + "\")",
+        js::fail(where, "an origin linked to a site with GPUs of deployment \"" + d.name + "\" (class \"" + c.name + "\")",
                  "\"" + origin + "\", which reaches none");
       }
     }

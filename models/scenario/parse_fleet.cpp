@@ -162,7 +162,7 @@ Pool parse_pool(json& value, const std::string& pointer, const catalog::Catalog&
     js::fail(o.ptr("gpu"), "\"" + d->gpu + "\", the GPU of deployment \"" + d->name + "\"", "\"" + gpu + "\"");
   }
   p.gpu = spec->name;
-  p.gpus = static_cast<int>(o.integer("gpus", 1, static_cast<std::int64_t>(kMaxPoolGpus)));
+  p.gpus = static_cast<int>(o.integer("gpus", 0, static_cast<std::int64_t>(kMaxPoolGpus)));
   if (p.gpus % d->tensor_parallel != 0) {
     js::fail(o.ptr("gpus"), "a multiple of tensor_parallel (" + std::to_string(d->tensor_parallel) + ")",
              std::to_string(p.gpus));

@@ -145,7 +145,7 @@ def test_gpu_kinds_are_chosen_as_brute_force_would(tmp_path):
                                  "deployments": {"small": {"gpus": kinds[1:]}}}))
     proc, out = _plan(tmp_path, "--space", space)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "GPU kinds tried" in proc.stdout
+    assert "GPU kinds and capacities tried" in proc.stdout
     plan = json.loads((out / "plan.json").read_text())
     planned_gpu = plan["deployments"][0]["gpu"]
     assert all(p["gpu"] == planned_gpu for s in plan["sites"] for p in s["pools"])
@@ -200,3 +200,80 @@ def test_a_budget_below_the_cheapest_plan_gets_no_plan_and_exit_1(tmp_path):
     space.write_text(json.dumps({"budget_usd_per_user_hour": cost * 1.01}))
     proc, _ = _plan(tmp_path, "--space", space)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_sites_and_capacities_are_chosen_as_brute_force_would(tmp_path):
+    # West may be left out (east serves it over 60 ms) and may run on spot nodes that a Poisson process reclaims.
+    spot = {"interruptions": {"model": "poisson", "per_node_hour": 0.2}, "replacement": {"delay_s": 120}}
+    space = tmp_path / "space.json"
+    space.write_text(json.dumps({"pools": {
+        "west-site/main": {"min_gpus": 0, "max_gpus": 4, "capacity": ["on_demand", "spot"], "spot": spot},
+        "east-site/main": {"min_gpus": 0, "max_gpus": 4}}}))
+    proc, out = _plan(tmp_path, "--space", space, "--k8s", tmp_path / "k8s")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "west-site/main as spot, fallback none:" in proc.stdout
+    planned = capstan.run(capstan.load(out / "plan.json")).summary["cost"]["per_user_hour_usd"]
+    scenario = capstan.load(SCENARIO)
+    best = None
+    for capacity, west, east in itertools.product(("on_demand", "spot"), range(0, 5), range(0, 5)):
+        overrides = {"sites.west-site.pools.main.gpus": west, "sites.east-site.pools.main.gpus": east}
+        if capacity == "spot":
+            overrides.update({"sites.west-site.pools.main.capacity": "spot",
+                              "sites.west-site.pools.main.interruptions": spot["interruptions"],
+                              "sites.west-site.pools.main.replacement": spot["replacement"]})
+        try:
+            r = capstan.run(scenario, set=overrides, replications=3, seed=3)
+        except capstan.ScenarioError:
+            assert west == east == 0  # no GPUs anywhere for dialogue: refused at validation
+            continue
+        if _feasible(r.summary):
+            cost = r.summary["cost"]["per_user_hour_usd"]
+            if best is None or cost < best[0]:
+                best = (cost, r.summary["cost"]["per_user_hour_usd_ci95"], (capacity, west, east))
+    half_width = (best[1][1] - best[1][0]) / 2
+    assert planned <= best[0] + half_width, best
+    # The manifests follow the plan: spot nodes for a spot pool, none for a pool left out.
+    plan = json.loads((out / "plan.json").read_text())
+    pools = {s["name"]: s["pools"][0] for s in plan["sites"]}
+    for site, pool in pools.items():
+        f = tmp_path / "k8s" / f"{site}-main.yaml"
+        assert f.exists() == (pool["gpus"] > 0)
+        if f.exists():
+            node_pool = next(d for d in yaml.safe_load_all(f.read_text()) if d["kind"] == "NodePool")
+            reqs = {r["key"]: r["values"] for r in node_pool["spec"]["template"]["spec"]["requirements"]}
+            assert reqs["karpenter.sh/capacity-type"] == (["spot"] if pool.get("capacity") == "spot" else ["on-demand"])
+
+
+def test_a_site_left_out_and_a_spot_fallback_reach_the_manifests(tmp_path):
+    space = tmp_path / "space.json"
+    space.write_text(json.dumps({"pools": {
+        "west-site/main": {"min_gpus": 0, "max_gpus": 0},
+        "east-site/main": {"capacity": ["spot"], "fallback": ["on_demand"],
+                           "spot": {"interruptions": {"model": "poisson", "per_node_hour": 0.01}}}}}))
+    proc, out = _plan(tmp_path, "--space", space, "--k8s", tmp_path / "k8s")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "(left out)" in proc.stdout and "chosen: east-site/main: spot, fallback on_demand" in proc.stdout
+    plan = json.loads((out / "plan.json").read_text())
+    east = next(s for s in plan["sites"] if s["name"] == "east-site")["pools"][0]
+    assert east["capacity"] == "spot" and east["replacement"]["fallback"] == "on_demand"
+    assert [f.name for f in (tmp_path / "k8s").glob("*.yaml")] == ["east-site-main.yaml"]
+    node_pool = next(d for d in yaml.safe_load_all((tmp_path / "k8s" / "east-site-main.yaml").read_text())
+                     if d["kind"] == "NodePool")
+    reqs = {r["key"]: r["values"] for r in node_pool["spec"]["template"]["spec"]["requirements"]}
+    assert reqs["karpenter.sh/capacity-type"] == ["spot", "on-demand"]
+
+
+@pytest.mark.parametrize("entry, pointer, expected", [
+    ({"fallback": ["none"]}, "/pools/east-site~1main/fallback", "a fallback only for a pool that may be spot"),
+    ({"capacity": ["spot"]}, "/pools/east-site~1main/capacity", "no spot pool in the scenario"),
+    ({"capacity": ["spto"]}, "/pools/east-site~1main/capacity/0", 'did you mean "spot"'),
+    ({"capacity": ["spot"], "spot": {"interruptions": {"model": "poisson", "per_node_hour": -1}}},
+     "/pools/east-site~1main/spot", "a capacity the scenario accepts"),
+])
+def test_a_bad_capacity_choice_exits_2(tmp_path, entry, pointer, expected):
+    space = tmp_path / "space.json"
+    space.write_text(json.dumps({"pools": {"east-site/main": entry}}))
+    proc, _ = _plan(tmp_path, "--space", space)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert f"{space}: {pointer}" in proc.stderr and expected in proc.stderr, proc.stderr
+    assert proc.stderr.count("\n") == 1
