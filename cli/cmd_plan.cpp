@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "models/api/load_scenario.h"
+#include "models/input/write_files.h"
 #include "models/plan/plan.h"
 
 namespace capstan::cli {
@@ -27,14 +28,6 @@ struct PlanOptions {
   std::optional<double> attainment;
   int threads = 0;
 };
-
-void write(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream f(path.string() + ".tmp", std::ios::binary | std::ios::trunc);
-  f << text;
-  if (!f.flush()) throw std::runtime_error("cannot write " + path.string());
-  f.close();
-  std::filesystem::rename(path.string() + ".tmp", path);
-}
 
 int run_plan(const PlanOptions& o) {
   api::RunRequest base;
@@ -59,17 +52,20 @@ int run_plan(const PlanOptions& o) {
   std::filesystem::create_directories(o.out_dir);
   const std::filesystem::path dir(o.out_dir);
   const plan::Written w = plan::render(result, evaluator, base, !o.k8s_dir.empty());
-  write(dir / "plan.txt", w.summary);
-  write(dir / "frontier.csv", w.frontier_csv);
-  std::cout << w.summary;
+  std::vector<std::pair<std::filesystem::path, std::string>> files = {{dir / "plan.txt", w.summary},
+                                                                       {dir / "frontier.csv", w.frontier_csv}};
   if (result.feasible) {
-    write(dir / "plan.json", w.plan_json);
-    std::cout << "wrote " << (dir / "plan.json").string() << " (capstan run reproduces it), plan.txt and frontier.csv\n";
+    files.emplace_back(dir / "plan.json", w.plan_json);
     if (!o.k8s_dir.empty()) {
       std::filesystem::create_directories(o.k8s_dir);
-      for (const auto& [name, text] : w.manifests) write(std::filesystem::path(o.k8s_dir) / name, text);
-      std::cout << "wrote " << w.manifests.size() << " Kubernetes manifests to " << o.k8s_dir << "\n";
+      for (const auto& [name, text] : w.manifests) files.emplace_back(std::filesystem::path(o.k8s_dir) / name, text);
     }
+  }
+  input::write_files(files);
+  std::cout << w.summary;
+  if (result.feasible) {
+    std::cout << "wrote " << (dir / "plan.json").string() << " (capstan run reproduces it), plan.txt and frontier.csv\n";
+    if (!o.k8s_dir.empty()) std::cout << "wrote " << w.manifests.size() << " Kubernetes manifests to " << o.k8s_dir << "\n";
   } else {
     // A plan.json left by an earlier run would stand beside this answer as if it were its plan.
     std::error_code ec;

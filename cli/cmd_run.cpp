@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "models/api/api.h"
+#include "models/input/write_files.h"
 #include "models/input_error.h"
 #include "models/scenario/load.h"
 
@@ -22,19 +23,8 @@ struct RunOptions {
   std::optional<std::uint64_t> seed;
   std::optional<int> replications;
   int threads = 0;
+  std::string max_memory;
 };
-
-// Writes `text` to dir/name through a temporary file and a rename, so a
-// reader never sees half a file.
-void write_atomically(const std::filesystem::path& dir, const std::string& name, const std::string& text) {
-  const auto tmp = dir / (name + ".tmp");
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f << text;
-    if (!f.flush()) throw std::runtime_error("cannot write " + tmp.string());
-  }
-  std::filesystem::rename(tmp, dir / name);
-}
 
 int run_scenario(const RunOptions& o) {
   api::RunRequest request;
@@ -43,6 +33,7 @@ int run_scenario(const RunOptions& o) {
   request.seed = o.seed;
   request.replications = o.replications;
   request.threads = o.threads;
+  if (!o.max_memory.empty()) request.max_memory_bytes = parse_memory(o.max_memory);
   if (isatty(STDERR_FILENO)) {
     request.progress = [](int done, int total) {
       std::fprintf(stderr, "\rcapstan: replication %d of %d done", done, total);
@@ -52,8 +43,8 @@ int run_scenario(const RunOptions& o) {
   // All the work happens before anything is written: a failed run leaves no half-report.
   const api::RunOutput out = api::run(request);
   std::filesystem::create_directories(o.out_dir);
-  write_atomically(o.out_dir, "timeseries.csv", out.timeseries_csv);
-  write_atomically(o.out_dir, "report.json", out.report_json);
+  const std::filesystem::path dir(o.out_dir);
+  input::write_files({{dir / "timeseries.csv", out.timeseries_csv}, {dir / "report.json", out.report_json}});
   std::cout << out.summary << "\nwrote " << (std::filesystem::path(o.out_dir) / "report.json").string() << " and "
             << (std::filesystem::path(o.out_dir) / "timeseries.csv").string() << "\n";
   return 0;
@@ -82,20 +73,28 @@ void add_run(CLI::App& app, int& exit_code) {
   cmd->add_option("--replications", o.replications, "Independent replications (default: the scenario's)")
       ->check(CLI::Range(1, 10000));
   cmd->add_option("--threads", o.threads, "Threads for replications (0: all cores)")->check(CLI::Range(0, 1024));
+  cmd->add_option("--max-memory", o.max_memory,
+                  "Refuse a run whose estimated peak memory is over this (e.g. 16G; default: half the machine's)")
+      ->check(memory_check());
   cmd->callback([&exit_code] { exit_code = guarded([] { return run_scenario(o); }); });
 }
 
 void add_validate(CLI::App& app, int& exit_code) {
   static std::string path;
   static std::vector<std::string> overrides;
+  static std::string max_memory;
   auto* cmd = app.add_subcommand("validate", "Check a scenario without running it");
   cmd->add_option("scenario", path, "Scenario file (JSON)")->required();
   cmd->add_option("--set", overrides, "Override a field: key.path=value (repeatable)");
+  cmd->add_option("--max-memory", max_memory,
+                  "Refuse a scenario whose run would need more memory than this (default: half the machine's)")
+      ->check(memory_check());
   cmd->callback([&exit_code] {
     exit_code = guarded([] {
       api::RunRequest request;
       request.scenario_path = path;
       request.overrides = overrides;
+      if (!max_memory.empty()) request.max_memory_bytes = parse_memory(max_memory);
       api::validate(request);
       std::cout << path << ": valid\n";
       return 0;

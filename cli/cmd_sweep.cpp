@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "models/api/sweep.h"
+#include "models/input/write_files.h"
 #include "models/input_error.h"
 #include "models/scenario/load.h"
 
@@ -72,12 +73,7 @@ int run_sweep(const SweepOptions& o) {
   const api::SweepOutput out = api::sweep(request);  // every point validated before any runs
   std::filesystem::create_directories(o.out_dir);
   const auto csv = std::filesystem::path(o.out_dir) / "sweep.csv";
-  {
-    std::ofstream f(csv.string() + ".tmp", std::ios::binary | std::ios::trunc);
-    f << out.csv;
-    if (!f.flush()) throw std::runtime_error("cannot write " + csv.string());
-  }
-  std::filesystem::rename(csv.string() + ".tmp", csv);
+  input::write_files({{csv, out.csv}});
   std::cout << "wrote " << csv.string() << ": " << out.points << " points\n" << std::flush;
   if (o.plots) draw_plots(csv, o.out_dir, request.grid);
   return 0;

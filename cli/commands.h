@@ -2,7 +2,10 @@
 // Each subcommand lives in its own file and registers itself on the app.
 // A subcommand's callback returns through `exit_code`: 0 success, 1 failure
 // to do the work (no GPU, a forecast that drifted), 2 bad input.
+#include <cctype>
+#include <cmath>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +36,38 @@ inline CLI::Validator seed_check() {
         return "";
       },
       "SEED");
+}
+
+// A memory size: a number of bytes with an optional binary suffix K, M, G or
+// T ("512M", "16G"), from 1 MiB to 1 PiB.
+inline std::optional<double> parse_memory(const std::string& text) {
+  if (text.empty() || text.size() > 24) return std::nullopt;
+  std::size_t used = 0;
+  double x = 0.0;
+  try {
+    x = std::stod(text, &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  const std::string suffix = text.substr(used);
+  const std::string units = "KMGT";
+  double scale = 1.0;
+  if (suffix.size() == 1 && units.find(static_cast<char>(std::toupper(static_cast<unsigned char>(suffix[0])))) != std::string::npos) {
+    scale = std::pow(1024.0, 1.0 + static_cast<double>(units.find(static_cast<char>(std::toupper(static_cast<unsigned char>(suffix[0]))))));
+  } else if (!suffix.empty()) {
+    return std::nullopt;
+  }
+  const double bytes = x * scale;
+  if (!(bytes >= 1024.0 * 1024.0 && bytes <= std::pow(1024.0, 5))) return std::nullopt;
+  return bytes;
+}
+
+inline CLI::Validator memory_check() {
+  return CLI::Validator(
+      [](const std::string& text) -> std::string {
+        return parse_memory(text) ? "" : "expected a size from 1M to 1024T (bytes, or with K, M, G or T), found \"" + text + "\"";
+      },
+      "SIZE");
 }
 
 void add_run(CLI::App& app, int& exit_code);

@@ -7,11 +7,57 @@
 
 namespace capstan {
 
+// `s` as one line of valid UTF-8: control characters escaped (\n, \r, \t,
+// \u0000), each byte of an invalid UTF-8 sequence replaced by U+FFFD.
+inline std::string one_line(const std::string& s) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  out.reserve(s.size());
+  const auto* b = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
+  for (std::size_t i = 0; i < n;) {
+    const unsigned char c = b[i];
+    if (c < 0x20 || c == 0x7f) {
+      if (c == '\n') out += "\\n";
+      else if (c == '\r') out += "\\r";
+      else if (c == '\t') out += "\\t";
+      else out += std::string("\\u00") + hex[c >> 4] + hex[c & 15];
+      ++i;
+      continue;
+    }
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    // The length a lead byte announces, and the range its second byte must fall in (no overlongs, no surrogates).
+    std::size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) len = 2;
+    else if (c == 0xe0) { len = 3; lo = 0xa0; }
+    else if (c == 0xed) { len = 3; hi = 0x9f; }
+    else if (c >= 0xe1 && c <= 0xef) len = 3;
+    else if (c == 0xf0) { len = 4; lo = 0x90; }
+    else if (c == 0xf4) { len = 4; hi = 0x8f; }
+    else if (c >= 0xf1 && c <= 0xf3) len = 4;
+    bool ok = len > 0 && i + len <= n && b[i + 1] >= lo && b[i + 1] <= hi;
+    for (std::size_t k = 2; ok && k < len; ++k) ok = b[i + k] >= 0x80 && b[i + k] <= 0xbf;
+    if (!ok) {
+      out += "\xef\xbf\xbd";
+      ++i;
+      continue;
+    }
+    out.append(s, i, len);
+    i += len;
+  }
+  return out;
+}
+
 class InputError : public std::runtime_error {
  public:
   InputError(std::string file, std::string pointer, std::string expected, std::string found)
-      : std::runtime_error(file + ": " + (pointer.empty() ? "" : pointer + ": ") + "expected " + expected +
-                           ", found " + found),
+      : std::runtime_error(one_line(file + ": " + (pointer.empty() ? "" : pointer + ": ") + "expected " + expected +
+                                    ", found " + found)),
         file_(std::move(file)),
         pointer_(std::move(pointer)),
         expected_(std::move(expected)),

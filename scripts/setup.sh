@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets up a fresh Debian 12 machine for capstan, builds it in Release and runs
+# Sets up a fresh Debian 12 machine for capstan (clang and its libFuzzer
+# runtime too, for the sanitizer and fuzz build of .ci/run), builds it in Release and runs
 # the main job: the consumer_world reference scenario, with its summary.
 #   bash scripts/setup.sh            install, build, run
 #   CAPSTAN_SKIP_RUN=1 bash ...      install and build only (CI)
@@ -7,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(
-  build-essential cmake ninja-build pkg-config
+  build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
   libboost-graph-dev libboost-random-dev libeigen3-dev
   nlohmann-json3-dev catch2 libcli11-dev pybind11-dev
   python3 python3-dev python3-numpy python3-pandas python3-matplotlib python3-pytest

@@ -16,9 +16,22 @@ inline constexpr Time kMinute = 60 * kSecond;
 inline constexpr Time kHour = 60 * kMinute;
 inline constexpr Time kForever = INT64_MAX;
 
-// Rounds to the nearest nanosecond; callers pass finite, non-negative spans.
-inline Time from_seconds(double seconds) { return static_cast<Time>(std::llround(seconds * 1e9)); }
-inline Time from_ms(double ms) { return static_cast<Time>(std::llround(ms * 1e6)); }
+// The longest span a conversion yields, 10^9 s (about 32 years): a sampled
+// duration beyond it (a heavy-tailed session) is cut to it, so that adding
+// spans to any instant of a run cannot overflow.
+inline constexpr double kMaxSpanSeconds = 1e9;
+
+// Rounds to the nearest nanosecond, within +-kMaxSpanSeconds; NaN reads 0.
+inline Time from_seconds(double seconds) {
+  if (!(seconds == seconds)) return 0;
+  const double s = seconds < -kMaxSpanSeconds ? -kMaxSpanSeconds : seconds > kMaxSpanSeconds ? kMaxSpanSeconds : seconds;
+  return static_cast<Time>(std::llround(s * 1e9));
+}
+inline Time from_ms(double ms) {
+  if (!(ms == ms)) return 0;
+  const double lim = kMaxSpanSeconds * 1e3;
+  return static_cast<Time>(std::llround((ms < -lim ? -lim : ms > lim ? lim : ms) * 1e6));
+}
 inline constexpr double to_seconds(Time t) { return static_cast<double>(t) * 1e-9; }
 inline constexpr double to_ms(Time t) { return static_cast<double>(t) * 1e-6; }
 

@@ -6,6 +6,7 @@
 #include "models/api/load_scenario.h"
 #include "models/report/report.h"
 #include "models/scenario/load.h"
+#include "models/world/memory.h"
 #include "models/world/prepared.h"
 #include "models/world/world.h"
 #include "sim/replication.h"
@@ -30,6 +31,8 @@ scenario::Scenario load_scenario(const RunRequest& request) {
 std::string validate(const RunRequest& request) {
   const scenario::Scenario s = load_scenario(request);
   world::Prepared prepared(s);  // builds the service-time models and routes: their errors surface here
+  world::check_memory(prepared, request.replications.value_or(s.simulation.replications), request.threads,
+                      request.max_memory_bytes.value_or(world::default_memory_budget_bytes()));
   return s.canonical_json;
 }
 
@@ -40,10 +43,15 @@ RunOutput run(const RunRequest& request) {
   const std::uint64_t seed = s.simulation.seed;
   const int replications = s.simulation.replications;
   const world::Prepared prepared(std::move(s));
+  world::check_memory(prepared, replications, request.threads,
+                      request.max_memory_bytes.value_or(world::default_memory_budget_bytes()));
   std::atomic<int> done{0};
   std::mutex progress_mutex;
+  report::SeriesMerger series(replications);
   const auto runs = sim::run_replications<world::ReplicationResult>(replications, request.threads, [&](int r) {
     auto result = world::simulate(prepared, seed, r);
+    series.add(r, std::move(result.timeseries));
+    result.timeseries = sim::TimeSeries(sim::kMinute, sim::kMinute);  // merged: not kept
     if (request.progress) {
       std::lock_guard<std::mutex> lock(progress_mutex);
       request.progress(++done, replications);
@@ -53,7 +61,7 @@ RunOutput run(const RunRequest& request) {
   const nlohmann::json report = report::build(prepared, runs, seed);
   RunOutput out;
   out.report_json = report.dump(2);
-  out.timeseries_csv = report::timeseries_csv(runs);
+  out.timeseries_csv = report::timeseries_csv(series.merged());
   out.summary = report::summary_table(report);
   const auto& first = runs.front().figures.values;
   out.replication_figures.reserve(first.size());

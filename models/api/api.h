@@ -24,6 +24,9 @@ struct RunRequest {
   std::optional<std::uint64_t> seed;
   std::optional<int> replications;
   int threads = 0;
+  // A run whose estimated peak memory is over this is refused (a
+  // ScenarioError); unset: half the machine's memory (world/memory.h).
+  std::optional<double> max_memory_bytes;
   // Called after each finished replication with (done, total); may be empty.
   std::function<void(int, int)> progress;
 };

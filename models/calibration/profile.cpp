@@ -255,10 +255,11 @@ ordered_json errors_json(const ErrorSummary& e) {
 Profile parse_profile(const std::string& text, const std::string& source) {
   json doc;
   try {
-    doc = json::parse(text);
+    doc = input::parse_strict(text);
+  } catch (const input::FieldError& e) {
+    throw ProfileError(source, e.pointer, e.expected, e.found);
   } catch (const json::parse_error& e) {
-    const std::string what = text.find_first_not_of(" \t\r\n") == std::string::npos ? "an empty file"
-                                                                                      : std::string("invalid JSON (") + e.what() + ")";
+    const std::string what = text.find_first_not_of(" \t\r\n") == std::string::npos ? "an empty file" : input::syntax_error(e);
     throw ProfileError(source, "", "a JSON calibration profile", what);
   }
   try {

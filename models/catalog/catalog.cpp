@@ -82,7 +82,7 @@ LlmSpec read_llm(const std::string& name, json& doc, const std::string& pointer)
   m.head_dim = static_cast<int>(o.integer("head_dim", 1, 10'000, m.hidden / m.heads > 0 ? m.hidden / m.heads : 1));
   m.intermediate = static_cast<int>(o.integer("intermediate", 1, 10'000'000));
   m.vocab = static_cast<int>(o.integer("vocab", 1, 10'000'000));
-  m.bytes_per_param = o.number("bytes_per_param", js::positive(8), defaults.bytes_per_param);
+  m.bytes_per_param = o.number("bytes_per_param", js::Range{0.125, 8.0}, defaults.bytes_per_param);  // 1-bit to fp64
   m.classifier = o.boolean("classifier", defaults.classifier);
   m.num_labels = static_cast<int>(
       o.integer("num_labels", m.classifier ? 1 : 0, 1'000'000, m.classifier ? 2 : defaults.num_labels));

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <limits>
+#include <set>
 #include <sstream>
 
 namespace capstan::input {
@@ -35,7 +36,9 @@ constexpr std::size_t kShownChars = 60;
 
 std::string cut(std::string_view s) {
   if (s.size() <= kShownChars) return std::string(s);
-  return std::string(s.substr(0, kShownChars)) + "...";
+  std::size_t end = kShownChars;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xc0) == 0x80) --end;  // never inside a UTF-8 character
+  return std::string(s.substr(0, end)) + "...";
 }
 
 std::string lower(std::string_view s) {
@@ -338,5 +341,101 @@ BasicObject<Json> BasicObject<Json>::object(const std::string& key, std::vector<
 
 template class BasicObject<nlohmann::json>;
 template class BasicObject<const nlohmann::json>;
+
+namespace {
+
+// Builds the document as json::parse does, and stops at the first key that
+// an object repeats, remembering where.
+class StrictSax {
+ public:
+  explicit StrictSax(nlohmann::json& doc) : dom_(doc, true) {}
+  using json = nlohmann::json;
+  bool null() { return scalar() && dom_.null(); }
+  bool boolean(bool v) { return scalar() && dom_.boolean(v); }
+  bool number_integer(json::number_integer_t v) { return scalar() && dom_.number_integer(v); }
+  bool number_unsigned(json::number_unsigned_t v) { return scalar() && dom_.number_unsigned(v); }
+  bool number_float(json::number_float_t v, const json::string_t& text) { return scalar() && dom_.number_float(v, text); }
+  bool string(json::string_t& v) { return scalar() && dom_.string(v); }
+  bool binary(json::binary_t& v) { return scalar() && dom_.binary(v); }
+  bool start_object(std::size_t n) {
+    frames_.push_back({true, {}, {}, 0});
+    return dom_.start_object(n);
+  }
+  bool key(json::string_t& k) {
+    Frame& f = frames_.back();
+    if (!f.keys.insert(k).second) {
+      // The pointer is built only now: built per value, a deep document would cost its depth squared.
+      std::string pointer;
+      for (std::size_t i = 0; i + 1 < frames_.size(); ++i) {
+        pointer = frames_[i].object ? child(pointer, frames_[i].key) : child(pointer, frames_[i].index);
+      }
+      duplicate_ = child(pointer, k);
+      duplicate_key_ = k;
+      return false;
+    }
+    f.key = k;
+    return dom_.key(k);
+  }
+  bool end_object() { return close() && dom_.end_object(); }
+  bool start_array(std::size_t n) {
+    frames_.push_back({false, {}, {}, 0});
+    return dom_.start_array(n);
+  }
+  bool end_array() { return close() && dom_.end_array(); }
+  // A template, so that the parser's own exception type (parse_error,
+  // out_of_range) is thrown, not its base.
+  template <typename Exception>
+  bool parse_error(std::size_t position, const std::string& last_token, const Exception& e) {
+    return dom_.parse_error(position, last_token, e);
+  }
+  const std::string& duplicate() const { return duplicate_; }
+  const std::string& duplicate_key() const { return duplicate_key_; }
+
+ private:
+  struct Frame {
+    bool object;
+    std::set<std::string> keys;  // an object's keys so far
+    std::string key;             // an object's current key
+    std::size_t index;           // an array's current element
+  };
+  bool scalar() {
+    if (!frames_.empty() && !frames_.back().object) ++frames_.back().index;
+    return true;
+  }
+  bool close() {
+    frames_.pop_back();
+    return scalar();
+  }
+  nlohmann::detail::json_sax_dom_parser<nlohmann::json> dom_;
+  std::vector<Frame> frames_;
+  std::string duplicate_, duplicate_key_;
+};
+
+}  // namespace
+
+std::string syntax_error(const nlohmann::json::parse_error& e) {
+  // nlohmann's message: "[json.exception.parse_error.101] parse error at line L, column C: syntax error
+  // while parsing value - invalid literal; last read: '...'".
+  std::string what = e.what();
+  const std::string marker = "parse error ";
+  const auto at = what.find(marker);
+  if (at != std::string::npos) what = what.substr(at + marker.size());
+  const auto read = what.find("; last read");
+  if (read != std::string::npos) what.erase(read);
+  return "a syntax error " + what;
+}
+
+nlohmann::json parse_strict(const std::string& text) {
+  const auto nul = text.find('\0');
+  if (nul != std::string::npos) {
+    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n');
+    fail("", "text with no NUL byte", "a NUL byte at line " + std::to_string(line));
+  }
+  nlohmann::json doc;
+  StrictSax sax(doc);
+  const bool ok = nlohmann::json::sax_parse(text, &sax);
+  if (!ok && !sax.duplicate().empty()) fail(sax.duplicate(), "each key once in an object", quote(sax.duplicate_key()) + " a second time");
+  return doc;
+}
 
 }  // namespace capstan::input

@@ -110,6 +110,14 @@ using ConstObject = BasicObject<const nlohmann::json>;
 extern template class BasicObject<nlohmann::json>;
 extern template class BasicObject<const nlohmann::json>;
 
+// Parses untrusted JSON text. A syntax error throws nlohmann's parse_error
+// as json::parse does; a NUL byte anywhere, or a key an object repeats (which
+// json::parse takes silently, the last one winning), fails with its pointer.
+nlohmann::json parse_strict(const std::string& text);
+// "a syntax error at line L, column C: <what the parser expected>", without
+// the bytes it last read (the file may not be JSON at all, nor meant to be shown).
+std::string syntax_error(const nlohmann::json::parse_error& e);
+
 // Free-standing checks on a value at `pointer`.
 double number_at(const nlohmann::json& value, const std::string& pointer, Range range);
 std::string name_at(const nlohmann::json& value, const std::string& pointer);

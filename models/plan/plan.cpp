@@ -269,7 +269,9 @@ Space parse_space(const std::string& text, const std::string& path, const api::R
   Space space = default_space(request);
   json doc;
   try {
-    doc = json::parse(text);
+    doc = js::parse_strict(text);
+  } catch (const js::FieldError& e) {
+    throw InputError(path, e.pointer, e.expected, e.found);
   } catch (const json::exception&) {
     throw InputError(path, "", "valid JSON", "a syntax error");
   }
@@ -285,7 +287,9 @@ Space parse_space(const std::string& text, const std::string& path, const api::R
       if (!pools.is_object()) js::fail(o.ptr("pools"), "an object {\"<site>/<pool>\": range}", js::describe(pools));
       std::vector<std::string> known;
       for (const auto& p : space.pools) known.push_back(pool_key(p));
-      for (const auto& [key, value] : pools.items()) {
+      for (const auto& item : pools.items()) {
+        const std::string key = item.key();  // not a structured binding: lambdas below capture it
+        const json& value = item.value();
         const std::string at = js::child(o.ptr("pools"), key);
         auto it = std::find_if(space.pools.begin(), space.pools.end(), [&](const PoolRange& p) { return pool_key(p) == key; });
         if (it == space.pools.end()) js::fail(at, "a pool of the scenario as \"<site>/<pool>\"", js::quoted_with_suggestion(key, known));

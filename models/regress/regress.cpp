@@ -15,6 +15,7 @@
 #include "models/api/api.h"
 #include "models/input/json_reader.h"
 #include "models/input/read_file.h"
+#include "models/input/write_files.h"
 #include "models/input_error.h"
 #include "sim/estimate.h"
 
@@ -221,7 +222,9 @@ Baseline read_baseline(const std::string& path) {
   const std::string text = input::read_file_or_throw<InputError>(path, kMaxBaselineBytes);
   json doc;
   try {
-    doc = json::parse(text);
+    doc = input::parse_strict(text);
+  } catch (const input::FieldError& e) {
+    throw InputError(path, e.pointer, e.expected, e.found);
   } catch (const json::exception&) {
     throw InputError(path, "", "valid JSON", "a syntax error");
   }
@@ -304,13 +307,7 @@ std::string baseline_json(const Baseline& b) {
 }
 
 void write_baseline(const Baseline& b) {
-  const std::string tmp = b.path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f << baseline_json(b);
-    if (!f.flush()) throw std::runtime_error("cannot write " + tmp);
-  }
-  std::filesystem::rename(tmp, b.path);
+  input::write_files({{b.path, baseline_json(b)}});
 }
 
 double paired_p_value(const std::vector<double>& before, const std::vector<double>& after) {

@@ -82,10 +82,21 @@ json build(const world::Prepared& prepared, const std::vector<world::Replication
   return r;
 }
 
-std::string timeseries_csv(const std::vector<world::ReplicationResult>& runs) {
-  sim::TimeSeries merged = runs.front().timeseries;
-  for (std::size_t k = 1; k < runs.size(); ++k) merged.merge(runs[k].timeseries);
-  const double n = static_cast<double>(runs.size());
+void SeriesMerger::add(int replication, sim::TimeSeries series) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  pending_[static_cast<std::size_t>(replication)] = std::move(series);
+  for (; next_ < pending_.size() && pending_[next_]; ++next_) {
+    if (merged_) {
+      merged_->merge(*pending_[next_]);
+    } else {
+      merged_ = std::move(*pending_[next_]);
+    }
+    pending_[next_].reset();
+  }
+}
+
+std::string timeseries_csv(const sim::TimeSeries& merged) {
+  const double n = static_cast<double>(merged.replications());
   const double interval_h = sim::to_seconds(merged.interval()) / 3600.0;
   std::ostringstream out;
   out << "minute";

@@ -73,7 +73,11 @@ void apply_override(json& doc, const Override& ov, const std::string& source) {
   const std::vector<std::string> segments = split_path(ov.path);
   json value;
   try {
-    value = json::parse(ov.value);
+    value = js::parse_strict(ov.value);
+  } catch (const js::FieldError& e) {
+    std::string where;
+    for (const std::string& seg : segments) where = js::child(where, seg);
+    throw ScenarioError(source, where + e.pointer, e.expected, e.found + origin);
   } catch (const json::parse_error&) {
     value = ov.value;
     try {
@@ -179,14 +183,11 @@ Scenario load_text_in(const std::string& text, const std::string& source, const 
   }
   json doc;
   try {
-    doc = json::parse(text);
+    doc = js::parse_strict(text);
+  } catch (const js::FieldError& e) {  // a NUL byte, a repeated key
+    throw ScenarioError(source, e.pointer, e.expected, e.found);
   } catch (const json::parse_error& e) {
-    // nlohmann's message: "[json.exception.parse_error.101] parse error at line L, column C: ..."
-    std::string what = e.what();
-    const std::string marker = "parse error ";
-    const auto at = what.find(marker);
-    if (at != std::string::npos) what = what.substr(at + marker.size());
-    throw ScenarioError(source, "", "valid JSON", "a syntax error " + what);
+    throw ScenarioError(source, "", "valid JSON", js::syntax_error(e));
   } catch (const json::exception& e) {  // e.g. out_of_range.406: a number overflows a double
     std::string what = e.what();
     const auto at = what.find("] ");

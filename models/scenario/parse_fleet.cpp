@@ -47,6 +47,15 @@ void check_fits(const Deployment& d, const std::string& pointer) {
                  gib(weights + kv) + " GiB per GPU (weights " + gib(weights) + ", KV " + gib(kv) + "), " +
                  gib(usable) + " GiB usable");
   }
+  // The KV cache as the replica lays it out: whole blocks in the memory all
+  // its GPUs leave beside the weights, at least one max_model_len_tokens sequence.
+  const double room = (d.tensor_parallel * usable - d.llm.weight_bytes()) / d.llm.kv_bytes_per_token();
+  const double blocks = std::floor(room / d.block_size_tokens);
+  if (blocks * d.block_size_tokens < std::max(d.max_model_len_tokens, d.block_size_tokens)) {
+    js::fail(pointer, "a KV cache of whole blocks holding one max_model_len_tokens sequence",
+             "room for " + js::format_number(std::max(0.0, blocks)) + " blocks of " + std::to_string(d.block_size_tokens) +
+                 " tokens beside " + d.model + "'s weights");
+  }
 }
 
 // A latency of a hosted API: a number of ms (constant) or a distribution.

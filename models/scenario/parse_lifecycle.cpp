@@ -38,7 +38,9 @@ void read_trace(Interruptions& in, const std::string& path) {
   in.trace_sha256 = sha256_hex(text);
   json doc;
   try {
-    doc = json::parse(text);
+    doc = input::parse_strict(text);
+  } catch (const input::FieldError& e) {
+    throw ScenarioError(path, e.pointer, e.expected, e.found);
   } catch (const json::exception&) {
     throw ScenarioError(path, "", "valid JSON", "a syntax error");
   }

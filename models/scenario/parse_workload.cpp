@@ -82,8 +82,9 @@ Distribution parse_distribution(json& value, const std::string& pointer) {
 Simulation parse_simulation(js::Object o) {
   const Simulation defaults;
   Simulation s;
-  s.duration_h = o.number("duration_h", js::positive(8760), defaults.duration_h);
-  s.warmup_h = o.number("warmup_h", js::Range{0.0, s.duration_h, false, true}, defaults.warmup_h);
+  // At least a second, and a measured window (after the warm-up) of at least a second.
+  s.duration_h = o.number("duration_h", js::Range{1.0 / 3600.0, 8760}, defaults.duration_h);
+  s.warmup_h = o.number("warmup_h", js::Range{0.0, s.duration_h - 1.0 / 3600.0}, defaults.warmup_h);
   s.start_hour_utc = o.number("start_hour_utc", js::Range{0.0, 24.0, false, true}, defaults.start_hour_utc);
   s.seed = o.uint64("seed", defaults.seed);
   s.replications = static_cast<int>(o.integer("replications", 1, 10000, defaults.replications));
@@ -134,6 +135,12 @@ Workload parse_workload(js::Object o) {
     session.json()["duration_min"] = {{"dist", "weibull"}, {"shape", 0.5}, {"scale", 20.0}};
   }
   w.session_minutes = parse_distribution(session.raw("duration_min"), session.ptr("duration_min"));
+  // Sessions start at users / mean length per second: a mean too short to
+  // resolve would stall the clock on arrivals.
+  if (!(w.session_minutes.expected() * 60.0 >= 1.0)) {
+    js::fail(session.ptr("duration_min"), "a session length with a mean of at least 1 s (1/60 minute)",
+             js::format_number(w.session_minutes.expected()) + " minutes");
+  }
 
   json& origins = o.array("origins", 1, kMaxOrigins, true);
   std::map<std::string, std::string> seen;

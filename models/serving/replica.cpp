@@ -25,7 +25,7 @@ Replica::Replica(sim::Simulator& sim, RequestPool& pool, ReplicaObserver& observ
       config_(config),
       model_(std::move(model)),
       target_(sim.add_target(this)),
-      waiting_(static_cast<std::size_t>(std::max(config.priority_levels, 1))) {}
+      levels_(static_cast<std::size_t>(std::max(config.priority_levels, 1))) {}
 
 void Replica::handle(sim::Simulator&, std::uint32_t kind, std::uint64_t data) {
   if (kind == kArrive) {
@@ -83,6 +83,9 @@ bool Replica::admissible(const Request& r) const {
 }
 
 void Replica::push_waiting(std::uint32_t id, bool front) {
+  // The queues are made at the first request: of a large fleet's replicas
+  // (a node slot each) many never queue one, and each deque allocates.
+  if (waiting_.empty()) waiting_.resize(levels_);
   auto& q = waiting_[pool_[id].priority_level];
   if (front) {
     q.push_front(id);
@@ -153,7 +156,7 @@ void Replica::arrive(std::uint32_t id) {
   if (block_k_ <= 1 || !chunks_.empty()) return;
   std::int64_t k = block_k_;
   if (admissible(r)) k = std::min(k, done_by(now) + 1);
-  if (waiting_[r.priority_level].size() == 1) k = std::min(k, done_by(r.arrived_at + config_.max_queue) + 1);
+  if (!waiting_.empty() && waiting_[r.priority_level].size() == 1) k = std::min(k, done_by(r.arrived_at + config_.max_queue) + 1);
   if (k >= block_k_) return;
   sim_.cancel(block_event_);
   schedule_block(k);

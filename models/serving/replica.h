@@ -165,7 +165,8 @@ class Replica final : public sim::Target {
   std::shared_ptr<const calibration::ServiceTimeModel> model_;
   std::uint32_t target_;
 
-  std::vector<std::deque<std::uint32_t>> waiting_;  // by priority level
+  std::size_t levels_;                               // priority levels
+  std::vector<std::deque<std::uint32_t>> waiting_;  // by priority level; empty until the first request queues
   std::size_t waiting_count_ = 0;
   std::vector<std::uint32_t> prefilling_;           // admission order
   std::vector<std::uint32_t> decoding_;             // unordered; Request::decode_pos indexes it

@@ -179,8 +179,10 @@ void Population::interact(std::uint32_t origin, std::uint32_t session) {
       trimmed = true;
     }
     if (trimmed) in.prefix_tokens = std::min(persona, s.cached_prefix);
-    in.prompt_tokens = persona + s.history_tokens + turn;
-    if (std::int64_t{in.prompt_tokens} + in.output_tokens > window) {
+    // In 64 bits: a persona and a turn near the token limits pass INT32_MAX together.
+    const std::int64_t prompt = std::int64_t{persona} + s.history_tokens + turn;
+    in.prompt_tokens = static_cast<std::int32_t>(std::min<std::int64_t>(prompt, INT32_MAX));
+    if (prompt + in.output_tokens > window) {
       in.too_long = true;  // refused: the turn does not join the history
     } else {
       s.history_tokens += turn + in.output_tokens;

@@ -6,17 +6,23 @@
 #include <stdexcept>
 
 #include "models/calibration/factory.h"
+#include "models/input/json_reader.h"
+#include "models/scenario/load.h"
 
 namespace capstan::world {
 
 namespace {
 constexpr double kBytesPerGib = 1024.0 * 1024.0 * 1024.0;
+constexpr double kMaxIterationS = 3600.0;
+
+std::string js_number(double x) { return input::format_number(x); }
 
 std::int64_t kv_capacity_tokens(const scenario::Deployment& d) {
   const double usable = d.tensor_parallel * d.gpu_spec.memory_gib * kBytesPerGib * d.gpu_memory_utilization;
   const double free_bytes = usable - d.llm.weight_bytes();
-  const auto blocks = static_cast<std::int64_t>(std::floor(free_bytes / d.llm.kv_bytes_per_token() / d.block_size_tokens));
-  return std::max<std::int64_t>(blocks, 0) * d.block_size_tokens;
+  // Bounded before the conversion: a tiny KV footprint must not overflow the count.
+  const double blocks = std::clamp(std::floor(free_bytes / d.llm.kv_bytes_per_token() / d.block_size_tokens), 0.0, 1e12);
+  return static_cast<std::int64_t>(blocks) * d.block_size_tokens;
 }
 }  // namespace
 
@@ -31,8 +37,24 @@ Prepared::Prepared(scenario::Scenario validated) : scenario(std::move(validated)
     m.service_time = calibration::make_service_time_model(dep.llm, dep.gpu_spec, dep.tensor_parallel,
                                                           dep.iteration_overhead_ms, dep.profile_path);
     m.kv_capacity_tokens = kv_capacity_tokens(dep);
-    if (m.kv_capacity_tokens <= 0) {
-      throw std::runtime_error("deployment " + dep.name + ": " + dep.llm.name + " leaves no room for a KV cache");
+    const std::string source = scenario.source_path.empty() ? "<scenario>" : scenario.source_path;
+    if (m.kv_capacity_tokens <= 0) {  // validation's check_fits refuses this first
+      throw scenario::ScenarioError(source, "/deployments/" + std::to_string(d), "room for a KV cache",
+                                    dep.llm.name + " leaves none");
+    }
+    // The slowest iteration the replica can run: a full batch at full context
+    // beside a full prefill chunk. Its time must stay far inside the replica's
+    // fixed-point clock (2^47 ns per block), so a GPU too slow for the model is
+    // refused here, at its field, not by an overflow mid-run.
+    {
+      const std::int64_t seqs = std::max(1, dep.max_running_seqs);
+      const calibration::PrefillChunk chunk{dep.max_batch_tokens, std::max<std::int64_t>(0, dep.max_model_len_tokens - dep.max_batch_tokens)};
+      const double worst_s = m.service_time->iteration(seqs, {&chunk, 1}).seconds(seqs * std::int64_t{dep.max_model_len_tokens});
+      if (!(worst_s <= kMaxIterationS)) {
+        throw scenario::ScenarioError(source, "/deployments/" + std::to_string(d) + "/gpu",
+                                      "a GPU on which one iteration of a full batch takes at most an hour",
+                                      js_number(worst_s) + " s for " + dep.model + " on " + dep.gpu);
+      }
     }
     const calibration::PrefillChunk full{dep.max_batch_tokens, 0};
     m.prefill_s_per_token = m.service_time->iteration(0, {&full, 1}).fixed_s / dep.max_batch_tokens;

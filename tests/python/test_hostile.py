@@ -52,3 +52,212 @@ def test_an_override_number_that_overflows_a_double_names_its_field(tmp_path):
     assert "minimal.json: /workload/peak_users:" in lines[0] and '"1e999"' in lines[0]
     assert "json.exception" not in lines[0]
     assert not (out / "report.json").exists()
+
+
+def _scenario(tmp_path, edit, name="scenario.json", raw=None):
+    """minimal.json with `edit(doc)` applied, written to tmp_path/name (or `raw` text as it is)."""
+    path = tmp_path / name
+    if raw is not None:
+        path.write_bytes(raw if isinstance(raw, bytes) else raw.encode())
+        return path
+    doc = json.loads(MINIMAL.read_text())
+    edit(doc)
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def _run_file(path, tmp_path, *args, timeout=60):
+    """`capstan run` under a 4 GiB address-space limit: a case that tries to exhaust memory fails instead."""
+    import resource
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+    out = tmp_path / "out"
+    proc = subprocess.run([str(cli_binary()), "run", str(path), "-o", str(out), *map(str, args)], capture_output=True,
+                          text=True, timeout=timeout, preexec_fn=limit)
+    return proc, out
+
+
+def _refused(proc, out, file, pointer, expected):
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert f"{file}: {pointer}: expected " in lines[0] and expected in lines[0], lines[0]
+    assert not (out / "report.json").exists() and not (out / "timeseries.csv").exists()
+
+
+def _set(path, value):
+    def edit(doc):
+        *parents, last = path
+        at = doc
+        for p in parents:
+            at = at.setdefault(p, {}) if isinstance(at, dict) else at[p]
+        at[last] = value
+    return edit
+
+
+HOSTILE = {
+    # (2) a session too short for the clock: arrivals would stall it
+    "session of 1e-300 minutes": (_set(["workload", "session"], {"duration_min": {"dist": "constant", "value": 1e-300}}),
+                                  "/workload/session/duration_min", "a mean of at least 1 s"),
+    # (7) a KV footprint so small that its block count overflows
+    "bytes_per_param 1e-300": (_set(["catalog"], {"models": {"llama-3-8b": {"bytes_per_param": 1e-300}}}),
+                               "/catalog/models/llama-3-8b/bytes_per_param", "[0.125, 8]"),
+    # (9) a GPU so slow that an iteration overflows the replica's clock
+    "a GPU at 1e-9 TFLOP/s": (_set(["catalog"], {"gpus": {"h100": {"bf16_tflops": 1e-9, "hbm_tb_per_s": 1e-9}}}),
+                              "/deployments/0/gpu", "at most an hour"),
+    # (9) a run too short to measure
+    "duration_h 1e-15": (_set(["simulation"], {"duration_h": 1e-15}), "/simulation/duration_h", "[0.0002777777778"),
+    "no measured window": (_set(["simulation"], {"duration_h": 1, "warmup_h": 1}), "/simulation/warmup_h", "[0, "),
+    # (9) room for less than one KV block beside the weights
+    "KV room under one block": (
+        # Llama-3-8B's weights and one 16-token sequence fit in 18.85% of an H100, 1024 tokens do not.
+        lambda doc: doc["deployments"][0].update({"max_model_len_tokens": 16, "block_size_tokens": 1024,
+                                                  "gpu_memory_utilization": 0.1885}),
+        "/deployments/0", "a KV cache of whole blocks"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_scenarios_are_refused_at_their_field(tmp_path, case):
+    edit, pointer, expected = HOSTILE[case]
+    path = _scenario(tmp_path, edit)
+    proc, out = _run_file(path, tmp_path)
+    _refused(proc, out, path, pointer, expected)
+
+
+def test_heavy_tailed_sessions_do_not_wrap_the_clock(tmp_path):
+    # (8) Weibull shape 0.1: about 0.8% of sessions last past 2^63 ns; they are cut at 10^9 s, not wrapped to 1 ns.
+    path = _scenario(tmp_path, _set(["workload", "session"], {"duration_min": {"dist": "weibull", "shape": 0.1,
+                                                                               "scale": 20}}))
+    proc, out = _run_file(path, tmp_path, "--set", "simulation.duration_h=0.5", timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((out / "report.json").read_text())
+    # About peak_users x the half hour measured, never near 0 (a wrapped clock) nor over it.
+    user_hours = report["users"]["user_hours"]
+    assert 0.2 * 1000 * 0.5 < user_hours <= 1.01 * 1000 * 0.5 * 1.5, user_hours
+
+
+@pytest.mark.parametrize("text, pointer, expected", [
+    ('{"name": "a", "name": "b"}', "/name", 'each key once in an object, found "name" a second time'),
+    ('{"workload": {"peak_users": 1, "peak_users": 2}}', "/workload/peak_users", "each key once"),
+    ('{"classes": [{"slo": {"metric": "ttft", "metric": "e2e"}}]}', "/classes/0/slo/metric", "each key once"),
+])
+def test_a_repeated_key_is_refused_at_its_pointer(tmp_path, text, pointer, expected):
+    # (12) json::parse would take the last one silently
+    path = _scenario(tmp_path, None, raw=text)
+    proc, out = _run_file(path, tmp_path)
+    _refused(proc, out, path, pointer, expected)
+
+
+def test_a_nul_byte_is_refused_not_read_past(tmp_path):
+    # (12) anything after a NUL byte used to be ignored
+    text = MINIMAL.read_bytes()
+    path = _scenario(tmp_path, None, raw=text[:-2] + b"\x00" + text[-2:])
+    proc, out = _run_file(path, tmp_path)
+    assert proc.returncode == 2 and "a NUL byte at line" in proc.stderr and len(proc.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("key", ["bad\nkey", "bad\rkey", "nul\u0000key", "tab\tkey", "caf\u00e9\u0301 " * 20])
+def test_every_error_is_one_line_of_utf8(tmp_path, key):
+    # (13) a control character in a key (or a long multi-byte one, cut for the message) never splits or breaks the line
+    path = _scenario(tmp_path, lambda doc: doc["workload"].update({key: 1}))
+    proc = subprocess.run([str(cli_binary()), "validate", str(path)], capture_output=True, timeout=30)
+    assert proc.returncode == 2
+    line = proc.stderr.decode("utf-8")  # raises on invalid UTF-8
+    assert line.endswith("\n") and line.count("\n") == 1 and "\r" not in line and "\x00" not in line, line
+
+
+def test_a_file_name_with_a_newline_stays_on_one_line(tmp_path):
+    path = _scenario(tmp_path, lambda doc: doc.update({"nmae": 1}), name="two\nlines.json")
+    proc = subprocess.run([str(cli_binary()), "validate", str(path)], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "two\\nlines.json" in proc.stderr
+
+
+def test_a_deeply_nested_override_names_its_field(tmp_path):
+    # (15) the pointer is the field set, not /0/0/... inside the value
+    value = "[" * 100 + "]" * 100
+    proc, out = _run(tmp_path, "--set", f"workload.peak_users={value}", timeout=30)
+    assert proc.returncode == 2, proc.stderr
+    assert "minimal.json: /workload/peak_users: expected values nested at most 64 levels deep" in proc.stderr
+    assert "/0/0" not in proc.stderr and len(proc.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("kind", ["/dev/zero", "fifo", "text"])
+def test_a_profile_that_is_not_a_profile_file_is_refused_without_echoing_it(tmp_path, kind):
+    # (3) a device reads forever, a FIFO blocks, and a parse error once echoed the file's first bytes
+    import os
+    if kind == "fifo":
+        profile = tmp_path / "profile.fifo"
+        os.mkfifo(profile)
+    elif kind == "text":
+        profile = tmp_path / "secret.txt"
+        profile.write_text("TOPSECRET-CONTENT and more\n")
+    else:
+        profile = "/dev/zero"
+    path = _scenario(tmp_path, lambda doc: doc["deployments"][0].update({"profile": str(profile)}))
+    proc, out = _run_file(path, tmp_path, timeout=30)
+    assert proc.returncode == 2, proc.stderr
+    assert len(proc.stderr.splitlines()) == 1 and str(profile) in proc.stderr and "TOPSECRET" not in proc.stderr
+    assert not (out / "report.json").exists()
+
+
+def test_outputs_are_written_together_or_not_at_all(tmp_path):
+    # (11) when one output cannot be written, none is: no new file beside an old report, no temporary left
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.json").write_text("old")
+    (out / "report.json.tmp").mkdir()  # the report's temporary cannot be opened as a file
+    proc = subprocess.run([str(cli_binary()), "run", str(MINIMAL), "-o", str(out)], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert "cannot write" in proc.stderr and "Is a directory" in proc.stderr and "nothing written" in proc.stderr
+    assert (out / "report.json").read_text() == "old"
+    assert not (out / "timeseries.csv").exists() and not (out / "timeseries.csv.tmp").exists()
+
+
+def _estimate_gib(stderr):
+    import re
+    return float(re.search(r"found an estimated ([0-9.e+-]+) GiB", stderr).group(1))
+
+
+def test_a_run_over_the_memory_budget_is_refused_with_what_drives_it(tmp_path):
+    # (4) a fleet of 40,000 spot GPUs (80,000 node slots) under a 64 MiB budget
+    args = ["--set", "sites.cloud.pools.main.gpus=40000", "--set", "sites.cloud.pools.main.capacity=spot"]
+    proc, out = _run(tmp_path, *args, "--max-memory", "64M", timeout=60)
+    _refused(proc, out, MINIMAL, "/sites", "a run within the memory budget of 0.0625 GiB (--max-memory")
+    assert "80000 node slots" in proc.stderr and "replication(s) at once" in proc.stderr
+    # The same through validate, and with room to spare it runs.
+    proc = subprocess.run([str(cli_binary()), "validate", str(MINIMAL), *args, "--max-memory", "64M"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "/sites" in proc.stderr
+    proc = subprocess.run([str(cli_binary()), "validate", str(MINIMAL), *args, "--max-memory", "4G"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("size", ["5x", "0", "1K", "2048T", "-1G", "G"])
+def test_a_bad_memory_budget_is_refused(tmp_path, size):
+    proc, out = _run(tmp_path, "--max-memory", size, timeout=30)
+    assert proc.returncode == 2 and "--max-memory" in proc.stderr and not (out / "report.json").exists()
+
+
+def test_the_memory_estimate_errs_high_but_not_wildly(tmp_path):
+    # The estimate against the peak resident memory of the run it describes (80,000 node slots, one replication).
+    args = ["--set", "sites.cloud.pools.main.gpus=40000", "--set", "sites.cloud.pools.main.capacity=spot",
+            "--set", "simulation.duration_h=0.05", "--replications", "1", "--threads", "1"]
+    proc, _ = _run(tmp_path, *args, "--max-memory", "1M", timeout=60)
+    estimate = _estimate_gib(proc.stderr) * 2**30
+    # Linux keeps a forked child's peak from before its exec, so the run is started by a small launcher, not by
+    # this (large) test process, and the launcher reports the run's own peak.
+    launcher = ("import os, subprocess, sys\n"
+                "p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+                "_, status, usage = os.wait4(p.pid, 0)\n"
+                "print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)\n")
+    proc = subprocess.run(["/usr/bin/python3", "-c", launcher, str(cli_binary()), "run", str(MINIMAL), "-o",
+                           str(tmp_path / "out"), *args], capture_output=True, text=True, timeout=300)
+    code, peak_kib = map(int, proc.stdout.split())
+    assert code == 0
+    peak = peak_kib * 1024
+    assert peak <= estimate <= 4 * peak, (peak, estimate)

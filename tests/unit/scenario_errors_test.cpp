@@ -317,7 +317,9 @@ TEST_CASE("the bad fixtures each fail at their pointer", "[scenario][errors]") {
       {"shares.json", "/workload/origins"},
       {"diurnal.json", "/workload/diurnal"},
   };
-  for (const auto& [file, pointer] : cases) {
+  for (const auto& item : cases) {
+    const std::string& file = item.first;  // not a structured binding: the lambda below captures it
+    const std::string& pointer = item.second;
     INFO(file);
     const ScenarioError e = error_of([&] { load_file(kDir + "/tests/data/bad/" + file); });
     CHECK(e.pointer() == pointer);
