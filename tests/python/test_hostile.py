@@ -261,3 +261,13 @@ def test_the_memory_estimate_errs_high_but_not_wildly(tmp_path):
     assert code == 0
     peak = peak_kib * 1024
     assert peak <= estimate <= 4 * peak, (peak, estimate)
+
+
+@pytest.mark.parametrize("fixture", sorted(p.name for p in (REPO / "tests" / "data" / "bad").glob("*.json")))
+def test_every_bad_fixture_gets_one_line_and_no_report(tmp_path, fixture):
+    path = REPO / "tests" / "data" / "bad" / fixture
+    proc, out = _run_file(path, tmp_path, timeout=30)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"capstan: {path}: ") and "expected " in lines[0], proc.stderr
+    assert not out.exists() or not any(out.iterdir())
