@@ -143,7 +143,7 @@ class Result:
 
 def run(scenario: Scenario | str | os.PathLike | Mapping, set: Mapping[str, Any] | Iterable[str] | None = None,
         seed: int | None = None, replications: int | None = None, threads: int = 0,
-        progress: Callable[[int, int], None] | None = None) -> Result:
+        progress: Callable[[int, int], None] | None = None, max_memory: float | None = None) -> Result:
     """Simulate a scenario and return its Result.
 
     `scenario` is a Scenario from `load()`, or anything `load()` takes (a path
@@ -152,13 +152,15 @@ def run(scenario: Scenario | str | os.PathLike | Mapping, set: Mapping[str, Any]
     replace the scenario's; `threads` is the number of replication threads
     (0: all cores; the figures do not depend on it). `progress(done, total)` is
     called after each replication. The GIL is released while the simulation runs.
+    A run whose estimated peak memory is over `max_memory` bytes (default: half
+    the machine's memory) is refused (docs/limits.md).
 
-    Raises capstan.ScenarioError for an invalid scenario or override.
+    Raises capstan.ScenarioError for an invalid scenario or override, or a run over the memory budget.
     """
     if not isinstance(scenario, Scenario):
         scenario = load(scenario)
     overrides = scenario.run_overrides(set)
     report_json, timeseries_csv, table = _core.run(
         text=scenario.text, source=scenario.source, overrides=overrides, seed=seed,
-        replications=replications, threads=threads, progress=progress)
+        replications=replications, threads=threads, progress=progress, max_memory=max_memory)
     return Result(report_json, timeseries_csv, table, scenario, overrides)

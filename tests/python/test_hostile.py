@@ -271,3 +271,14 @@ def test_every_bad_fixture_gets_one_line_and_no_report(tmp_path, fixture):
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"capstan: {path}: ") and "expected " in lines[0], proc.stderr
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_the_python_run_takes_a_memory_budget_too():
+    import capstan
+    scenario = capstan.load(MINIMAL)
+    big = {"sites.cloud.pools.main.gpus": 40000, "sites.cloud.pools.main.capacity": "spot"}
+    with pytest.raises(capstan.ScenarioError, match="memory budget of 0.0625 GiB"):
+        capstan.run(scenario, set=big, max_memory=64 * 2**20)
+    with pytest.raises(ValueError):
+        capstan.run(scenario, max_memory=10)
+    assert capstan.run(scenario, replications=1, max_memory=2**30).summary["cost"]["per_user_hour_usd"] > 0
