@@ -21,17 +21,15 @@ inline constexpr Time kForever = INT64_MAX;
 // spans to any instant of a run cannot overflow.
 inline constexpr double kMaxSpanSeconds = 1e9;
 
-// Rounds to the nearest nanosecond, within +-kMaxSpanSeconds; NaN reads 0.
-inline Time from_seconds(double seconds) {
-  if (!(seconds == seconds)) return 0;
-  const double s = seconds < -kMaxSpanSeconds ? -kMaxSpanSeconds : seconds > kMaxSpanSeconds ? kMaxSpanSeconds : seconds;
-  return static_cast<Time>(std::llround(s * 1e9));
+// x within +-lim; NaN reads 0.
+inline double saturate(double x, double lim) {
+  if (!(x == x)) return 0.0;
+  return x < -lim ? -lim : x > lim ? lim : x;
 }
-inline Time from_ms(double ms) {
-  if (!(ms == ms)) return 0;
-  const double lim = kMaxSpanSeconds * 1e3;
-  return static_cast<Time>(std::llround((ms < -lim ? -lim : ms > lim ? lim : ms) * 1e6));
-}
+
+// Rounds to the nearest nanosecond, within +-kMaxSpanSeconds.
+inline Time from_seconds(double seconds) { return static_cast<Time>(std::llround(saturate(seconds, kMaxSpanSeconds) * 1e9)); }
+inline Time from_ms(double ms) { return static_cast<Time>(std::llround(saturate(ms, kMaxSpanSeconds * 1e3) * 1e6)); }
 inline constexpr double to_seconds(Time t) { return static_cast<double>(t) * 1e-9; }
 inline constexpr double to_ms(Time t) { return static_cast<double>(t) * 1e-6; }
 

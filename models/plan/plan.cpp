@@ -42,6 +42,19 @@ std::vector<int> written_sizes(const Space& space) {
 
 std::string pool_key(const PoolRange& p) { return p.site + "/" + p.pool; }
 
+// The GPU price per hour of a pool of a validated scenario, at its region and capacity type.
+double usd_per_gpu_hour(const scenario::Scenario& s, const scenario::Site& site, const scenario::Pool& pool) {
+  const auto& price = s.deployment(pool.deployment).gpu_spec.price_in(site.region);
+  return pool.spot ? price.spot_usd_per_hour : price.on_demand_usd_per_hour;
+}
+
+// "a, b, c": the GPU kinds and capacities a candidate runs with.
+std::string joined(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
+  return out;
+}
+
 std::string fmt(const char* format, double x) {
   char buf[64];
   std::snprintf(buf, sizeof buf, format, x);
@@ -83,8 +96,7 @@ Space default_space(const api::RunRequest& request) {
       // A site may be left out of a deployment that other pools serve.
       r.min_gpus = pools_of[pool.deployment] > 1 ? 0 : r.step;
       r.max_gpus = std::max(2 * r.written_gpus, 4 * r.step);
-      const auto& price = d.gpu_spec.price_in(site.region);
-      r.usd_per_gpu_hour = pool.spot ? price.spot_usd_per_hour : price.on_demand_usd_per_hour;
+      r.usd_per_gpu_hour = usd_per_gpu_hour(s, site, pool);
       for (const auto& c : s.classes) {
         if (c.deployment == pool.deployment) r.classes.push_back(c.name);
       }
@@ -152,8 +164,7 @@ void read_kinds(const js::ConstObject& o, Space& space, const api::RunRequest& r
           for (const std::size_t i : kinds.pools) {
             const auto& site = *std::find_if(s.sites.begin(), s.sites.end(), [&](const auto& x) { return x.name == space.pools[i].site; });
             const auto& pool = *std::find_if(site.pools.begin(), site.pools.end(), [&](const auto& x) { return x.name == space.pools[i].pool; });
-            const auto& price = s.deployment(name).gpu_spec.price_in(site.region);
-            kind.usd_per_gpu_hour.push_back(pool.spot ? price.spot_usd_per_hour : price.on_demand_usd_per_hour);
+            kind.usd_per_gpu_hour.push_back(usd_per_gpu_hour(s, site, pool));
           }
           kinds.kinds.push_back(kind);
           break;  // the smallest degree that fits
@@ -483,10 +494,7 @@ Result search_sizes(const Space& space, Evaluator& evaluator, const std::functio
                     const SizeSearch& how) {
   Result result;
   result.space = space;
-  auto movable = [&](std::size_t i) {
-    if (how.pool) return i == *how.pool;
-    return how.deployment.empty() || space.pools[i].deployment == how.deployment;
-  };
+  auto movable = [&](std::size_t i) { return how.deployment.empty() || space.pools[i].deployment == how.deployment; };
   std::map<std::vector<int>, Evaluation> seen;
   auto eval = [&](const std::vector<int>& gpus) -> const Evaluation& {
     auto it = seen.find(gpus);
@@ -713,6 +721,12 @@ Result search(const Space& space, ScenarioEvaluator& evaluator, const std::funct
 namespace {
 Result search_kinds(const Space& space, ScenarioEvaluator& evaluator, const std::function<void(int)>& progress);
 
+// An alternative's outcome for the summary: its cost, or why it has no plan.
+std::string outcome(const Result& r) {
+  return r.feasible ? fmt("%.5f", r.chosen.cost_per_user_hour) + " USD per user-hour"
+                    : "no plan (" + r.message.substr(r.message.find(';') + 2) + ")";
+}
+
 // A pool's GPU price per hour with `overrides` (its kind, its capacity).
 double pool_usd_per_gpu_hour(const api::RunRequest& request, const std::vector<std::string>& overrides, const PoolRange& p) {
   api::RunRequest r = request;
@@ -720,9 +734,7 @@ double pool_usd_per_gpu_hour(const api::RunRequest& request, const std::vector<s
   const scenario::Scenario s = api::load_scenario(r);
   for (const auto& site : s.sites) {
     for (const auto& pool : site.pools) {
-      if (site.name != p.site || pool.name != p.pool) continue;
-      const auto& price = s.deployment(pool.deployment).gpu_spec.price_in(site.region);
-      return pool.spot ? price.spot_usd_per_hour : price.on_demand_usd_per_hour;
+      if (site.name == p.site && pool.name == p.pool) return usd_per_gpu_hour(s, site, pool);
     }
   }
   return p.usd_per_gpu_hour;
@@ -744,11 +756,6 @@ Result search_unbudgeted(const Space& space, ScenarioEvaluator& evaluator, const
     return best.space.pools[a].usd_per_gpu_hour * best.chosen.gpus[a] > best.space.pools[b].usd_per_gpu_hour * best.chosen.gpus[b];
   });
   best.evaluated_kinds.resize(best.evaluated.size());
-  auto described = [](const std::vector<std::string>& kinds) {
-    std::string what;
-    for (const auto& d : kinds) what += (what.empty() ? "" : ", ") + d;
-    return what;
-  };
   for (const std::size_t i : order) {
     const PoolRange& p = best.space.pools[i];
     Result next = best;
@@ -764,12 +771,10 @@ Result search_unbudgeted(const Space& space, ScenarioEvaluator& evaluator, const
       Result r = search_sizes(sp, evaluator, progress, how);
       std::vector<std::string> kinds = best.kinds;
       kinds.push_back(pool_key(p) + ": " + c.name);
-      const std::string what = described(kinds);
+      const std::string what = joined(kinds);
       best.evaluated.insert(best.evaluated.end(), r.evaluated.begin(), r.evaluated.end());
       best.evaluated_kinds.insert(best.evaluated_kinds.end(), r.evaluated.size(), what);
-      best.alternatives.push_back(pool_key(p) + " as " + c.name + ": " +
-                                  (r.feasible ? fmt("%.5f", r.chosen.cost_per_user_hour) + " USD per user-hour"
-                                              : "no plan (" + r.message.substr(r.message.find(';') + 2) + ")"));
+      best.alternatives.push_back(pool_key(p) + " as " + c.name + ": " + outcome(r));
       if (r.feasible && r.chosen.cost_per_user_hour < next.chosen.cost_per_user_hour) {
         next.chosen = r.chosen;
         next.message = r.message;
@@ -885,7 +890,7 @@ Result search_kinds(const Space& space, ScenarioEvaluator& evaluator, const std:
       screen_starts(evaluator.scenario(), ov, sp);
       // Against the best so far, only this deployment's pools move: the
       // others start (and stay) at the best plan's sizes.
-      SizeSearch how{false, have ? pruned.deployments[k].deployment : std::string(), std::nullopt};
+      SizeSearch how{false, have ? pruned.deployments[k].deployment : std::string()};
       if (have) {
         for (std::size_t i = 0; i < sp.pools.size(); ++i) {
           if (sp.pools[i].deployment != how.deployment) sp.pools[i].start_gpus = best.chosen.gpus[i];
@@ -895,12 +900,10 @@ Result search_kinds(const Space& space, ScenarioEvaluator& evaluator, const std:
       Result r = search_sizes(sp, evaluator, progress, how);
       r.kind_overrides = ov;
       r.kinds = described;
-      std::string what;
-      for (const auto& d : described) what += (what.empty() ? "" : ", ") + d;
+      const std::string what = joined(described);
       all.insert(all.end(), r.evaluated.begin(), r.evaluated.end());
       all_kinds.insert(all_kinds.end(), r.evaluated.size(), what);
-      alternatives.push_back(what + ": " + (r.feasible ? fmt("%.5f", r.chosen.cost_per_user_hour) + " USD per user-hour"
-                                                       : "no plan (" + r.message.substr(r.message.find(';') + 2) + ")"));
+      alternatives.push_back(what + ": " + outcome(r));
       if (!have || better(r, best)) {
         best = r;
         best_j = j;
@@ -915,8 +918,7 @@ Result search_kinds(const Space& space, ScenarioEvaluator& evaluator, const std:
     for (std::size_t i = 0; i < sp.pools.size(); ++i) sp.pools[i].start_gpus = best.chosen.gpus[i];
     evaluator.choose_kinds(best.kind_overrides, sp);
     Result r = search_sizes(sp, evaluator, progress);
-    std::string what;
-    for (const auto& d : best.kinds) what += (what.empty() ? "" : ", ") + d;
+    const std::string what = joined(best.kinds);
     for (const auto& e : r.evaluated) {
       bool seen_before = false;
       for (std::size_t m = 0; m < all.size() && !seen_before; ++m) seen_before = all[m].gpus == e.gpus && all_kinds[m] == what;
@@ -979,8 +981,7 @@ std::string summary(const Result& r, const Space& space) {
     out << line;
   }
   // Runners-up: the next cheapest candidates, and why each lost.
-  std::string chosen_kinds;
-  for (const auto& k : r.kinds) chosen_kinds += (chosen_kinds.empty() ? "" : ", ") + k;
+  const std::string chosen_kinds = joined(r.kinds);
   auto kinds_of = [&](const Evaluation* e) {
     const auto i = static_cast<std::size_t>(e - r.evaluated.data());
     return i < r.evaluated_kinds.size() ? r.evaluated_kinds[i] : std::string();
@@ -1113,8 +1114,8 @@ std::vector<std::pair<std::string, std::string>> kubernetes_manifests(const scen
   std::vector<std::pair<std::string, std::string>> files;
   for (const auto& site : s.sites) {
     for (const auto& pool : site.pools) {
-      if (pool.gpus == 0 && !pool.autoscale.enabled) continue;  // a pool the plan leaves out
       const auto& d = s.deployment(pool.deployment);
+      if (pool.node_slots(d.tensor_parallel) == 0) continue;  // a pool the plan leaves out
       const std::string name = dns_name(site.name + "-" + pool.name);
       const oj labels = {{"app.kubernetes.io/name", "vllm"},
                          {"app.kubernetes.io/part-of", dns_name(s.name)},

@@ -169,7 +169,6 @@ Result search(const Space& space, ScenarioEvaluator& evaluator, const std::funct
 struct SizeSearch {
   bool per_pool = true;
   std::string deployment;
-  std::optional<std::size_t> pool;  // only this pool moves
 };
 Result search_sizes(const Space& space, Evaluator& evaluator, const std::function<void(int)>& progress = {},
                     const SizeSearch& how = {});

@@ -15,8 +15,6 @@ namespace {
 constexpr double kBytesPerGib = 1024.0 * 1024.0 * 1024.0;
 constexpr double kMaxIterationS = 3600.0;
 
-std::string js_number(double x) { return input::format_number(x); }
-
 std::int64_t kv_capacity_tokens(const scenario::Deployment& d) {
   const double usable = d.tensor_parallel * d.gpu_spec.memory_gib * kBytesPerGib * d.gpu_memory_utilization;
   const double free_bytes = usable - d.llm.weight_bytes();
@@ -53,7 +51,7 @@ Prepared::Prepared(scenario::Scenario validated) : scenario(std::move(validated)
       if (!(worst_s <= kMaxIterationS)) {
         throw scenario::ScenarioError(source, "/deployments/" + std::to_string(d) + "/gpu",
                                       "a GPU on which one iteration of a full batch takes at most an hour",
-                                      js_number(worst_s) + " s for " + dep.model + " on " + dep.gpu);
+                                      input::format_number(worst_s) + " s for " + dep.model + " on " + dep.gpu);
       }
     }
     const calibration::PrefillChunk full{dep.max_batch_tokens, 0};
