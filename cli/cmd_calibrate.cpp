@@ -166,7 +166,7 @@ void add_calibrate(CLI::App& app, int& exit_code) {
   cmd->add_option("--repeats", opts->repeats, "Timed repeats per shape (median kept)")->check(CLI::Range(20, 1000));
   cmd->add_option("--warmup", opts->warmup, "Untimed launches before each shape")->check(CLI::Range(1, 100));
   cmd->add_option("--iteration-overhead-ms", opts->overhead_ms,
-                  "Per-iteration host overhead to record (default: efficiency.h's)")
+                  "Per-iteration host overhead to record (default: the GPU's catalog framework iteration_ms)")
       ->check(CLI::Range(0.0, 1000.0));
   cmd->add_flag("--quick", opts->quick, "A coarse grid, for smoke tests");
   cmd->add_flag("--keep-repeats", opts->keep_repeats, "Store every repeat, not only the median");

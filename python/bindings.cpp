@@ -19,6 +19,9 @@
 #include "models/api/api.h"
 #include "models/api/sweep.h"
 #include "models/calibration/gpu_probe.h"
+#include "models/calibration/roofline.h"
+#include "models/catalog/catalog.h"
+#include "models/input/json_reader.h"
 #include "models/input_error.h"
 #include "models/api/load_scenario.h"
 #include "models/plan/plan.h"
@@ -214,6 +217,35 @@ std::string sweep_figures(const std::string& report_json) {
   return out.dump();
 }
 
+namespace cal = capstan::calibration;
+
+// The roofline of a catalog GPU and model, the catalog optionally overridden
+// as a scenario's "catalog" section would (JSON text).
+cal::RooflineModel make_roofline(const std::string& gpu, const std::string& model, int tensor_parallel,
+                                 const std::string& catalog_json, double iteration_overhead_ms) {
+  capstan::catalog::Catalog c = capstan::catalog::Catalog::builtin();
+  if (!catalog_json.empty()) {
+    try {
+      c = c.with_overrides(capstan::input::parse_strict(catalog_json), "/catalog");
+    } catch (const capstan::input::FieldError& e) {
+      throw py::value_error(std::string("catalog: ") + e.what());
+    } catch (const nlohmann::json::exception& e) {
+      throw py::value_error(std::string("catalog: ") + e.what());
+    }
+  }
+  const auto* g = c.gpu(gpu);
+  const auto* l = c.llm(model);
+  if (g == nullptr) throw py::value_error("unknown GPU '" + gpu + "'");
+  if (l == nullptr) throw py::value_error("unknown model '" + model + "'");
+  return cal::RooflineModel(*l, *g, tensor_parallel, iteration_overhead_ms);
+}
+
+std::vector<cal::PrefillChunk> chunks_of(const std::vector<std::pair<std::int64_t, std::int64_t>>& prefills) {
+  std::vector<cal::PrefillChunk> out;
+  for (const auto& [chunk, prefix] : prefills) out.push_back({chunk, prefix});
+  return out;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -280,6 +312,67 @@ PYBIND11_MODULE(_core, m) {
         "sweep_figures(report_json) -> str\n\n"
         "The figures a sweep keeps from one report.json, as JSON text of [[column, value], ...] in\n"
         "column order: the columns of capstan sweep's sweep.csv and of capstan.sweep().");
+
+  py::class_<cal::RooflineModel>(m, "Roofline",
+                                 "The roofline service-time model of one catalog GPU and model\n"
+                                 "(models/calibration/roofline.h; docs/accuracy.md). Times in seconds.")
+      .def(py::init(&make_roofline), py::arg("gpu"), py::arg("model"), py::arg("tensor_parallel") = 1,
+           py::arg("catalog") = "", py::arg("iteration_overhead_ms") = 0.0,
+           "Roofline(gpu, model, tensor_parallel=1, catalog='', iteration_overhead_ms=0)\n\n"
+           "`catalog` is a scenario's catalog section as JSON text (overrides and additions).")
+      .def(
+          "iteration",
+          [](const cal::RooflineModel& r, std::int64_t decode_seqs, std::int64_t decode_context_tokens,
+             const std::vector<std::pair<std::int64_t, std::int64_t>>& prefills) {
+            const auto chunks = chunks_of(prefills);
+            return r.iteration(decode_seqs, chunks).seconds(decode_context_tokens);
+          },
+          py::arg("decode_seqs") = 0, py::arg("decode_context_tokens") = 0,
+          py::arg("prefills") = std::vector<std::pair<std::int64_t, std::int64_t>>{},
+          "One iteration: `decode_seqs` sequences attending over `decode_context_tokens` in all,\n"
+          "plus prefill chunks given as (chunk_tokens, prefix_tokens) pairs.")
+      .def(
+          "breakdown",
+          [](const cal::RooflineModel& r, std::int64_t decode_seqs, std::int64_t decode_context_tokens,
+             const std::vector<std::pair<std::int64_t, std::int64_t>>& prefills) {
+            const auto chunks = chunks_of(prefills);
+            py::dict out;
+            const auto parts = r.breakdown(decode_seqs, chunks);
+            for (int i = 0; i < cal::kOperatorCount; ++i) {
+              out[py::str(std::string(cal::operator_name(static_cast<cal::Operator>(i))))] =
+                  parts[static_cast<std::size_t>(i)].seconds(decode_context_tokens);
+            }
+            out["framework"] = r.overhead_seconds(static_cast<double>(decode_seqs) + static_cast<double>(chunks.size()));
+            return out;
+          },
+          py::arg("decode_seqs") = 0, py::arg("decode_context_tokens") = 0,
+          py::arg("prefills") = std::vector<std::pair<std::int64_t, std::int64_t>>{},
+          "iteration() by operator (summed over layers) plus 'framework'.")
+      .def(
+          "gemm_seconds",
+          [](const cal::RooflineModel& r, const std::string& op, double rows) {
+            return r.gemm_seconds(cal::operator_from_name(op), rows);
+          },
+          py::arg("operator"), py::arg("rows"), "One launch of a GEMM ('qkv_gemm', ...) of `rows` rows.")
+      .def("elementwise_seconds", &cal::RooflineModel::elementwise_seconds, py::arg("bytes"),
+           "One element-wise launch moving `bytes`.")
+      .def(
+          "prefill_attention_seconds",
+          [](const cal::RooflineModel& r, const std::vector<std::pair<std::int64_t, std::int64_t>>& prefills) {
+            return r.prefill_attention_seconds(chunks_of(prefills));
+          },
+          py::arg("prefills"), "One prefill-attention launch over (chunk_tokens, prefix_tokens) chunks.")
+      .def(
+          "decode_attention_seconds",
+          [](const cal::RooflineModel& r, double seqs, double context_tokens) {
+            const cal::IterationCost c = r.decode_attention_cost(seqs);
+            return c.fixed_s + c.per_context_token_s * context_tokens;
+          },
+          py::arg("seqs"), py::arg("context_tokens"),
+          "One decode-attention launch over `seqs` sequences with `context_tokens` cached in all.")
+      .def("overhead_seconds", &cal::RooflineModel::overhead_seconds, py::arg("sequences"),
+           "The serving framework's time per iteration for a batch of this many sequences.")
+      .def_property_readonly("provenance", &cal::RooflineModel::provenance);
 
   m.def("gpu_probe", &gpu_probe,
         "gpu_probe() -> dict\n\n"

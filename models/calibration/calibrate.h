@@ -46,7 +46,7 @@ struct ProfileMeta {
   std::string gpu;               // catalog GPU name the profile stands for
   std::string created_utc;
   std::string capstan_version;
-  double iteration_overhead_ms = 0.0;  // 0: kDefaultIterationOverheadMs
+  double iteration_overhead_ms = 0.0;  // 0: the catalog's framework iteration_ms for the GPU
 };
 
 // Fits every operator, computes held-out error per operator and pooled,

@@ -21,7 +21,8 @@ void require_same(const std::string& path, const std::string& field, const T& ou
 }  // namespace
 
 CalibratedModel::CalibratedModel(Profile profile, std::string profile_path, catalog::LlmSpec llm, int tensor_parallel,
-                                 double interconnect_gb_per_s, double iteration_overhead_ms)
+                                 double interconnect_gb_per_s, double iteration_overhead_ms,
+                                 double per_sequence_overhead_us)
     : profile_(std::move(profile)), path_(std::move(profile_path)), llm_(std::move(llm)), tp_(tensor_parallel) {
   const catalog::LlmSpec& m = profile_.model;
   const std::string& n = llm_.name;
@@ -44,7 +45,8 @@ CalibratedModel::CalibratedModel(Profile profile, std::string profile_path, cata
   }
   if (tp_ > 1 && !(interconnect_gb_per_s > 0.0))
     throw std::invalid_argument("tensor parallelism needs a positive interconnect bandwidth");
-  if (!(iteration_overhead_ms >= 0.0)) throw std::invalid_argument("iteration overhead must be >= 0");
+  if (!(iteration_overhead_ms >= 0.0) || !(per_sequence_overhead_us >= 0.0))
+    throw std::invalid_argument("iteration overhead must be >= 0");
   for (Operator op : fitted_operators()) {
     auto it = profile_.fits.find(op);
     if (it == profile_.fits.end())
@@ -53,6 +55,7 @@ CalibratedModel::CalibratedModel(Profile profile, std::string profile_path, cata
   }
   link_bytes_per_s_ = interconnect_gb_per_s * 1e9;
   overhead_s_ = (iteration_overhead_ms > 0.0 ? iteration_overhead_ms : profile_.iteration_overhead_ms) * 1e-3;
+  per_sequence_s_ = per_sequence_overhead_us * 1e-6;
   floor_s_ = profile_.ceilings.launch_floor_us * 1e-6;
 }
 
@@ -77,7 +80,7 @@ IterationCost CalibratedModel::iteration(std::int64_t decode_seqs, std::span<con
     }
     total.fixed_s += w.count * launch_s;
   }
-  total.fixed_s += overhead_s_;
+  total.fixed_s += overhead_s_ + per_sequence_s_ * (static_cast<double>(decode_seqs) + static_cast<double>(prefills.size()));
   return total;
 }
 

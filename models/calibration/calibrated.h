@@ -32,9 +32,12 @@ class CalibratedModel final : public ServiceTimeModel {
   // profile was measured for other model dimensions or another tensor
   // parallelism; std::invalid_argument when tp > 1 and the interconnect
   // bandwidth is not positive, or for a negative overhead.
-  // `iteration_overhead_ms` 0 keeps the profile's.
+  // `iteration_overhead_ms` 0 keeps the profile's; the framework's
+  // per-sequence time (the GPU's catalog figure) is added per sequence in
+  // the batch, as the roofline adds it.
   CalibratedModel(Profile profile, std::string profile_path, catalog::LlmSpec llm, int tensor_parallel,
-                  double interconnect_gb_per_s, double iteration_overhead_ms = 0.0);
+                  double interconnect_gb_per_s, double iteration_overhead_ms = 0.0,
+                  double per_sequence_overhead_us = 0.0);
 
   IterationCost iteration(std::int64_t decode_seqs, std::span<const PrefillChunk> prefills) const override;
   std::string kind() const override { return "calibrated"; }
@@ -51,6 +54,7 @@ class CalibratedModel final : public ServiceTimeModel {
   int tp_;
   double link_bytes_per_s_;
   double overhead_s_;
+  double per_sequence_s_;
   double floor_s_;
   std::array<OperatorFit, kOperatorCount> fits_;
 };

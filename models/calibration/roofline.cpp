@@ -1,6 +1,8 @@
 #include "models/calibration/roofline.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 #include <utility>
@@ -29,35 +31,129 @@ void validate_llm_dims(const catalog::LlmSpec& llm) {
   }
 }
 
+void validate_kernel_figures(const catalog::GpuSpec& gpu) {
+  const catalog::KernelFigures& k = gpu.kernels;
+  auto fail = [&gpu](const std::string& what) {
+    throw std::invalid_argument("GPU '" + gpu.name + "': " + what);
+  };
+  if (gpu.sm_count < 1) fail("sm_count must be at least 1");
+  const std::pair<const char*, double> shares[] = {
+      {"gemm flops_share", k.gemm_flops_share},
+      {"gemm bandwidth_share", k.gemm_bandwidth_share},
+      {"elementwise bandwidth_share", k.elementwise_bandwidth_share},
+      {"prefill_attention flops_share", k.prefill_flops_share},
+      {"prefill_attention kv_bandwidth_share", k.prefill_kv_bandwidth_share},
+      {"decode_attention bandwidth_share", k.decode_bandwidth_share},
+      {"interconnect share", k.interconnect_share}};
+  for (const auto& [name, v] : shares) {
+    if (!(v > 0.0 && v <= 1.5)) fail(std::string(name) + " must lie in (0, 1.5]");
+  }
+  const std::pair<const char*, double> fixed[] = {
+      {"gemm floor_us", k.gemm_floor_us},           {"launch_floor_us", k.launch_floor_us},
+      {"prefill_attention floor_us", k.prefill_floor_us},
+      {"decode_attention floor_us", k.decode_floor_us},   {"decode_attention per_sequence_us", k.decode_per_sequence_us},
+      {"framework iteration_ms", k.framework_iteration_ms},
+      {"framework per_sequence_us", k.framework_per_sequence_us}};
+  for (const auto& [name, v] : fixed) {
+    if (!(v >= 0.0 && v < 1e6)) fail(std::string(name) + " must lie in [0, 1e6)");
+  }
+  if (!(k.gemm_transition_exponent >= 1.0 && k.gemm_transition_exponent <= 64.0))
+    fail("gemm transition_exponent must lie in [1, 64]");
+  if (k.gemm_tiles.empty()) fail("gemm tiles must name at least one tile");
+  for (const auto& [rows, cols] : k.gemm_tiles) {
+    if (rows < 1 || cols < 1) fail("gemm tiles must be positive");
+  }
+  if (k.prefill_tile_rows < 1) fail("prefill_attention tile_rows must be at least 1");
+  if (!(k.prefill_saturating_tiles_per_sm > 0.0 && k.prefill_saturating_tiles_per_sm <= 1000.0))
+    fail("prefill_attention saturating_tiles_per_sm must lie in (0, 1000]");
+  if (!(k.prefill_kv_saturating_tiles_per_sm > 0.0 && k.prefill_kv_saturating_tiles_per_sm <= 1000.0))
+    fail("prefill_attention kv_saturating_tiles_per_sm must lie in (0, 1000]");
+}
+
 RooflineModel::RooflineModel(catalog::LlmSpec llm, catalog::GpuSpec gpu, int tensor_parallel,
-                             double iteration_overhead_ms, RooflineEfficiency efficiency)
-    : llm_(std::move(llm)), gpu_(std::move(gpu)), tp_(tensor_parallel), overhead_s_(iteration_overhead_ms * 1e-3),
-      eff_(std::move(efficiency)) {
+                             double iteration_overhead_ms)
+    : llm_(std::move(llm)), gpu_(std::move(gpu)), tp_(tensor_parallel) {
   if (tp_ < 1) throw std::invalid_argument("tensor_parallel must be >= 1");
   validate_llm_dims(llm_);
   if (!(gpu_.bf16_tflops > 0.0) || !(gpu_.hbm_tb_per_s > 0.0))
     throw std::invalid_argument("GPU '" + gpu_.name + "': bf16_tflops and hbm_tb_per_s must be positive");
   if (tp_ > 1 && !(gpu_.interconnect_gb_per_s > 0.0))
     throw std::invalid_argument("GPU '" + gpu_.name + "': tensor parallelism needs interconnect_gb_per_s > 0");
-  if (!(overhead_s_ >= 0.0)) throw std::invalid_argument("iteration overhead must be >= 0");
-  for (double e : {eff_.gemm_flops, eff_.attention_flops, eff_.bandwidth, eff_.interconnect}) {
-    if (!(e > 0.0 && e <= 1.5)) throw std::invalid_argument("roofline efficiencies must lie in (0, 1.5]");
-  }
-  if (!(eff_.launch_floor_us >= 0.0)) throw std::invalid_argument("launch floor must be >= 0");
-  gemm_flops_per_s_ = gpu_.bf16_tflops * 1e12 * eff_.gemm_flops;
-  attention_flops_per_s_ = gpu_.bf16_tflops * 1e12 * eff_.attention_flops;
-  hbm_bytes_per_s_ = gpu_.hbm_tb_per_s * 1e12 * eff_.bandwidth;
-  link_bytes_per_s_ = std::max(gpu_.interconnect_gb_per_s, 1e-9) * 1e9 * eff_.interconnect;
-  floor_s_ = eff_.launch_floor_us * 1e-6;
+  if (!(iteration_overhead_ms >= 0.0)) throw std::invalid_argument("iteration overhead must be >= 0");
+  validate_kernel_figures(gpu_);
+  const catalog::KernelFigures& k = gpu_.kernels;
+  overhead_s_ = (iteration_overhead_ms > 0.0 ? iteration_overhead_ms : k.framework_iteration_ms) * 1e-3;
+  per_sequence_s_ = k.framework_per_sequence_us * 1e-6;
+  peak_flops_ = gpu_.bf16_tflops * 1e12;
+  hbm_bytes_per_s_ = gpu_.hbm_tb_per_s * 1e12;
 }
 
-double RooflineModel::operator_seconds(Operator op, double flops, double bytes) const {
-  if (op == Operator::kAllReduce) return floor_s_ + bytes / link_bytes_per_s_;
-  const double rate = (op == Operator::kPrefillAttention || op == Operator::kDecodeAttention)
-                          ? attention_flops_per_s_
-                          : gemm_flops_per_s_;
-  return floor_s_ + std::max(flops / rate, bytes / hbm_bytes_per_s_);
+double RooflineModel::gemm_seconds(Operator op, double rows) const {
+  if (!(rows > 0.0)) return 0.0;
+  const catalog::KernelFigures& k = gpu_.kernels;
+  const GemmShape shape = gemm_shape(op, llm_, tp_);
+  const double n = static_cast<double>(shape.n), depth = static_cast<double>(shape.k);
+  const double sms = gpu_.sm_count;
+  const double sm_flops = peak_flops_ * k.gemm_flops_share / sms;
+  double compute = std::numeric_limits<double>::infinity();
+  for (const auto& [tile_rows, tile_cols] : k.gemm_tiles) {
+    const double tiles = std::ceil(rows / tile_rows) * std::ceil(n / tile_cols);
+    const double waves = std::ceil(tiles / sms);
+    compute = std::min(compute, waves * 2.0 * tile_rows * tile_cols * depth / sm_flops);
+  }
+  const double memory = WorkFormulas{llm_, tp_}.gemm_bytes(op, rows) / (hbm_bytes_per_s_ * k.gemm_bandwidth_share);
+  const double p = k.gemm_transition_exponent;
+  // (c^p + m^p)^(1/p), scaled by the larger term so that neither overflows.
+  const double big = std::max(compute, memory);
+  const double blend = big * std::pow(std::pow(compute / big, p) + std::pow(memory / big, p), 1.0 / p);
+  return k.gemm_floor_us * 1e-6 + blend;
 }
+
+double RooflineModel::elementwise_seconds(double bytes) const {
+  const catalog::KernelFigures& k = gpu_.kernels;
+  return k.launch_floor_us * 1e-6 + bytes / (hbm_bytes_per_s_ * k.elementwise_bandwidth_share);
+}
+
+double RooflineModel::all_reduce_seconds(double wire_bytes) const {
+  const catalog::KernelFigures& k = gpu_.kernels;
+  const double link = std::max(gpu_.interconnect_gb_per_s, 1e-9) * 1e9 * k.interconnect_share;
+  return k.launch_floor_us * 1e-6 + wire_bytes / link;
+}
+
+double RooflineModel::prefill_attention_seconds(std::span<const PrefillChunk> prefills) const {
+  const catalog::KernelFigures& k = gpu_.kernels;
+  const WorkFormulas f{llm_, tp_};
+  double flops = 0.0, bytes = 0.0, row_tiles = 0.0;
+  for (const PrefillChunk& c : prefills) {
+    if (c.chunk_tokens <= 0) continue;
+    const double chunk = static_cast<double>(c.chunk_tokens), prefix = static_cast<double>(std::max<std::int64_t>(0, c.prefix_tokens));
+    flops += f.prefill_flops(chunk, prefix);
+    bytes += f.prefill_bytes(chunk, prefix);
+    row_tiles += std::ceil(chunk / k.prefill_tile_rows);
+  }
+  if (row_tiles == 0.0) return 0.0;
+  // Too few tiles to fill the SMs compute and stream K and V at
+  // proportionally lower rates.
+  const double tiles = f.heads() * row_tiles, sms = gpu_.sm_count;
+  const double compute = peak_flops_ * k.prefill_flops_share * std::min(1.0, tiles / (k.prefill_saturating_tiles_per_sm * sms));
+  const double stream =
+      hbm_bytes_per_s_ * k.prefill_kv_bandwidth_share * std::min(1.0, tiles / (k.prefill_kv_saturating_tiles_per_sm * sms));
+  return k.prefill_floor_us * 1e-6 + std::max(flops / compute, bytes / stream);
+}
+
+IterationCost RooflineModel::decode_attention_cost(double seqs) const {
+  IterationCost c;
+  if (!(seqs > 0.0)) return c;
+  const catalog::KernelFigures& k = gpu_.kernels;
+  const WorkFormulas f{llm_, tp_};
+  const double bw = hbm_bytes_per_s_ * k.decode_bandwidth_share;
+  c.fixed_s = (k.decode_floor_us + k.decode_per_sequence_us * seqs) * 1e-6 + f.decode_bytes(seqs, 0.0) / bw;
+  c.per_context_token_s =
+      std::max(f.decode_flops(1.0) / (peak_flops_ * k.prefill_flops_share), f.decode_bytes(0.0, 1.0) / bw);
+  return c;
+}
+
+double RooflineModel::overhead_seconds(double sequences) const { return overhead_s_ + per_sequence_s_ * sequences; }
 
 std::array<IterationCost, kOperatorCount> RooflineModel::breakdown(std::int64_t decode_seqs,
                                                                    std::span<const PrefillChunk> prefills) const {
@@ -66,10 +162,24 @@ std::array<IterationCost, kOperatorCount> RooflineModel::breakdown(std::int64_t 
   for (const OperatorWork& w : work) {
     if (w.count <= 0.0) continue;
     IterationCost& c = out[static_cast<std::size_t>(w.op)];
-    c.fixed_s = w.count * operator_seconds(w.op, w.flops, w.bytes);
-    if (w.op == Operator::kDecodeAttention) {
-      c.per_context_token_s = w.count * std::max(w.flops_per_context_token / attention_flops_per_s_,
-                                                 w.bytes_per_context_token / hbm_bytes_per_s_);
+    if (is_gemm(w.op)) {
+      c.fixed_s = w.count * gemm_seconds(w.op, w.rows);
+    } else if (w.op == Operator::kDecodeAttention) {
+      const IterationCost d = decode_attention_cost(w.rows);
+      c.fixed_s = w.count * d.fixed_s;
+      c.per_context_token_s = w.count * d.per_context_token_s;
+    } else if (w.op == Operator::kPrefillAttention) {
+      c.fixed_s = w.count * prefill_attention_seconds(prefills);
+    } else if (w.op == Operator::kAllReduce) {
+      c.fixed_s = w.count * all_reduce_seconds(w.bytes);
+    } else if (w.op == Operator::kAddRmsNorm) {
+      // operators.h counts the four passes of capstan's fused kernel; unfused,
+      // as serving engines' operator profiles time it, the residual add
+      // (read two, write one) and the RMSNorm (read one, write one) are two
+      // launches and five passes.
+      c.fixed_s = w.count * (elementwise_seconds(w.bytes * 3.0 / 4.0) + elementwise_seconds(w.bytes * 2.0 / 4.0));
+    } else {
+      c.fixed_s = w.count * elementwise_seconds(w.bytes);
     }
   }
   return out;
@@ -82,14 +192,14 @@ IterationCost RooflineModel::iteration(std::int64_t decode_seqs, std::span<const
     total.fixed_s += c.fixed_s;
     total.per_context_token_s += c.per_context_token_s;
   }
-  total.fixed_s += overhead_s_;
+  total.fixed_s += overhead_seconds(static_cast<double>(decode_seqs) + static_cast<double>(prefills.size()));
   return total;
 }
 
 std::string RooflineModel::provenance() const {
   std::ostringstream s;
-  s << "roofline of " << gpu_.name << " (" << gpu_.bf16_tflops << " TFLOP/s, " << gpu_.hbm_tb_per_s
-    << " TB/s) with efficiencies from " << eff_.source;
+  s << "roofline of " << gpu_.name << " (" << gpu_.bf16_tflops << " TFLOP/s, " << gpu_.hbm_tb_per_s << " TB/s, "
+    << gpu_.sm_count << " SMs) with the catalog's kernel figures for it";
   return s.str();
 }
 

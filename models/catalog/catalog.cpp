@@ -32,17 +32,80 @@ GpuPrice read_price(js::Object o) {
 
 const std::vector<std::string> kPriceKeys = {"on_demand_usd_per_hour", "spot_usd_per_hour"};
 
-GpuSpec read_gpu(const std::string& name, json& doc, const std::string& pointer,
-                 const std::map<std::string, std::string>& regions) {
+// A share of a datasheet peak: above 1 is a datasheet understating its part.
+const js::Range kShare{0.0, 1.5, true, false};
+
+std::string read_source(js::Object& o) { return o.string("source", std::string(), 2000); }
+
+KernelFigures read_kernels(json& doc, const std::string& pointer) {
   js::Object o(doc, pointer,
-               {"memory_gib", "bf16_tflops", "hbm_tb_per_s", "interconnect_gb_per_s", "price", "price_by_region",
-                "price_note", "source"});
+               {"gemm", "elementwise", "prefill_attention", "decode_attention", "framework", "interconnect"});
+  KernelFigures k;
+  js::Object gemm = o.object("gemm", {"flops_share", "bandwidth_share", "floor_us", "transition_exponent", "tiles",
+                                      "source"}, true);
+  k.gemm_flops_share = gemm.number("flops_share", kShare);
+  k.gemm_bandwidth_share = gemm.number("bandwidth_share", kShare);
+  k.gemm_floor_us = gemm.number("floor_us", js::non_negative(10000));
+  k.gemm_transition_exponent = gemm.number("transition_exponent", js::Range{1.0, 64.0});
+  json& tiles = gemm.array("tiles", 1, 16, true);
+  for (std::size_t i = 0; i < tiles.size(); ++i) {
+    const std::string where = js::child(gemm.ptr("tiles"), i);
+    if (!tiles[i].is_array() || tiles[i].size() != 2)
+      js::fail(where, "a tile [rows, columns]", js::describe(tiles[i]));
+    const auto side = [&](std::size_t j) {
+      return static_cast<int>(js::number_at(tiles[i][j], js::child(where, j), js::Range{1.0, 4096.0}));
+    };
+    k.gemm_tiles.emplace_back(side(0), side(1));
+  }
+  k.sources["gemm"] = read_source(gemm);
+  js::Object ew = o.object("elementwise", {"bandwidth_share", "launch_floor_us", "source"}, true);
+  k.elementwise_bandwidth_share = ew.number("bandwidth_share", kShare);
+  k.launch_floor_us = ew.number("launch_floor_us", js::non_negative(10000));
+  k.sources["elementwise"] = read_source(ew);
+  js::Object pa = o.object("prefill_attention",
+                           {"flops_share", "kv_bandwidth_share", "floor_us", "saturating_tiles_per_sm",
+                            "kv_saturating_tiles_per_sm", "tile_rows", "source"}, true);
+  k.prefill_flops_share = pa.number("flops_share", kShare);
+  k.prefill_kv_bandwidth_share = pa.number("kv_bandwidth_share", kShare);
+  k.prefill_floor_us = pa.number("floor_us", js::non_negative(10000));
+  k.prefill_saturating_tiles_per_sm = pa.number("saturating_tiles_per_sm", js::positive(1000));
+  k.prefill_kv_saturating_tiles_per_sm = pa.number("kv_saturating_tiles_per_sm", js::positive(1000));
+  k.prefill_tile_rows = static_cast<int>(pa.integer("tile_rows", 1, 4096));
+  k.sources["prefill_attention"] = read_source(pa);
+  js::Object da = o.object("decode_attention", {"bandwidth_share", "floor_us", "per_sequence_us", "source"}, true);
+  k.decode_bandwidth_share = da.number("bandwidth_share", kShare);
+  k.decode_floor_us = da.number("floor_us", js::non_negative(10000));
+  k.decode_per_sequence_us = da.number("per_sequence_us", js::non_negative(10000));
+  k.sources["decode_attention"] = read_source(da);
+  js::Object fw = o.object("framework", {"iteration_ms", "per_sequence_us", "source"}, true);
+  k.framework_iteration_ms = fw.number("iteration_ms", js::non_negative(1000));
+  k.framework_per_sequence_us = fw.number("per_sequence_us", js::non_negative(100000));
+  k.sources["framework"] = read_source(fw);
+  js::Object ic = o.object("interconnect", {"share", "source"}, true);
+  k.interconnect_share = ic.number("share", kShare);
+  k.sources["interconnect"] = read_source(ic);
+  return k;
+}
+
+GpuSpec read_gpu(const std::string& name, json& doc, const std::string& pointer,
+                 const std::map<std::string, std::string>& regions, const json& default_kernels) {
+  js::Object o(doc, pointer,
+               {"memory_gib", "bf16_tflops", "hbm_tb_per_s", "interconnect_gb_per_s", "sm_count", "kernels", "price",
+                "price_by_region", "price_note", "source"});
   GpuSpec g;
   g.name = name;
   g.memory_gib = o.number("memory_gib", js::positive(100000));
   g.bf16_tflops = o.number("bf16_tflops", js::positive(1e6));
   g.hbm_tb_per_s = o.number("hbm_tb_per_s", js::positive(1000));
   g.interconnect_gb_per_s = o.number("interconnect_gb_per_s", js::positive(1e5));
+  g.sm_count = static_cast<int>(o.integer("sm_count", 1, 100000));
+  // Groups a GPU does not give come from the catalog's default_kernels.
+  json kernels = default_kernels;
+  if (o.has("kernels")) {
+    if (!doc["kernels"].is_object()) js::fail(o.ptr("kernels"), "an object", js::describe(doc["kernels"]));
+    kernels.merge_patch(doc["kernels"]);
+  }
+  g.kernels = read_kernels(kernels, o.ptr("kernels"));
   g.price = read_price(o.object("price", kPriceKeys, true));
   // Region keys are data, not schema: they are checked against the region catalog.
   if (!o.has("price_by_region")) doc["price_by_region"] = json::object();
@@ -146,11 +209,15 @@ void merge_regions(const json& section, const std::string& pointer, std::map<std
 Catalog Catalog::from_documents(const json& gpus_doc, const json& models_doc) {
   Catalog c;
   json gpus = gpus_doc;
-  js::Object g(gpus, "", {"about", "regions", "gpus"});
+  js::Object g(gpus, "", {"about", "regions", "default_kernels", "gpus"});
   merge_regions(g.raw("regions"), "/regions", c.regions_);
+  json defaults = g.raw("default_kernels");
+  if (!defaults.is_object()) js::fail("/default_kernels", "an object", js::describe(defaults));
+  read_kernels(defaults, "/default_kernels");  // complete on its own
+  c.default_kernels_ = defaults.dump();
   merge_section(g.raw("gpus"), "/gpus", c.gpus_, c.gpu_docs_,
                 [&](const std::string& name, json& doc, const std::string& where) {
-                  return read_gpu(name, doc, where, c.regions_);
+                  return read_gpu(name, doc, where, c.regions_, json::parse(c.default_kernels_));
                 });
   json models = models_doc;
   js::Object m(models, "", {"about", "models"});
@@ -166,7 +233,7 @@ Catalog Catalog::with_overrides(const json& overrides, const std::string& pointe
   if (o.has("gpus")) {
     merge_section(doc["gpus"], o.ptr("gpus"), c.gpus_, c.gpu_docs_,
                   [&](const std::string& name, json& entry, const std::string& where) {
-                    return read_gpu(name, entry, where, c.regions_);
+                    return read_gpu(name, entry, where, c.regions_, json::parse(c.default_kernels_));
                   });
   }
   if (o.has("models")) merge_section(doc["models"], o.ptr("models"), c.llms_, c.llm_docs_, read_llm);

@@ -23,7 +23,8 @@ class Catalog {
   // malformed (a build defect, caught by the tests).
   static const Catalog& builtin();
 
-  // Parses the data-file documents: {"regions": {...}, "gpus": {...}} and
+  // Parses the data-file documents: {"regions": {...}, "default_kernels":
+  // {...}, "gpus": {...}} and
   // {"models": {...}}. Throws input::FieldError with pointers
   // relative to each document.
   static Catalog from_documents(const nlohmann::json& gpus_doc, const nlohmann::json& models_doc);
@@ -50,6 +51,9 @@ class Catalog {
   // The entries as JSON text, so that an override can replace single fields.
   std::map<std::string, std::string> gpu_docs_;
   std::map<std::string, std::string> llm_docs_;
+  // gpus.json's "default_kernels" as JSON text: the kernel figures of a GPU
+  // entry that gives none (or only some groups).
+  std::string default_kernels_;
 };
 
 // Canonical form of a catalog name: lowercase ASCII.

@@ -4,6 +4,8 @@
 // scenario may override any entry.
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace capstan::catalog {
 
@@ -12,12 +14,61 @@ struct GpuPrice {
   double spot_usd_per_hour = 0.0;       // per GPU
 };
 
+// How fast real serving kernels run on one GPU, as shares of its datasheet
+// peaks plus the fixed costs the peaks do not show. The roofline model
+// (models/calibration/roofline.h) prices every operator from these; each
+// figure is in the catalog data with its public or measured source
+// (gpus.json, "kernels"; docs/accuracy.md compares them with the sources).
+struct KernelFigures {
+  // Dense GEMMs (cuBLAS). Each output tile of one of `gemm_tiles` (rows x
+  // columns) runs on one SM; a GEMM takes the tile whose whole waves finish
+  // first. Compute and weight streaming blend smoothly:
+  // t = floor + (t_compute^p + t_memory^p)^(1/p), p = gemm_transition_exponent.
+  double gemm_flops_share = 0.0;      // of bf16_tflops, in full waves
+  double gemm_bandwidth_share = 0.0;  // of hbm_tb_per_s, streaming weights
+  double gemm_floor_us = 0.0;
+  double gemm_transition_exponent = 0.0;
+  std::vector<std::pair<int, int>> gemm_tiles;
+  // Element-wise kernels (norms, RoPE, activation, KV append, embedding).
+  double elementwise_bandwidth_share = 0.0;
+  double launch_floor_us = 0.0;       // per element-wise launch (and per all-reduce)
+  // Prefill attention (FlashAttention-2, variable-length chunks in one launch):
+  // each head's chunk splits into query tiles of `prefill_tile_rows` rows,
+  // and the kernel reaches its full compute rate only with
+  // saturating_tiles_per_sm tiles per SM or more, its full rate of streaming
+  // K and V only with kv_saturating_tiles_per_sm:
+  // t = floor + max(flops / (peak * flops_share * min(1, tiles / (saturating * SMs))),
+  //                 bytes / (hbm * kv_bandwidth_share * min(1, tiles / (kv_saturating * SMs)))).
+  double prefill_flops_share = 0.0;
+  double prefill_kv_bandwidth_share = 0.0;
+  double prefill_floor_us = 0.0;
+  double prefill_saturating_tiles_per_sm = 0.0;
+  double prefill_kv_saturating_tiles_per_sm = 0.0;
+  int prefill_tile_rows = 0;
+  // Decode attention over the paged KV cache:
+  // t = floor + per_sequence_us * seqs + bytes / (hbm * bandwidth_share).
+  double decode_bandwidth_share = 0.0;
+  double decode_floor_us = 0.0;
+  double decode_per_sequence_us = 0.0;
+  // Serving framework per iteration (scheduling, sampling, detokenisation
+  // not hidden behind the GPU): iteration_ms + per_sequence_us per sequence.
+  double framework_iteration_ms = 0.0;
+  double framework_per_sequence_us = 0.0;
+  // Share of interconnect_gb_per_s an all-reduce reaches.
+  double interconnect_share = 0.0;
+  // Where each group's figures come from: "gemm", "elementwise",
+  // "prefill_attention", "decode_attention", "framework", "interconnect".
+  std::map<std::string, std::string> sources;
+};
+
 struct GpuSpec {
   std::string name;
   double memory_gib = 0.0;
   double bf16_tflops = 0.0;             // dense, datasheet
   double hbm_tb_per_s = 0.0;            // datasheet
   double interconnect_gb_per_s = 0.0;   // per GPU, one direction (NVLink, else PCIe)
+  int sm_count = 0;                      // streaming multiprocessors, datasheet
+  KernelFigures kernels;
   GpuPrice price;                        // default price
   std::map<std::string, GpuPrice> price_by_region;  // cloud region -> price
   std::string source;

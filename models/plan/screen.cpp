@@ -111,7 +111,8 @@ Screened screen(const scenario::Scenario& s, const std::string& deployment, int 
   // one iteration of waiting (the estimate), or without (a floor: a request
   // that finds its replica idle).
   auto ratio = [&](const ClassShape& k, int b, bool wait) {
-    const double pre = prefill_s(k, b);
+    // An idle replica prefills the request alone.
+    const double pre = prefill_s(k, wait ? b : 0);
     double latency = rtt_s + (wait ? decode_s(b) : 0.0) + pre;
     if (k.c->slo.metric == scenario::Slo::Metric::kE2e) latency += k.output * decode_s(b);
     if (k.c->slo.metric == scenario::Slo::Metric::kTpot) latency = decode_s(b);

@@ -15,7 +15,7 @@ cluster with results identical to a local run. `regress()` checks forecasts
 against committed baselines, as `capstan regress` does in CI; `plan()` finds the
 cheapest fleet that meets every SLO, locally or on Dask.
 """
-from capstan._core import ScenarioError, built_with_cuda, gpu_probe
+from capstan._core import Roofline, ScenarioError, built_with_cuda, gpu_probe
 from capstan._core import version as __version__
 from capstan.plan import Plan, plan
 from capstan.regress import regress
@@ -26,6 +26,7 @@ from capstan.sweep import sweep
 __all__ = [
     "Plan",
     "Result",
+    "Roofline",
     "Scenario",
     "ScenarioError",
     "__version__",

@@ -1,6 +1,8 @@
 #pragma once
 // Catalog entries with Llama-3-8B's and an H100 SXM's published figures,
-// spelt out so the tests do not depend on the catalog data files.
+// spelt out so the tests do not depend on the catalog data files (the
+// kernel figures, which are data with sources, come from the catalog's h100).
+#include "models/catalog/catalog.h"
 #include "models/catalog/specs.h"
 
 namespace capstan::testing {
@@ -29,6 +31,8 @@ inline catalog::GpuSpec h100_like() {
   g.hbm_tb_per_s = 3.35;
   g.interconnect_gb_per_s = 450.0;
   g.memory_gib = 80.0;
+  g.sm_count = 132;
+  g.kernels = catalog::Catalog::builtin().gpu("h100")->kernels;
   return g;
 }
 

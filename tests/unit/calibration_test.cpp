@@ -3,6 +3,7 @@
 // and a profile built from a roofline's own costs reproducing the roofline.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <random>
@@ -13,6 +14,7 @@
 #include "models/calibration/cuda/measure.h"
 #include "models/calibration/embedded_profiles.h"
 #include "models/calibration/factory.h"
+#include "models/catalog/catalog.h"
 #include "tests/support/specs.h"
 #include "models/calibration/gpu_probe.h"
 #include "models/calibration/roofline.h"
@@ -140,7 +142,8 @@ TEST_CASE("calibration: synthetic timings are fitted back within 1%", "[calibrat
   CHECK(p.held_out.p95_rel_error < 0.02);
   // Whole iterations, on and off the measured grid, within 1% of the truth.
   const cal::CalibratedModel model(p, "synthetic.json", m, 1, 0.0);
-  const double overhead = cal::kDefaultIterationOverheadMs * 1e-3;
+  // build_profile records the catalog's framework iteration time (h100's for a GPU it does not know).
+  const double overhead = capstan::catalog::Catalog::builtin().gpu("h100")->kernels.framework_iteration_ms * 1e-3;
   const std::vector<cal::PrefillChunk> mixed{{300, 1200}, {77, 0}};
   for (std::int64_t decode : {1, 5, 48, 100, 333, 512}) {
     INFO("decode " << decode);
@@ -157,32 +160,52 @@ TEST_CASE("calibration: a profile of a roofline's own costs reproduces the roofl
   for (int tp : {1, 2}) {
     INFO("tp " << tp);
     const LlmSpec m = llama3_8b_like();
-    const cal::RooflineModel roof(m, h100_like(), tp);
+    GpuSpec gpu = h100_like();
+    // A calibrated fit is linear in FLOPs and bytes per launch; without the
+    // per-sequence term, the roofline's decode attention is too.
+    gpu.kernels.decode_per_sequence_us = 0.0;
+    const cal::RooflineModel roof(m, gpu, tp);
+    const capstan::catalog::KernelFigures& k = roof.kernels();
+    const double hbm = gpu.hbm_tb_per_s * 1e12;
     cal::Profile p;
     p.gpu = "h100-like";
     p.device.name = "Roofline";
     p.model = m;
     p.tensor_parallel = tp;
-    p.iteration_overhead_ms = roof.iteration_overhead_s() * 1e3;
-    p.ceilings.launch_floor_us = roof.launch_floor_s() * 1e6;
-    const double floor = roof.launch_floor_s();
-    for (cal::Operator op : cal::fitted_operators()) {
-      // Memory-bound pricing, exact for the shapes used below.
-      p.fits[op].cost = {floor, 0.0, 1.0 / roof.hbm_bytes_per_s()};
+    p.iteration_overhead_ms = k.framework_iteration_ms;
+    p.ceilings.launch_floor_us = k.launch_floor_us;
+    const double floor = k.launch_floor_us * 1e-6;
+    for (cal::Operator op : {cal::Operator::kRope, cal::Operator::kSiluGate, cal::Operator::kKvAppend,
+                             cal::Operator::kEmbedding}) {
+      p.fits[op].cost = {floor, 0.0, 1.0 / (hbm * k.elementwise_bandwidth_share)};
     }
+    // The roofline prices add+RMSNorm as two launches and five passes over operators.h's four.
+    p.fits[cal::Operator::kAddRmsNorm].cost = {2.0 * floor, 0.0, 1.25 / (hbm * k.elementwise_bandwidth_share)};
+    p.fits[cal::Operator::kDecodeAttention].cost = {k.decode_floor_us * 1e-6, 0.0, 1.0 / (hbm * k.decode_bandwidth_share)};
+    // Memory bound for the short chunk used below (checked against the
+    // roofline): one query tile per head streams K and V at that occupancy.
+    const double kv_occupancy =
+        std::min(1.0, cal::WorkFormulas{m, tp}.heads() / (k.prefill_kv_saturating_tiles_per_sm * gpu.sm_count));
+    const double prefill_s_per_byte = 1.0 / (hbm * k.prefill_kv_bandwidth_share * kv_occupancy);
+    p.fits[cal::Operator::kPrefillAttention].cost = {k.prefill_floor_us * 1e-6, 0.0, prefill_s_per_byte};
     const cal::WorkFormulas f{m, tp};
+    const std::vector<double> grid{1, 2, 16, 17, 32, 33, 48, 49, 64, 512, 4096, 16384};
     for (cal::Operator op : {cal::Operator::kQkvGemm, cal::Operator::kOGemm, cal::Operator::kGateUpGemm,
                              cal::Operator::kDownGemm, cal::Operator::kLmHeadGemm}) {
-      // The roofline's GEMM times measured on a grid, max() and all.
-      for (double rows : {1.0, 16.0, 48.0, 64.0, 512.0, 4096.0, 16384.0}) {
+      // The roofline's GEMM times measured on a grid holding every row count used below.
+      p.fits[op].cost = {floor, 0.0, 1.0 / hbm};  // never used: every row count is on the grid
+      for (double rows : grid) {
         p.fits[op].table.x.push_back(rows);
-        p.fits[op].table.y.push_back(roof.operator_seconds(op, f.gemm_flops(op, rows), f.gemm_bytes(op, rows)));
+        p.fits[op].table.y.push_back(roof.gemm_seconds(op, rows));
       }
     }
-    const cal::CalibratedModel cm(p, "roofline.json", m, tp, h100_like().interconnect_gb_per_s, 0.0);
-    const std::vector<cal::PrefillChunk> chunk{{16, 64}};  // memory-bound prefill attention
-    // Token counts (decode + 16) stay below 64 rows, where every GEMM is
-    // memory bound between grid points and interpolation is exact.
+    const cal::CalibratedModel cm(p, "roofline.json", m, tp, gpu.interconnect_gb_per_s, 0.0,
+                                  k.framework_per_sequence_us);
+    const std::vector<cal::PrefillChunk> chunk{{16, 64}};
+    const cal::IterationWork w = cal::iteration_work(m, tp, 0, chunk);
+    const auto& pa = w[static_cast<std::size_t>(cal::Operator::kPrefillAttention)];
+    REQUIRE(roof.prefill_attention_seconds(chunk) ==
+            Approx(k.prefill_floor_us * 1e-6 + pa.bytes * prefill_s_per_byte).epsilon(1e-12));
     for (std::int64_t decode : {1, 16, 32, 48}) {
       INFO("decode " << decode);
       const auto a = cm.iteration(decode, {});
@@ -230,36 +253,6 @@ TEST_CASE("calibration: bundled profiles parse and name their GPU", "[calibratio
     CHECK_FALSE(p.gpu.empty());
     CHECK(p.ceilings.copy_gb_per_s > 0.0);
   }
-  // A GPU with bundled profiles takes the best GEMM and weight-streaming
-  // ceilings and the lowest launch floor across them, recomputed here from
-  // the profiles themselves; attention keeps the production-kernel default.
-  std::map<std::string, std::vector<cal::Ceilings>> by_gpu;
-  for (const auto& e : cal::embedded_profiles()) {
-    const cal::Profile p = cal::parse_profile(e.text, e.name);
-    by_gpu[p.gpu].push_back(p.ceilings);
-  }
-  for (const auto& [gpu_name, ceilings] : by_gpu) {
-    INFO(gpu_name);
-    GpuSpec gpu = h100_like();
-    gpu.name = gpu_name;
-    double gemm = 0, stream = 0, floor = 1e9;
-    for (const cal::Ceilings& c : ceilings) {
-      gemm = std::max(gemm, c.gemm_tflops);
-      stream = std::max(stream, c.weight_stream_gb_per_s);
-      floor = std::min(floor, c.launch_floor_us);
-    }
-    const auto e = cal::measured_efficiency(gpu);
-    REQUIRE(e.has_value());
-    CHECK(e->gemm_flops == Approx(gemm / gpu.bf16_tflops));
-    CHECK(e->bandwidth == Approx(stream / (gpu.hbm_tb_per_s * 1000.0)));
-    CHECK(e->launch_floor_us == Approx(floor));
-    CHECK(e->attention_flops == cal::kDefaultAttentionFlopsEfficiency);
-    CHECK(e->source.find("models/profiles") != std::string::npos);
-  }
-  // No bundled profile of an unknown GPU: the datasheet defaults.
-  GpuSpec unknown = h100_like();
-  unknown.name = "no-such-gpu";
-  CHECK_FALSE(cal::measured_efficiency(unknown).has_value());
 }
 
 TEST_CASE("calibration: measure() without a GPU says so", "[calibration]") {

@@ -86,6 +86,7 @@ TEST_CASE("overrides replace fields of an entry or add entries", "[catalog]") {
           {"bf16_tflops", 1307},
           {"hbm_tb_per_s", 5.3},
           {"interconnect_gb_per_s", 448},
+          {"sm_count", 304},
           {"price", {{"on_demand_usd_per_hour", 3.5}, {"spot_usd_per_hour", 2.0}}},
           {"source", "AMD MI300X datasheet"}}}}},
       {"models", {{"llama-3-8b", {{"bytes_per_param", 1}}}}}};
@@ -117,4 +118,51 @@ TEST_CASE("bad catalog overrides fail at their pointer", "[catalog]") {
   CHECK(pointer_of({{"gpus", {{"h100", {{"price_by_region", {{"us-eats", {{"on_demand_usd_per_hour", 1}, {"spot_usd_per_hour", 1}}}}}}}}}}) ==
         "/catalog/gpus/h100/price_by_region/us-eats");
   CHECK(pointer_of({{"gpu", json::object()}}) == "/catalog/gpu");
+  CHECK(pointer_of({{"gpus", {{"h100", {{"kernels", {{"gemm", {{"flops_share", 2.0}}}}}}}}}}) ==
+        "/catalog/gpus/h100/kernels/gemm/flops_share");
+  CHECK(pointer_of({{"gpus", {{"h100", {{"kernels", {{"decode", json::object()}}}}}}}}) ==
+        "/catalog/gpus/h100/kernels/decode");
+  CHECK(pointer_of({{"gpus", {{"h100", {{"kernels", {{"gemm", {{"tiles", {{64}}}}}}}}}}}}) ==
+        "/catalog/gpus/h100/kernels/gemm/tiles/0");
+  CHECK(pointer_of({{"gpus", {{"h100", {{"sm_count", 0}}}}}}) == "/catalog/gpus/h100/sm_count");
+}
+
+TEST_CASE("every catalog GPU has its kernel figures, with sources", "[catalog]") {
+  const Catalog& c = Catalog::builtin();
+  for (const std::string& name : c.gpu_names()) {
+    INFO(name);
+    const auto& g = *c.gpu(name);
+    CHECK(g.sm_count > 0);
+    for (const char* group : {"gemm", "elementwise", "prefill_attention", "decode_attention", "framework",
+                              "interconnect"}) {
+      INFO(group);
+      REQUIRE(g.kernels.sources.count(group));
+      CHECK(g.kernels.sources.at(group).size() > 20);
+    }
+  }
+  // Not H100's everywhere: the A100's GEMM and attention shares are its own.
+  CHECK(c.gpu("a100-80gb")->kernels.gemm_flops_share != c.gpu("h100")->kernels.gemm_flops_share);
+  CHECK(c.gpu("a100-80gb")->kernels.prefill_flops_share != c.gpu("h100")->kernels.prefill_flops_share);
+}
+
+TEST_CASE("a GPU's kernel figures merge group by group over the defaults", "[catalog]") {
+  const Catalog& base = Catalog::builtin();
+  const json overrides = {
+      {"gpus",
+       {{"h100", {{"kernels", {{"gemm", {{"flops_share", 0.5}}}}}}},
+        {"new-gpu",
+         {{"memory_gib", 48}, {"bf16_tflops", 200}, {"hbm_tb_per_s", 1}, {"interconnect_gb_per_s", 32},
+          {"sm_count", 100}, {"kernels", {{"framework", {{"iteration_ms", 2.0}}}}},
+          {"price", {{"on_demand_usd_per_hour", 1}, {"spot_usd_per_hour", 0.5}}}, {"source", "test"}}}}}};
+  const Catalog c = base.with_overrides(overrides, "/catalog");
+  const auto& h100 = c.gpu("h100")->kernels;
+  CHECK(h100.gemm_flops_share == 0.5);
+  CHECK(h100.gemm_bandwidth_share == base.gpu("h100")->kernels.gemm_bandwidth_share);  // the rest of the group stays
+  CHECK(h100.decode_floor_us == base.gpu("h100")->kernels.decode_floor_us);
+  // A new GPU takes default_kernels' groups, and its own where it gives them.
+  const auto& fresh = c.gpu("new-gpu")->kernels;
+  CHECK(fresh.framework_iteration_ms == 2.0);
+  CHECK(fresh.framework_per_sequence_us == base.gpu("h100")->kernels.framework_per_sequence_us);
+  CHECK(fresh.prefill_tile_rows == 128);
+  CHECK(c.gpu("new-gpu")->sm_count == 100);
 }

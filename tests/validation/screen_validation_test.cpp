@@ -76,7 +76,10 @@ TEST_CASE("screening: unloaded latency brackets a lightly loaded replica's", "[p
   const double p50 = figure(r, "/classes/npc/latency_ms/ttft/p50");
   CHECK(p50 <= e.unloaded_ms * 1.005);
   CHECK(p50 >= e.floor_ms * 0.995);
-  CHECK(e.unloaded_ms == Approx(e.floor_ms + e.iteration_ms));
+  // The estimate waits one iteration, then prefills beside one decoding
+  // sequence, which costs that sequence's share of the iteration again at most.
+  CHECK(e.unloaded_ms >= e.floor_ms + e.iteration_ms);
+  CHECK(e.unloaded_ms <= e.floor_ms + 2.0 * e.iteration_ms);
 }
 
 TEST_CASE("screening: a kind it calls impossible misses its SLO", "[plan][validation]") {
