@@ -43,3 +43,21 @@ def test_gemm_mid_sizes_hold_better_than_before_tiles():
 def test_accuracy_page_is_current():
     assert (ROOT / "docs" / "accuracy.md").read_text() == accuracy.render(), \
         "docs/accuracy.md is stale: PYTHONPATH=build/python /usr/bin/python3 scripts/accuracy.py --write"
+
+
+def test_roofline_from_python():
+    import capstan
+    r = capstan.Roofline("h100", "llama-3-8b")
+    parts = r.breakdown(8, 8 * 1000, [(256, 512)])
+    assert sum(parts.values()) == pytest.approx(r.iteration(8, 8 * 1000, [(256, 512)]), rel=1e-12)
+    assert parts["framework"] == pytest.approx(r.overhead_seconds(9))
+    assert "h100" in r.provenance
+    # A scenario's catalog section applies: a GEMM share halved slows the GEMMs.
+    slow = capstan.Roofline("h100", "llama-3-8b", catalog='{"gpus": {"h100": {"kernels": {"gemm": {"flops_share": 0.4}}}}}')
+    assert slow.gemm_seconds("gate_up_gemm", 4096) > 1.5 * r.gemm_seconds("gate_up_gemm", 4096)
+    with pytest.raises(ValueError, match="unknown GPU"):
+        capstan.Roofline("no-such-gpu", "llama-3-8b")
+    with pytest.raises(ValueError, match="flops_share"):
+        capstan.Roofline("h100", "llama-3-8b", catalog='{"gpus": {"h100": {"kernels": {"gemm": {"flops_share": 9}}}}}')
+    with pytest.raises(ValueError, match="unknown operator"):
+        r.gemm_seconds("no_gemm", 1)
