@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/progress.h"
 #include "models/api/load_scenario.h"
 #include "models/input/write_files.h"
 #include "models/plan/plan.h"
@@ -43,11 +44,10 @@ int run_plan(const PlanOptions& o) {
   if (space.pools.empty()) throw std::runtime_error("nothing to plan: the scenario has no pool without an hourly schedule");
 
   plan::ScenarioEvaluator evaluator(base, space);
-  const bool tty = isatty(STDERR_FILENO);
-  const plan::Result result = plan::search(space, evaluator, [tty](int n) {
-    if (tty) std::fprintf(stderr, "\rcapstan: %d candidate fleets simulated", n);
-  });
-  if (tty) std::fprintf(stderr, "\n");
+  // A search does not know ahead how many fleets it will simulate: a count, no time left.
+  Progress progress("candidate fleets simulated");
+  const plan::Result result = plan::search(space, evaluator, [&progress](int n) { progress.update(n, 0); });
+  progress.finish();
 
   std::filesystem::create_directories(o.out_dir);
   const std::filesystem::path dir(o.out_dir);

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "cli/commands.h"
+#include "cli/progress.h"
 #include "models/api/api.h"
 #include "models/input/write_files.h"
 #include "models/input_error.h"
@@ -34,14 +35,11 @@ int run_scenario(const RunOptions& o) {
   request.replications = o.replications;
   request.threads = o.threads;
   if (!o.max_memory.empty()) request.max_memory_bytes = parse_memory(o.max_memory);
-  if (isatty(STDERR_FILENO)) {
-    request.progress = [](int done, int total) {
-      std::fprintf(stderr, "\rcapstan: replication %d of %d done", done, total);
-      if (done == total) std::fprintf(stderr, "\n");
-    };
-  }
+  Progress progress("replications");
+  if (progress.enabled()) request.progress = [&progress](int done, int total) { progress.update(done, total); };
   // All the work happens before anything is written: a failed run leaves no half-report.
   const api::RunOutput out = api::run(request);
+  progress.finish();
   std::filesystem::create_directories(o.out_dir);
   const std::filesystem::path dir(o.out_dir);
   input::write_files({{dir / "timeseries.csv", out.timeseries_csv}, {dir / "report.json", out.report_json}});

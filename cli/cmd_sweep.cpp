@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/progress.h"
 #include "models/api/sweep.h"
 #include "models/input/write_files.h"
 #include "models/input_error.h"
@@ -64,13 +65,15 @@ int run_sweep(const SweepOptions& o) {
   request.base.replications = o.replications;
   request.base.threads = o.threads;
   for (const auto& g : o.grid) request.grid.push_back(parse_axis(g, o.scenario));
-  if (isatty(STDERR_FILENO)) {
-    request.progress = [](int point, int points, int done, int reps) {
-      std::fprintf(stderr, "\rcapstan: point %d of %d, replication %d of %d   ", point + 1, points, done, reps);
-      if (point + 1 == points && done == reps) std::fprintf(stderr, "\n");
+  Progress progress("replications");
+  if (progress.enabled()) {
+    request.progress = [&progress](int point, int points, int done, int reps) {
+      progress.update(static_cast<long>(point) * reps + done, static_cast<long>(points) * reps,
+                      "point " + std::to_string(point + 1) + " of " + std::to_string(points));
     };
   }
   const api::SweepOutput out = api::sweep(request);  // every point validated before any runs
+  progress.finish();
   std::filesystem::create_directories(o.out_dir);
   const auto csv = std::filesystem::path(o.out_dir) / "sweep.csv";
   input::write_files({{csv, out.csv}});

@@ -18,6 +18,7 @@ cheapest fleet that meets every SLO, locally or on Dask.
 from capstan._core import Roofline, ScenarioError, built_with_cuda, gpu_probe
 from capstan._core import version as __version__
 from capstan.plan import Plan, plan
+from capstan.progress import progress_bar
 from capstan.regress import regress
 from capstan.result import Result, run
 from capstan.scenario import Scenario, load
@@ -35,6 +36,7 @@ __all__ = [
     "load",
     "plan",
     "plot",
+    "progress_bar",
     "regress",
     "run",
     "sweep",

@@ -5,7 +5,7 @@ import itertools
 import json
 import os
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -76,7 +76,8 @@ def _points(grid: Mapping[str, Sequence[Any]] | None,
 def sweep(scenario: Scenario | str | os.PathLike | Mapping, grid: Mapping[str, Sequence[Any]] | None = None,
           replications: int | None = None, seed: int | None = None, client: Any = None, threads: int = 0,
           set: Mapping[str, Any] | Iterable[str] | None = None, crn: bool = True,
-          points: Sequence[Mapping[str, Any]] | None = None) -> pd.DataFrame:
+          points: Sequence[Mapping[str, Any]] | None = None,
+          progress: Callable[[int, int | None], None] | None = None) -> pd.DataFrame:
     """Run `scenario` at every point of `grid` and return one DataFrame row per point.
 
     `grid` maps override paths to lists of values, ``{"workload.peak_users": [25000, 50000]}``; the points are
@@ -96,6 +97,9 @@ def sweep(scenario: Scenario | str | os.PathLike | Mapping, grid: Mapping[str, S
     the scenario travels as JSON text. `threads` is the number of replication threads per run (0: all cores
     locally, 1 per task on Dask, where the cluster's workers give the parallelism).
 
+    `progress(done, total)` is called with the points finished and their number, once before the first runs
+    and after each (in the order they finish on Dask); ``capstan.progress_bar()`` draws a bar.
+
     Every point is validated before anything runs, so a bad value raises capstan.ScenarioError at once.
     """
     if not isinstance(scenario, Scenario):
@@ -112,9 +116,15 @@ def sweep(scenario: Scenario | str | os.PathLike | Mapping, grid: Mapping[str, S
         first = seed if seed is not None else int(scenario.to_dict().get("simulation", {}).get("seed", 1))
         seeds = [first + i for i in range(len(points))]
 
+    total = len(point_overrides)
+    if progress is not None:
+        progress(0, total)
     if client is None:
-        reports = [run_point(scenario.text, scenario.source, ov, s, replications, threads)
-                   for ov, s in zip(point_overrides, seeds)]
+        reports = []
+        for ov, s in zip(point_overrides, seeds):
+            reports.append(run_point(scenario.text, scenario.source, ov, s, replications, threads))
+            if progress is not None:
+                progress(len(reports), total)
     else:
         task_threads = threads if threads > 0 else 1
         tag = uuid.uuid4().hex
@@ -124,6 +134,10 @@ def sweep(scenario: Scenario | str | os.PathLike | Mapping, grid: Mapping[str, S
             for i, (ov, s) in enumerate(zip(point_overrides, seeds))
         ]
         try:
+            if progress is not None:
+                from distributed import as_completed
+                for done, _ in enumerate(as_completed(futures), start=1):
+                    progress(done, total)
             reports = client.gather(futures)  # in submission order, i.e. by point index
         finally:
             client.cancel(futures)
