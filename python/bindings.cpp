@@ -6,6 +6,7 @@
 // threads (and Dask workers with several threads) run alongside.
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -170,7 +171,7 @@ std::string regress(std::vector<std::string> baselines, std::vector<std::string>
 py::dict plan(const std::optional<std::string>& path, const std::optional<std::string>& text, const std::string& source,
               std::vector<std::string> overrides, const std::optional<std::string>& space_text,
               std::optional<std::uint64_t> seed, std::optional<int> replications, std::optional<double> attainment,
-              int threads, bool manifests, py::object runner) {
+              int threads, bool manifests, py::object runner, py::object progress) {
   namespace pl = capstan::plan;
   capstan::api::RunRequest base = make_request(path, text, source, std::move(overrides));
   base.threads = threads;
@@ -191,7 +192,14 @@ py::dict plan(const std::optional<std::string>& path, const std::optional<std::s
       };
     }
     pl::ScenarioEvaluator evaluator(base, space, run_batch);
-    result = pl::search(space, evaluator);
+    std::function<void(int)> on_simulation;
+    if (!progress.is_none()) {
+      on_simulation = [&progress](int simulations) {
+        py::gil_scoped_acquire acquire;
+        progress(simulations, py::none());
+      };
+    }
+    result = pl::search(space, evaluator, on_simulation);
     written = pl::render(result, evaluator, base, manifests);
   }
   py::dict d;
@@ -300,11 +308,13 @@ PYBIND11_MODULE(_core, m) {
   m.def("plan", &plan, py::arg("path") = py::none(), py::arg("text") = py::none(), py::arg("source") = "<scenario>",
         py::arg("overrides") = std::vector<std::string>{}, py::arg("space") = py::none(), py::arg("seed") = py::none(),
         py::arg("replications") = py::none(), py::arg("attainment") = py::none(), py::arg("threads") = 0,
-        py::arg("manifests") = false, py::arg("runner") = py::none(),
+        py::arg("manifests") = false, py::arg("runner") = py::none(), py::arg("progress") = py::none(),
         "plan(path=None, text=None, source='<scenario>', overrides=[], space=None, seed=None, replications=None,\n"
-        "     attainment=None, threads=0, manifests=False, runner=None) -> dict\n\n"
+        "     attainment=None, threads=0, manifests=False, runner=None, progress=None) -> dict\n\n"
         "capstan plan (docs/plan.md): `space` is the space file's JSON text. `runner(list of override lists)`\n"
-        "returns each candidate's report.json text; without it candidates run here. Returns feasible,\n"
+        "returns each candidate's report.json text; without it candidates run here. `progress(n, None)`\n"
+        "is called after each candidate fleet simulated (n so far; the search does not know its total).\n"
+        "Returns feasible,\n"
         "message, simulations, summary, frontier_csv, plan_json ('' without a plan), manifests\n"
         "({file: yaml} when asked), seed and replications.");
 

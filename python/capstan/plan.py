@@ -5,7 +5,7 @@ import io
 import json
 import os
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -39,7 +39,7 @@ class Plan:
 def plan(scenario: Scenario | str | os.PathLike | Mapping, space: Mapping[str, Any] | str | os.PathLike | None = None,
          set: Mapping[str, Any] | Iterable[str] | None = None, seed: int | None = None,
          replications: int | None = None, attainment: float | None = None, client: Any = None, threads: int = 0,
-         manifests: bool = False) -> Plan:
+         manifests: bool = False, progress: Callable[[int, int | None], None] | None = None) -> Plan:
     """The cheapest fleet that meets every SLO, as ``capstan plan`` finds it (docs/plan.md).
 
     `space` is a space file's content as a dict, or its path; `set` holds overrides of the scenario; `seed` and
@@ -47,7 +47,8 @@ def plan(scenario: Scenario | str | os.PathLike | Mapping, space: Mapping[str, A
     `attainment` switches the constraint to the lower end of SLO attainment's interval. With `client` (a
     ``dask.distributed.Client``) every candidate runs as a Dask task (retried when its worker dies), with the same
     results as a local run: the scenario travels as JSON text. `manifests=True` also renders the Kubernetes
-    manifests.
+    manifests. `progress(n, None)` is called after each candidate fleet simulated, n counting them (the search
+    does not know ahead how many it will run); ``capstan.progress_bar("candidate fleets")`` draws it.
     """
     if not isinstance(scenario, Scenario):
         scenario = load(scenario)
@@ -81,5 +82,5 @@ def plan(scenario: Scenario | str | os.PathLike | Mapping, space: Mapping[str, A
     replications_used = replications if replications is not None else max(3, int(doc["simulation"]["replications"]))
     out = _core.plan(text=scenario.text, source=scenario.source, overrides=overrides, space=space_text,
                      seed=seed_used, replications=replications_used, attainment=attainment, threads=threads,
-                     manifests=manifests, runner=runner)
+                     manifests=manifests, runner=runner, progress=progress)
     return Plan(out)

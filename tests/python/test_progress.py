@@ -89,3 +89,9 @@ def test_progress_bar_draws_the_time_left():
     out = io.StringIO()
     capstan.progress_bar("candidate fleets", file=out, clock=lambda: 5.0)(7, None)
     assert out.getvalue().strip() == "7 candidate fleets, 0 s"
+
+
+def test_python_plan_counts_the_fleets_it_simulates(tiny):
+    calls = []
+    p = capstan.plan(tiny, progress=lambda n, total: calls.append((n, total)))
+    assert calls == [(n, None) for n in range(1, p.simulations + 1)]
