@@ -65,6 +65,8 @@ Fleet::Fleet(sim::Simulator& sim, serving::RequestPool& requests, serving::Repli
       p.interrupt_rng = sim::RandomStream(seed, rep, "pool/" + p.key + "/interruptions");
       p.replace_rng = sim::RandomStream(seed, rep, "pool/" + p.key + "/replacement");
       p.ready_column = series.add_column("ready_gpus:" + p.key, sim::TimeSeries::Kind::kTimeMean);
+      p.cold_start_column = series.add_column("cold_starts:" + p.key, sim::TimeSeries::Kind::kSum);
+      p.interruption_column = series.add_column("interruptions:" + p.key, sim::TimeSeries::Kind::kSum);
       pools_.push_back(std::move(p));
     }
   }
@@ -156,6 +158,7 @@ bool Fleet::start_node(std::size_t pool, bool spot, bool fallback, bool ready_no
   } else {
     n.state = State::kProvisioning;
     if (now >= warmup_) ++p.cold_starts;
+    series_.record(p.cold_start_column, now, 1.0);
     n.step = sim_.schedule_at(now + p.boot, target_, kStep, slot);
   }
   if (spot) schedule_reclaim(slot);
@@ -240,6 +243,7 @@ void Fleet::drain(std::uint32_t slot, bool reclaimed) {
   sim_.cancel(n.reclaim);
   if (reclaimed) {
     if (now >= warmup_) ++p.interruptions;
+    series_.record(p.interruption_column, now, 1.0);
     ++p.pending_replacements;
     const double delay_s = workload::sample(p.spec->replacement.delay_s, p.replace_rng);
     sim_.schedule_at(now + sim::from_seconds(delay_s), target_, kReplace, slot_pool_[slot]);

@@ -103,6 +103,8 @@ class Fleet final : public sim::Target {
     // Statistics after the warm-up.
     sim::TimeWeightedGauge ready_gpus, serving_nodes;
     std::size_t ready_column = 0;
+    std::size_t cold_start_column = 0;    // cold starts begun in each interval
+    std::size_t interruption_column = 0;  // nodes reclaimed in each interval
     sim::Time ready_since = 0;
     std::uint64_t interruptions = 0, cold_starts = 0, migrated = 0, lost = 0, dropped = 0;
     double gpu_hours = 0.0, fallback_gpu_hours = 0.0;

@@ -69,7 +69,7 @@ MemoryEstimate estimate_memory(const Prepared& p, int replications, int threads)
   const double intervals = std::ceil(s.simulation.duration_h * 3600.0 / s.simulation.interval_s);
   double pools = 0.0;
   for (const auto& site : s.sites) pools += static_cast<double>(site.pools.size());
-  const double columns = 8.0 * static_cast<double>(s.classes.size()) + 2.0 * pools + 16.0;
+  const double columns = 8.0 * static_cast<double>(s.classes.size()) + 4.0 * pools + 16.0;
   e.parts.push_back({"/simulation/interval_s", js_count(intervals) + " intervals x " + js_count(columns) + " columns",
                      intervals * columns * 2.0 * sizeof(double)});
   // Response caches: the popularity table per class, an LRU per site.

@@ -88,6 +88,11 @@ TEST_CASE("Poisson interruptions come at their rate per node-hour", "[fleet][val
   for (const auto& r : run(doc, 12)) {
     // Replacement is immediate and boots take milliseconds: node-hours are the GPU-hours billed.
     per_node_hour.push_back(figure(r, "/pools/edge~1gpu/interruptions") / figure(r, "/pools/edge~1gpu/gpu_hours"));
+    // The time series marks each one in its interval: with no warm-up, the same count.
+    const std::size_t c = column(r.timeseries, "interruptions:edge/gpu");
+    double marked = 0.0;
+    for (std::size_t i = 0; i < r.timeseries.intervals(); ++i) marked += r.timeseries.value(c, i);
+    CHECK(marked == figure(r, "/pools/edge~1gpu/interruptions"));
   }
   const auto e = sim::estimate(per_node_hour, 0.999);
   INFO("interruptions per node-hour " << e.mean << " +- " << e.half_width);
