@@ -74,6 +74,10 @@ int run_plan(const PlanOptions& o) {
   }
   std::cout << std::flush;
   run_python_plots("capstan.plan_plots", {(dir / "frontier.csv").string(), dir.string()}, "frontier.csv");
+  std::vector<std::string> html = {"plan", (dir / "plan.txt").string(), (dir / "frontier.csv").string(), "-o",
+                                   (dir / "report.html").string()};
+  if (result.feasible) html.insert(html.end(), {"--plan", (dir / "plan.json").string()});
+  run_python_plots("capstan.report_html", html, "plan.txt", "report.html");
   return result.feasible ? 0 : 1;
 }
 

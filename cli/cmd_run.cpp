@@ -25,6 +25,7 @@ struct RunOptions {
   std::optional<int> replications;
   int threads = 0;
   std::string max_memory;
+  bool html = true;
 };
 
 int run_scenario(const RunOptions& o) {
@@ -44,7 +45,14 @@ int run_scenario(const RunOptions& o) {
   const std::filesystem::path dir(o.out_dir);
   input::write_files({{dir / "timeseries.csv", out.timeseries_csv}, {dir / "report.json", out.report_json}});
   std::cout << out.summary << "\nwrote " << (std::filesystem::path(o.out_dir) / "report.json").string() << " and "
-            << (std::filesystem::path(o.out_dir) / "timeseries.csv").string() << "\n";
+            << (std::filesystem::path(o.out_dir) / "timeseries.csv").string() << "\n"
+            << std::flush;
+  if (o.html) {
+    run_python_plots("capstan.report_html",
+                     {"run", (dir / "report.json").string(), (dir / "timeseries.csv").string(), "-o",
+                      (dir / "report.html").string()},
+                     "report.json", "report.html");
+  }
   return 0;
 }
 }  // namespace
@@ -71,6 +79,7 @@ void add_run(CLI::App& app, int& exit_code) {
   cmd->add_option("--replications", o.replications, "Independent replications (default: the scenario's)")
       ->check(CLI::Range(1, 10000));
   cmd->add_option("--threads", o.threads, "Threads for replications (0: all cores)")->check(CLI::Range(0, 1024));
+  cmd->add_flag("!--no-html", o.html, "Write report.json and timeseries.csv only, no report.html");
   cmd->add_option("--max-memory", o.max_memory,
                   "Refuse a run whose estimated peak memory is over this (e.g. 16G; default: half the machine's)")
       ->check(memory_check());

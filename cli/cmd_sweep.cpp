@@ -78,7 +78,13 @@ int run_sweep(const SweepOptions& o) {
   const auto csv = std::filesystem::path(o.out_dir) / "sweep.csv";
   input::write_files({{csv, out.csv}});
   std::cout << "wrote " << csv.string() << ": " << out.points << " points\n" << std::flush;
-  if (o.plots) draw_plots(csv, o.out_dir, request.grid);
+  if (o.plots) {
+    draw_plots(csv, o.out_dir, request.grid);
+    std::vector<std::string> args = {"sweep", csv.string(), "--x", request.grid[0].key, "-o",
+                                     (std::filesystem::path(o.out_dir) / "report.html").string()};
+    if (request.grid.size() > 1) args.insert(args.end(), {"--by", request.grid[1].key});
+    run_python_plots("capstan.report_html", args, "sweep.csv", "report.html");
+  }
   return 0;
 }
 
@@ -96,7 +102,7 @@ void add_sweep(CLI::App& app, int& exit_code) {
   cmd->add_option("--replications", o.replications, "Replications per point (default: the scenario's)")
       ->check(CLI::Range(1, 10000));
   cmd->add_option("--threads", o.threads, "Threads for replications (0: all cores)")->check(CLI::Range(0, 1024));
-  cmd->add_flag("!--no-plots", o.plots, "Write sweep.csv only");
+  cmd->add_flag("!--no-plots", o.plots, "Write sweep.csv only (no plots, no report.html)");
   cmd->callback([&exit_code] { exit_code = guarded([] { return run_sweep(o); }); });
 }
 

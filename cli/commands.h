@@ -20,7 +20,9 @@ int guarded(const std::function<int()>& body);
 // Runs `python3 -m module args...` with the capstan package built beside this
 // executable, to draw plots; when no interpreter can import it and
 // matplotlib, says so (naming `written`, what was written without them).
-bool run_python_plots(const std::string& module, const std::vector<std::string>& args, const std::string& written);
+// `what` names the output in those messages ("plots", "report.html").
+bool run_python_plots(const std::string& module, const std::vector<std::string>& args, const std::string& written,
+                      const std::string& what = "plots");
 
 // A master seed: an integer from 0 to 2^64 - 1 as written, so that "-1"
 // does not wrap to 2^64 - 1 and 2^64 is not clamped.

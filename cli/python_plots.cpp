@@ -48,7 +48,8 @@ int run_python(const std::vector<std::string>& args, const std::string& pythonpa
 
 }  // namespace
 
-bool run_python_plots(const std::string& module, const std::vector<std::string>& args, const std::string& written) {
+bool run_python_plots(const std::string& module, const std::vector<std::string>& args, const std::string& written,
+                      const std::string& what) {
   // The package built beside this executable; the interpreter: $CAPSTAN_PYTHON, Debian's, or python3 on PATH.
   std::error_code ec;
   const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
@@ -62,10 +63,11 @@ bool run_python_plots(const std::string& module, const std::vector<std::string>&
     std::vector<std::string> command = {py, "-m", module};
     command.insert(command.end(), args.begin(), args.end());
     if (run_python(command, pythonpath, false) == 0) return true;
-    std::cerr << "capstan: the plots failed (" << py << " -m " << module << "); " << written << " is written\n";
+    std::cerr << "capstan: the " << what << " failed (" << py << " -m " << module << "); " << written << " is written\n";
     return false;
   }
-  std::cerr << "capstan: no plots: no Python with the capstan package and matplotlib importable (set CAPSTAN_PYTHON, "
+  std::cerr << "capstan: no " << what
+            << ": no Python with the capstan package and matplotlib importable (set CAPSTAN_PYTHON, "
                "or PYTHONPATH to <build>/python); "
             << written << " is written\n";
   return false;
