@@ -1,4 +1,5 @@
 #include "models/calibration/profile.h"
+#include "models/input/schema_recorder.h"
 #include "models/input/read_file.h"
 
 #include <cmath>
@@ -253,6 +254,7 @@ ordered_json errors_json(const ErrorSummary& e) {
 }  // namespace
 
 Profile parse_profile(const std::string& text, const std::string& source) {
+  const input::SchemaRecorder::Pause own_document;  // a profile is not part of the scenario naming it
   json doc;
   try {
     doc = input::parse_strict(text);

@@ -113,6 +113,7 @@ GpuSpec read_gpu(const std::string& name, json& doc, const std::string& pointer,
   if (!by_region.is_object() || by_region.size() > kMaxEntries) {
     js::fail(o.ptr("price_by_region"), "an object of region: price", js::describe(by_region));
   }
+  js::record_map(o.ptr("price_by_region"));
   std::vector<std::string> region_names;
   for (const auto& [region, text] : regions) region_names.push_back(region);
   for (auto& item : by_region.items()) {
@@ -178,6 +179,7 @@ void merge_section(const json& section, const std::string& pointer, std::map<std
   if (!section.is_object() || section.size() > kMaxEntries) {
     js::fail(pointer, "an object of at most " + std::to_string(kMaxEntries) + " entries", js::describe(section));
   }
+  js::record_map(pointer);
   for (const auto& item : section.items()) {
     const std::string where = js::child(pointer, item.key());
     check_entry_name(item.key(), where);
@@ -196,6 +198,7 @@ void merge_regions(const json& section, const std::string& pointer, std::map<std
   if (!section.is_object() || section.size() > kMaxEntries) {
     js::fail(pointer, "an object of at most " + std::to_string(kMaxEntries) + " entries", js::describe(section));
   }
+  js::record_map(pointer);
   for (const auto& item : section.items()) {
     const std::string where = js::child(pointer, item.key());
     check_entry_name(item.key(), where);

@@ -1,5 +1,7 @@
 #include "models/input/json_reader.h"
 
+#include "models/input/schema_recorder.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -145,7 +147,36 @@ bool is_name(std::string_view s) {
   });
 }
 
+namespace {
+
+nlohmann::json number_schema(const Range& range) {
+  nlohmann::json s = {{"type", "number"}};
+  s[range.lo_open ? "exclusiveMinimum" : "minimum"] = range.lo;
+  s[range.hi_open ? "exclusiveMaximum" : "maximum"] = range.hi;
+  return s;
+}
+
+const char* const kNamePattern = "^[A-Za-z][A-Za-z0-9_-]{0,63}$";
+
+// Records a field for the active schema recorder, if any.
+void record(const std::string& pointer, nlohmann::json schema, bool required) {
+  if (SchemaRecorder* r = SchemaRecorder::active()) r->field(pointer, std::move(schema), required);
+}
+
+template <typename T>
+nlohmann::json with_default(nlohmann::json schema, const std::optional<T>& fallback) {
+  if (fallback) schema["default"] = *fallback;
+  return schema;
+}
+
+}  // namespace
+
+void record_map(const std::string& pointer) {
+  if (SchemaRecorder* r = SchemaRecorder::active()) r->map(pointer);
+}
+
 double number_at(const nlohmann::json& value, const std::string& pointer, Range range) {
+  record(pointer, number_schema(range), false);
   const std::string expected = range.describe("a number");
   if (!value.is_number()) fail(pointer, expected, describe(value));
   const double x = value.get<double>();
@@ -154,6 +185,7 @@ double number_at(const nlohmann::json& value, const std::string& pointer, Range 
 }
 
 std::string name_at(const nlohmann::json& value, const std::string& pointer) {
+  record(pointer, {{"type", "string"}, {"pattern", kNamePattern}}, false);
   static const char* kExpected = "a name (a letter, then letters, digits, '-' or '_'; at most 64 characters)";
   if (!value.is_string() || !is_name(value.get_ref<const std::string&>())) fail(pointer, kExpected, describe(value));
   return value.get<std::string>();
@@ -177,6 +209,7 @@ template <typename Json>
 BasicObject<Json>::BasicObject(Json& value, std::string pointer, std::vector<std::string> keys)
     : value_(&value), pointer_(std::move(pointer)) {
   if (!value.is_object()) fail(pointer_, "an object", describe(value));
+  if (SchemaRecorder* r = SchemaRecorder::active()) r->object(pointer_, keys);
   for (const auto& item : value.items()) {
     if (std::find(keys.begin(), keys.end(), item.key()) == keys.end()) {
       fail(child(pointer_, item.key()), "a known key", quoted_with_suggestion(item.key(), keys));
@@ -199,11 +232,13 @@ void BasicObject<Json>::fill(const std::string& key, nlohmann::json fallback) co
 
 template <typename Json>
 Json& BasicObject<Json>::raw(const std::string& key) const {
+  record(ptr(key), nlohmann::json::object(), true);
   return *slot(key, true, "a value");
 }
 
 template <typename Json>
 double BasicObject<Json>::number(const std::string& key, Range range, std::optional<double> fallback) const {
+  record(ptr(key), with_default(number_schema(range), fallback), !fallback);
   const Json* p = slot(key, !fallback, range.describe("a number"));
   if (!p) {
     fill(key, *fallback);
@@ -216,6 +251,8 @@ template <typename Json>
 std::int64_t BasicObject<Json>::integer(const std::string& key, std::int64_t lo, std::int64_t hi,
                                         std::optional<std::int64_t> fallback) const {
   const std::string expected = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+  record(ptr(key), with_default(nlohmann::json{{"type", "integer"}, {"minimum", lo}, {"maximum", hi}}, fallback),
+         !fallback);
   const Json* p = slot(key, !fallback, expected);
   if (!p) {
     fill(key, *fallback);
@@ -241,6 +278,10 @@ std::int64_t BasicObject<Json>::integer(const std::string& key, std::int64_t lo,
 template <typename Json>
 std::uint64_t BasicObject<Json>::uint64(const std::string& key, std::optional<std::uint64_t> fallback) const {
   const std::string expected = "an integer in [0, 18446744073709551615]";
+  record(ptr(key),
+         with_default(nlohmann::json{{"type", "integer"}, {"minimum", 0}, {"maximum", 18446744073709551615ULL}},
+                      fallback),
+         !fallback);
   const Json* p = slot(key, !fallback, expected);
   if (!p) {
     fill(key, *fallback);
@@ -263,6 +304,7 @@ std::uint64_t BasicObject<Json>::uint64(const std::string& key, std::optional<st
 
 template <typename Json>
 bool BasicObject<Json>::boolean(const std::string& key, std::optional<bool> fallback) const {
+  record(ptr(key), with_default(nlohmann::json{{"type", "boolean"}}, fallback), !fallback);
   const Json* p = slot(key, !fallback, "true or false");
   if (!p) {
     fill(key, *fallback);
@@ -277,6 +319,7 @@ template <typename Json>
 std::string BasicObject<Json>::string(const std::string& key, std::optional<std::string> fallback,
                                       std::size_t max_length) const {
   const std::string expected = "a string of at most " + std::to_string(max_length) + " characters";
+  record(ptr(key), with_default(nlohmann::json{{"type", "string"}, {"maxLength", max_length}}, fallback), !fallback);
   const Json* p = slot(key, !fallback, expected);
   if (!p) {
     fill(key, *fallback);
@@ -289,6 +332,7 @@ std::string BasicObject<Json>::string(const std::string& key, std::optional<std:
 
 template <typename Json>
 std::string BasicObject<Json>::name(const std::string& key) const {
+  record(ptr(key), {{"type", "string"}, {"pattern", kNamePattern}}, true);
   return name_at(*slot(key, true, "a name (a letter, then letters, digits, '-' or '_')"), ptr(key));
 }
 
@@ -297,6 +341,7 @@ std::size_t BasicObject<Json>::choice(const std::string& key, const std::vector<
                                       std::optional<std::string> fallback) const {
   std::string expected = "one of";
   for (std::size_t i = 0; i < options.size(); ++i) expected += (i ? ", \"" : " \"") + options[i] + "\"";
+  record(ptr(key), with_default(nlohmann::json{{"enum", options}}, fallback), !fallback);
   const Json* p = slot(key, !fallback, expected);
   const nlohmann::json fallback_value = fallback ? nlohmann::json(*fallback) : nlohmann::json();
   if (!p) fill(key, fallback_value);
@@ -313,6 +358,10 @@ template <typename Json>
 Json& BasicObject<Json>::array(const std::string& key, std::size_t min_items, std::size_t max_items,
                                bool required) const {
   const std::string expected = "an array of " + std::to_string(min_items) + " to " + std::to_string(max_items) + " items";
+  if (SchemaRecorder* r = SchemaRecorder::active()) {
+    r->array(ptr(key), min_items, max_items);
+    r->field(ptr(key), nlohmann::json::object(), required);
+  }
   Json* p = slot(key, required, expected);
   if (!p) {
     if constexpr (kWritesDefaults) {
@@ -328,6 +377,7 @@ Json& BasicObject<Json>::array(const std::string& key, std::size_t min_items, st
 template <typename Json>
 BasicObject<Json> BasicObject<Json>::object(const std::string& key, std::vector<std::string> keys,
                                             bool required) const {
+  record(ptr(key), nlohmann::json::object(), required);
   Json* p = slot(key, required, "an object");
   if (!p) {
     if constexpr (kWritesDefaults) {

@@ -118,6 +118,10 @@ nlohmann::json parse_strict(const std::string& text);
 // the bytes it last read (the file may not be JSON at all, nor meant to be shown).
 std::string syntax_error(const nlohmann::json::parse_error& e);
 
+// For the active SchemaRecorder (schema_recorder.h), if any: the object at
+// `pointer` holds named entries (a catalog section), not known keys.
+void record_map(const std::string& pointer);
+
 // Free-standing checks on a value at `pointer`.
 double number_at(const nlohmann::json& value, const std::string& pointer, Range range);
 std::string name_at(const nlohmann::json& value, const std::string& pointer);

@@ -12,8 +12,10 @@ namespace js = capstan::input;
 
 Scenario parse_document(json& doc, const std::string& base_dir) {
   js::Object top(doc, "",
-                 {"name", "description", "simulation", "workload", "classes", "deployments", "sites", "network",
-                  "routing", "cost", "catalog"});
+                 {"$schema", "name", "description", "simulation", "workload", "classes", "deployments", "sites",
+                  "network", "routing", "cost", "catalog"});
+  // An editor's pointer at docs/scenario.schema.json; capstan does not use it.
+  if (top.has("$schema")) top.string("$schema", std::nullopt, 2000);
   Scenario s;
   s.name = top.name("name");
   s.description = top.string("description", Scenario{}.description, 20000);

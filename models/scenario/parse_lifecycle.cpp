@@ -8,6 +8,7 @@
 
 #include "models/catalog/clouds.h"
 #include "models/input/read_file.h"
+#include "models/input/schema_recorder.h"
 #include "models/scenario/load.h"
 #include "models/scenario/parse.h"
 #include "models/scenario/sha256.h"
@@ -34,6 +35,7 @@ constexpr Bucket kAwsBuckets[] = {{"<5%", 0.025}, {"5-10%", 0.075}, {"10-15%", 0
 
 // A trace of spot availability: {"metadata": {"gap_seconds": N}, "data": [count, ...]}.
 void read_trace(Interruptions& in, const std::string& path) {
+  const input::SchemaRecorder::Pause own_document;
   const std::string text = input::read_file_or_throw<ScenarioError>(path, kMaxTraceBytes);
   in.trace_sha256 = sha256_hex(text);
   json doc;
