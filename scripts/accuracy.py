@@ -166,7 +166,7 @@ def layer_seconds(r, md, tp, kind, a, b):
     heads = md["heads"] // tp
     kv = max(1, md["kv_heads"] // tp)
     d = md["head_dim"]
-    tokens = a
+    tokens = a  # decode: one per sequence; prefill: the chunk
     t = 2 * (r.elementwise_seconds(3 * tokens * hidden * 2) + r.elementwise_seconds(2 * tokens * hidden * 2))
     t += r.elementwise_seconds((2 * (heads + kv) + 1) * tokens * d * 2)  # RoPE
     t += r.elementwise_seconds(4 * tokens * kv * d * 2)                   # KV append

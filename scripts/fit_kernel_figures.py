@@ -152,13 +152,9 @@ def decode_attention():
     parallel = (seqs >= 4) & (seqs <= 16) & (context >= 8192)
     share = float(np.median(bytes_[parallel] / t[parallel] / HBM))
     floor_us = float(t.min() * 1e6)
-    slopes = []
-    for path_rows in (np.where(context == 128)[0],):
-        one = path_rows[seqs[path_rows] == 1]
-        most = path_rows[seqs[path_rows] == 512]
-        for a, b in zip(one, most):
-            slopes.append((t[b] - t[a] - (bytes_[b] - bytes_[a]) / (HBM * share)) / 511 * 1e6)
-    per_seq = float(np.mean(slopes))
+    column = np.where(context == 128)[0]  # one row of 1 and one of 512 sequences per model
+    one, most = column[seqs[column] == 1], column[seqs[column] == 512]
+    per_seq = float(np.mean((t[most] - t[one] - (bytes_[most] - bytes_[one]) / (HBM * share)) / 511 * 1e6))
     model = (floor_us + per_seq * seqs) * 1e-6 + bytes_ / (HBM * share)
     report("decode_attention", {"floor_us": floor_us, "per_sequence_us": per_seq, "bandwidth_share": share},
            model / t - 1.0)
