@@ -230,7 +230,8 @@ namespace cal = capstan::calibration;
 // The roofline of a catalog GPU and model, the catalog optionally overridden
 // as a scenario's "catalog" section would (JSON text).
 cal::RooflineModel make_roofline(const std::string& gpu, const std::string& model, int tensor_parallel,
-                                 const std::string& catalog_json, double iteration_overhead_ms) {
+                                 const std::string& catalog_json, double iteration_overhead_ms,
+                                 const std::string& engine, bool enforce_eager) {
   capstan::catalog::Catalog c = capstan::catalog::Catalog::builtin();
   if (!catalog_json.empty()) {
     try {
@@ -245,7 +246,11 @@ cal::RooflineModel make_roofline(const std::string& gpu, const std::string& mode
   const auto* l = c.llm(model);
   if (g == nullptr) throw py::value_error("unknown GPU '" + gpu + "'");
   if (l == nullptr) throw py::value_error("unknown model '" + model + "'");
-  return cal::RooflineModel(*l, *g, tensor_parallel, iteration_overhead_ms);
+  const auto* e = c.engine(engine.empty() ? c.default_engine() : engine);
+  if (e == nullptr) throw py::value_error("unknown engine '" + engine + "'");
+  capstan::catalog::EngineSpec spec = *e;
+  if (enforce_eager) spec.cuda_graph_max_tokens = 0;
+  return cal::RooflineModel(*l, *g, spec, tensor_parallel, iteration_overhead_ms);
 }
 
 std::vector<cal::PrefillChunk> chunks_of(const std::vector<std::pair<std::int64_t, std::int64_t>>& prefills) {
@@ -327,9 +332,13 @@ PYBIND11_MODULE(_core, m) {
                                  "The roofline service-time model of one catalog GPU and model\n"
                                  "(models/calibration/roofline.h; docs/accuracy.md). Times in seconds.")
       .def(py::init(&make_roofline), py::arg("gpu"), py::arg("model"), py::arg("tensor_parallel") = 1,
-           py::arg("catalog") = "", py::arg("iteration_overhead_ms") = 0.0,
-           "Roofline(gpu, model, tensor_parallel=1, catalog='', iteration_overhead_ms=0)\n\n"
-           "`catalog` is a scenario's catalog section as JSON text (overrides and additions).")
+           py::arg("catalog") = "", py::arg("iteration_overhead_ms") = 0.0, py::arg("engine") = "",
+           py::arg("enforce_eager") = false,
+           "Roofline(gpu, model, tensor_parallel=1, catalog='', iteration_overhead_ms=0, engine='',\n"
+           "         enforce_eager=False)\n\n"
+           "`catalog` is a scenario's catalog section as JSON text (overrides and additions);\n"
+           "`engine` a catalog engine ('vllm', 'sglang', 'tensorrt-llm'; empty: the catalog's default),\n"
+           "run without CUDA graphs when `enforce_eager`.")
       .def(
           "iteration",
           [](const cal::RooflineModel& r, std::int64_t decode_seqs, std::int64_t decode_context_tokens,
@@ -352,12 +361,15 @@ PYBIND11_MODULE(_core, m) {
               out[py::str(std::string(cal::operator_name(static_cast<cal::Operator>(i))))] =
                   parts[static_cast<std::size_t>(i)].seconds(decode_context_tokens);
             }
-            out["framework"] = r.overhead_seconds(static_cast<double>(decode_seqs) + static_cast<double>(chunks.size()));
+            double gpu = 0.0;
+            for (const auto& p : parts) gpu += p.seconds(decode_context_tokens);
+            out["host"] = r.iteration(decode_seqs, chunks).seconds(decode_context_tokens) - gpu;
             return out;
           },
           py::arg("decode_seqs") = 0, py::arg("decode_context_tokens") = 0,
           py::arg("prefills") = std::vector<std::pair<std::int64_t, std::int64_t>>{},
-          "iteration() by operator (summed over layers) plus 'framework'.")
+          "iteration() by operator (summed over layers) plus 'host': the engine's host time\n"
+          "(launches and scheduling) that the GPU's work does not hide.")
       .def(
           "gemm_seconds",
           [](const cal::RooflineModel& r, const std::string& op, double rows) {
@@ -381,7 +393,17 @@ PYBIND11_MODULE(_core, m) {
           py::arg("seqs"), py::arg("context_tokens"),
           "One decode-attention launch over `seqs` sequences with `context_tokens` cached in all.")
       .def("overhead_seconds", &cal::RooflineModel::overhead_seconds, py::arg("sequences"),
-           "The serving framework's time per iteration for a batch of this many sequences.")
+           "The engine's scheduling time per iteration for a batch of this many sequences.")
+      .def(
+          "launches",
+          [](const cal::RooflineModel& r, std::int64_t decode_seqs,
+             const std::vector<std::pair<std::int64_t, std::int64_t>>& prefills) {
+            return r.launches(decode_seqs, chunks_of(prefills));
+          },
+          py::arg("decode_seqs") = 0, py::arg("prefills") = std::vector<std::pair<std::int64_t, std::int64_t>>{},
+          "Kernel launches of one iteration under the engine's fusions.")
+      .def_property_readonly("attention_kernel", &cal::RooflineModel::attention_kernel,
+                             "The prefill attention kernel the engine runs on this GPU: 'fa2' or 'fa3'.")
       .def_property_readonly("provenance", &cal::RooflineModel::provenance);
 
   m.def("gpu_probe", &gpu_probe,

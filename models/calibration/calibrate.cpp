@@ -153,16 +153,15 @@ Profile build_profile(const catalog::LlmSpec& llm, int tp, const MeasureResult& 
   p.harness = measured.harness;
   p.checks = measured.checks;
   p.ceilings = measured.ceilings;
-  // Not measured by the kernels: given, else the catalog's framework figure
-  // for this GPU (or its default_kernels' for a GPU it does not know).
-  const catalog::GpuSpec* spec = catalog::Catalog::builtin().gpu(meta.gpu);
-  const double catalog_ms = spec ? spec->kernels.framework_iteration_ms
-                                 : catalog::Catalog::builtin().gpu("h100")->kernels.framework_iteration_ms;
+  // Not measured by the kernels: given, else the default engine's host
+  // time per iteration (engines.json).
+  const catalog::Catalog& builtin = catalog::Catalog::builtin();
+  const double catalog_ms = builtin.engine(builtin.default_engine())->iteration_ms;
   p.iteration_overhead_ms = meta.iteration_overhead_ms > 0.0 ? meta.iteration_overhead_ms : catalog_ms;
   p.iteration_overhead_source =
       meta.iteration_overhead_ms > 0.0
           ? "given to capstan calibrate (--iteration-overhead-ms)"
-          : "not measured by the kernels: the catalog's framework iteration_ms for this GPU (gpus.json)";
+          : "not measured by the kernels: the default engine's host iteration_ms (engines.json)";
   p.timings = measured.timings;
   std::vector<double> pooled;
   for (Operator op : fitted_operators()) {

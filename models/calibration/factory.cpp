@@ -9,16 +9,17 @@
 namespace capstan::calibration {
 
 std::shared_ptr<const ServiceTimeModel> make_service_time_model(const catalog::LlmSpec& llm,
-                                                                const catalog::GpuSpec& gpu, int tensor_parallel,
+                                                                const catalog::GpuSpec& gpu,
+                                                                const catalog::EngineSpec& engine, int tensor_parallel,
                                                                 double iteration_overhead_ms,
                                                                 const std::string& profile_path) {
   if (iteration_overhead_ms < 0.0) throw std::invalid_argument("iteration overhead must be >= 0");
   if (!profile_path.empty()) {
     return std::make_shared<CalibratedModel>(load_profile(profile_path), profile_path, llm, tensor_parallel,
                                              gpu.interconnect_gb_per_s, iteration_overhead_ms,
-                                             gpu.kernels.framework_per_sequence_us);
+                                             engine.per_sequence_us);
   }
-  return std::make_shared<RooflineModel>(llm, gpu, tensor_parallel, iteration_overhead_ms);
+  return std::make_shared<RooflineModel>(llm, gpu, engine, tensor_parallel, iteration_overhead_ms);
 }
 
 }  // namespace capstan::calibration

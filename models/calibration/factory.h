@@ -17,12 +17,14 @@
 
 namespace capstan::calibration {
 
-// `iteration_overhead_ms` 0 keeps the default (the profile's, else the GPU's
-// catalog framework iteration_ms). Throws ProfileError (profile.h) for a
+// `iteration_overhead_ms` 0 keeps the default (the profile's, else the
+// engine's host iteration_ms). A calibrated profile times capstan's own
+// kernels, so only the engine's scheduling time per sequence applies to it. Throws ProfileError (profile.h) for a
 // profile that cannot be read or does not match, std::invalid_argument for
 // bad dimensions or tp.
 std::shared_ptr<const ServiceTimeModel> make_service_time_model(const catalog::LlmSpec& llm,
-                                                                const catalog::GpuSpec& gpu, int tensor_parallel,
+                                                                const catalog::GpuSpec& gpu,
+                                                                const catalog::EngineSpec& engine, int tensor_parallel,
                                                                 double iteration_overhead_ms,
                                                                 const std::string& profile_path);
 

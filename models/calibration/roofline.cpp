@@ -48,12 +48,13 @@ void validate_kernel_figures(const catalog::GpuSpec& gpu) {
   for (const auto& [name, v] : shares) {
     if (!(v > 0.0 && v <= 1.5)) fail(std::string(name) + " must lie in (0, 1.5]");
   }
+  if (k.has_fa3 && !(k.fa3_flops_share > 0.0 && k.fa3_flops_share <= 1.5))
+    fail("prefill_attention_fa3 flops_share must lie in (0, 1.5]");
   const std::pair<const char*, double> fixed[] = {
       {"gemm floor_us", k.gemm_floor_us},           {"launch_floor_us", k.launch_floor_us},
       {"prefill_attention floor_us", k.prefill_floor_us},
       {"decode_attention floor_us", k.decode_floor_us},   {"decode_attention per_sequence_us", k.decode_per_sequence_us},
-      {"framework iteration_ms", k.framework_iteration_ms},
-      {"framework per_sequence_us", k.framework_per_sequence_us}};
+      {"prefill_attention_fa3 floor_us", k.fa3_floor_us}};
   for (const auto& [name, v] : fixed) {
     if (!(v >= 0.0 && v < 1e6)) fail(std::string(name) + " must lie in [0, 1e6)");
   }
@@ -70,9 +71,21 @@ void validate_kernel_figures(const catalog::GpuSpec& gpu) {
     fail("prefill_attention kv_saturating_tiles_per_sm must lie in (0, 1000]");
 }
 
-RooflineModel::RooflineModel(catalog::LlmSpec llm, catalog::GpuSpec gpu, int tensor_parallel,
-                             double iteration_overhead_ms)
-    : llm_(std::move(llm)), gpu_(std::move(gpu)), tp_(tensor_parallel) {
+void validate_engine(const catalog::EngineSpec& e) {
+  const std::pair<const char*, double> figures[] = {{"host launch_us", e.launch_us},
+                                                    {"host iteration_ms", e.iteration_ms},
+                                                    {"host per_sequence_us", e.per_sequence_us},
+                                                    {"frontend request_ms", e.request_ms},
+                                                    {"frontend stream_us", e.stream_us}};
+  for (const auto& [name, v] : figures) {
+    if (!(v >= 0.0 && v < 1e6)) throw std::invalid_argument("engine '" + e.name + "': " + name + " must lie in [0, 1e6)");
+  }
+  if (e.cuda_graph_max_tokens < 0) throw std::invalid_argument("engine '" + e.name + "': cuda_graphs max_tokens must be >= 0");
+}
+
+RooflineModel::RooflineModel(catalog::LlmSpec llm, catalog::GpuSpec gpu, catalog::EngineSpec engine,
+                             int tensor_parallel, double iteration_overhead_ms)
+    : llm_(std::move(llm)), gpu_(std::move(gpu)), engine_(std::move(engine)), tp_(tensor_parallel) {
   if (tp_ < 1) throw std::invalid_argument("tensor_parallel must be >= 1");
   validate_llm_dims(llm_);
   if (!(gpu_.bf16_tflops > 0.0) || !(gpu_.hbm_tb_per_s > 0.0))
@@ -81,9 +94,16 @@ RooflineModel::RooflineModel(catalog::LlmSpec llm, catalog::GpuSpec gpu, int ten
     throw std::invalid_argument("GPU '" + gpu_.name + "': tensor parallelism needs interconnect_gb_per_s > 0");
   if (!(iteration_overhead_ms >= 0.0)) throw std::invalid_argument("iteration overhead must be >= 0");
   validate_kernel_figures(gpu_);
+  validate_engine(engine_);
   const catalog::KernelFigures& k = gpu_.kernels;
-  overhead_s_ = (iteration_overhead_ms > 0.0 ? iteration_overhead_ms : k.framework_iteration_ms) * 1e-3;
-  per_sequence_s_ = k.framework_per_sequence_us * 1e-6;
+  // FA3 where the engine runs it on this architecture and the GPU has its figures.
+  const bool fa3 = engine_.attention_on(gpu_.architecture) == "fa3" && k.has_fa3;
+  attention_ = fa3 ? "fa3" : "fa2";
+  prefill_flops_share_ = fa3 ? k.fa3_flops_share : k.prefill_flops_share;
+  prefill_floor_s_ = (fa3 ? k.fa3_floor_us : k.prefill_floor_us) * 1e-6;
+  overhead_s_ = (iteration_overhead_ms > 0.0 ? iteration_overhead_ms : engine_.iteration_ms) * 1e-3;
+  per_sequence_s_ = engine_.per_sequence_us * 1e-6;
+  launch_s_ = engine_.launch_us * 1e-6;
   peak_flops_ = gpu_.bf16_tflops * 1e12;
   hbm_bytes_per_s_ = gpu_.hbm_tb_per_s * 1e12;
 }
@@ -135,10 +155,10 @@ double RooflineModel::prefill_attention_seconds(std::span<const PrefillChunk> pr
   // Too few tiles to fill the SMs compute and stream K and V at
   // proportionally lower rates.
   const double tiles = f.heads() * row_tiles, sms = gpu_.sm_count;
-  const double compute = peak_flops_ * k.prefill_flops_share * std::min(1.0, tiles / (k.prefill_saturating_tiles_per_sm * sms));
+  const double compute = peak_flops_ * prefill_flops_share_ * std::min(1.0, tiles / (k.prefill_saturating_tiles_per_sm * sms));
   const double stream =
       hbm_bytes_per_s_ * k.prefill_kv_bandwidth_share * std::min(1.0, tiles / (k.prefill_kv_saturating_tiles_per_sm * sms));
-  return k.prefill_floor_us * 1e-6 + std::max(flops / compute, bytes / stream);
+  return prefill_floor_s_ + std::max(flops / compute, bytes / stream);
 }
 
 IterationCost RooflineModel::decode_attention_cost(double seqs) const {
@@ -149,7 +169,7 @@ IterationCost RooflineModel::decode_attention_cost(double seqs) const {
   const double bw = hbm_bytes_per_s_ * k.decode_bandwidth_share;
   c.fixed_s = (k.decode_floor_us + k.decode_per_sequence_us * seqs) * 1e-6 + f.decode_bytes(seqs, 0.0) / bw;
   c.per_context_token_s =
-      std::max(f.decode_flops(1.0) / (peak_flops_ * k.prefill_flops_share), f.decode_bytes(0.0, 1.0) / bw);
+      std::max(f.decode_flops(1.0) / (peak_flops_ * prefill_flops_share_), f.decode_bytes(0.0, 1.0) / bw);
   return c;
 }
 
@@ -173,16 +193,47 @@ std::array<IterationCost, kOperatorCount> RooflineModel::breakdown(std::int64_t 
     } else if (w.op == Operator::kAllReduce) {
       c.fixed_s = w.count * all_reduce_seconds(w.bytes);
     } else if (w.op == Operator::kAddRmsNorm) {
-      // operators.h counts the four passes of capstan's fused kernel; unfused,
-      // as serving engines' operator profiles time it, the residual add
-      // (read two, write one) and the RMSNorm (read one, write one) are two
-      // launches and five passes.
-      c.fixed_s = w.count * (elementwise_seconds(w.bytes * 3.0 / 4.0) + elementwise_seconds(w.bytes * 2.0 / 4.0));
+      // operators.h counts the four passes of a fused kernel; unfused, the
+      // residual add (read two, write one) and the RMSNorm (read one, write
+      // one) are two launches and five passes.
+      c.fixed_s = engine_.fused_add_rms_norm
+                      ? w.count * elementwise_seconds(w.bytes)
+                      : w.count * (elementwise_seconds(w.bytes * 3.0 / 4.0) + elementwise_seconds(w.bytes * 2.0 / 4.0));
+    } else if (w.op == Operator::kSiluGate) {
+      // Fused: read gate and up, write the product. Unfused: SiLU (read one,
+      // write one), then the product (read two, write one).
+      c.fixed_s = engine_.fused_silu_mul
+                      ? w.count * elementwise_seconds(w.bytes)
+                      : w.count * (elementwise_seconds(w.bytes * 2.0 / 3.0) + elementwise_seconds(w.bytes));
+    } else if ((w.op == Operator::kRope || w.op == Operator::kKvAppend) && engine_.rope_in_attention) {
+      // Inside the attention kernel: the bytes move, no launch of their own.
+      c.fixed_s = w.count * (elementwise_seconds(w.bytes) - gpu_.kernels.launch_floor_us * 1e-6);
     } else {
       c.fixed_s = w.count * elementwise_seconds(w.bytes);
     }
   }
   return out;
+}
+
+double RooflineModel::launches(std::int64_t decode_seqs, std::span<const PrefillChunk> prefills) const {
+  const IterationWork work = iteration_work(llm_, tp_, decode_seqs, prefills);
+  double n = 0.0;
+  for (const OperatorWork& w : work) {
+    if (w.count <= 0.0) continue;
+    double per = 1.0;
+    if (w.op == Operator::kAddRmsNorm && !engine_.fused_add_rms_norm) per = 2.0;
+    if (w.op == Operator::kSiluGate && !engine_.fused_silu_mul) per = 2.0;
+    if ((w.op == Operator::kRope || w.op == Operator::kKvAppend) && engine_.rope_in_attention) per = 0.0;
+    n += w.count * per;
+  }
+  return n;
+}
+
+bool RooflineModel::replays_graph(std::int64_t decode_seqs, std::span<const PrefillChunk> prefills) const {
+  if (!prefills.empty() && !engine_.cuda_graph_mixed) return false;
+  std::int64_t tokens = decode_seqs;
+  for (const PrefillChunk& c : prefills) tokens += std::max<std::int64_t>(0, c.chunk_tokens);
+  return tokens <= engine_.cuda_graph_max_tokens;
 }
 
 IterationCost RooflineModel::iteration(std::int64_t decode_seqs, std::span<const PrefillChunk> prefills) const {
@@ -192,14 +243,20 @@ IterationCost RooflineModel::iteration(std::int64_t decode_seqs, std::span<const
     total.fixed_s += c.fixed_s;
     total.per_context_token_s += c.per_context_token_s;
   }
-  total.fixed_s += overhead_seconds(static_cast<double>(decode_seqs) + static_cast<double>(prefills.size()));
+  // Launches run ahead of the GPU: only what exceeds its work shows.
+  const double launch_s = replays_graph(decode_seqs, prefills) ? 0.0 : launches(decode_seqs, prefills) * launch_s_;
+  total.fixed_s += std::max(0.0, launch_s - total.fixed_s);
+  const double scheduling_s = overhead_seconds(static_cast<double>(decode_seqs) + static_cast<double>(prefills.size()));
+  total.fixed_s += engine_.overlap ? std::max(0.0, scheduling_s - total.fixed_s) : scheduling_s;
   return total;
 }
 
 std::string RooflineModel::provenance() const {
   std::ostringstream s;
   s << "roofline of " << gpu_.name << " (" << gpu_.bf16_tflops << " TFLOP/s, " << gpu_.hbm_tb_per_s << " TB/s, "
-    << gpu_.sm_count << " SMs) with the catalog's kernel figures for it";
+    << gpu_.sm_count << " SMs) with the catalog's kernel figures for it, running "
+    << engine_.name << (engine_.version.empty() ? "" : " " + engine_.version) << "'s kernels ("
+    << attention_ << " prefill attention, " << (engine_.cuda_graph_max_tokens > 0 ? "CUDA graphs" : "eager") << ")";
   return s.str();
 }
 

@@ -15,10 +15,15 @@
 //   256), and a smooth bend instead of a corner between the two bounds.
 //
 //   Element-wise: launch_floor + bytes / (hbm * elementwise_share), with the
-//   bytes the unfused kernels move: the residual add and the RMSNorm are two
-//   launches, five passes over the hidden state.
+//   launches and bytes of the engine's kernels (catalog::EngineSpec): a fused
+//   add+RMSNorm is one launch of four passes over the hidden state, unfused
+//   two launches of five; a fused SiLU-and-mul one launch of three passes,
+//   unfused two of five; RoPE and the KV-cache write inside the attention
+//   kernel move their bytes without launches of their own.
 //
-//   Prefill attention, all of an iteration's chunks in one launch:
+//   Prefill attention, all of an iteration's chunks in one launch, with the
+//   FlashAttention-3 figures where the engine runs FA3 on this GPU's
+//   architecture and the GPU has them (Hopper), else FlashAttention-2's:
 //     t = floor + max(flops / (peak * flops_share * min(1, tiles / (saturating_tiles_per_sm * SMs))),
 //                     bytes / (hbm * kv_bandwidth_share * min(1, tiles / (kv_saturating_tiles_per_sm * SMs))))
 //   with tiles = heads * sum over chunks of ceil(chunk / tile_rows): a short
@@ -30,10 +35,18 @@
 //
 //   All-reduce (tp > 1): launch_floor + ring bytes / (link * interconnect_share).
 //
-// The iteration is the sum over operators plus the serving framework's
-// per-iteration time, iteration_ms + per_sequence_us * (sequences in the
-// batch). Decode attention is the only part that grows with the decode
-// context, linearly, so the iteration stays affine in it
+// The GPU's time is the sum over operators. The engine's host time comes on
+// top: launching kernels (launch_us each, none for an iteration of at most
+// cuda_graph_max_tokens tokens, which replays a CUDA graph) runs ahead of
+// the GPU, so only what exceeds the GPU's fixed time shows; scheduling
+// (iteration_ms + per_sequence_us * sequences) adds to it, or with overlap
+// (async scheduling) shows only where it exceeds the GPU's time:
+//     gpu'  = gpu + max(0, launches * launch_us - gpu)
+//     t     = gpu' + (overlap ? max(0, scheduling - gpu') : scheduling)
+// (gpu here is the fixed part: the decode context only lengthens the GPU's
+// work, so host time hides behind at least that much). Decode attention is
+// the only part that grows with the decode context, linearly, so the
+// iteration stays affine in it
 // (service_time_model.h); its per-token rate is the larger of its compute
 // and memory rates, exact for every model with grouped-query or multi-head
 // attention (about 4 FLOPs per KV byte against a ridge of hundreds).
@@ -51,18 +64,19 @@ namespace capstan::calibration {
 
 class RooflineModel final : public ServiceTimeModel {
  public:
-  // `iteration_overhead_ms` replaces the catalog's framework iteration_ms
-  // when positive. Throws std::invalid_argument for tp < 1, a model with
+  // `iteration_overhead_ms` replaces the engine's host iteration_ms when
+  // positive. Throws std::invalid_argument for tp < 1, a model with
   // non-positive dimensions, a GPU without positive peaks or SM count,
   // kernel figures out of range, or a negative overhead.
-  RooflineModel(catalog::LlmSpec llm, catalog::GpuSpec gpu, int tensor_parallel, double iteration_overhead_ms = 0.0);
+  RooflineModel(catalog::LlmSpec llm, catalog::GpuSpec gpu, catalog::EngineSpec engine, int tensor_parallel,
+                double iteration_overhead_ms = 0.0);
 
   IterationCost iteration(std::int64_t decode_seqs, std::span<const PrefillChunk> prefills) const override;
   std::string kind() const override { return "roofline"; }
   std::string provenance() const override;
 
-  // The iteration's cost by operator (without the framework overhead),
-  // indexed by static_cast<int>(Operator). Sums to iteration() minus overhead().
+  // The GPU's cost of the iteration by operator (host time left out),
+  // indexed by static_cast<int>(Operator); iteration() adds host_seconds().
   std::array<IterationCost, kOperatorCount> breakdown(std::int64_t decode_seqs,
                                                       std::span<const PrefillChunk> prefills) const;
 
@@ -73,19 +87,28 @@ class RooflineModel final : public ServiceTimeModel {
   double prefill_attention_seconds(std::span<const PrefillChunk> prefills) const;
   // One launch over `seqs` sequences, context excluded, and its rate per context token.
   IterationCost decode_attention_cost(double seqs) const;
-  // The framework's per-iteration seconds for a batch of this many sequences.
+  // The engine's scheduling seconds per iteration for a batch of this many sequences.
   double overhead_seconds(double sequences) const;
+  // Kernel launches of the iteration, and whether it replays a CUDA graph.
+  double launches(std::int64_t decode_seqs, std::span<const PrefillChunk> prefills) const;
+  bool replays_graph(std::int64_t decode_seqs, std::span<const PrefillChunk> prefills) const;
+  // The prefill attention kernel this engine runs on this GPU: "fa2" or "fa3".
+  const std::string& attention_kernel() const { return attention_; }
 
   const catalog::LlmSpec& llm() const { return llm_; }
   const catalog::GpuSpec& gpu() const { return gpu_; }
   const catalog::KernelFigures& kernels() const { return gpu_.kernels; }
+  const catalog::EngineSpec& engine() const { return engine_; }
   int tensor_parallel() const { return tp_; }
 
  private:
   catalog::LlmSpec llm_;
   catalog::GpuSpec gpu_;
+  catalog::EngineSpec engine_;
   int tp_;
-  double overhead_s_, per_sequence_s_;
+  std::string attention_;
+  double prefill_flops_share_, prefill_floor_s_;
+  double overhead_s_, per_sequence_s_, launch_s_;
   double peak_flops_, hbm_bytes_per_s_;
 };
 

@@ -37,9 +37,48 @@ const js::Range kShare{0.0, 1.5, true, false};
 
 std::string read_source(js::Object& o) { return o.string("source", std::string(), 2000); }
 
+const std::vector<std::string> kArchitectures = {"ampere", "ada", "hopper", "blackwell", "other"};
+const std::vector<std::string> kAttentionKernels = {"fa2", "fa3"};
+
+EngineSpec read_engine(const std::string& name, json& doc, const std::string& pointer) {
+  js::Object o(doc, pointer, {"version", "kernels", "cuda_graphs", "host", "frontend", "source"});
+  EngineSpec e;
+  e.name = name;
+  e.version = o.string("version", std::string(), 100);
+  js::Object k = o.object("kernels", {"fused_add_rms_norm", "fused_silu_mul", "rope_in_attention", "attention",
+                                      "source"}, true);
+  e.fused_add_rms_norm = k.boolean("fused_add_rms_norm", true);
+  e.fused_silu_mul = k.boolean("fused_silu_mul", true);
+  e.rope_in_attention = k.boolean("rope_in_attention", false);
+  if (k.has("attention")) {
+    js::Object a = k.object("attention", kArchitectures, false);
+    for (const std::string& arch : kArchitectures) {
+      if (a.has(arch)) e.attention[arch] = kAttentionKernels[a.choice(arch, kAttentionKernels)];
+    }
+  }
+  e.sources["kernels"] = read_source(k);
+  js::Object g = o.object("cuda_graphs", {"max_tokens", "mixed", "source"}, true);
+  e.cuda_graph_max_tokens = static_cast<int>(g.integer("max_tokens", 0, 1'000'000));
+  e.cuda_graph_mixed = g.boolean("mixed", false);
+  e.sources["cuda_graphs"] = read_source(g);
+  js::Object h = o.object("host", {"launch_us", "iteration_ms", "per_sequence_us", "overlap", "source"}, true);
+  e.launch_us = h.number("launch_us", js::non_negative(10000));
+  e.iteration_ms = h.number("iteration_ms", js::non_negative(1000));
+  e.per_sequence_us = h.number("per_sequence_us", js::non_negative(100000));
+  e.overlap = h.boolean("overlap", false);
+  e.sources["host"] = read_source(h);
+  js::Object f = o.object("frontend", {"request_ms", "stream_us", "source"}, true);
+  e.request_ms = f.number("request_ms", js::non_negative(100000));
+  e.stream_us = f.number("stream_us", js::non_negative(1e6));
+  e.sources["frontend"] = read_source(f);
+  e.source = o.string("source", std::string(), 2000);
+  return e;
+}
+
 KernelFigures read_kernels(json& doc, const std::string& pointer) {
   js::Object o(doc, pointer,
-               {"gemm", "elementwise", "prefill_attention", "decode_attention", "framework", "interconnect"});
+               {"gemm", "elementwise", "prefill_attention", "prefill_attention_fa3", "decode_attention",
+                "interconnect"});
   KernelFigures k;
   js::Object gemm = o.object("gemm", {"flops_share", "bandwidth_share", "floor_us", "transition_exponent", "tiles",
                                       "source"}, true);
@@ -77,10 +116,13 @@ KernelFigures read_kernels(json& doc, const std::string& pointer) {
   k.decode_floor_us = da.number("floor_us", js::non_negative(10000));
   k.decode_per_sequence_us = da.number("per_sequence_us", js::non_negative(10000));
   k.sources["decode_attention"] = read_source(da);
-  js::Object fw = o.object("framework", {"iteration_ms", "per_sequence_us", "source"}, true);
-  k.framework_iteration_ms = fw.number("iteration_ms", js::non_negative(1000));
-  k.framework_per_sequence_us = fw.number("per_sequence_us", js::non_negative(100000));
-  k.sources["framework"] = read_source(fw);
+  if (o.has("prefill_attention_fa3")) {
+    js::Object fa3 = o.object("prefill_attention_fa3", {"flops_share", "floor_us", "source"}, true);
+    k.has_fa3 = true;
+    k.fa3_flops_share = fa3.number("flops_share", kShare);
+    k.fa3_floor_us = fa3.number("floor_us", js::non_negative(10000));
+    k.sources["prefill_attention_fa3"] = read_source(fa3);
+  }
   js::Object ic = o.object("interconnect", {"share", "source"}, true);
   k.interconnect_share = ic.number("share", kShare);
   k.sources["interconnect"] = read_source(ic);
@@ -90,8 +132,8 @@ KernelFigures read_kernels(json& doc, const std::string& pointer) {
 GpuSpec read_gpu(const std::string& name, json& doc, const std::string& pointer,
                  const std::map<std::string, std::string>& regions, const json& default_kernels) {
   js::Object o(doc, pointer,
-               {"memory_gib", "bf16_tflops", "hbm_tb_per_s", "interconnect_gb_per_s", "sm_count", "kernels", "price",
-                "price_by_region", "price_note", "source"});
+               {"memory_gib", "bf16_tflops", "hbm_tb_per_s", "interconnect_gb_per_s", "sm_count", "architecture",
+                "kernels", "price", "price_by_region", "price_note", "source"});
   GpuSpec g;
   g.name = name;
   g.memory_gib = o.number("memory_gib", js::positive(100000));
@@ -99,6 +141,7 @@ GpuSpec read_gpu(const std::string& name, json& doc, const std::string& pointer,
   g.hbm_tb_per_s = o.number("hbm_tb_per_s", js::positive(1000));
   g.interconnect_gb_per_s = o.number("interconnect_gb_per_s", js::positive(1e5));
   g.sm_count = static_cast<int>(o.integer("sm_count", 1, 100000));
+  g.architecture = kArchitectures[o.choice("architecture", kArchitectures, "other")];
   // Groups a GPU does not give come from the catalog's default_kernels.
   json kernels = default_kernels;
   if (o.has("kernels")) {
@@ -209,7 +252,7 @@ void merge_regions(const json& section, const std::string& pointer, std::map<std
 
 }  // namespace
 
-Catalog Catalog::from_documents(const json& gpus_doc, const json& models_doc) {
+Catalog Catalog::from_documents(const json& gpus_doc, const json& models_doc, const json& engines_doc) {
   Catalog c;
   json gpus = gpus_doc;
   js::Object g(gpus, "", {"about", "regions", "default_kernels", "gpus"});
@@ -225,13 +268,18 @@ Catalog Catalog::from_documents(const json& gpus_doc, const json& models_doc) {
   json models = models_doc;
   js::Object m(models, "", {"about", "models"});
   merge_section(m.raw("models"), "/models", c.llms_, c.llm_docs_, read_llm);
+  json engines = engines_doc;
+  js::Object e(engines, "", {"about", "default", "engines"});
+  merge_section(e.raw("engines"), "/engines", c.engines_, c.engine_docs_, read_engine);
+  c.default_engine_ = canonical_name(e.string("default"));
+  if (!c.engines_.count(c.default_engine_)) js::fail("/default", "an engine of the catalog", c.default_engine_);
   return c;
 }
 
 Catalog Catalog::with_overrides(const json& overrides, const std::string& pointer) const {
   Catalog c = *this;
   json doc = overrides;
-  js::Object o(doc, pointer, {"regions", "gpus", "models"});
+  js::Object o(doc, pointer, {"regions", "gpus", "models", "engines"});
   if (o.has("regions")) merge_regions(doc["regions"], o.ptr("regions"), c.regions_);
   if (o.has("gpus")) {
     merge_section(doc["gpus"], o.ptr("gpus"), c.gpus_, c.gpu_docs_,
@@ -240,19 +288,21 @@ Catalog Catalog::with_overrides(const json& overrides, const std::string& pointe
                   });
   }
   if (o.has("models")) merge_section(doc["models"], o.ptr("models"), c.llms_, c.llm_docs_, read_llm);
+  if (o.has("engines")) merge_section(doc["engines"], o.ptr("engines"), c.engines_, c.engine_docs_, read_engine);
   return c;
 }
 
 const Catalog& Catalog::builtin() {
   static const Catalog catalog = [] {
-    json gpus, models;
+    json gpus, models, engines;
     for (const EmbeddedFile& f : embedded_files()) {
       const std::string name = f.name;
       if (name == "gpus.json") gpus = json::parse(f.text);
       if (name == "models.json") models = json::parse(f.text);
+      if (name == "engines.json") engines = json::parse(f.text);
     }
     try {
-      return from_documents(gpus, models);
+      return from_documents(gpus, models, engines);
     } catch (const js::FieldError& e) {
       throw std::logic_error(std::string("built-in catalog: ") + e.what());
     }
@@ -270,6 +320,11 @@ const LlmSpec* Catalog::llm(std::string_view name) const {
   return it == llms_.end() ? nullptr : &it->second;
 }
 
+const EngineSpec* Catalog::engine(std::string_view name) const {
+  auto it = engines_.find(canonical_name(name));
+  return it == engines_.end() ? nullptr : &it->second;
+}
+
 bool Catalog::has_region(std::string_view name) const { return regions_.count(canonical_name(name)) > 0; }
 
 namespace {
@@ -284,5 +339,6 @@ std::vector<std::string> keys_of(const Map& m) {
 std::vector<std::string> Catalog::gpu_names() const { return keys_of(gpus_); }
 std::vector<std::string> Catalog::llm_names() const { return keys_of(llms_); }
 std::vector<std::string> Catalog::region_names() const { return keys_of(regions_); }
+std::vector<std::string> Catalog::engine_names() const { return keys_of(engines_); }
 
 }  // namespace capstan::catalog

@@ -1,5 +1,5 @@
 #pragma once
-// The catalogs of GPUs, LLM architectures and cloud regions: the data files of
+// The catalogs of GPUs, LLM architectures, serving engines and cloud regions: the data files of
 // models/catalog/data/ compiled into the binary, plus whatever a scenario's
 // "catalog" section overrides or adds.
 //
@@ -24,13 +24,14 @@ class Catalog {
   static const Catalog& builtin();
 
   // Parses the data-file documents: {"regions": {...}, "default_kernels":
-  // {...}, "gpus": {...}} and
-  // {"models": {...}}. Throws input::FieldError with pointers
-  // relative to each document.
-  static Catalog from_documents(const nlohmann::json& gpus_doc, const nlohmann::json& models_doc);
+  // {...}, "gpus": {...}}, {"models": {...}} and {"default": name,
+  // "engines": {...}}. Throws input::FieldError with pointers relative to
+  // each document.
+  static Catalog from_documents(const nlohmann::json& gpus_doc, const nlohmann::json& models_doc,
+                                const nlohmann::json& engines_doc);
 
   // A copy with a scenario's overrides applied: {"regions": {name: text},
-  // "gpus": {name: {field: value}}, "models": {...}}. A field of an existing
+  // "gpus": {name: {field: value}}, "models": {...}, "engines": {...}}. A field of an existing
   // entry replaces that field; a new name adds an entry (all its required
   // fields given). Throws input::FieldError with pointers below
   // `pointer` (where `overrides` sits in the scenario, e.g. "/catalog").
@@ -38,19 +39,26 @@ class Catalog {
 
   const GpuSpec* gpu(std::string_view name) const;  // nullptr when unknown
   const LlmSpec* llm(std::string_view name) const;
+  const EngineSpec* engine(std::string_view name) const;
+  // The engine a deployment that names none runs.
+  const std::string& default_engine() const { return default_engine_; }
   bool has_region(std::string_view name) const;
 
   std::vector<std::string> gpu_names() const;
   std::vector<std::string> llm_names() const;
   std::vector<std::string> region_names() const;
+  std::vector<std::string> engine_names() const;
 
  private:
   std::map<std::string, std::string> regions_;  // name -> description
   std::map<std::string, GpuSpec> gpus_;
   std::map<std::string, LlmSpec> llms_;
+  std::map<std::string, EngineSpec> engines_;
+  std::string default_engine_;
   // The entries as JSON text, so that an override can replace single fields.
   std::map<std::string, std::string> gpu_docs_;
   std::map<std::string, std::string> llm_docs_;
+  std::map<std::string, std::string> engine_docs_;
   // gpus.json's "default_kernels" as JSON text: the kernel figures of a GPU
   // entry that gives none (or only some groups).
   std::string default_kernels_;

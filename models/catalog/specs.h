@@ -50,14 +50,16 @@ struct KernelFigures {
   double decode_bandwidth_share = 0.0;
   double decode_floor_us = 0.0;
   double decode_per_sequence_us = 0.0;
-  // Serving framework per iteration (scheduling, sampling, detokenisation
-  // not hidden behind the GPU): iteration_ms + per_sequence_us per sequence.
-  double framework_iteration_ms = 0.0;
-  double framework_per_sequence_us = 0.0;
   // Share of interconnect_gb_per_s an all-reduce reaches.
   double interconnect_share = 0.0;
+  // FlashAttention-3 prefill (Hopper only; engines.json says which engines
+  // run it): the prefill_attention figures above for that kernel, or
+  // has_fa3 false where the GPU has no such kernel.
+  bool has_fa3 = false;
+  double fa3_flops_share = 0.0;
+  double fa3_floor_us = 0.0;
   // Where each group's figures come from: "gemm", "elementwise",
-  // "prefill_attention", "decode_attention", "framework", "interconnect".
+  // "prefill_attention", "prefill_attention_fa3", "decode_attention", "interconnect".
   std::map<std::string, std::string> sources;
 };
 
@@ -68,6 +70,7 @@ struct GpuSpec {
   double hbm_tb_per_s = 0.0;            // datasheet
   double interconnect_gb_per_s = 0.0;   // per GPU, one direction (NVLink, else PCIe)
   int sm_count = 0;                      // streaming multiprocessors, datasheet
+  std::string architecture;              // "ampere", "ada", "hopper", "blackwell": picks an engine's kernels
   KernelFigures kernels;
   GpuPrice price;                        // default price
   std::map<std::string, GpuPrice> price_by_region;  // cloud region -> price
@@ -77,6 +80,45 @@ struct GpuSpec {
   const GpuPrice& price_in(const std::string& region) const {
     auto it = price_by_region.find(region);
     return it == price_by_region.end() ? price : it->second;
+  }
+};
+
+// A serving engine (vLLM, SGLang, TensorRT-LLM): the kernels it launches
+// around the model's GEMMs and attention, whether it replays them from CUDA
+// graphs, its host time per iteration and whether that overlaps the GPU, and
+// the time a request spends in its front end. The roofline
+// (models/calibration/roofline.h) prices the launches and host time; the
+// world adds the front end to each request (docs/serving.md). Figures and
+// their public sources: models/catalog/data/engines.json.
+struct EngineSpec {
+  std::string name;
+  std::string version;
+  // Kernels per decoder layer.
+  bool fused_add_rms_norm = true;   // residual add inside the norm: one launch, four passes (else two, five)
+  bool fused_silu_mul = true;       // SiLU and the gate product: one launch, three passes (else two, five)
+  bool rope_in_attention = false;   // RoPE and the KV-cache write run inside the attention kernel
+  std::map<std::string, std::string> attention;  // GPU architecture -> prefill attention kernel, "fa2" or "fa3"
+  // CUDA graphs: an iteration of at most this many tokens replays captured
+  // launches and pays no host time per launch; 0: none (eager).
+  int cuda_graph_max_tokens = 0;
+  bool cuda_graph_mixed = false;    // iterations with prefill chunks replay graphs too (else decode-only ones)
+  // Host.
+  double launch_us = 0.0;           // host time per kernel launched outside a graph
+  double iteration_ms = 0.0;        // scheduling, input preparation and sampling per iteration
+  double per_sequence_us = 0.0;     // and per sequence in the batch
+  bool overlap = false;             // the next iteration's host work runs while the GPU computes this one
+  // Front end, per request, outside the engine's iterations.
+  double request_ms = 0.0;          // HTTP, tokenisation and hand-off before the engine sees the request
+  double stream_us = 0.0;           // from the engine emitting a token to the client reading it (detokenised, framed, sent)
+  // Where each group's figures come from: "kernels", "cuda_graphs", "host", "frontend".
+  std::map<std::string, std::string> sources;
+  std::string source;
+
+  // The prefill attention kernel on a GPU of `architecture` ("fa2" when the engine names none).
+  const std::string& attention_on(const std::string& architecture) const {
+    static const std::string fa2 = "fa2";
+    auto it = attention.find(architecture);
+    return it == attention.end() ? fa2 : it->second;
   }
 };
 

@@ -42,7 +42,7 @@ Screened screen(const scenario::Scenario& s, const std::string& deployment, int 
   out.deployment = deployment;
   out.gpu = d.gpu;
   out.tensor_parallel = d.tensor_parallel;
-  const auto model = calibration::make_service_time_model(d.llm, d.gpu_spec, d.tensor_parallel,
+  const auto model = calibration::make_service_time_model(d.llm, d.gpu_spec, d.engine, d.tensor_parallel,
                                                           d.iteration_overhead_ms, d.profile_path);
   const double users = peak_users_in_window(s);
   double rtt_s = 0.0;  // the last mile's round trip, weighted by origin

@@ -109,7 +109,7 @@ Deployment parse_self_hosted(json& value, const std::string& pointer, const cata
   js::Object o(value, pointer,
                {"name", "model", "gpu", "tensor_parallel", "max_running_seqs", "max_batch_tokens",
                 "block_size_tokens", "gpu_memory_utilization", "iteration_overhead_ms", "prefix_caching", "profile",
-                "max_model_len_tokens"});
+                "max_model_len_tokens", "engine"});
   const Deployment defaults;
   Deployment d;
   d.name = o.name("name");
@@ -134,6 +134,27 @@ Deployment parse_self_hosted(json& value, const std::string& pointer, const cata
   d.gpu_memory_utilization = o.number("gpu_memory_utilization", js::positive(1.0), defaults.gpu_memory_utilization);
   d.iteration_overhead_ms = o.number("iteration_overhead_ms", js::non_negative(1000), defaults.iteration_overhead_ms);
   d.prefix_caching = o.boolean("prefix_caching", defaults.prefix_caching);
+  {
+    // The serving engine: the catalog's entry, run eagerly or with its CUDA
+    // graphs, with the front end's figures overridable per deployment.
+    js::Object e = o.object("engine", {"name", "version", "enforce_eager", "request_ms", "stream_us"}, false);
+    const std::string name = e.string("name", catalog.default_engine(), 200);
+    const catalog::EngineSpec* engine = catalog.engine(name);
+    if (!engine) {
+      js::fail(e.ptr("name"), "an engine of the catalog", js::quoted_with_suggestion(name, catalog.engine_names()));
+    }
+    d.engine = *engine;
+    const std::string version = e.string("version", engine->version, 100);
+    if (version != engine->version) {
+      js::fail(e.ptr("version"), "\"" + engine->version + "\", the version the catalog's " + engine->name +
+                                     " entry describes (add an entry under catalog.engines for another)",
+               "\"" + version + "\"");
+    }
+    d.enforce_eager = e.boolean("enforce_eager", false);
+    if (d.enforce_eager) d.engine.cuda_graph_max_tokens = 0;
+    d.engine.request_ms = e.number("request_ms", js::non_negative(100000), engine->request_ms);
+    d.engine.stream_us = e.number("stream_us", js::non_negative(1e6), engine->stream_us);
+  }
   d.max_model_len_tokens =
       static_cast<int>(o.integer("max_model_len_tokens", 1, llm->max_context_tokens, llm->max_context_tokens));
   const std::string profile = o.string("profile", "", 4096);

@@ -157,6 +157,10 @@ struct Deployment {
   double gpu_memory_utilization = 0.9;
   double iteration_overhead_ms = 0.0;  // scheduler and launch overhead per iteration; from the model if 0
   bool prefix_caching = true;
+  // The serving engine (catalog entry, with this deployment's front-end
+  // figures, and no CUDA graphs when enforce_eager).
+  catalog::EngineSpec engine;
+  bool enforce_eager = false;
   int max_model_len_tokens = 0;     // longest sequence served (prompt + output); the model's context by default
   // Hosted API.
   double input_usd_per_mtok = 0.0;

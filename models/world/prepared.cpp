@@ -32,9 +32,11 @@ Prepared::Prepared(scenario::Scenario validated) : scenario(std::move(validated)
     const auto& dep = scenario.deployments[d];
     if (dep.hosted) continue;
     auto& m = deployments[d];
-    m.service_time = calibration::make_service_time_model(dep.llm, dep.gpu_spec, dep.tensor_parallel,
+    m.service_time = calibration::make_service_time_model(dep.llm, dep.gpu_spec, dep.engine, dep.tensor_parallel,
                                                           dep.iteration_overhead_ms, dep.profile_path);
     m.kv_capacity_tokens = kv_capacity_tokens(dep);
+    m.front_end_request = sim::from_ms(dep.engine.request_ms);
+    m.front_end_stream = sim::from_ms(dep.engine.stream_us * 1e-3);
     const std::string source = scenario.source_path.empty() ? "<scenario>" : scenario.source_path;
     if (m.kv_capacity_tokens <= 0) {  // validation's check_fits refuses this first
       throw scenario::ScenarioError(source, "/deployments/" + std::to_string(d), "room for a KV cache",

@@ -11,6 +11,7 @@
 #include "models/calibration/service_time_model.h"
 #include "models/network/topology.h"
 #include "models/scenario/scenario.h"
+#include "sim/time.h"
 
 namespace capstan::world {
 
@@ -28,6 +29,8 @@ struct DeploymentModel {
   std::int64_t kv_capacity_tokens = 0;   // per replica
   double prefill_s_per_token = 0.0;      // at a full token budget: the router's wait estimate
   double decode_step_s = 0.0;            // a half-full batch's decode step
+  sim::Time front_end_request = 0;       // the engine's API server before the engine sees a request
+  sim::Time front_end_stream = 0;        // from the engine emitting a token to the client reading it
   double mean_output_tokens = 0.0;       // over the classes it serves
 };
 

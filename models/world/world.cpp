@@ -60,7 +60,9 @@ class World final : public workload::InteractionSink,
   // charged (the API's tokens when `api` is set, else egress) and passed to
   // review. Returns the API tokens' cost.
   double answer_at_once(const report::Answer& a, bool counted, const scenario::Deployment* api);
-  void send(std::uint32_t request, const network::Dispatch& to);
+  // `front_end` delays the arrival by the engine's API-server time (a first
+  // send only: a request relocated from a lost node is re-sent past it).
+  void send(std::uint32_t request, const network::Dispatch& to, sim::Time front_end = 0);
   void finish(std::uint32_t request, sim::Time done);
 
   const Prepared& p_;
@@ -187,7 +189,7 @@ void World::on_interaction(const workload::Interaction& in) {
     const bool spilled = p_.replicas[to.replica].site != p_.routes[in.origin][d].front();
     recorder_.routed(in.cls, in.origin, spilled, in.prompt_tokens, to.cached_tokens);
   }
-  send(id, to);
+  send(id, to, p_.deployments[d].front_end_request);
 }
 
 std::optional<serving::OverflowReason> World::overflow_reason(std::uint32_t cls, const network::Dispatch& to) const {
@@ -239,14 +241,14 @@ void World::hosted_refused(const serving::HostedCall& call) {
   if (call.counted) recorder_.dropped(call.cls, serving::DropReason::kRateLimited);
 }
 
-void World::send(std::uint32_t id, const network::Dispatch& to) {
+void World::send(std::uint32_t id, const network::Dispatch& to, sim::Time front_end) {
   Request& r = requests_[id];
   r.replica = to.replica;
   r.cached_tokens = to.cached_tokens;
   r.one_way = sim::from_ms(to.rtt_ms / 2.0);
   auto& replica = fleet_.replica(to.replica);
   replica.expect(r);
-  sim_.schedule_in(r.one_way, replica.target(), serving::Replica::kArrive, id);
+  sim_.schedule_in(r.one_way + front_end, replica.target(), serving::Replica::kArrive, id);
 }
 
 bool World::relocate(std::uint32_t id, sim::Time at) {
@@ -319,9 +321,15 @@ void World::finish(std::uint32_t id, sim::Time done) {
   report::Answer a;
   a.cls = r.cls;
   a.sent = r.sent_at;
-  a.ttft_s = sim::to_seconds(r.first_token_at + r.one_way - r.sent_at);
-  a.e2e_s = sim::to_seconds(done + r.one_way - r.sent_at);
-  a.tpot_s = r.output_tokens > 1 ? sim::to_seconds(done - r.first_token_at) / (r.output_tokens - 1) : 0.0;
+  // The front end detokenises and streams each token after the engine emits
+  // it, while the engine computes the next: every token reaches the client
+  // that much later, the first and the last alike.
+  const sim::Time stream = p_.deployments[p_.class_deployment[r.cls]].front_end_stream;
+  const sim::Time first_seen = r.first_token_at + stream;
+  const sim::Time last_seen = done + stream;
+  a.ttft_s = sim::to_seconds(first_seen + r.one_way - r.sent_at);
+  a.e2e_s = sim::to_seconds(last_seen + r.one_way - r.sent_at);
+  a.tpot_s = r.output_tokens > 1 ? sim::to_seconds(last_seen - first_seen) / (r.output_tokens - 1) : 0.0;
   a.network_ms = 2.0 * sim::to_ms(r.one_way);
   a.input_tokens = r.prompt_tokens;
   a.output_tokens = r.output_tokens;

@@ -36,4 +36,23 @@ inline catalog::GpuSpec h100_like() {
   return g;
 }
 
+// An engine whose iteration is the plain sum of its kernels and its
+// scheduling time: no launch cost (every iteration replays a graph), no
+// overlap, the residual add and the RMSNorm unfused. The closed forms of the
+// unit tests are written for it; the engine's own terms are tested apart.
+inline catalog::EngineSpec summing_engine() {
+  catalog::EngineSpec e;
+  e.name = "summing";
+  e.fused_add_rms_norm = false;
+  e.fused_silu_mul = true;
+  e.rope_in_attention = false;
+  e.cuda_graph_max_tokens = 1 << 30;
+  e.cuda_graph_mixed = true;
+  e.launch_us = 0.0;
+  e.iteration_ms = 0.3;
+  e.per_sequence_us = 10.0;
+  e.overlap = false;
+  return e;
+}
+
 }  // namespace capstan::testing

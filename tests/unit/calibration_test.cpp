@@ -142,8 +142,9 @@ TEST_CASE("calibration: synthetic timings are fitted back within 1%", "[calibrat
   CHECK(p.held_out.p95_rel_error < 0.02);
   // Whole iterations, on and off the measured grid, within 1% of the truth.
   const cal::CalibratedModel model(p, "synthetic.json", m, 1, 0.0);
-  // build_profile records the catalog's framework iteration time (h100's for a GPU it does not know).
-  const double overhead = capstan::catalog::Catalog::builtin().gpu("h100")->kernels.framework_iteration_ms * 1e-3;
+  // build_profile records the default engine's host time per iteration.
+  const auto& builtin = capstan::catalog::Catalog::builtin();
+  const double overhead = builtin.engine(builtin.default_engine())->iteration_ms * 1e-3;
   const std::vector<cal::PrefillChunk> mixed{{300, 1200}, {77, 0}};
   for (std::int64_t decode : {1, 5, 48, 100, 333, 512}) {
     INFO("decode " << decode);
@@ -164,7 +165,7 @@ TEST_CASE("calibration: a profile of a roofline's own costs reproduces the roofl
     // A calibrated fit is linear in FLOPs and bytes per launch; without the
     // per-sequence term, the roofline's decode attention is too.
     gpu.kernels.decode_per_sequence_us = 0.0;
-    const cal::RooflineModel roof(m, gpu, tp);
+    const cal::RooflineModel roof(m, gpu, capstan::testing::summing_engine(), tp);
     const capstan::catalog::KernelFigures& k = roof.kernels();
     const double hbm = gpu.hbm_tb_per_s * 1e12;
     cal::Profile p;
@@ -172,7 +173,7 @@ TEST_CASE("calibration: a profile of a roofline's own costs reproduces the roofl
     p.device.name = "Roofline";
     p.model = m;
     p.tensor_parallel = tp;
-    p.iteration_overhead_ms = k.framework_iteration_ms;
+    p.iteration_overhead_ms = roof.engine().iteration_ms;
     p.ceilings.launch_floor_us = k.launch_floor_us;
     const double floor = k.launch_floor_us * 1e-6;
     for (cal::Operator op : {cal::Operator::kRope, cal::Operator::kSiluGate, cal::Operator::kKvAppend,
@@ -200,7 +201,7 @@ TEST_CASE("calibration: a profile of a roofline's own costs reproduces the roofl
       }
     }
     const cal::CalibratedModel cm(p, "roofline.json", m, tp, gpu.interconnect_gb_per_s, 0.0,
-                                  k.framework_per_sequence_us);
+                                  roof.engine().per_sequence_us);
     const std::vector<cal::PrefillChunk> chunk{{16, 64}};
     const cal::IterationWork w = cal::iteration_work(m, tp, 0, chunk);
     const auto& pa = w[static_cast<std::size_t>(cal::Operator::kPrefillAttention)];

@@ -133,8 +133,7 @@ TEST_CASE("every catalog GPU has its kernel figures, with sources", "[catalog]")
     INFO(name);
     const auto& g = *c.gpu(name);
     CHECK(g.sm_count > 0);
-    for (const char* group : {"gemm", "elementwise", "prefill_attention", "decode_attention", "framework",
-                              "interconnect"}) {
+    for (const char* group : {"gemm", "elementwise", "prefill_attention", "decode_attention", "interconnect"}) {
       INFO(group);
       REQUIRE(g.kernels.sources.count(group));
       CHECK(g.kernels.sources.at(group).size() > 20);
@@ -152,7 +151,7 @@ TEST_CASE("a GPU's kernel figures merge group by group over the defaults", "[cat
        {{"h100", {{"kernels", {{"gemm", {{"flops_share", 0.5}}}}}}},
         {"new-gpu",
          {{"memory_gib", 48}, {"bf16_tflops", 200}, {"hbm_tb_per_s", 1}, {"interconnect_gb_per_s", 32},
-          {"sm_count", 100}, {"kernels", {{"framework", {{"iteration_ms", 2.0}}}}},
+          {"sm_count", 100}, {"kernels", {{"elementwise", {{"launch_floor_us", 2.0}}}}},
           {"price", {{"on_demand_usd_per_hour", 1}, {"spot_usd_per_hour", 0.5}}}, {"source", "test"}}}}}};
   const Catalog c = base.with_overrides(overrides, "/catalog");
   const auto& h100 = c.gpu("h100")->kernels;
@@ -161,8 +160,10 @@ TEST_CASE("a GPU's kernel figures merge group by group over the defaults", "[cat
   CHECK(h100.decode_floor_us == base.gpu("h100")->kernels.decode_floor_us);
   // A new GPU takes default_kernels' groups, and its own where it gives them.
   const auto& fresh = c.gpu("new-gpu")->kernels;
-  CHECK(fresh.framework_iteration_ms == 2.0);
-  CHECK(fresh.framework_per_sequence_us == base.gpu("h100")->kernels.framework_per_sequence_us);
+  CHECK(fresh.launch_floor_us == 2.0);
+  CHECK(fresh.elementwise_bandwidth_share == base.gpu("h100")->kernels.elementwise_bandwidth_share);
+  CHECK(!fresh.has_fa3);  // no FlashAttention-3 figures unless the GPU gives them
+  CHECK(c.gpu("new-gpu")->architecture == "other");
   CHECK(fresh.prefill_tile_rows == 128);
   CHECK(c.gpu("new-gpu")->sm_count == 100);
 }

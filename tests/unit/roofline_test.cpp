@@ -23,6 +23,7 @@ namespace {
 
 using capstan::testing::h100_like;
 using capstan::testing::llama3_8b_like;
+using capstan::testing::summing_engine;
 
 constexpr double kPeak = 989e12, kHbm = 3.35e12;
 
@@ -45,7 +46,7 @@ double gemm_closed_form(const KernelFigures& k, double m, double n, double depth
 
 TEST_CASE("roofline: GEMMs pay for whole waves of tiles", "[roofline]") {
   const LlmSpec m = llama3_8b_like();
-  const cal::RooflineModel r(m, h100_like(), 1);
+  const cal::RooflineModel r(m, h100_like(), summing_engine(), 1);
   const KernelFigures& k = r.kernels();
   // The O projection: K = N = 4096.
   for (double rows : {1.0, 64.0, 129.0, 1000.0, 4096.0, 4097.0, 16384.0}) {
@@ -74,7 +75,7 @@ TEST_CASE("roofline: GEMMs pay for whole waves of tiles", "[roofline]") {
 
 TEST_CASE("roofline: batch-1 decode is weight streaming plus floors and the framework", "[roofline]") {
   const LlmSpec m = llama3_8b_like();
-  const cal::RooflineModel r(m, h100_like(), 1);
+  const cal::RooflineModel r(m, h100_like(), summing_engine(), 1);
   const KernelFigures& k = r.kernels();
   const auto b = r.breakdown(1, {});
   // At one row every GEMM is within 3% of streaming its weights (one wave of
@@ -100,12 +101,12 @@ TEST_CASE("roofline: batch-1 decode is weight streaming plus floors and the fram
   double kernels = 0.0;
   for (const auto& part : b) kernels += part.fixed_s;
   CHECK(c.fixed_s - kernels ==
-        Approx(k.framework_iteration_ms * 1e-3 + k.framework_per_sequence_us * 1e-6).epsilon(1e-12));
+        Approx(summing_engine().iteration_ms * 1e-3 + summing_engine().per_sequence_us * 1e-6).epsilon(1e-12));
 }
 
 TEST_CASE("roofline: decode attention is affine in its context", "[roofline]") {
   const LlmSpec m = llama3_8b_like();
-  const cal::RooflineModel r(m, h100_like(), 1);
+  const cal::RooflineModel r(m, h100_like(), summing_engine(), 1);
   const KernelFigures& k = r.kernels();
   const double bw = kHbm * k.decode_bandwidth_share;
   for (std::int64_t seqs : {1, 8, 64}) {
@@ -129,7 +130,7 @@ TEST_CASE("roofline: decode attention is affine in its context", "[roofline]") {
 
 TEST_CASE("roofline: prefill attention by occupancy and by the prefix's KV", "[roofline]") {
   const LlmSpec m = llama3_8b_like();
-  const cal::RooflineModel r(m, h100_like(), 1);
+  const cal::RooflineModel r(m, h100_like(), summing_engine(), 1);
   const KernelFigures& k = r.kernels();
   const double full_tiles = k.prefill_saturating_tiles_per_sm * 132.0;
   const double full_kv_tiles = k.prefill_kv_saturating_tiles_per_sm * 132.0;
@@ -163,8 +164,8 @@ TEST_CASE("roofline: prefill attention by occupancy and by the prefix's KV", "[r
 
 TEST_CASE("roofline: tensor parallelism halves GEMM traffic and adds all-reduces", "[roofline]") {
   const LlmSpec m = llama3_8b_like();
-  const cal::RooflineModel r1(m, h100_like(), 1);
-  const cal::RooflineModel r2(m, h100_like(), 2);
+  const cal::RooflineModel r1(m, h100_like(), summing_engine(), 1);
+  const cal::RooflineModel r2(m, h100_like(), summing_engine(), 2);
   const KernelFigures& k = r1.kernels();
   // Weights dominate at one token: the streaming part halves within 1%.
   const double floor = k.gemm_floor_us * 1e-6;
@@ -179,21 +180,21 @@ TEST_CASE("roofline: tensor parallelism halves GEMM traffic and adds all-reduces
 }
 
 TEST_CASE("roofline: the framework's time grows with the batch", "[roofline]") {
-  const cal::RooflineModel r(llama3_8b_like(), h100_like(), 1);
+  const cal::RooflineModel r(llama3_8b_like(), h100_like(), summing_engine(), 1);
   const KernelFigures& k = r.kernels();
-  CHECK(r.overhead_seconds(0) == Approx(k.framework_iteration_ms * 1e-3));
-  CHECK(r.overhead_seconds(32) - r.overhead_seconds(0) == Approx(32 * k.framework_per_sequence_us * 1e-6));
+  CHECK(r.overhead_seconds(0) == Approx(summing_engine().iteration_ms * 1e-3));
+  CHECK(r.overhead_seconds(32) - r.overhead_seconds(0) == Approx(32 * summing_engine().per_sequence_us * 1e-6));
   // A scenario's iteration_overhead_ms replaces the iteration part only.
-  const cal::RooflineModel slow(llama3_8b_like(), h100_like(), 1, 5.0);
-  CHECK(slow.overhead_seconds(32) - r.overhead_seconds(32) == Approx(5.0e-3 - k.framework_iteration_ms * 1e-3));
+  const cal::RooflineModel slow(llama3_8b_like(), h100_like(), summing_engine(), 1, 5.0);
+  CHECK(slow.overhead_seconds(32) - r.overhead_seconds(32) == Approx(5.0e-3 - summing_engine().iteration_ms * 1e-3));
 }
 
 TEST_CASE("roofline: a classifier's head has num_labels columns", "[roofline]") {
   LlmSpec m = llama3_8b_like();
   m.classifier = true;
   m.num_labels = 4;
-  const cal::RooflineModel r(m, h100_like(), 1);
-  const cal::RooflineModel lm(llama3_8b_like(), h100_like(), 1);
+  const cal::RooflineModel r(m, h100_like(), summing_engine(), 1);
+  const cal::RooflineModel lm(llama3_8b_like(), h100_like(), summing_engine(), 1);
   // 4096 x 4 weights, one tile: a small fraction of a 128256-column LM head.
   const double head = r.breakdown(16, {})[at(cal::Operator::kLmHeadGemm)].fixed_s;
   CHECK(head < 0.05 * lm.breakdown(16, {})[at(cal::Operator::kLmHeadGemm)].fixed_s);
@@ -201,7 +202,7 @@ TEST_CASE("roofline: a classifier's head has num_labels columns", "[roofline]") 
 }
 
 TEST_CASE("roofline: iteration cost grows with every part of the batch", "[roofline]") {
-  const cal::RooflineModel r(llama3_8b_like(), h100_like(), 1);
+  const cal::RooflineModel r(llama3_8b_like(), h100_like(), summing_engine(), 1);
   const std::vector<cal::PrefillChunk> small{{256, 0}}, large{{256, 4096}}, two{{256, 0}, {256, 0}};
   CHECK(r.iteration(0, {}).fixed_s == 0.0);
   CHECK(r.iteration(64, {}).fixed_s > r.iteration(1, {}).fixed_s);
@@ -211,34 +212,169 @@ TEST_CASE("roofline: iteration cost grows with every part of the batch", "[roofl
 }
 
 TEST_CASE("roofline: invalid inputs are rejected", "[roofline]") {
-  CHECK_THROWS_AS(cal::RooflineModel(llama3_8b_like(), h100_like(), 0), std::invalid_argument);
+  CHECK_THROWS_AS(cal::RooflineModel(llama3_8b_like(), h100_like(), summing_engine(), 0), std::invalid_argument);
   LlmSpec bad = llama3_8b_like();
   bad.kv_heads = 0;
-  CHECK_THROWS_AS(cal::RooflineModel(bad, h100_like(), 1), std::invalid_argument);
+  CHECK_THROWS_AS(cal::RooflineModel(bad, h100_like(), summing_engine(), 1), std::invalid_argument);
   GpuSpec no_peak = h100_like();
   no_peak.hbm_tb_per_s = 0.0;
-  CHECK_THROWS_AS(cal::RooflineModel(llama3_8b_like(), no_peak, 1), std::invalid_argument);
+  CHECK_THROWS_AS(cal::RooflineModel(llama3_8b_like(), no_peak, summing_engine(), 1), std::invalid_argument);
   GpuSpec no_sms = h100_like();
   no_sms.sm_count = 0;
-  CHECK_THROWS_AS(cal::RooflineModel(llama3_8b_like(), no_sms, 1), std::invalid_argument);
+  CHECK_THROWS_AS(cal::RooflineModel(llama3_8b_like(), no_sms, summing_engine(), 1), std::invalid_argument);
   GpuSpec bad_share = h100_like();
   bad_share.kernels.decode_bandwidth_share = 0.0;
-  CHECK_THROWS_AS(cal::RooflineModel(llama3_8b_like(), bad_share, 1), std::invalid_argument);
+  CHECK_THROWS_AS(cal::RooflineModel(llama3_8b_like(), bad_share, summing_engine(), 1), std::invalid_argument);
   GpuSpec no_tiles = h100_like();
   no_tiles.kernels.gemm_tiles.clear();
-  CHECK_THROWS_AS(cal::RooflineModel(llama3_8b_like(), no_tiles, 1), std::invalid_argument);
-  CHECK_THROWS_AS(cal::RooflineModel(llama3_8b_like(), h100_like(), 1, -1.0), std::invalid_argument);
-  const cal::RooflineModel r(llama3_8b_like(), h100_like(), 1);
+  CHECK_THROWS_AS(cal::RooflineModel(llama3_8b_like(), no_tiles, summing_engine(), 1), std::invalid_argument);
+  CHECK_THROWS_AS(cal::RooflineModel(llama3_8b_like(), h100_like(), summing_engine(), 1, -1.0), std::invalid_argument);
+  const cal::RooflineModel r(llama3_8b_like(), h100_like(), summing_engine(), 1);
   CHECK_THROWS_AS(r.iteration(-1, {}), std::invalid_argument);
   const std::vector<cal::PrefillChunk> neg{{-5, 0}};
   CHECK_THROWS_AS(r.iteration(0, neg), std::invalid_argument);
 }
 
 TEST_CASE("factory: without a profile the roofline of the catalog's kernel figures", "[roofline]") {
-  const auto m = cal::make_service_time_model(llama3_8b_like(), h100_like(), 1, 0.0, "");
+  const auto m = cal::make_service_time_model(llama3_8b_like(), h100_like(), summing_engine(), 1, 0.0, "");
   CHECK(m->kind() == "roofline");
   CHECK(m->provenance().find("kernel figures") != std::string::npos);
-  const auto slow = cal::make_service_time_model(llama3_8b_like(), h100_like(), 1, 5.0, "");
+  const auto slow = cal::make_service_time_model(llama3_8b_like(), h100_like(), summing_engine(), 1, 5.0, "");
   CHECK(slow->iteration(1, {}).fixed_s - m->iteration(1, {}).fixed_s ==
-        Approx(5.0e-3 - h100_like().kernels.framework_iteration_ms * 1e-3));
+        Approx(5.0e-3 - summing_engine().iteration_ms * 1e-3));
+}
+
+// The engine's terms, each against its closed form.
+
+TEST_CASE("engine: fusions set the element-wise launches and passes", "[roofline][engine]") {
+  const LlmSpec m = llama3_8b_like();
+  auto fused = summing_engine();
+  fused.fused_add_rms_norm = true;
+  auto unfused = fused;
+  unfused.fused_add_rms_norm = false;
+  unfused.fused_silu_mul = false;
+  const cal::RooflineModel a(m, h100_like(), fused, 1), b(m, h100_like(), unfused, 1);
+  const cal::IterationWork w = cal::iteration_work(m, 1, 8, {});
+  const auto& norm = w[static_cast<std::size_t>(cal::Operator::kAddRmsNorm)];
+  const auto& silu = w[static_cast<std::size_t>(cal::Operator::kSiluGate)];
+  const auto pa = a.breakdown(8, {}), pb = b.breakdown(8, {});
+  const auto at = [](const auto& parts, cal::Operator op) { return parts[static_cast<std::size_t>(op)].fixed_s; };
+  // Fused: one launch of operators.h's four passes; unfused: two launches of five.
+  CHECK(at(pa, cal::Operator::kAddRmsNorm) == Approx(norm.count * a.elementwise_seconds(norm.bytes)).epsilon(1e-12));
+  CHECK(at(pb, cal::Operator::kAddRmsNorm) ==
+        Approx(norm.count * (b.elementwise_seconds(0.75 * norm.bytes) + b.elementwise_seconds(0.5 * norm.bytes)))
+            .epsilon(1e-12));
+  // SiLU-and-mul: one launch of three passes, or SiLU (two) then the product (three).
+  CHECK(at(pa, cal::Operator::kSiluGate) == Approx(silu.count * a.elementwise_seconds(silu.bytes)).epsilon(1e-12));
+  CHECK(at(pb, cal::Operator::kSiluGate) ==
+        Approx(silu.count * (b.elementwise_seconds(silu.bytes * 2.0 / 3.0) + b.elementwise_seconds(silu.bytes)))
+            .epsilon(1e-12));
+  // Launches: per layer two norms, four GEMMs, RoPE, SiLU, KV append and
+  // decode attention; then the final norm, the embedding and the LM head.
+  CHECK(a.launches(8, {}) == 10.0 * m.layers + 3.0);
+  CHECK(b.launches(8, {}) == 13.0 * m.layers + 4.0);
+  // RoPE and the KV write inside attention: their launches go, their bytes stay.
+  auto inside = fused;
+  inside.rope_in_attention = true;
+  const cal::RooflineModel c(m, h100_like(), inside, 1);
+  CHECK(c.launches(8, {}) == 8.0 * m.layers + 3.0);
+  const auto& rope = w[static_cast<std::size_t>(cal::Operator::kRope)];
+  const double floor_s = h100_like().kernels.launch_floor_us * 1e-6;
+  CHECK(at(c.breakdown(8, {}), cal::Operator::kRope) ==
+        Approx(rope.count * (c.elementwise_seconds(rope.bytes) - floor_s)).epsilon(1e-12));
+}
+
+TEST_CASE("engine: launches outside a graph show only past the GPU's time", "[roofline][engine]") {
+  const LlmSpec m = llama3_8b_like();
+  auto graphs = summing_engine();
+  graphs.launch_us = 40.0;
+  graphs.cuda_graph_max_tokens = 512;
+  graphs.cuda_graph_mixed = false;
+  auto eager = graphs;
+  eager.cuda_graph_max_tokens = 0;
+  const cal::RooflineModel g(m, h100_like(), graphs, 1), e(m, h100_like(), eager, 1);
+  auto gpu_s = [](const cal::RooflineModel& r, std::int64_t seqs, std::span<const cal::PrefillChunk> chunks) {
+    double s = 0.0;
+    for (const auto& c : r.breakdown(seqs, chunks)) s += c.fixed_s;
+    return s;
+  };
+  for (std::int64_t seqs : {1, 64, 512, 513}) {
+    INFO("decode batch " << seqs);
+    const double sched = g.overhead_seconds(static_cast<double>(seqs));
+    const double gpu = gpu_s(g, seqs, {});
+    const double launches = g.launches(seqs, {}) * 40e-6;
+    // Eager: max(GPU, launches) then scheduling; a graph replays up to 512 tokens.
+    CHECK(e.iteration(seqs, {}).fixed_s == Approx(std::max(gpu, launches) + sched).epsilon(1e-12));
+    const double with_graph = seqs <= 512 ? gpu : std::max(gpu, launches);
+    CHECK(g.iteration(seqs, {}).fixed_s == Approx(with_graph + sched).epsilon(1e-12));
+    CHECK(g.replays_graph(seqs, {}) == (seqs <= 512));
+  }
+  // Batch 1 of an 8B model is launch-bound in eager mode (323 launches of 40 us
+  // against about 7 ms of kernels), not with graphs.
+  CHECK(e.iteration(1, {}).fixed_s > g.iteration(1, {}).fixed_s * 1.5);
+  // Decode-only graphs: a prefill chunk runs eagerly, however small.
+  const std::vector<cal::PrefillChunk> chunk{{16, 0}};
+  CHECK_FALSE(g.replays_graph(1, chunk));
+  graphs.cuda_graph_mixed = true;
+  CHECK(cal::RooflineModel(m, h100_like(), graphs, 1).replays_graph(1, chunk));
+  // The context term is the GPU's alone.
+  CHECK(e.iteration(64, {}).per_context_token_s == g.iteration(64, {}).per_context_token_s);
+}
+
+TEST_CASE("engine: overlapped scheduling hides behind the GPU", "[roofline][engine]") {
+  const LlmSpec m = llama3_8b_like();
+  auto serial = summing_engine();
+  auto overlap = serial;
+  overlap.overlap = true;
+  const cal::RooflineModel s(m, h100_like(), serial, 1), o(m, h100_like(), overlap, 1);
+  // Host time below the GPU's: gone. Above it: only the excess shows.
+  const double sched = s.overhead_seconds(8);
+  CHECK(s.iteration(8, {}).fixed_s - o.iteration(8, {}).fixed_s == Approx(sched).epsilon(1e-9));
+  const cal::RooflineModel slow(m, h100_like(), overlap, 1, 50.0);  // 50 ms of scheduling an iteration
+  CHECK(slow.iteration(8, {}).fixed_s == Approx(slow.overhead_seconds(8)).epsilon(1e-12));
+}
+
+TEST_CASE("engine: FlashAttention-3 where the engine runs it and the GPU has its figures", "[roofline][engine]") {
+  const LlmSpec m = llama3_8b_like();
+  GpuSpec hopper = h100_like();
+  hopper.architecture = "hopper";
+  hopper.kernels.has_fa3 = true;
+  hopper.kernels.fa3_flops_share = 2.0 * hopper.kernels.prefill_flops_share;
+  hopper.kernels.fa3_floor_us = hopper.kernels.prefill_floor_us;
+  auto e = summing_engine();
+  e.attention = {{"hopper", "fa3"}};
+  const cal::RooflineModel fa3(m, hopper, e, 1);
+  CHECK(fa3.attention_kernel() == "fa3");
+  GpuSpec ampere = hopper;
+  ampere.architecture = "ampere";
+  const cal::RooflineModel fa2(m, ampere, e, 1);
+  CHECK(fa2.attention_kernel() == "fa2");
+  GpuSpec without = hopper;
+  without.kernels.has_fa3 = false;
+  CHECK(cal::RooflineModel(m, without, e, 1).attention_kernel() == "fa2");
+  // A long compute-bound chunk runs at twice the rate, less the floor.
+  const std::vector<cal::PrefillChunk> chunk{{8192, 0}};
+  const double floor_s = hopper.kernels.prefill_floor_us * 1e-6;
+  CHECK(fa3.prefill_attention_seconds(chunk) - floor_s ==
+        Approx((fa2.prefill_attention_seconds(chunk) - floor_s) / 2.0).epsilon(1e-9));
+}
+
+TEST_CASE("engine: the catalog's engines are complete and sourced", "[roofline][engine][catalog]") {
+  const auto& c = capstan::catalog::Catalog::builtin();
+  REQUIRE(c.engine(c.default_engine()) != nullptr);
+  for (const char* name : {"vllm", "sglang", "tensorrt-llm"}) {
+    INFO(name);
+    const auto* e = c.engine(name);
+    REQUIRE(e != nullptr);
+    CHECK(!e->version.empty());
+    CHECK(e->cuda_graph_max_tokens > 0);
+    for (const char* group : {"kernels", "cuda_graphs", "host", "frontend"}) {
+      INFO(group);
+      CHECK(e->sources.at(group).size() > 40);
+    }
+    // Every engine runs FA3 on Hopper, and the Hopper GPUs carry its figures.
+    CHECK(e->attention_on("hopper") == "fa3");
+    CHECK(cal::RooflineModel(llama3_8b_like(), *c.gpu("h100"), *e, 1).attention_kernel() == "fa3");
+    CHECK(cal::RooflineModel(llama3_8b_like(), *c.gpu("a100-80gb"), *e, 1).attention_kernel() == "fa2");
+  }
 }

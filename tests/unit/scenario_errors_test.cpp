@@ -142,6 +142,17 @@ TEST_CASE("unknown GPU, model, region, deployment and node names suggest the nea
   CHECK(e.pointer() == "/sites/0/pools/0/deployment");
   e = with_overrides({{"deployments.chat.gpu", "h100-sxm"}});  // a longer spelling of a known name
   CHECK_THAT(e.found(), Catch::Matchers::StartsWith("\"h100-sxm\" (did you mean \"h100\"?"));
+  e = with_overrides({{"deployments.chat.engine", R"({"name": "vlm"})"}});
+  CHECK(e.pointer() == "/deployments/0/engine/name");
+  CHECK_THAT(e.found(), Contains("did you mean \"vllm\"?"));
+  e = with_overrides({{"deployments.chat.engine", R"({"name": "vllm", "version": "0.4.0"})"}});
+  CHECK(e.pointer() == "/deployments/0/engine/version");
+  CHECK_THAT(e.expected(), Contains("the version the catalog's vllm entry describes"));
+  e = with_overrides({{"deployments.chat.engine", R"({"request_ms": -1})"}});
+  CHECK(e.pointer() == "/deployments/0/engine/request_ms");
+  e = with_overrides({{"deployments.chat.engine", R"({"eager": true})"}});
+  CHECK(e.pointer() == "/deployments/0/engine/eager");
+  CHECK_THAT(e.found(), Contains("enforce_eager"));
   // A misspelt element name in an override suggests the nearest element.
   e = with_overrides({{"classes.dialog.priority", "1"}});
   CHECK(e.pointer() == "/classes/dialog");

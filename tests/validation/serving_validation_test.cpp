@@ -138,6 +138,7 @@ TEST_CASE("a scenario reduced to M/M/c matches Erlang C", "[serving][validation]
     doc["deployments"][0]["max_running_seqs"] = c;
     doc["deployments"][0]["model"] = "llama-3.2-1b";
     doc["deployments"][0]["gpu"] = "h100";
+    doc["deployments"][0]["engine"] = {{"request_ms", 0}};  // no API server between the user and the queue
     doc["sites"][0]["pools"][0]["gpus"] = 1;
     world::Prepared prepared(scenario::load_json(doc, "mmc.json"));
     prepared.deployments[0].service_time = std::make_shared<testing::AffineModel>(tau_s);
@@ -165,6 +166,29 @@ TEST_CASE("a scenario reduced to M/M/c matches Erlang C", "[serving][validation]
     // The test has teeth: the interval is narrow against the wait itself.
     CHECK(sim::estimate(wait_diff_s).half_width < 0.1 * mean_exact_wait_s);
   }
+}
+
+TEST_CASE("the engine's front end adds its request and stream times to what the client reads", "[serving][engine]") {
+  // At a load where no request waits for another, every request's TTFT and
+  // E2E move by the front end's request time plus its stream delay, and its
+  // time per output token not at all.
+  json doc = small_world();
+  doc["workload"]["peak_users"] = 20;
+  doc["classes"].erase(1);
+  doc["classes"][0].erase("history");
+  doc["deployments"][0]["engine"] = {{"request_ms", 0}, {"stream_us", 0}};
+  const auto bare = world::simulate(world::Prepared(scenario::load_json(doc, "bare.json")), 7, 0);
+  doc["deployments"][0]["engine"] = {{"request_ms", 25}, {"stream_us", 3000}};
+  const auto served = world::simulate(world::Prepared(scenario::load_json(doc, "front.json")), 7, 0);
+  REQUIRE(figure(bare, "/classes/dialogue/completed") > 100);
+  CHECK(figure(served, "/classes/dialogue/completed") == figure(bare, "/classes/dialogue/completed"));
+  for (const char* metric : {"ttft", "e2e"}) {
+    INFO(metric);
+    const std::string at = std::string("/classes/dialogue/latency_ms/") + metric + "/mean";
+    CHECK(figure(served, at) - figure(bare, at) == Approx(28.0).margin(0.05));
+  }
+  CHECK(figure(served, "/classes/dialogue/latency_ms/tpot/mean") ==
+        Approx(figure(bare, "/classes/dialogue/latency_ms/tpot/mean")).epsilon(1e-6));
 }
 
 TEST_CASE("requests are conserved: arrived = completed + dropped + in flight", "[serving][validation]") {
