@@ -1,4 +1,4 @@
-// `capstan catalog [gpus|models|regions|clouds]`: the compiled-in catalogs
+// `capstan catalog [gpus|models|engines|regions|clouds]`: the compiled-in catalogs
 // with their prices, figures and sources, as a table or as JSON.
 #include <cstdio>
 #include <iostream>
@@ -68,14 +68,29 @@ void print_clouds(const ordered_json& doc) {
               e["engine_start_s"].get<double>(), cut(e.value("source", ""), 200).c_str());
 }
 
+void print_engines(const ordered_json& doc) {
+  std::printf("%-13s %-8s %10s %6s %7s %9s %8s %9s %9s\n", "engine", "version", "graphs tok", "mixed", "overlap",
+              "launch us", "iter ms", "req ms", "stream us");
+  for (const auto& [name, e] : doc["engines"].items()) {
+    const auto& g = e["cuda_graphs"];
+    const auto& h = e["host"];
+    const auto& f = e["frontend"];
+    std::printf("%-13s %-8s %10d %6s %7s %9.3g %8.3g %9.3g %9.3g\n", name.c_str(), e.value("version", "").c_str(),
+                g["max_tokens"].get<int>(), g.value("mixed", false) ? "yes" : "no",
+                h.value("overlap", false) ? "yes" : "no", h["launch_us"].get<double>(), h["iteration_ms"].get<double>(),
+                f["request_ms"].get<double>(), f["stream_us"].get<double>());
+  }
+  std::printf("default: %s (engines.json has every figure's source)\n", doc["default"].get<std::string>().c_str());
+}
+
 }  // namespace
 
 void add_catalog(CLI::App& app, int& exit_code) {
   static std::string what = "all";
   static std::string format = "table";
-  auto* cmd = app.add_subcommand("catalog", "List the built-in GPUs, models, regions and clouds with prices and sources");
-  cmd->add_option("what", what, "gpus, models, regions, clouds or all")
-      ->check(CLI::IsMember({"all", "gpus", "models", "regions", "clouds"}))
+  auto* cmd = app.add_subcommand("catalog", "List the built-in GPUs, models, engines, regions and clouds with prices and sources");
+  cmd->add_option("what", what, "gpus, models, engines, regions, clouds or all")
+      ->check(CLI::IsMember({"all", "gpus", "models", "engines", "regions", "clouds"}))
       ->capture_default_str();
   cmd->add_option("--format", format, "table or json")->check(CLI::IsMember({"table", "json"}))->capture_default_str();
   cmd->callback([&exit_code] {
@@ -83,9 +98,11 @@ void add_catalog(CLI::App& app, int& exit_code) {
       const ordered_json gpus_doc = document("gpus.json");
       const ordered_json models_doc = document("models.json");
       const ordered_json clouds_doc = document("clouds.json");
+      const ordered_json engines_doc = document("engines.json");
       ordered_json out = ordered_json::object();
       if (what == "all" || what == "gpus") out["gpus"] = gpus_doc["gpus"];
       if (what == "all" || what == "models") out["models"] = models_doc["models"];
+      if (what == "all" || what == "engines") out["engines"] = engines_doc;
       if (what == "all" || what == "regions") out["regions"] = gpus_doc["regions"];
       if (what == "all" || what == "clouds") out["clouds"] = clouds_doc;
       if (format == "json") {
@@ -98,6 +115,7 @@ void add_catalog(CLI::App& app, int& exit_code) {
         first = false;
         if (kind == "gpus") print_gpus(entries);
         if (kind == "models") print_models(entries);
+        if (kind == "engines") print_engines(entries);
         if (kind == "regions") print_regions(entries);
         if (kind == "clouds") print_clouds(entries);
       }

@@ -169,4 +169,9 @@ def test_the_catalog_lists_prices_and_sources():
     assert gpus["h100"]["price"]["on_demand_usd_per_hour"] > 0 and gpus["h100"]["source"]
     clouds = subprocess.run([CLI, "catalog", "clouds"], capture_output=True, text=True, timeout=60).stdout
     assert "aws" in clouds and "120" in clouds  # the AWS spot notice
+    engines = subprocess.run([CLI, "catalog", "engines"], capture_output=True, text=True, timeout=60).stdout
+    assert "vllm" in engines and "0.15.1" in engines and "default: vllm" in engines
+    doc = json.loads(subprocess.run([CLI, "catalog", "engines", "--format", "json"], capture_output=True, text=True,
+                                    timeout=60).stdout)
+    assert doc["engines"]["tensorrt-llm"]["kernels"]["rope_in_attention"] is True
     assert subprocess.run([CLI, "catalog", "tpus"], capture_output=True, timeout=60).returncode == 2
