@@ -82,6 +82,7 @@ Fleet::Fleet(sim::Simulator& sim, serving::RequestPool& requests, serving::Repli
     cfg.priority_levels = p_.priority_levels;
     cfg.max_queue = sim::from_seconds(s.simulation.max_queue_s);
     cfg.step_by_step = s.simulation.step_by_step;
+    cfg.prefix_caching = dep.prefix_caching;
     replicas_.push_back(std::make_unique<serving::Replica>(sim, requests, observer, cfg,
                                                            p_.deployments[spec.deployment].service_time));
     replicas_.back()->track_busy(&series, busy_column, spec.gpus);

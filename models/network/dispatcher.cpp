@@ -36,22 +36,48 @@ void Dispatcher::load_changed(std::uint32_t replica) {
   index->update(position, wait_estimate_s(replica), r.running() + r.inbound());
 }
 
-std::uint32_t Dispatcher::pick_replica(std::size_t site, std::size_t deployment, const workload::Session* s,
-                                       std::int32_t prefix, double& wait_s) const {
+std::uint64_t Dispatcher::affinity_key(const workload::Interaction& in, std::size_t site, std::size_t deployment) const {
+  const std::uint64_t head = in.prefix.a_key != 0 ? in.prefix.a_key : in.prefix.b_key;
+  return head == 0 ? 0 : serving::mix_keys(head, site * p_.scenario.deployments.size() + deployment);
+}
+
+std::uint32_t Dispatcher::pick_replica(std::size_t site, std::size_t deployment, const workload::Interaction& in,
+                                       double& wait_s, std::int32_t& cached) const {
   // Least estimated wait; among equals (idle, or decoding with nothing
   // queued) the fewest sequences running or on their way.
   const auto& index = *load_index_[site * p_.scenario.deployments.size() + deployment];
   std::uint32_t best = index.best();
   double best_wait = index.best_wait_s();
-  // Session affinity: stay where the conversation's prefix is cached while
-  // the extra wait there costs less than recomputing the prefix.
-  if (prefix > 0 && s->last_replica != workload::kNoReplica && s->last_replica != best &&
-      p_.replicas[s->last_replica].site == site && p_.replicas[s->last_replica].deployment == deployment &&
-      fleet_.replica(s->last_replica).accepting()) {
-    const double w = wait_estimate_s(s->last_replica);
-    if (w - best_wait < prefix * p_.deployments[deployment].prefill_s_per_token) {
-      best = s->last_replica;
-      best_wait = w;
+  const bool caching = p_.scenario.deployments[deployment].prefix_caching && !in.prefix.empty();
+  cached = caching ? fleet_.replica(best).cached_tokens(in.prefix) : 0;
+  if (caching) {
+    // Stay where the prompt's head is cached: the conversation's last
+    // replica while the extra wait there costs less than prefilling the head
+    // again, and with prefix_affinity the one that last served the head
+    // unless more than prefix_affinity_max_waiting requests wait there.
+    const double s_per_token = p_.deployments[deployment].prefill_s_per_token;
+    auto consider = [&](std::uint32_t r, bool bounded) {
+      if (r == workload::kNoReplica || r == best || p_.replicas[r].site != site ||
+          p_.replicas[r].deployment != deployment)
+        return;
+      const auto& rep = fleet_.replica(r);
+      if (!rep.accepting()) return;
+      if (bounded && rep.waiting() > static_cast<std::size_t>(p_.scenario.routing.prefix_affinity_max_waiting)) return;
+      const std::int32_t there = rep.cached_tokens(in.prefix);
+      const double w = wait_estimate_s(r);
+      // Affinity takes the replica holding more of the head whatever its
+      // wait, within the bound; a conversation weighs the wait against the
+      // prefill it saves.
+      if (bounded ? there > cached : w - best_wait < (there - cached) * s_per_token) {
+        best = r;
+        best_wait = w;
+        cached = there;
+      }
+    };
+    if (in.history) consider(in.history->last_replica, false);
+    if (p_.scenario.routing.prefix_affinity) {
+      auto it = affinity_.find(affinity_key(in, site, deployment));
+      if (it != affinity_.end()) consider(it->second, true);
     }
   }
   wait_s = best_wait;
@@ -61,29 +87,28 @@ std::uint32_t Dispatcher::pick_replica(std::size_t site, std::size_t deployment,
 Dispatch Dispatcher::route(const workload::Interaction& in, std::size_t d) {
   const auto& s = p_.scenario;
   const auto& c = s.classes[in.cls];
-  const auto& dep = s.deployments[d];
-  const workload::Session* history = in.history;
-  const std::int32_t prefix = in.prefix_tokens;
   // The candidate sites nearest first, each with its least-loaded replica;
   // a site with no replica up takes nothing (nearest falls over to the next).
   const auto& route = p_.routes[in.origin][d];
   const bool nearest = s.routing.policy == scenario::Routing::Policy::kNearest;
   candidates_.clear();
   candidate_replica_.clear();
+  candidate_cached_.clear();
   const auto& model = p_.deployments[d];
   for (std::size_t i = 0; i < route.size() && !(nearest && !candidates_.empty()); ++i) {
     double wait_s = 0.0;
-    const std::uint32_t r = pick_replica(route[i], d, history, dep.prefix_caching ? prefix : 0, wait_s);
+    std::int32_t cached = 0;
+    const std::uint32_t r = pick_replica(route[i], d, in, wait_s, cached);
     if (wait_s == std::numeric_limits<double>::infinity()) continue;
     // What the SLO metric would read there, network aside: the queue ahead,
     // this request's own prefill (less a prefix cached there), and for
     // end-to-end its decode.
-    const bool hit = dep.prefix_caching && history && history->last_replica == r;
-    double estimate_s = wait_s + (in.prompt_tokens - (hit ? prefix : 0)) * model.prefill_s_per_token;
+    double estimate_s = wait_s + (in.prompt_tokens - cached) * model.prefill_s_per_token;
     if (c.slo.metric == scenario::Slo::Metric::kE2e) estimate_s += (in.output_tokens - 1) * model.decode_step_s;
     if (c.slo.metric == scenario::Slo::Metric::kTpot) estimate_s = model.decode_step_s;
     candidates_.push_back({route[i], p_.topology.rtt_ms(in.origin, route[i]), estimate_s * 1000.0});
     candidate_replica_.push_back(r);
+    candidate_cached_.push_back(cached);
   }
   if (candidates_.empty()) return Dispatch{kNoReplica, 0.0, 0};
   const std::size_t pick = choose_site(s.routing, candidates_, c.slo.threshold_ms);
@@ -93,19 +118,12 @@ Dispatch Dispatcher::route(const workload::Interaction& in, std::size_t d) {
   out.within_budget = s.routing.policy != scenario::Routing::Policy::kLatencyBudget ||
                       candidates_[pick].rtt_ms + candidates_[pick].estimate_ms <=
                           s.routing.budget_share * c.slo.threshold_ms;
-  const auto& rep = fleet_.replica(out.replica);
-  const bool cached = dep.prefix_caching && prefix > 0 && history->last_replica == out.replica &&
-                      rep.kv_alloc_clock() - history->cache_clock < history->cache_room;
-  out.cached_tokens = cached ? std::min(prefix, in.prompt_tokens - 1) : 0;
+  out.cached_tokens = std::min(candidate_cached_[pick], std::max(0, in.prompt_tokens - 1));
+  if (s.routing.prefix_affinity && s.deployments[d].prefix_caching) {
+    const std::uint64_t key = affinity_key(in, p_.replicas[out.replica].site, d);
+    if (key != 0) affinity_[key] = out.replica;
+  }
   return out;
-}
-
-void Dispatcher::remember(workload::Session& session, std::uint32_t replica, std::int32_t cached_prefix) const {
-  const auto& rep = fleet_.replica(replica);
-  session.last_replica = replica;
-  session.cache_clock = rep.kv_alloc_clock();
-  session.cache_room = rep.kv_free_tokens();
-  session.cached_prefix = cached_prefix;
 }
 
 }  // namespace capstan::network

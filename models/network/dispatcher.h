@@ -4,9 +4,12 @@
 // estimated wait (a load index per site and deployment, kept current as
 // replicas report load changes). A conversation stays on the replica that
 // holds its prefix while the extra wait there costs less than recomputing
-// the prefix (session affinity). Not thread-safe; one per replication.
+// the prefix (session affinity); with routing.prefix_affinity, so does any
+// request on the replica that last served its shared head. Not thread-safe;
+// one per replication.
 #include <cstdint>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 #include "models/fleet/fleet.h"
@@ -37,13 +40,15 @@ class Dispatcher {
   Dispatch route(const workload::Interaction& interaction, std::size_t deployment);
   // A replica's load changed: refresh its place in the index.
   void load_changed(std::uint32_t replica);
-  // The session's answer came from `replica`: its prefix is cached there now.
-  void remember(workload::Session& session, std::uint32_t replica, std::int32_t cached_prefix) const;
 
  private:
   double wait_estimate_s(std::uint32_t replica) const;
-  std::uint32_t pick_replica(std::size_t site, std::size_t deployment, const workload::Session* s,
-                             std::int32_t prefix, double& wait_s) const;
+  // The replica at `site` for the interaction, its wait and the tokens of
+  // its prompt cached there.
+  std::uint32_t pick_replica(std::size_t site, std::size_t deployment, const workload::Interaction& in, double& wait_s,
+                             std::int32_t& cached) const;
+  // Key of the replica that last served this head at (site, deployment).
+  std::uint64_t affinity_key(const workload::Interaction& in, std::size_t site, std::size_t deployment) const;
 
   const world::Prepared& p_;
   const fleet::Fleet& fleet_;
@@ -52,6 +57,8 @@ class Dispatcher {
   std::vector<std::pair<serving::LoadIndex*, std::size_t>> index_slot_;
   std::vector<Candidate> candidates_;
   std::vector<std::uint32_t> candidate_replica_;
+  std::vector<std::int32_t> candidate_cached_;
+  std::unordered_map<std::uint64_t, std::uint32_t> affinity_;  // prefix_affinity: head -> last replica
 };
 
 }  // namespace capstan::network

@@ -72,12 +72,15 @@ void Recorder::overflowed(std::uint32_t cls, serving::OverflowReason reason) {
 
 void Recorder::lost(std::uint32_t cls) { ++stats_[cls].lost; }
 
-void Recorder::routed(std::uint32_t cls, std::uint32_t origin, bool spilled, std::int32_t prompt_tokens,
-                      std::int32_t cached_tokens) {
+void Recorder::routed(std::uint32_t cls, std::uint32_t origin, bool spilled, std::int32_t prompt_tokens) {
   auto& st = stats_[cls];
   ++st.routed_by_origin[origin];
   if (spilled) ++st.spilled_by_origin[origin];
   st.routed_prompt_tokens += prompt_tokens;
+}
+
+void Recorder::prefix_found(std::uint32_t cls, std::int32_t cached_tokens) {
+  auto& st = stats_[cls];
   st.prefix_cached_tokens += cached_tokens;
   if (cached_tokens > 0) ++st.prefix_hits;
 }

@@ -39,10 +39,11 @@ class Recorder {
   void request_sent(std::uint32_t cls, sim::Time at, std::int32_t prompt_tokens);
   void answered(const Answer& a);
   void dropped(std::uint32_t cls, serving::DropReason reason);
-  // A counted request went to a replica: away from its nearest site or not,
-  // with `cached_tokens` of its `prompt_tokens` expected in the prefix cache.
-  void routed(std::uint32_t cls, std::uint32_t origin, bool spilled, std::int32_t prompt_tokens,
-              std::int32_t cached_tokens);
+  // A counted request went to a replica: away from its nearest site or not.
+  void routed(std::uint32_t cls, std::uint32_t origin, bool spilled, std::int32_t prompt_tokens);
+  // A counted request finished, having found `cached_tokens` of its prompt in
+  // its replica's prefix cache when it was (last) admitted.
+  void prefix_found(std::uint32_t cls, std::int32_t cached_tokens);
   // A counted request looked up its class's response cache; a hit saves `tokens` of GPU work.
   void cache_lookup(std::uint32_t cls, bool hit, std::int32_t tokens);
   // A counted request of a self-hosted class went to its overflow API.

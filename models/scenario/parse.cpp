@@ -64,7 +64,8 @@ Scenario parse_document(json& doc, const std::string& base_dir) {
     }
   }
   s.links = parse_links(top.object("network", {"links"}, false), s);
-  s.routing = parse_routing(top.object("routing", {"policy", "budget_share", "max_spill_sites"}, false));
+  s.routing = parse_routing(top.object("routing", {"policy", "budget_share", "max_spill_sites", "prefix_affinity",
+                                                         "prefix_affinity_max_waiting"}, false));
   s.cost = parse_cost(top.object(
       "cost", {"egress_usd_per_gb", "bytes_per_token", "reviewer_usd_per_hour", "reviewer_items_per_hour"}, false));
   check_reachability(s);

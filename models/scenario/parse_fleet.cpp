@@ -301,6 +301,9 @@ Routing parse_routing(js::Object o) {
   r.policy = static_cast<Routing::Policy>(o.choice("policy", kPolicies, option_of(kPolicies, defaults.policy)));
   r.budget_share = o.number("budget_share", js::positive(10.0), defaults.budget_share);
   r.max_spill_sites = static_cast<int>(o.integer("max_spill_sites", 0, 1000, defaults.max_spill_sites));
+  r.prefix_affinity = o.boolean("prefix_affinity", defaults.prefix_affinity);
+  r.prefix_affinity_max_waiting =
+      static_cast<int>(o.integer("prefix_affinity_max_waiting", 0, 1'000'000, defaults.prefix_affinity_max_waiting));
   return r;
 }
 

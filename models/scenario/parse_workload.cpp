@@ -198,13 +198,15 @@ InteractionClass parse_class(json& value, const std::string& pointer, const std:
                              const std::string& base_dir) {
   js::Object o(value, pointer,
                  {"name", "rate_per_user_hour", "prompt_tokens", "output_tokens", "history", "deployment", "priority",
-                  "slo", "escalation_share", "response_cache", "review", "overflow", "overflow_queue_limit", "trace"});
+                  "slo", "escalation_share", "response_cache", "review", "overflow", "overflow_queue_limit", "trace",
+                  "shared_prefix"});
   const InteractionClass defaults;
   InteractionClass c;
   c.name = o.name("name");
   if (o.has("trace")) {
     // The trace gives the requests, their times and their tokens.
-    for (const char* drawn : {"rate_per_user_hour", "prompt_tokens", "output_tokens", "history", "response_cache"}) {
+    for (const char* drawn :
+         {"rate_per_user_hour", "prompt_tokens", "output_tokens", "history", "response_cache", "shared_prefix"}) {
       if (o.has(drawn)) {
         js::fail(o.ptr(drawn), "no " + std::string(drawn) + " in a class that replays a trace",
                  js::describe(o.raw(drawn)));
@@ -247,16 +249,37 @@ InteractionClass parse_class(json& value, const std::string& pointer, const std:
     c.history.persona_tokens = h.number("persona_tokens", js::non_negative(1e6), defaults.history.persona_tokens);
     c.history.max_turns = static_cast<int>(h.integer("max_turns", 0, 10000, defaults.history.max_turns));
   }
+  if (o.has("shared_prefix")) {
+    js::Object sp = o.object("shared_prefix", {"prompts", "tokens", "per", "zipf_s"}, true);
+    auto& p = c.shared_prefix;
+    p.enabled = true;
+    p.prompts = static_cast<int>(sp.integer("prompts", 1, kMaxDistinctPrompts));
+    if (c.history.enabled) {
+      if (sp.has("tokens")) {
+        js::fail(sp.ptr("tokens"), "no tokens: with history the persona (history.persona_tokens) is the shared prompt",
+                 js::describe(sp.raw("tokens")));
+      }
+      if (c.history.persona_tokens < 1) {
+        js::fail(o.ptr("history") + "/persona_tokens", "a persona of at least 1 token to share",
+                 js::format_number(c.history.persona_tokens));
+      }
+    } else {
+      p.tokens = static_cast<int>(sp.integer("tokens", 1, 1'000'000));
+    }
+    p.per_session = sp.choice("per", {"session", "request"}, "session") == 0;
+    p.zipf_s = sp.number("zipf_s", js::non_negative(10.0), 0.0);
+  }
   // vLLM refuses a request whose prompt and output exceed max_model_len: the
   // fixed part of every prompt (the persona), the smallest turn and the
   // largest output the class can ask for must fit.
   if (!served_by->hosted && !c.trace.enabled) {  // a trace's rows over the window are refused one by one
     const double window = served_by->max_model_len_tokens;
-    const double persona = c.history.enabled ? c.history.persona_tokens : 0.0;
+    const double persona = c.history.enabled ? c.history.persona_tokens : static_cast<double>(c.shared_prefix.tokens);
     const double turn = std::max(1.0, std::round(smallest_draw(c.prompt_tokens)));
     const double output = std::max(1.0, std::round(largest_draw(c.output_tokens)));
     if (persona + turn + output > window) {
-      const std::string at = persona + 2.0 > window     ? o.ptr("history") + "/persona_tokens"
+      const std::string at = persona + 2.0 > window     ? (c.history.enabled ? o.ptr("history") + "/persona_tokens"
+                                                                          : o.ptr("shared_prefix") + "/tokens")
                              : persona + turn + 1.0 > window ? o.ptr("prompt_tokens")
                                                              : o.ptr("output_tokens");
       js::fail(at,
@@ -346,10 +369,11 @@ std::vector<InteractionClass> parse_classes(json& list, const std::string& point
     const std::string where = js::child(pointer, i);
     classes.push_back(parse_class(list[i], where, deployments, base_dir));
     check_unique(seen, classes.back().name, js::child(where, "name"));
-    distinct_prompts += classes.back().response_cache.distinct_prompts;
+    distinct_prompts += classes.back().response_cache.distinct_prompts + classes.back().shared_prefix.prompts;
     if (distinct_prompts > kMaxDistinctPrompts) {
-      js::fail(js::child(where, "response_cache") + "/distinct_prompts",
-               "at most 1000000 distinct prompts over all classes' response caches",
+      js::fail(js::child(where, classes.back().shared_prefix.enabled ? "shared_prefix" : "response_cache") +
+                   (classes.back().shared_prefix.enabled ? "/prompts" : "/distinct_prompts"),
+               "at most 1000000 distinct prompts over all classes' response caches and shared prefixes",
                std::to_string(distinct_prompts) + " so far");
     }
   }

@@ -76,6 +76,19 @@ struct ResponseCache {
   double hit_ms = 1.0;
 };
 
+// System prompts shared across requests, which a replica's prefix cache
+// serves once computed: each request (or each session, for all its requests)
+// starts with one of `prompts` distinct prompts of `tokens` tokens, picked
+// with Zipf(zipf_s) popularity (0: uniform). With history, the persona is the
+// shared prompt (tokens stay 0: persona_tokens is its length).
+struct SharedPrefix {
+  bool enabled = false;
+  int prompts = 0;
+  int tokens = 0;
+  bool per_session = true;
+  double zipf_s = 0.0;
+};
+
 // Escalated items queue for staffed human reviewers (FIFO). Reviewers are
 // paid for every staffed hour, busy or not.
 struct Review {
@@ -121,6 +134,7 @@ struct InteractionClass {
   double escalation_share = 0.0;
   Review review;                    // with escalation_share: a reviewer queue instead of a per-item charge
   ResponseCache response_cache;
+  SharedPrefix shared_prefix;
   // A hosted deployment that takes requests no self-hosted site should:
   // none is up, the latency_budget router finds no site within budget, or
   // the chosen replica already has overflow_queue_limit requests waiting.
@@ -265,6 +279,12 @@ struct Routing {
   // the round trip would exceed this share of the class's SLO threshold.
   double budget_share = 1.0;
   int max_spill_sites = 2;
+  // Prefix-aware routing within a site: a request goes to the replica that
+  // last served its shared head (system prompt, persona, repeated prompt)
+  // when that replica's cache holds more of it than the least-loaded one's,
+  // unless more than prefix_affinity_max_waiting requests already wait there.
+  bool prefix_affinity = false;
+  int prefix_affinity_max_waiting = 8;
 };
 
 struct Cost {

@@ -25,7 +25,8 @@ Replica::Replica(sim::Simulator& sim, RequestPool& pool, ReplicaObserver& observ
       config_(config),
       model_(std::move(model)),
       target_(sim.add_target(this)),
-      levels_(static_cast<std::size_t>(std::max(config.priority_levels, 1))) {}
+      levels_(static_cast<std::size_t>(std::max(config.priority_levels, 1))),
+      prefix_cache_(std::max(1, config.block_size_tokens)) {}
 
 void Replica::handle(sim::Simulator&, std::uint32_t kind, std::uint64_t data) {
   if (kind == kArrive) {
@@ -295,6 +296,10 @@ void Replica::end_block() {
   block_frac_ = static_cast<std::int64_t>(end & ((Wide{1} << kFracBits) - 1));
   assert(block_start_ == now);
   iteration_ += block_k_;
+  // The block's decode steps took their memory from the free blocks the
+  // cache kept: evict what its last step needed (the same at the end of a
+  // block of k iterations as after k blocks of one).
+  trim_prefix_cache(iteration_ - 1);
   // Prefill chunks ran in this (single-iteration) block.
   for (const Chunk& c : chunks_) {
     Request& r = pool_[c.request];
@@ -303,6 +308,7 @@ void Replica::end_block() {
     if (r.prefilled < r.prefill_target) continue;
     prefilling_.erase(std::find(prefilling_.begin(), prefilling_.end(), c.request));
     prefill_reserved_ -= kv_needed(r);
+    if (r.holds_prefix) prefix_cache_.computed(r.prefix);
     ++r.generated;
     if (r.first_token_at < 0) {
       r.first_token_at = now;
@@ -310,6 +316,7 @@ void Replica::end_block() {
     }
     if (r.generated >= r.output_tokens) {
       r.state = Request::State::kFree;
+      release_prefix(r, true);
       observer_.on_complete(c.request, now);
     } else {
       join_decode(c.request);
@@ -324,6 +331,7 @@ void Replica::end_block() {
     leave_decode(f.request);
     r.generated = r.output_tokens;
     r.state = Request::State::kFree;
+    release_prefix(r, true);
     observer_.on_complete(f.request, now);
   }
   plan();
@@ -332,11 +340,33 @@ void Replica::end_block() {
 void Replica::admit(std::uint32_t id) {
   Request& r = pool_[id];
   r.state = Request::State::kPrefill;
+  if (config_.prefix_caching) {
+    // What the cache holds now, not what it held when the request was routed.
+    const std::int64_t expected = prefill_work(r);
+    r.cached_tokens = prefix_cache_.match(r.prefix);
+    backlog_tokens_ += prefill_work(r) - expected;
+    prefix_cache_.acquire(r.prefix);
+    r.holds_prefix = true;
+  }
   // A cached prefix is reused, but at least one token is computed to produce logits.
   r.prefilled = std::min(r.cached_tokens, r.prefill_target - 1);
   prefill_reserved_ += kv_needed(r);
-  kv_alloc_clock_ += kv_needed(r);
   prefilling_.push_back(id);
+  trim_prefix_cache(iteration_);  // its blocks come out of the free memory
+}
+
+void Replica::release_prefix(Request& r, bool finished) {
+  if (!r.holds_prefix) return;
+  r.holds_prefix = false;
+  // Its KV cache holds its prompt and what it generated (all of its answer when finished).
+  const std::int64_t total = std::int64_t{r.prompt_tokens} + (finished ? r.output_tokens : r.generated);
+  prefix_cache_.release(r.prefix, total, finished && r.answer_extends_prefix ? r.output_tokens : 0);
+}
+
+void Replica::trim_prefix_cache(std::int64_t iteration) {
+  if (!config_.prefix_caching) return;
+  const std::int64_t free_tokens = config_.kv_capacity_tokens - decode_kv_at(iteration) - prefill_reserved_;
+  prefix_cache_.trim(free_tokens / config_.block_size_tokens);
 }
 
 void Replica::join_decode(std::uint32_t id) {
@@ -376,7 +406,8 @@ void Replica::preempt_one() {
   ++r.epoch;
   ++preemptions_;
   r.state = Request::State::kWaiting;
-  r.cached_tokens = 0;  // recompute: its blocks went back to the pool
+  release_prefix(r, false);  // its blocks go back to the pool, cached until evicted
+  r.cached_tokens = 0;       // found anew when it is admitted again
   r.prefill_target = r.prompt_tokens + r.generated;
   r.prefilled = 0;
   backlog_tokens_ += r.prefill_target;
@@ -443,7 +474,9 @@ void Replica::evict(std::vector<std::uint32_t>& out) {
     r.state = Request::State::kInNetwork;
     r.cached_tokens = 0;
     r.prefilled = 0;
+    r.holds_prefix = false;
   }
+  prefix_cache_.clear();  // the node's memory is gone
   decoding_.clear();
   prefilling_.clear();
   chunks_.clear();

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "models/calibration/service_time_model.h"
+#include "models/serving/prefix_cache.h"
 #include "models/serving/request.h"
 #include "sim/gauge.h"
 #include "sim/simulator.h"
@@ -61,6 +62,7 @@ struct ReplicaConfig {
   int priority_levels = 1;
   sim::Time max_queue = 30 * sim::kSecond;
   bool step_by_step = false;
+  bool prefix_caching = true;           // an automatic prefix cache shared by every request (prefix_cache.h)
 };
 
 class Replica final : public sim::Target {
@@ -114,9 +116,12 @@ class Replica final : public sim::Target {
   void track_busy(sim::TimeSeries* series, std::size_t column, double gpus);
   // Closes the open busy span at the end of a run.
   void flush_busy(sim::Time now);
-  // Cumulative KV tokens allocated: the clock prefix-cache survival is measured on.
-  std::int64_t kv_alloc_clock() const { return kv_alloc_clock_; }
   std::int64_t kv_free_tokens() const;
+  // Tokens of this content's head the replica's prefix cache holds now (0 without one).
+  std::int32_t cached_tokens(const PrefixContent& content) const {
+    return config_.prefix_caching ? prefix_cache_.match(content) : 0;
+  }
+  const PrefixCache& prefix_cache() const { return prefix_cache_; }
 
  private:
   struct Finish {
@@ -138,6 +143,10 @@ class Replica final : public sim::Target {
   bool admissible(const Request& r) const;
   std::int64_t kv_needed(const Request& r) const;
   void admit(std::uint32_t id);
+  // The request leaves the batch (finished or preempted): its head's blocks stay cached, free.
+  void release_prefix(Request& r, bool finished);
+  // Evicts cached free blocks beyond the free memory at `iteration` of the planned block.
+  void trim_prefix_cache(std::int64_t iteration);
   void join_decode(std::uint32_t id);
   void leave_decode(std::uint32_t id);
   void preempt_one();
@@ -177,7 +186,7 @@ class Replica final : public sim::Target {
   int inbound_ = 0;
   std::int64_t iteration_ = 0;       // iterations completed
   bool accepting_ = true;
-  std::int64_t kv_alloc_clock_ = 0;
+  PrefixCache prefix_cache_;
 
   // The block in progress.
   bool active_ = false;

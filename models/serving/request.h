@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "models/serving/prefix_cache.h"
 #include "sim/time.h"
 
 namespace capstan::serving {
@@ -57,7 +58,7 @@ struct Request {
   std::uint32_t epoch = 0;           // bumped when preempted: stale heap entries are ignored
   std::uint32_t decode_pos = 0;      // index in the replica's decoding list
   std::int32_t prompt_tokens = 0;    // as sent
-  std::int32_t cached_tokens = 0;    // prefix found in the replica's cache
+  std::int32_t cached_tokens = 0;    // prefix found in the replica's cache (expected when routed, found when admitted)
   std::int32_t output_tokens = 0;
   std::int32_t generated = 0;        // output tokens emitted so far
   std::int32_t prefill_target = 0;   // tokens to hold in KV after prefill: prompt + generated at admission
@@ -65,6 +66,9 @@ struct Request {
   std::int64_t join_iteration = 0;   // replica iteration count when it joined decoding
   std::int32_t join_generated = 0;
   std::int32_t prompt_id = -1;       // response cache key, or -1
+  PrefixContent prefix;              // what its prompt may share with others' (prefix_cache.h)
+  bool answer_extends_prefix = false;// a conversation: the answer joins the content the next turn repeats
+  bool holds_prefix = false;         // admitted on a replica whose prefix cache holds its head
   bool counted = false;              // sent after the warm-up: its figures count
   sim::Time sent_at = 0;             // left the user
   sim::Time one_way = 0;             // user <-> site, each way

@@ -1,6 +1,7 @@
 #include "models/workload/population.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <boost/random/poisson_distribution.hpp>
 
@@ -28,6 +29,16 @@ Population::Population(sim::Simulator& sim, const scenario::Scenario& scenario, 
     prompt_rng_.emplace_back(seed, rep, "class/" + cls.name + "/prompt");
     output_rng_.emplace_back(seed, rep, "class/" + cls.name + "/output");
     cache_rng_.emplace_back(seed, rep, "class/" + cls.name + "/cache");
+    shared_rng_.emplace_back(seed, rep, "class/" + cls.name + "/shared_prefix");
+    std::vector<double> cdf;
+    if (cls.shared_prefix.enabled && cls.shared_prefix.zipf_s > 0) {
+      double total = 0.0;
+      for (int i = 1; i <= cls.shared_prefix.prompts; ++i) total += std::pow(i, -cls.shared_prefix.zipf_s);
+      double run = 0.0;
+      for (int i = 1; i <= cls.shared_prefix.prompts; ++i) cdf.push_back((run += std::pow(i, -cls.shared_prefix.zipf_s)) / total);
+    }
+    shared_cdf_.push_back(std::move(cdf));
+    repeated_tokens_.emplace_back(cls.response_cache.enabled ? cls.response_cache.distinct_prompts : 0, 0);
     const auto& dep = s_.deployment(cls.deployment);
     window_tokens_.push_back(dep.hosted ? std::int64_t{1} << 30 : dep.max_model_len_tokens);
   }
@@ -143,6 +154,28 @@ void Population::pick_interaction(std::uint32_t origin) {
   schedule_interactions(origin);
 }
 
+namespace {
+// Tags that keep the kinds of content apart in the prefix caches' key space.
+constexpr std::uint64_t kSharedTag = 0x5348415245440000ULL, kPersonaTag = 0x504552534f4e4100ULL,
+                        kHistoryTag = 0x484953544f525900ULL, kPromptTag = 0x50524f4d50540000ULL;
+double unit(std::uint64_t key) { return static_cast<double>(key >> 11) * 0x1.0p-53; }
+}  // namespace
+
+std::uint32_t Population::shared_index(std::uint32_t cls, std::uint32_t session) {
+  const auto& sp = s_.classes[cls].shared_prefix;
+  // Per session: a pure function of the session and class, so every request
+  // of the session gets the same prompt without keeping it.
+  const double u = sp.per_session
+                       ? unit(serving::mix_keys(serving::mix_keys(seed_ ^ kSharedTag, (std::uint64_t{session} << 32) |
+                                                                                        sessions_[session].generation),
+                                                (static_cast<std::uint64_t>(replication_) << 32) | cls))
+                       : shared_rng_[cls].uniform();
+  const auto& cdf = shared_cdf_[cls];
+  const auto n = static_cast<std::uint32_t>(sp.prompts);
+  if (cdf.empty()) return std::min(n - 1, static_cast<std::uint32_t>(u * n));
+  return std::min(n - 1, static_cast<std::uint32_t>(std::upper_bound(cdf.begin(), cdf.end(), u) - cdf.begin()));
+}
+
 void Population::interact(std::uint32_t origin, std::uint32_t session) {
   const double u = interaction_rng_[origin].uniform();
   std::uint32_t cls = 0;
@@ -158,17 +191,22 @@ void Population::interact(std::uint32_t origin, std::uint32_t session) {
     const double pick = cache_rng_[cls].uniform();
     in.prompt_id = static_cast<std::int32_t>(std::upper_bound(cdf.begin(), cdf.end(), pick) - cdf.begin());
     in.prompt_id = std::min(in.prompt_id, static_cast<std::int32_t>(cdf.size() - 1));
+    // A repeated prompt is the same text each time: the length first drawn for it.
+    auto& len = repeated_tokens_[cls][static_cast<std::size_t>(in.prompt_id)];
+    if (len == 0) len = in.prompt_tokens;
+    in.prompt_tokens = len;
   }
+  const std::uint64_t shared_key =
+      c.shared_prefix.enabled ? serving::mix_keys(kSharedTag ^ cls, shared_index(cls, session)) : 0;
   const std::int64_t window = window_tokens_[cls];
   if (c.history.enabled) {
     Session& s = sessions_[session];
     in.history = &s;
-    // A prefix cache matches block by block from the start: the whole last
-    // exchange while nothing has left the window, only the persona once the
-    // window slides and the oldest turn drops out.
+    // The conversation's content changes from its start once the oldest turn
+    // has left the window: a new epoch, which no cache holds yet.
     const bool kept_whole = c.history.max_turns == 0 || s.turns < c.history.max_turns;
     const auto persona = static_cast<std::int32_t>(c.history.persona_tokens);
-    in.prefix_tokens = s.turns == 0 ? 0 : kept_whole ? s.cached_prefix : std::min(persona, s.cached_prefix);
+    bool slid = s.turns > 0 && !kept_whole;
     const std::int32_t turn = in.prompt_tokens;
     // Trim the oldest turns until prompt and answer fit the model's window;
     // the history keeps a total and a count, so a turn leaves at the mean size.
@@ -178,10 +216,17 @@ void Population::interact(std::uint32_t origin, std::uint32_t session) {
       --s.turns;
       trimmed = true;
     }
-    if (trimmed) in.prefix_tokens = std::min(persona, s.cached_prefix);
+    if (trimmed) slid = true;
+    if (slid) ++s.window_epoch;
     // In 64 bits: a persona and a turn near the token limits pass INT32_MAX together.
     const std::int64_t prompt = std::int64_t{persona} + s.history_tokens + turn;
     in.prompt_tokens = static_cast<std::int32_t>(std::min<std::int64_t>(prompt, INT32_MAX));
+    // The persona (shared, or the session's own), then the conversation.
+    const std::uint64_t who = (std::uint64_t{session} << 32) | s.generation;
+    in.prefix.a_key = shared_key != 0 ? shared_key : serving::mix_keys(kPersonaTag, who);
+    in.prefix.a_tokens = persona;
+    in.prefix.b_key = serving::mix_keys(serving::mix_keys(kHistoryTag, who), s.window_epoch);
+    in.prefix.b_tokens = in.prompt_tokens - persona;
     if (prompt + in.output_tokens > window) {
       in.too_long = true;  // refused: the turn does not join the history
     } else {
@@ -192,6 +237,21 @@ void Population::interact(std::uint32_t origin, std::uint32_t session) {
       }
     }
   } else {
+    // The shared prompt, then the request's own text; a repeated prompt's
+    // text is the same for every request that repeats it.
+    const std::uint64_t repeated =
+        in.prompt_id >= 0 ? serving::mix_keys(kPromptTag ^ cls, static_cast<std::uint64_t>(in.prompt_id)) : 0;
+    if (shared_key != 0) {
+      in.prefix.a_key = shared_key;
+      in.prefix.a_tokens = c.shared_prefix.tokens;
+      in.prefix.b_key = repeated;
+      in.prefix.b_tokens = repeated != 0 ? in.prompt_tokens : 0;
+      in.prompt_tokens = static_cast<std::int32_t>(
+          std::min<std::int64_t>(std::int64_t{in.prompt_tokens} + c.shared_prefix.tokens, INT32_MAX));
+    } else if (repeated != 0) {
+      in.prefix.a_key = repeated;
+      in.prefix.a_tokens = in.prompt_tokens;
+    }
     in.too_long = std::int64_t{in.prompt_tokens} + in.output_tokens > window;
   }
   sink_.on_interaction(in);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "models/scenario/scenario.h"
+#include "models/serving/prefix_cache.h"
 #include "models/workload/diurnal.h"
 #include "sim/rng.h"
 #include "sim/simulator.h"
@@ -34,10 +35,8 @@ struct Session {
   std::uint32_t generation = 0;
   std::int32_t history_tokens = 0; // dialogue turns kept in the prompt
   std::int32_t turns = 0;
+  std::uint32_t window_epoch = 0;  // bumped when the oldest turn leaves: the history's content changes from its start
   std::uint32_t last_replica = kNoReplica;
-  std::int64_t cache_clock = 0;    // replica's allocation clock when the last answer's blocks were freed
-  std::int64_t cache_room = 0;     // free KV tokens then: allocations it survives
-  std::int32_t cached_prefix = 0;  // tokens of the last prompt + answer
 };
 
 struct Interaction {
@@ -46,7 +45,9 @@ struct Interaction {
   std::uint32_t cls = 0;
   std::int32_t prompt_tokens = 0;  // as sent: persona and history included
   std::int32_t output_tokens = 0;
-  std::int32_t prefix_tokens = 0;  // shared with the session's previous turn
+  // What of the prompt other requests may share (a system prompt or persona,
+  // a conversation so far, a repeated prompt), for the replicas' prefix caches.
+  serving::PrefixContent prefix;
   Session* history = nullptr;      // the session, for classes with history
   // Prompt and output exceed the deployment's max_model_len even with the
   // history trimmed: a real server refuses it at once.
@@ -122,6 +123,10 @@ class Population final : public sim::Target {
   std::vector<std::int64_t> window_tokens_;                 // per class: its deployment's max_model_len
   const std::vector<std::vector<double>>& prompt_cdf_;      // per class
   std::vector<sim::RandomStream> cache_rng_;                // per class: which prompt
+  std::vector<sim::RandomStream> shared_rng_;               // per class: which shared prefix, per request
+  std::vector<std::vector<double>> shared_cdf_;             // per class: shared prefix popularity (empty: uniform)
+  std::vector<std::vector<std::int32_t>> repeated_tokens_;  // per class and prompt: its length, as first drawn
+  std::uint32_t shared_index(std::uint32_t cls, std::uint32_t session);
   bool populating_ = false;                         // placing the users in session at the start
   double user_hours_ = 0.0;
   std::uint64_t sessions_started_ = 0;

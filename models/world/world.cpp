@@ -181,13 +181,15 @@ void World::on_interaction(const workload::Interaction& in) {
   r.counted = counted;
   r.sent_at = now;
   r.prompt_id = in.prompt_id;
+  r.prefix = in.prefix;
+  r.answer_extends_prefix = in.history != nullptr;
   if (to.replica == network::kNoReplica) {
     on_drop(id, now, serving::DropReason::kNoCapacity);
     return;
   }
   if (counted) {
     const bool spilled = p_.replicas[to.replica].site != p_.routes[in.origin][d].front();
-    recorder_.routed(in.cls, in.origin, spilled, in.prompt_tokens, to.cached_tokens);
+    recorder_.routed(in.cls, in.origin, spilled, in.prompt_tokens);
   }
   send(id, to, p_.deployments[d].front_end_request);
 }
@@ -333,7 +335,10 @@ void World::finish(std::uint32_t id, sim::Time done) {
   a.network_ms = 2.0 * sim::to_ms(r.one_way);
   a.input_tokens = r.prompt_tokens;
   a.output_tokens = r.output_tokens;
-  if (r.counted) recorder_.answered(a);
+  if (r.counted) {
+    recorder_.answered(a);
+    recorder_.prefix_found(r.cls, std::min(r.cached_tokens, std::max(0, r.prompt_tokens - 1)));
+  }
   const auto& cls = s_.classes[r.cls];
   ledger_.charge_answer(r.sent_at, r.counted, cls, s_.deployments[p_.class_deployment[r.cls]], a.input_tokens,
                         a.output_tokens, false);
@@ -341,7 +346,7 @@ void World::finish(std::uint32_t id, sim::Time done) {
   answered(r.cls);
   if (cls.history.enabled) {
     workload::Session& s = population_.session(r.session);
-    if (s.generation == r.session_generation) dispatcher_.remember(s, r.replica, r.prompt_tokens + r.output_tokens);
+    if (s.generation == r.session_generation) s.last_replica = r.replica;
   }
   requests_.release(id);
 }

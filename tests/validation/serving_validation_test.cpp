@@ -191,6 +191,55 @@ TEST_CASE("the engine's front end adds its request and stream times to what the 
         Approx(figure(bare, "/classes/dialogue/latency_ms/tpot/mean")).epsilon(1e-6));
 }
 
+TEST_CASE("a system prompt shared across requests is prefilled once per replica", "[serving][prefix_cache]") {
+  // One 3000-token system prompt in front of every request: with the cache
+  // every request but each replica's first finds it, and its TTFT drops by
+  // about the prefill of 3000 tokens; without, it is prefilled every time.
+  json doc = small_world();
+  doc["workload"]["peak_users"] = 200;
+  doc["classes"].erase(1);
+  doc["classes"][0].erase("history");
+  doc["classes"][0]["shared_prefix"] = {{"prompts", 1}, {"tokens", 3000}, {"per", "request"}};
+  doc["deployments"][0]["max_batch_tokens"] = 4096;
+  doc["deployments"][0]["max_model_len_tokens"] = 8192;
+  const auto cached = world::simulate(world::Prepared(scenario::load_json(doc, "shared.json")), 7, 0);
+  doc["deployments"][0]["prefix_caching"] = false;
+  const auto plain = world::simulate(world::Prepared(scenario::load_json(doc, "plain.json")), 7, 0);
+  const double n = figure(cached, "/classes/dialogue/completed");
+  REQUIRE(n > 500);
+  CHECK(figure(cached, "/deployments/npc/prefix_cache_hit_ratio") > 0.97);
+  CHECK(figure(cached, "/deployments/npc/prefix_cache_token_share") > 0.9);
+  CHECK(figure(plain, "/deployments/npc/prefix_cache_hit_ratio") == 0.0);
+  const double ttft_cached = figure(cached, "/classes/dialogue/latency_ms/ttft/mean");
+  const double ttft_plain = figure(plain, "/classes/dialogue/latency_ms/ttft/mean");
+  INFO("TTFT mean " << ttft_cached << " ms cached, " << ttft_plain << " ms not");
+  CHECK(ttft_cached < 0.5 * ttft_plain);
+}
+
+TEST_CASE("prefix affinity keeps each system prompt on the replica that holds it", "[serving][prefix_cache]") {
+  // Thirty 2000-token system prompts, one drawn per request, over six L4
+  // replicas whose caches hold about a dozen each (4 GiB of KV cache):
+  // least-loaded routing spreads each prompt over every replica, affinity
+  // sends it where it is cached.
+  json doc = small_world();
+  doc["workload"]["peak_users"] = 300;
+  doc["classes"].erase(1);
+  doc["classes"][0].erase("history");
+  doc["classes"][0]["shared_prefix"] = {{"prompts", 30}, {"tokens", 2000}, {"per", "request"}};
+  doc["deployments"][0]["max_batch_tokens"] = 4096;
+  doc["routing"] = {{"policy", "nearest"}};
+  const auto spread = world::simulate(world::Prepared(scenario::load_json(doc, "spread.json")), 7, 0);
+  doc["routing"]["prefix_affinity"] = true;
+  const auto affine = world::simulate(world::Prepared(scenario::load_json(doc, "affine.json")), 7, 0);
+  const double without = figure(spread, "/deployments/npc/prefix_cache_hit_ratio");
+  const double with = figure(affine, "/deployments/npc/prefix_cache_hit_ratio");
+  INFO("hit ratio " << without << " least loaded, " << with << " with affinity");
+  CHECK(with > 0.9);             // about 0.99: each prompt lives on one replica
+  CHECK(with > without + 0.2);   // about 0.62 without
+  CHECK(figure(affine, "/classes/dialogue/latency_ms/ttft/mean") <
+        figure(spread, "/classes/dialogue/latency_ms/ttft/mean"));
+}
+
 TEST_CASE("requests are conserved: arrived = completed + dropped + in flight", "[serving][validation]") {
   // Too few GPUs: queues build, some requests wait past max_queue_s and are
   // dropped, and some are still in flight when the run ends.
