@@ -26,6 +26,7 @@ struct RunOptions {
   int threads = 0;
   std::string max_memory;
   bool html = true;
+  std::string requests_csv;
 };
 
 int run_scenario(const RunOptions& o) {
@@ -38,12 +39,16 @@ int run_scenario(const RunOptions& o) {
   if (!o.max_memory.empty()) request.max_memory_bytes = parse_memory(o.max_memory);
   Progress progress("replications");
   if (progress.enabled()) request.progress = [&progress](int done, int total) { progress.update(done, total); };
+  request.log_requests = !o.requests_csv.empty();
   // All the work happens before anything is written: a failed run leaves no half-report.
   const api::RunOutput out = api::run(request);
   progress.finish();
   std::filesystem::create_directories(o.out_dir);
   const std::filesystem::path dir(o.out_dir);
-  input::write_files({{dir / "timeseries.csv", out.timeseries_csv}, {dir / "report.json", out.report_json}});
+  std::vector<std::pair<std::filesystem::path, std::string>> files = {{dir / "timeseries.csv", out.timeseries_csv},
+                                                                      {dir / "report.json", out.report_json}};
+  if (!o.requests_csv.empty()) files.emplace_back(o.requests_csv, out.requests_csv);
+  input::write_files(files);
   std::cout << out.summary << "\nwrote " << (std::filesystem::path(o.out_dir) / "report.json").string() << " and "
             << (std::filesystem::path(o.out_dir) / "timeseries.csv").string() << "\n"
             << std::flush;
@@ -80,6 +85,8 @@ void add_run(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(1, 10000));
   cmd->add_option("--threads", o.threads, "Threads for replications (0: all cores)")->check(CLI::Range(0, 1024));
   cmd->add_flag("!--no-html", o.html, "Write report.json and timeseries.csv only, no report.html");
+  cmd->add_option("--requests-csv", o.requests_csv,
+                  "Also write one row per request sent after the warm-up (times, tokens, cached prefix, outcome) here");
   cmd->add_option("--max-memory", o.max_memory,
                   "Refuse a run whose estimated peak memory is over this (e.g. 16G; default: half the machine's)")
       ->check(memory_check());

@@ -49,7 +49,7 @@ RunOutput run(const RunRequest& request) {
   std::mutex progress_mutex;
   report::SeriesMerger series(replications);
   const auto runs = sim::run_replications<world::ReplicationResult>(replications, request.threads, [&](int r) {
-    auto result = world::simulate(prepared, seed, r);
+    auto result = world::simulate(prepared, seed, r, request.log_requests);
     series.add(r, std::move(result.timeseries));
     result.timeseries = sim::TimeSeries(sim::kMinute, sim::kMinute);  // merged: not kept
     if (request.progress) {
@@ -63,6 +63,10 @@ RunOutput run(const RunRequest& request) {
   out.report_json = report.dump(2);
   out.timeseries_csv = report::timeseries_csv(series.merged());
   out.summary = report::summary_table(report);
+  if (request.log_requests) {
+    out.requests_csv = world::request_log_header();
+    for (const auto& run : runs) out.requests_csv += run.requests_csv;
+  }
   const auto& first = runs.front().figures.values;
   out.replication_figures.reserve(first.size());
   for (std::size_t i = 0; i < first.size(); ++i) {

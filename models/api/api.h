@@ -29,12 +29,15 @@ struct RunRequest {
   std::optional<double> max_memory_bytes;
   // Called after each finished replication with (done, total); may be empty.
   std::function<void(int, int)> progress;
+  // Keep a row per request (RunOutput::requests_csv).
+  bool log_requests = false;
 };
 
 struct RunOutput {
   std::string report_json;     // report.json, schema_version 1
   std::string timeseries_csv;  // timeseries.csv
   std::string summary;         // the table the CLI prints
+  std::string requests_csv;    // with log_requests: one row per request sent after the warm-up that ended, every replication
   // Every figure of report.json by its JSON pointer, with its value in each
   // replication (the report holds their mean and interval).
   std::vector<std::pair<std::string, std::vector<double>>> replication_figures;

@@ -49,25 +49,27 @@ std::uint32_t Dispatcher::pick_replica(std::size_t site, std::size_t deployment,
   std::uint32_t best = index.best();
   double best_wait = index.best_wait_s();
   const bool caching = p_.scenario.deployments[deployment].prefix_caching && !in.prefix.empty();
-  cached = caching ? fleet_.replica(best).cached_tokens(in.prefix) : 0;
+  cached = 0;
   if (caching) {
-    // Stay where the prompt's head is cached: the conversation's last
-    // replica while the extra wait there costs less than prefilling the head
-    // again, and with prefix_affinity the one that last served the head
-    // unless more than prefix_affinity_max_waiting requests wait there.
+    // Where the router sent this head before (the conversation's last
+    // replica, and with prefix_affinity the one that last served the head)
+    // it reads what that replica's cache holds, as a router fed the engines'
+    // KV-cache events does; elsewhere it expects nothing. It stays there
+    // while the extra wait costs less than prefilling the head again (a
+    // conversation), or whatever the wait unless more than
+    // prefix_affinity_max_waiting requests wait there (affinity).
     const double s_per_token = p_.deployments[deployment].prefill_s_per_token;
     auto consider = [&](std::uint32_t r, bool bounded) {
-      if (r == workload::kNoReplica || r == best || p_.replicas[r].site != site ||
-          p_.replicas[r].deployment != deployment)
-        return;
+      if (r == workload::kNoReplica || p_.replicas[r].site != site || p_.replicas[r].deployment != deployment) return;
       const auto& rep = fleet_.replica(r);
       if (!rep.accepting()) return;
-      if (bounded && rep.waiting() > static_cast<std::size_t>(p_.scenario.routing.prefix_affinity_max_waiting)) return;
       const std::int32_t there = rep.cached_tokens(in.prefix);
+      if (r == best) {
+        cached = std::max(cached, there);
+        return;
+      }
+      if (bounded && rep.waiting() > static_cast<std::size_t>(p_.scenario.routing.prefix_affinity_max_waiting)) return;
       const double w = wait_estimate_s(r);
-      // Affinity takes the replica holding more of the head whatever its
-      // wait, within the bound; a conversation weighs the wait against the
-      // prefill it saves.
       if (bounded ? there > cached : w - best_wait < (there - cached) * s_per_token) {
         best = r;
         best_wait = w;

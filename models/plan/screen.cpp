@@ -60,8 +60,8 @@ Screened screen(const scenario::Scenario& s, const std::string& deployment, int 
       k.new_tokens /= static_cast<double>(c.trace.rows->size());
       k.output = c.trace.mean_output_tokens();
     } else {
-      k.rate = c.rate_per_user_hour * users / 3600.0;
-      k.new_tokens = c.prompt_tokens.expected();
+      k.rate = c.arrivals.enabled ? c.arrivals.peak_rate_per_s() : c.rate_per_user_hour * users / 3600.0;
+      k.new_tokens = c.prompt_tokens.expected() + c.shared_prefix.tokens;
       k.output = c.output_tokens.expected();
     }
     if (c.history.enabled) {

@@ -120,6 +120,9 @@ void read_request_trace(RequestTrace& trace) {
 
   auto rows = std::make_shared<std::vector<TraceRow>>();
   std::array<std::size_t, 3> at{};  // column of timestamp, prompt, output
+  // Optional: rows with the same prefix_id share their first prefix_tokens tokens.
+  constexpr std::size_t kNone = SIZE_MAX;
+  std::size_t prefix_id_at = kNone, prefix_tokens_at = kNone;
   std::size_t fields = 0;
   bool header = true;
   std::int64_t first_ns = 0, last_ns = 0;
@@ -143,6 +146,14 @@ void read_request_trace(RequestTrace& trace) {
                               std::string("a header without ") + kColumns[c][0]);
         }
         at[c] = static_cast<std::size_t>(it - cells.begin());
+      }
+      for (std::size_t c = 0; c < cells.size(); ++c) {
+        if (cells[c] == "prefix_id") prefix_id_at = c;
+        if (cells[c] == "prefix_tokens") prefix_tokens_at = c;
+      }
+      if ((prefix_id_at == kNone) != (prefix_tokens_at == kNone)) {
+        throw ScenarioError(path, where, "prefix_id and prefix_tokens columns together, or neither",
+                            std::string("only ") + (prefix_id_at == kNone ? "prefix_tokens" : "prefix_id"));
       }
       header = false;
       continue;
@@ -174,8 +185,24 @@ void read_request_trace(RequestTrace& trace) {
       }
     }
     // A request carries at least one token each way (some published rows record 0).
-    rows->push_back({ns - first_ns, static_cast<std::int32_t>(std::max<std::int64_t>(1, tokens[0])),
-                     static_cast<std::int32_t>(std::max<std::int64_t>(1, tokens[1]))});
+    TraceRow row{ns - first_ns, static_cast<std::int32_t>(std::max<std::int64_t>(1, tokens[0])),
+                 static_cast<std::int32_t>(std::max<std::int64_t>(1, tokens[1]))};
+    if (prefix_id_at != kNone && !cells[prefix_id_at].empty()) {
+      std::int64_t id = 0, shared = 0;
+      if (!parse_tokens(cells[prefix_id_at], id)) {
+        throw ScenarioError(path, where, "a prefix_id: a whole number in [0, " + std::to_string(kMaxRowTokens) + "], or empty",
+                            shown(cells[prefix_id_at]));
+      }
+      if (!parse_tokens(cells[prefix_tokens_at], shared) || shared > row.prompt_tokens) {
+        throw ScenarioError(path, where,
+                            "prefix_tokens: a whole number of tokens up to the row's prompt tokens (" +
+                                std::to_string(row.prompt_tokens) + ")",
+                            shown(cells[prefix_tokens_at]));
+      }
+      row.prefix_id = id;
+      row.prefix_tokens = static_cast<std::int32_t>(shared);
+    }
+    rows->push_back(row);
   }
   if (header) throw ScenarioError(path, "line 1", "a CSV header and at least one row", "an empty file");
   if (rows->empty()) throw ScenarioError(path, "", "at least one row after the header", "none");

@@ -186,6 +186,7 @@ RequestTrace parse_trace(js::Object o, const std::string& base_dir) {
   t.path = file.is_relative() && !base_dir.empty() ? (std::filesystem::path(base_dir) / file).string() : file.string();
   t.time_scale = o.number("time_scale", js::Range{1e-6, 1e6}, defaults.time_scale);
   t.loop = o.boolean("loop", defaults.loop);
+  t.start_s = o.number("start_s", js::non_negative(8760.0 * 3600.0), defaults.start_s);
   read_request_trace(t);
   if (t.loop && t.period_ns() <= 0) {
     js::fail(o.ptr("loop"), "false for a trace whose rows all share one time (looping it would never advance)",
@@ -199,7 +200,7 @@ InteractionClass parse_class(json& value, const std::string& pointer, const std:
   js::Object o(value, pointer,
                  {"name", "rate_per_user_hour", "prompt_tokens", "output_tokens", "history", "deployment", "priority",
                   "slo", "escalation_share", "response_cache", "review", "overflow", "overflow_queue_limit", "trace",
-                  "shared_prefix"});
+                  "shared_prefix", "arrivals", "timeout_s"});
   const InteractionClass defaults;
   InteractionClass c;
   c.name = o.name("name");
@@ -212,11 +213,31 @@ InteractionClass parse_class(json& value, const std::string& pointer, const std:
                  js::describe(o.raw(drawn)));
       }
     }
-    c.trace = parse_trace(o.object("trace", {"file", "time_scale", "loop"}, true), base_dir);
+    if (o.has("arrivals")) js::fail(o.ptr("arrivals"), "no arrivals in a class that replays a trace", "arrivals");
+    c.trace = parse_trace(o.object("trace", {"file", "time_scale", "loop", "start_s"}, true), base_dir);
+  } else if (o.has("arrivals")) {
+    // An open-loop load: the stages give the times, the distributions the tokens.
+    for (const char* per_user : {"rate_per_user_hour", "history"}) {
+      if (o.has(per_user)) {
+        js::fail(o.ptr(per_user), "no " + std::string(per_user) + " in a class with open-loop arrivals (no sessions)",
+                 js::describe(o.raw(per_user)));
+      }
+    }
+    js::Object a = o.object("arrivals", {"stages", "process"}, true);
+    c.arrivals.enabled = true;
+    c.arrivals.poisson = a.choice("process", {"poisson", "constant"}, "poisson") == 0;
+    json& stages = a.array("stages", 1, 1000, true);
+    for (std::size_t i = 0; i < stages.size(); ++i) {
+      js::Object st(stages[i], js::child(a.ptr("stages"), i), {"rate_per_s", "duration_s"});
+      c.arrivals.stages.push_back({st.number("rate_per_s", js::non_negative(1e6)),
+                                   st.number("duration_s", js::positive(8760.0 * 3600.0))});
+    }
+    c.prompt_tokens = parse_distribution(o.raw("prompt_tokens"), o.ptr("prompt_tokens"));
   } else {
     c.rate_per_user_hour = o.number("rate_per_user_hour", js::non_negative(3600.0 * 100));
     c.prompt_tokens = parse_distribution(o.raw("prompt_tokens"), o.ptr("prompt_tokens"));
   }
+  c.timeout_s = o.number("timeout_s", js::non_negative(86400.0 * 30), 0.0);
 
   // The deployment decides whether output_tokens may be left out (a classifier emits one token).
   const std::string deployment = o.name("deployment");
@@ -266,7 +287,10 @@ InteractionClass parse_class(json& value, const std::string& pointer, const std:
     } else {
       p.tokens = static_cast<int>(sp.integer("tokens", 1, 1'000'000));
     }
-    p.per_session = sp.choice("per", {"session", "request"}, "session") == 0;
+    p.per_session = sp.choice("per", {"session", "request"}, c.arrivals.enabled ? "request" : "session") == 0;
+    if (p.per_session && c.arrivals.enabled) {
+      js::fail(sp.ptr("per"), "\"request\" in a class with open-loop arrivals (no sessions)", "\"session\"");
+    }
     p.zipf_s = sp.number("zipf_s", js::non_negative(10.0), 0.0);
   }
   // vLLM refuses a request whose prompt and output exceed max_model_len: the

@@ -106,12 +106,15 @@ struct TraceRow {
   std::int64_t at_ns = 0;
   std::int32_t prompt_tokens = 0;
   std::int32_t output_tokens = 0;
+  std::int64_t prefix_id = -1;      // rows with the same id share their first prefix_tokens tokens
+  std::int32_t prefix_tokens = 0;
 };
 struct RequestTrace {
   bool enabled = false;
   std::string path;                 // as resolved (relative to the scenario file)
   double time_scale = 1.0;          // a row runs at (its time - the first row's) x time_scale
   bool loop = false;                // after the last row, start again one mean gap later
+  double start_s = 0.0;             // run time of the first row
   std::shared_ptr<const std::vector<TraceRow>> rows;  // non-decreasing times, at least one row
   std::string sha256;               // of the file's bytes
   // Of the replay: the time one pass takes (a mean gap past the last row), in
@@ -119,6 +122,25 @@ struct RequestTrace {
   double period_ns() const;
   double requests_per_s() const;
   double mean_output_tokens() const;
+};
+
+// Open-loop arrivals, as a load generator sends them: stages of a constant
+// rate, one after another from the run's start, with Poisson or evenly spaced
+// arrivals; each request's tokens drawn from the class's distributions and
+// its origin by the origins' shares. Nothing is sent after the last stage.
+struct ArrivalStage {
+  double rate_per_s = 0.0;
+  double duration_s = 0.0;
+};
+struct Arrivals {
+  bool enabled = false;
+  std::vector<ArrivalStage> stages;
+  bool poisson = true;              // else constant gaps of 1 / rate
+  double peak_rate_per_s() const {
+    double peak = 0.0;
+    for (const auto& st : stages) peak = st.rate_per_s > peak ? st.rate_per_s : peak;
+    return peak;
+  }
 };
 
 struct InteractionClass {
@@ -135,6 +157,8 @@ struct InteractionClass {
   Review review;                    // with escalation_share: a reviewer queue instead of a per-item charge
   ResponseCache response_cache;
   SharedPrefix shared_prefix;
+  Arrivals arrivals;                // in place of rate_per_user_hour: an open-loop load
+  double timeout_s = 0.0;           // the client gives up past this end-to-end latency (0: never)
   // A hosted deployment that takes requests no self-hosted site should:
   // none is up, the latency_budget router finds no site within budget, or
   // the chosen replica already has overflow_queue_limit requests waiting.

@@ -19,8 +19,64 @@ std::uint64_t mix_keys(std::uint64_t a, std::uint64_t b) {
   return k == 0 ? 1 : k;
 }
 
-PrefixCache::PrefixCache(std::int32_t block_tokens) : block_(block_tokens) {
+PrefixCache::PrefixCache(std::int32_t block_tokens) : block_(block_tokens), slots_(64) {
   if (block_tokens < 1) throw std::invalid_argument("prefix cache: block_tokens must be >= 1");
+}
+
+PrefixCache::Entry* PrefixCache::find(std::uint64_t key) {
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = key & mask;; i = (i + 1) & mask) {
+    if (slots_[i].key == key) return &slots_[i];
+    if (slots_[i].key == 0) return nullptr;
+  }
+}
+
+const PrefixCache::Entry* PrefixCache::find(std::uint64_t key) const {
+  return const_cast<PrefixCache*>(this)->find(key);
+}
+
+void PrefixCache::grow() {
+  std::vector<Entry> old(slots_.size() * 2);
+  old.swap(slots_);
+  const std::size_t mask = slots_.size() - 1;
+  for (const Entry& e : old) {
+    if (e.key == 0) continue;
+    std::size_t i = e.key & mask;
+    while (slots_[i].key != 0) i = (i + 1) & mask;
+    slots_[i] = e;
+  }
+}
+
+PrefixCache::Entry& PrefixCache::insert(std::uint64_t key) {
+  if (Entry* e = find(key)) return *e;
+  if (2 * (used_ + 1) > slots_.size()) grow();
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = key & mask;
+  while (slots_[i].key != 0) i = (i + 1) & mask;
+  slots_[i] = Entry{};
+  slots_[i].key = key;
+  ++used_;
+  return slots_[i];
+}
+
+void PrefixCache::erase(std::uint64_t key) {
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = key & mask;
+  while (slots_[i].key != key) {
+    if (slots_[i].key == 0) return;
+    i = (i + 1) & mask;
+  }
+  // Backward shift: move later entries of the probe run into the hole.
+  for (std::size_t j = (i + 1) & mask; slots_[j].key != 0; j = (j + 1) & mask) {
+    const std::size_t home = slots_[j].key & mask;
+    // Entry j may fill hole i when its home is not cyclically in (i, j].
+    if (((j - home) & mask) >= ((j - i) & mask)) {
+      slots_[i] = slots_[j];
+      i = j;
+    }
+  }
+  slots_[i] = Entry{};
+  --used_;
 }
 
 PrefixCache::Span PrefixCache::span(const PrefixContent& c, std::int32_t extra_b_tokens) const {
@@ -38,37 +94,42 @@ std::int32_t PrefixCache::match(const PrefixContent& content) const {
   const Span s = span(content, 0);
   std::int32_t hits = 0;
   if (s.a_blocks > 0) {
-    auto it = entries_.find(s.a_key);
-    hits = it == entries_.end() ? 0 : std::min(it->second.cached_blocks, s.a_blocks);
+    const Entry* e = find(s.a_key);
+    hits = e == nullptr ? 0 : std::min(e->cached_blocks, s.a_blocks);
     if (hits < s.a_blocks) return hits * block_;
   }
   if (s.ab_blocks > 0) {
-    auto it = entries_.find(s.ab_key);
-    if (it != entries_.end()) hits += std::min(it->second.cached_blocks, s.ab_blocks);
+    if (const Entry* e = find(s.ab_key)) hits += std::min(e->cached_blocks, s.ab_blocks);
   }
   return hits * block_;
 }
 
 void PrefixCache::hold(std::uint64_t key) {
-  Entry& e = entries_[key];
-  if (e.refs++ == 0 && e.cached_blocks > 0) {
-    lru_.erase(e.lru);
+  Entry& e = insert(key);
+  if (e.refs++ == 0 && e.freed_at != 0) {
+    e.freed_at = 0;  // its queue record is stale now
+    --live_records_;
     free_blocks_ -= e.cached_blocks;
   }
 }
 
+void PrefixCache::free_entry(Entry& e) {
+  e.freed_at = ++stamp_;
+  queue_.push_back(Freed{e.key, e.freed_at, 0});
+  ++live_records_;
+  free_blocks_ += e.cached_blocks;
+}
+
 void PrefixCache::unhold(std::uint64_t key, std::int32_t blocks) {
-  auto it = entries_.find(key);
-  if (it == entries_.end() || it->second.refs <= 0) throw std::logic_error("prefix cache: release without acquire");
-  Entry& e = it->second;
-  e.cached_blocks = std::max(e.cached_blocks, blocks);
-  if (--e.refs > 0) return;
-  if (e.cached_blocks == 0) {
-    entries_.erase(it);
+  Entry* e = find(key);
+  if (e == nullptr || e->refs <= 0) throw std::logic_error("prefix cache: release without acquire");
+  e->cached_blocks = std::max(e->cached_blocks, blocks);
+  if (--e->refs > 0) return;
+  if (e->cached_blocks == 0) {
+    erase(key);
     return;
   }
-  e.lru = lru_.insert(lru_.end(), key);
-  free_blocks_ += e.cached_blocks;
+  free_entry(*e);
 }
 
 void PrefixCache::acquire(const PrefixContent& content) {
@@ -80,13 +141,13 @@ void PrefixCache::acquire(const PrefixContent& content) {
 void PrefixCache::computed(const PrefixContent& content) {
   const Span s = span(content, 0);
   if (s.a_blocks > 0) {
-    Entry& e = entries_.at(s.a_key);
-    e.cached_blocks = std::max(e.cached_blocks, s.a_blocks);
+    Entry* e = find(s.a_key);
+    e->cached_blocks = std::max(e->cached_blocks, s.a_blocks);
   }
   if (s.ab_blocks > 0) {
-    Entry& e = entries_.at(s.ab_key);
-    // Blocks past A count only behind a whole A: a chain is cached from its head.
-    e.cached_blocks = std::max(e.cached_blocks, s.ab_blocks);
+    // Blocks past A count only behind a whole A: match() reads them so.
+    Entry* e = find(s.ab_key);
+    e->cached_blocks = std::max(e->cached_blocks, s.ab_blocks);
   }
 }
 
@@ -97,43 +158,73 @@ void PrefixCache::release(const PrefixContent& content, std::int64_t total_token
   std::int64_t head_blocks = s.a_blocks;
   bool whole = false;
   if (s.ab_blocks > 0) {
-    const auto it = entries_.find(s.ab_key);
+    const Entry* e = find(s.ab_key);
     // The answer's blocks join a chain whose prompt part is cached.
-    whole = it != entries_.end() && it->second.cached_blocks >= s.ab_blocks;
+    whole = e != nullptr && e->cached_blocks >= s.ab_blocks;
     head_blocks += whole ? with_answer.ab_blocks : s.ab_blocks;
   }
   const std::int64_t own = total_tokens / block_ - head_blocks;
   if (own > 0) {
-    // Keys with the top bit set: content keys are mixes, so a clash is as
-    // unlikely as between any two of them, and own blocks are never matched.
-    const std::uint64_t key = (++next_own_) | (std::uint64_t{1} << 63);
-    Entry& e = entries_[key];
-    e.cached_blocks = static_cast<std::int32_t>(std::min<std::int64_t>(own, INT32_MAX));
-    e.lru = lru_.insert(lru_.end(), key);
-    free_blocks_ += e.cached_blocks;
+    const auto blocks = static_cast<std::int32_t>(std::min<std::int64_t>(own, INT32_MAX));
+    queue_.push_back(Freed{0, 0, blocks});
+    ++live_records_;
+    free_blocks_ += blocks;
   }
   if (s.ab_blocks > 0) unhold(s.ab_key, whole ? with_answer.ab_blocks : 0);
   if (s.a_blocks > 0) unhold(s.a_key, 0);
+  // Stale records are dropped as trim() meets them; when they outnumber the
+  // live ones, at once, so that the queue stays as long as what is cached.
+  if (queue_.size() > 2 * live_records_ + 1024) {
+    std::deque<Freed> kept;
+    for (const Freed& f : queue_) {
+      if (f.key == 0) {
+        kept.push_back(f);
+      } else if (const Entry* e = find(f.key); e != nullptr && e->freed_at == f.stamp) {
+        kept.push_back(f);
+      }
+    }
+    queue_.swap(kept);
+  }
 }
 
 void PrefixCache::trim(std::int64_t free_blocks) {
   free_blocks = std::max<std::int64_t>(0, free_blocks);
-  while (free_blocks_ > free_blocks && !lru_.empty()) {
-    auto it = entries_.find(lru_.front());
-    Entry& e = it->second;
-    const auto evict = static_cast<std::int32_t>(std::min<std::int64_t>(e.cached_blocks, free_blocks_ - free_blocks));
-    e.cached_blocks -= evict;
+  while (free_blocks_ > free_blocks && !queue_.empty()) {
+    Freed& front = queue_.front();
+    const std::int64_t over = free_blocks_ - free_blocks;
+    if (front.key == 0) {  // a request's own blocks
+      const auto evict = static_cast<std::int32_t>(std::min<std::int64_t>(front.own_blocks, over));
+      front.own_blocks -= evict;
+      free_blocks_ -= evict;
+      if (front.own_blocks == 0) {
+        queue_.pop_front();
+        --live_records_;
+      }
+      continue;
+    }
+    Entry* e = find(front.key);
+    if (e == nullptr || e->freed_at != front.stamp) {  // stale: held again, or gone
+      queue_.pop_front();
+      continue;
+    }
+    // Tail blocks first.
+    const auto evict = static_cast<std::int32_t>(std::min<std::int64_t>(e->cached_blocks, over));
+    e->cached_blocks -= evict;
     free_blocks_ -= evict;
-    if (e.cached_blocks == 0) {
-      lru_.pop_front();
-      entries_.erase(it);
+    if (e->cached_blocks == 0) {
+      const std::uint64_t key = front.key;
+      queue_.pop_front();
+      --live_records_;
+      erase(key);
     }
   }
 }
 
 void PrefixCache::clear() {
-  entries_.clear();
-  lru_.clear();
+  slots_.assign(64, Entry{});
+  used_ = 0;
+  queue_.clear();
+  live_records_ = 0;
   free_blocks_ = 0;
 }
 

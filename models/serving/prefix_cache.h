@@ -25,11 +25,12 @@
 // A request's own blocks (past its head) are kept as one entry that nothing
 // matches, so that they take their place in the eviction order as vLLM's do.
 //
-// Cost: match, acquire and release are O(1) hash operations; trim is O(1)
-// per evicted entry. Not thread-safe; one per replica.
+// Cost: match, acquire and release are O(1) expected table operations with
+// no allocation once the table and queue have grown; trim is O(1) per
+// evicted or stale record. Not thread-safe; one per replica.
 #include <cstdint>
-#include <list>
-#include <unordered_map>
+#include <deque>
+#include <vector>
 
 namespace capstan::serving {
 
@@ -70,10 +71,21 @@ class PrefixCache {
   std::int32_t block_tokens() const { return block_; }
 
  private:
+  // One content entry, in an open-addressing table keyed by content key
+  // (linear probing, backward-shift deletion; key 0 marks an empty slot).
   struct Entry {
+    std::uint64_t key = 0;
     std::int32_t cached_blocks = 0;
     std::int32_t refs = 0;
-    std::list<std::uint64_t>::iterator lru;  // valid while refs == 0
+    std::uint64_t freed_at = 0;  // its record in the eviction queue while free, else 0
+  };
+  // The eviction queue, least recently freed first: a content entry's
+  // record is stale once the entry is held again or gone (its freed_at no
+  // longer matches); a request's own blocks (key 0) are counted here alone.
+  struct Freed {
+    std::uint64_t key;
+    std::uint64_t stamp;
+    std::int32_t own_blocks;
   };
   // The entries a content's blocks belong to, and how many blocks of each it spans.
   struct Span {
@@ -83,12 +95,21 @@ class PrefixCache {
   Span span(const PrefixContent& c, std::int32_t extra_b_tokens) const;
   void hold(std::uint64_t key);
   void unhold(std::uint64_t key, std::int32_t blocks);
+  void free_entry(Entry& e);
+  // The table.
+  Entry* find(std::uint64_t key);
+  const Entry* find(std::uint64_t key) const;
+  Entry& insert(std::uint64_t key);
+  void erase(std::uint64_t key);
+  void grow();
 
   std::int32_t block_;
-  std::unordered_map<std::uint64_t, Entry> entries_;
-  std::list<std::uint64_t> lru_;  // free entries, least recently freed first
-  std::int64_t free_blocks_ = 0;  // cached blocks of free entries
-  std::uint64_t next_own_ = 0;    // keys of requests' own blocks, apart from content keys
+  std::vector<Entry> slots_;      // a power of two, at most half full
+  std::size_t used_ = 0;
+  std::deque<Freed> queue_;
+  std::size_t live_records_ = 0;  // records of the queue that are not stale
+  std::uint64_t stamp_ = 0;
+  std::int64_t free_blocks_ = 0;  // cached blocks of free entries and own records
 };
 
 // Mixes two keys into one (a content key of A followed by B).

@@ -363,7 +363,16 @@ void Replica::release_prefix(Request& r, bool finished) {
   prefix_cache_.release(r.prefix, total, finished && r.answer_extends_prefix ? r.output_tokens : 0);
 }
 
-void Replica::trim_prefix_cache(std::int64_t iteration) {
+std::int32_t Replica::cached_tokens(const PrefixContent& content) const {
+  if (!config_.prefix_caching || content.empty()) return 0;
+  if (active_ && chunks_.empty()) {
+    const std::int64_t done = done_by(sim_.now());
+    if (done > 0) trim_prefix_cache(iteration_ + done - 1);
+  }
+  return prefix_cache_.match(content);
+}
+
+void Replica::trim_prefix_cache(std::int64_t iteration) const {
   if (!config_.prefix_caching) return;
   const std::int64_t free_tokens = config_.kv_capacity_tokens - decode_kv_at(iteration) - prefill_reserved_;
   prefix_cache_.trim(free_tokens / config_.block_size_tokens);

@@ -117,10 +117,11 @@ class Replica final : public sim::Target {
   // Closes the open busy span at the end of a run.
   void flush_busy(sim::Time now);
   std::int64_t kv_free_tokens() const;
-  // Tokens of this content's head the replica's prefix cache holds now (0 without one).
-  std::int32_t cached_tokens(const PrefixContent& content) const {
-    return config_.prefix_caching ? prefix_cache_.match(content) : 0;
-  }
+  // Tokens of this content's head the replica's prefix cache holds now (0
+  // without one). Mid-way through a block of decode steps it first evicts
+  // what the steps done so far needed, as stepping one at a time would have:
+  // what a router reads does not depend on how the replica plans.
+  std::int32_t cached_tokens(const PrefixContent& content) const;
   const PrefixCache& prefix_cache() const { return prefix_cache_; }
 
  private:
@@ -146,7 +147,7 @@ class Replica final : public sim::Target {
   // The request leaves the batch (finished or preempted): its head's blocks stay cached, free.
   void release_prefix(Request& r, bool finished);
   // Evicts cached free blocks beyond the free memory at `iteration` of the planned block.
-  void trim_prefix_cache(std::int64_t iteration);
+  void trim_prefix_cache(std::int64_t iteration) const;
   void join_decode(std::uint32_t id);
   void leave_decode(std::uint32_t id);
   void preempt_one();
@@ -186,7 +187,7 @@ class Replica final : public sim::Target {
   int inbound_ = 0;
   std::int64_t iteration_ = 0;       // iterations completed
   bool accepting_ = true;
-  PrefixCache prefix_cache_;
+  mutable PrefixCache prefix_cache_;  // mutable: a read catches up on evictions due (cached_tokens)
 
   // The block in progress.
   bool active_ = false;

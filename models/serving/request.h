@@ -17,8 +17,9 @@ enum class DropReason : std::uint8_t {
   kNoCapacity,    // no replica was serving its deployment
   kInterrupted,   // its node was reclaimed before it started, and no replica could take it
   kRateLimited,   // a hosted API refused it past the client's retries
+  kClientTimeout, // its answer would have ended past the class's timeout_s: the client had given up
 };
-inline constexpr int kDropReasons = 5;
+inline constexpr int kDropReasons = 6;
 inline const char* drop_reason_name(DropReason r) {
   switch (r) {
     case DropReason::kQueueTimeout: return "queue_timeout";
@@ -26,6 +27,7 @@ inline const char* drop_reason_name(DropReason r) {
     case DropReason::kNoCapacity: return "no_capacity";
     case DropReason::kInterrupted: return "interrupted";
     case DropReason::kRateLimited: return "rate_limited";
+    case DropReason::kClientTimeout: return "client_timeout";
   }
   return "unknown";
 }

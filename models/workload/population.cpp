@@ -180,6 +180,10 @@ void Population::interact(std::uint32_t origin, std::uint32_t session) {
   const double u = interaction_rng_[origin].uniform();
   std::uint32_t cls = 0;
   while (u >= class_cumulative_[cls]) ++cls;
+  sink_.on_interaction(draw(origin, session, cls));
+}
+
+Interaction Population::draw(std::uint32_t origin, std::uint32_t session, std::uint32_t cls) {
   const auto& c = s_.classes[cls];
   Interaction in;
   in.origin = origin;
@@ -218,6 +222,10 @@ void Population::interact(std::uint32_t origin, std::uint32_t session) {
     }
     if (trimmed) slid = true;
     if (slid) ++s.window_epoch;
+    // Sent before: the persona, and the whole last exchange unless the window slid.
+    in.shared_tokens = slid ? persona
+                            : static_cast<std::int32_t>(std::min<std::int64_t>(std::int64_t{persona} + s.history_tokens,
+                                                                               INT32_MAX));
     // In 64 bits: a persona and a turn near the token limits pass INT32_MAX together.
     const std::int64_t prompt = std::int64_t{persona} + s.history_tokens + turn;
     in.prompt_tokens = static_cast<std::int32_t>(std::min<std::int64_t>(prompt, INT32_MAX));
@@ -246,15 +254,17 @@ void Population::interact(std::uint32_t origin, std::uint32_t session) {
       in.prefix.a_tokens = c.shared_prefix.tokens;
       in.prefix.b_key = repeated;
       in.prefix.b_tokens = repeated != 0 ? in.prompt_tokens : 0;
+      in.shared_tokens = c.shared_prefix.tokens + in.prefix.b_tokens;
       in.prompt_tokens = static_cast<std::int32_t>(
           std::min<std::int64_t>(std::int64_t{in.prompt_tokens} + c.shared_prefix.tokens, INT32_MAX));
     } else if (repeated != 0) {
       in.prefix.a_key = repeated;
       in.prefix.a_tokens = in.prompt_tokens;
+      in.shared_tokens = in.prompt_tokens;
     }
     in.too_long = std::int64_t{in.prompt_tokens} + in.output_tokens > window;
   }
-  sink_.on_interaction(in);
+  return in;
 }
 
 }  // namespace capstan::workload

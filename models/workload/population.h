@@ -48,6 +48,10 @@ struct Interaction {
   // What of the prompt other requests may share (a system prompt or persona,
   // a conversation so far, a repeated prompt), for the replicas' prefix caches.
   serving::PrefixContent prefix;
+  // Of them, the tokens earlier requests sent (the persona and the last
+  // exchange, a system prompt, a repeated prompt): what a router expects a
+  // replica that served them to hold.
+  std::int32_t shared_tokens = 0;
   Session* history = nullptr;      // the session, for classes with history
   // Prompt and output exceed the deployment's max_model_len even with the
   // history trimmed: a real server refuses it at once.
@@ -75,6 +79,12 @@ class Population final : public sim::Target {
   void handle(sim::Simulator& sim, std::uint32_t kind, std::uint64_t data) override;
 
   Session& session(std::uint32_t id) { return sessions_[id]; }
+  // One interaction of class `cls` from `origin`: its tokens and what its
+  // prompt shares, drawn from the class's streams. `session` is the user's,
+  // or kNoSession for an open-loop request (a class without history, whose
+  // shared prefix is drawn per request).
+  Interaction draw(std::uint32_t origin, std::uint32_t session, std::uint32_t cls);
+  static constexpr std::uint32_t kNoSession = UINT32_MAX;
   double user_hours() const { return user_hours_; }  // after the warm-up
   std::uint64_t sessions_started() const { return sessions_started_; }
 

@@ -21,7 +21,10 @@ TraceReplay::TraceReplay(sim::Simulator& sim, const scenario::Scenario& scenario
   window_tokens_ = dep.hosted ? std::int64_t{1} << 40 : dep.max_model_len_tokens;
 }
 
-void TraceReplay::start() { schedule_next(); }
+void TraceReplay::start() {
+  pass_start_ns_ = trace_.start_s * 1e9;
+  schedule_next();
+}
 
 void TraceReplay::schedule_next() {
   const auto& rows = *trace_.rows;
@@ -44,6 +47,12 @@ void TraceReplay::handle(sim::Simulator&, std::uint32_t, std::uint64_t data) {
   in.prompt_tokens = row.prompt_tokens;
   in.output_tokens = row.output_tokens;
   in.too_long = static_cast<std::int64_t>(row.prompt_tokens) + row.output_tokens > window_tokens_;
+  if (row.prefix_id >= 0 && row.prefix_tokens > 0) {
+    // Rows with the same prefix_id share their first prefix_tokens tokens.
+    in.prefix.a_key = serving::mix_keys(0x5452414345000000ULL ^ cls_, static_cast<std::uint64_t>(row.prefix_id));
+    in.prefix.a_tokens = row.prefix_tokens;
+    in.shared_tokens = row.prefix_tokens;
+  }
   ++next_;
   schedule_next();
   sink_.on_interaction(in);

@@ -1,7 +1,8 @@
 #pragma once
 // Replays a class's request trace: each row is one request at its time from
-// the first row (scaled by time_scale), with the row's prompt and output
-// tokens, from an origin drawn by the origins' shares (the class's own
+// the first row (scaled by time_scale, the first row at start_s), with the
+// row's prompt and output tokens and the head it shares with other rows
+// (prefix_id, prefix_tokens), from an origin drawn by the origins' shares (the class's own
 // stream). With loop the trace starts again one mean gap after its last row.
 // A row over its deployment's max_model_len is marked too long, to be
 // refused as a server would. Not thread-safe; one per trace class and

@@ -60,7 +60,9 @@ MemoryEstimate estimate_memory(const Prepared& p, int replications, int threads)
   // Requests alive at once: at worst every request of max_queue_s at the peak rate waits.
   double per_s = 0.0;
   for (const auto& c : s.classes) {
-    per_s += c.trace.enabled ? c.trace.requests_per_s() : c.rate_per_user_hour / 3600.0 * s.workload.peak_users;
+    per_s += c.trace.enabled     ? c.trace.requests_per_s()
+             : c.arrivals.enabled ? c.arrivals.peak_rate_per_s()
+                                  : c.rate_per_user_hour / 3600.0 * s.workload.peak_users;
   }
   const double alive = per_s * (s.simulation.max_queue_s + 60.0) + 1000.0;
   e.parts.push_back({"/simulation/max_queue_s", js_count(alive) + " requests waiting or running",

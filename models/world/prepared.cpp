@@ -78,8 +78,10 @@ Prepared::Prepared(scenario::Scenario validated) : scenario(std::move(validated)
     class_overflow.push_back(overflow);
     class_priority_level.push_back(static_cast<int>(std::distance(priorities.begin(), priorities.find(c.priority))));
     // Weighted by requests per hour: a user's rate, or a trace's.
-    const double weight = c.trace.enabled ? c.trace.requests_per_s() * 3600.0 / std::max(1.0, scenario.workload.peak_users)
-                                          : c.rate_per_user_hour;
+    const double weight =
+        c.trace.enabled     ? c.trace.requests_per_s() * 3600.0 / std::max(1.0, scenario.workload.peak_users)
+        : c.arrivals.enabled ? c.arrivals.peak_rate_per_s() * 3600.0 / std::max(1.0, scenario.workload.peak_users)
+                             : c.rate_per_user_hour;
     output_sum[d] += weight * (c.trace.enabled ? c.trace.mean_output_tokens() : c.output_tokens.expected());
     output_weight[d] += weight;
   }

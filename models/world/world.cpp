@@ -5,6 +5,9 @@
 #include "models/world/world.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -18,6 +21,7 @@
 #include "models/serving/hosted_api.h"
 #include "models/serving/replica.h"
 #include "models/serving/response_cache.h"
+#include "models/workload/open_loop.h"
 #include "models/workload/population.h"
 #include "models/workload/trace_replay.h"
 #include "sim/simulator.h"
@@ -33,7 +37,7 @@ class World final : public workload::InteractionSink,
                     public fleet::Relocator,
                     public serving::HostedClient {
  public:
-  World(const Prepared& prepared, std::uint64_t seed, int replication);
+  World(const Prepared& prepared, std::uint64_t seed, int replication, bool log_requests);
   ReplicationResult run();
 
   void on_interaction(const workload::Interaction& in) override;
@@ -64,8 +68,17 @@ class World final : public workload::InteractionSink,
   // send only: a request relocated from a lost node is re-sent past it).
   void send(std::uint32_t request, const network::Dispatch& to, sim::Time front_end = 0);
   void finish(std::uint32_t request, sim::Time done);
+  // One row of the request log (request_log_header()); `replica` -1 where
+  // no replica served it. Times in seconds; a missing one (NaN) is empty.
+  void log_request(std::uint32_t cls, std::uint32_t origin, sim::Time sent, std::int64_t replica, const char* site,
+                   std::int32_t prompt, std::int32_t cached, std::int32_t output, double ttft_s, double tpot_s,
+                   double e2e_s, const char* outcome);
+  void log_request(const serving::Request& r, bool on_replica, double ttft_s, double tpot_s, double e2e_s,
+                   const std::string& outcome);
 
   const Prepared& p_;
+  bool log_requests_;
+  int replication_;
   const scenario::Scenario& s_;
   sim::Time horizon_;
   sim::Time warmup_;
@@ -74,6 +87,7 @@ class World final : public workload::InteractionSink,
   serving::RequestPool requests_;
   workload::Population population_;
   std::vector<std::unique_ptr<workload::TraceReplay>> traces_;  // per class replaying a trace
+  std::vector<std::unique_ptr<workload::OpenLoop>> open_loops_; // per class with open-loop arrivals
   report::Recorder recorder_;
   fleet::Fleet fleet_;
   cost::Ledger ledger_;
@@ -89,8 +103,10 @@ class World final : public workload::InteractionSink,
 
 // Columns of the series, in order: users, requests per class, SLO percentile
 // per class, busy GPUs, cost.
-World::World(const Prepared& prepared, std::uint64_t seed, int replication)
+World::World(const Prepared& prepared, std::uint64_t seed, int replication, bool log_requests)
     : p_(prepared),
+      log_requests_(log_requests),
+      replication_(replication),
       s_(prepared.scenario),
       horizon_(sim::from_seconds(s_.simulation.duration_h * 3600.0)),
       warmup_(sim::from_seconds(s_.simulation.warmup_h * 3600.0)),
@@ -104,6 +120,10 @@ World::World(const Prepared& prepared, std::uint64_t seed, int replication)
   for (std::uint32_t c = 0; c < s_.classes.size(); ++c) {
     if (s_.classes[c].trace.enabled) {
       traces_.push_back(std::make_unique<workload::TraceReplay>(sim_, s_, c, seed, replication, horizon_, *this));
+    }
+    if (s_.classes[c].arrivals.enabled) {
+      open_loops_.push_back(
+          std::make_unique<workload::OpenLoop>(sim_, s_, c, seed, replication, horizon_, population_, *this));
     }
   }
   for (std::size_t c = 0; c < s_.classes.size(); ++c) {
@@ -132,6 +152,11 @@ void World::on_interaction(const workload::Interaction& in) {
     if (counted) {
       recorder_.request_sent(in.cls, now, in.prompt_tokens);
       recorder_.dropped(in.cls, serving::DropReason::kTooLong);
+      if (log_requests_) {
+        const double none = std::numeric_limits<double>::quiet_NaN();
+        log_request(in.cls, in.origin, now, -1, "", in.prompt_tokens, 0, in.output_tokens, none, none, none,
+                    "dropped:too_long");
+      }
     }
     return;
   }
@@ -158,6 +183,10 @@ void World::on_interaction(const workload::Interaction& in) {
       a.output_tokens = in.output_tokens;
       if (counted) recorder_.request_sent(in.cls, now, in.prompt_tokens);
       answer_at_once(a, counted, nullptr);
+      if (log_requests_ && counted) {
+        log_request(in.cls, in.origin, now, -1, s_.sites[site].name.c_str(), in.prompt_tokens, 0, in.output_tokens,
+                    a.ttft_s, 0.0, a.e2e_s, "completed:response_cache");
+      }
       return;
     }
     cache_site = static_cast<std::int32_t>(site);
@@ -235,12 +264,22 @@ void World::hosted_answered(const serving::HostedCall& call, double ttft_s, doub
   a.output_tokens = call.output_tokens;
   const auto& api = s_.deployments[call.overflow ? p_.class_overflow[call.cls] : p_.class_deployment[call.cls]];
   const double usd = answer_at_once(a, call.counted, &api);
+  if (log_requests_ && call.counted) {
+    log_request(call.cls, call.origin, call.sent, -1, api.name.c_str(), call.prompt_tokens, 0, call.output_tokens,
+                ttft_s, tpot_s, e2e_s, "completed");
+  }
   if (call.overflow && call.counted) recorder_.overflow_answered(call.cls, usd);
 }
 
 void World::hosted_refused(const serving::HostedCall& call) {
   ++result_.dropped;
   if (call.counted) recorder_.dropped(call.cls, serving::DropReason::kRateLimited);
+  if (log_requests_ && call.counted) {
+    const double none = std::numeric_limits<double>::quiet_NaN();
+    const auto& api = s_.deployments[call.overflow ? p_.class_overflow[call.cls] : p_.class_deployment[call.cls]];
+    log_request(call.cls, call.origin, call.sent, -1, api.name.c_str(), call.prompt_tokens, 0, call.output_tokens,
+                none, none, none, "dropped:rate_limited");
+  }
 }
 
 void World::send(std::uint32_t id, const network::Dispatch& to, sim::Time front_end) {
@@ -270,6 +309,8 @@ bool World::relocate(std::uint32_t id, sim::Time at) {
     if (started) {
       ++result_.lost;
       if (r.counted) recorder_.lost(r.cls);
+      const double none = std::numeric_limits<double>::quiet_NaN();
+      log_request(r, true, none, none, none, "lost");
       requests_.release(id);
     } else {
       on_drop(id, at, serving::DropReason::kInterrupted);
@@ -292,6 +333,9 @@ void World::on_drop(std::uint32_t id, sim::Time, serving::DropReason reason) {
   const Request& r = requests_[id];
   ++result_.dropped;
   if (r.counted) recorder_.dropped(r.cls, reason);
+  const double none = std::numeric_limits<double>::quiet_NaN();
+  log_request(r, reason != serving::DropReason::kNoCapacity, none, none, none,
+              std::string("dropped:") + serving::drop_reason_name(reason));
   requests_.release(id);
 }
 
@@ -317,6 +361,36 @@ double World::answer_at_once(const report::Answer& a, bool counted, const scenar
   return usd;
 }
 
+void World::log_request(std::uint32_t cls, std::uint32_t origin, sim::Time sent, std::int64_t replica,
+                        const char* site, std::int32_t prompt, std::int32_t cached, std::int32_t output, double ttft_s,
+                        double tpot_s, double e2e_s, const char* outcome) {
+  char line[512];
+  auto ms = [](double s, char* buf, std::size_t n) {
+    if (std::isnan(s)) {
+      buf[0] = '\0';
+    } else {
+      std::snprintf(buf, n, "%.3f", s * 1e3);
+    }
+  };
+  char ttft[32], tpot[32], e2e[32];
+  ms(ttft_s, ttft, sizeof ttft);
+  ms(tpot_s, tpot, sizeof tpot);
+  ms(e2e_s, e2e, sizeof e2e);
+  std::snprintf(line, sizeof line, "%d,%.6f,%s,%s,%s,%lld,%d,%d,%d,%s,%s,%s,%s\n", replication_, sim::to_seconds(sent),
+                s_.classes[cls].name.c_str(), s_.workload.origins[origin].name.c_str(), site,
+                static_cast<long long>(replica), prompt, cached, output, ttft, tpot, e2e, outcome);
+  result_.requests_csv += line;
+}
+
+void World::log_request(const serving::Request& r, bool on_replica, double ttft_s, double tpot_s, double e2e_s,
+                        const std::string& outcome) {
+  if (!log_requests_ || !r.counted) return;
+  const char* site = on_replica ? s_.sites[p_.replicas[r.replica].site].name.c_str() : "";
+  log_request(r.cls, r.origin, r.sent_at, on_replica ? static_cast<std::int64_t>(r.replica) : -1, site, r.prompt_tokens,
+              std::min(r.cached_tokens, std::max(0, r.prompt_tokens - 1)), r.output_tokens, ttft_s, tpot_s, e2e_s,
+              outcome.c_str());
+}
+
 void World::finish(std::uint32_t id, sim::Time done) {
   const Request& r = requests_[id];
   ++result_.completed;
@@ -331,6 +405,17 @@ void World::finish(std::uint32_t id, sim::Time done) {
   const sim::Time last_seen = done + stream;
   a.ttft_s = sim::to_seconds(first_seen + r.one_way - r.sent_at);
   a.e2e_s = sim::to_seconds(last_seen + r.one_way - r.sent_at);
+  if (const double timeout_s = s_.classes[r.cls].timeout_s; timeout_s > 0.0 && a.e2e_s > timeout_s) {
+    // The client gave up before the last token reached it: dropped, not
+    // answered. (The replica ran it to the end; a real server stops at the
+    // disconnect, so this errs towards a busier fleet.)
+    --result_.completed;
+    ++result_.dropped;
+    if (r.counted) recorder_.dropped(r.cls, serving::DropReason::kClientTimeout);
+    log_request(r, true, a.ttft_s, a.tpot_s, a.e2e_s, "dropped:client_timeout");
+    requests_.release(id);
+    return;
+  }
   a.tpot_s = r.output_tokens > 1 ? sim::to_seconds(last_seen - first_seen) / (r.output_tokens - 1) : 0.0;
   a.network_ms = 2.0 * sim::to_ms(r.one_way);
   a.input_tokens = r.prompt_tokens;
@@ -338,6 +423,7 @@ void World::finish(std::uint32_t id, sim::Time done) {
   if (r.counted) {
     recorder_.answered(a);
     recorder_.prefix_found(r.cls, std::min(r.cached_tokens, std::max(0, r.prompt_tokens - 1)));
+    log_request(r, true, a.ttft_s, a.tpot_s, a.e2e_s, "completed");
   }
   const auto& cls = s_.classes[r.cls];
   ledger_.charge_answer(r.sent_at, r.counted, cls, s_.deployments[p_.class_deployment[r.cls]], a.input_tokens,
@@ -358,6 +444,7 @@ ReplicationResult World::run() {
   }
   population_.start();
   for (auto& t : traces_) t->start();
+  for (auto& g : open_loops_) g->start();
   if (warmup_ > 0) {
     sim_.at_time(warmup_, [this](sim::Simulator& sim) {
       fleet_.reset_statistics(sim.now());
@@ -407,9 +494,14 @@ ReplicationResult World::run() {
 
 }  // namespace
 
-ReplicationResult simulate(const Prepared& prepared, std::uint64_t seed, int replication) {
-  World world(prepared, seed, replication);
+ReplicationResult simulate(const Prepared& prepared, std::uint64_t seed, int replication, bool log_requests) {
+  World world(prepared, seed, replication, log_requests);
   return world.run();
+}
+
+const char* request_log_header() {
+  return "replication,sent_s,class,origin,site,replica,prompt_tokens,cached_tokens,output_tokens,ttft_ms,tpot_ms,"
+         "e2e_ms,outcome\n";
 }
 
 }  // namespace capstan::world

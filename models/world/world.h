@@ -5,6 +5,7 @@
 // replication): any thread may run it, and the same arguments give the same
 // result bit for bit.
 #include <cstdint>
+#include <string>
 
 #include "models/world/figures.h"
 #include "models/world/prepared.h"
@@ -23,8 +24,13 @@ struct ReplicationResult {
   std::uint64_t in_flight = 0;
   std::uint64_t events = 0;
   std::uint64_t sessions = 0;
+  // With log_requests: a CSV row (no header, request_log_header()) per request
+  // sent after the warm-up that ended within the run.
+  std::string requests_csv;
 };
 
-ReplicationResult simulate(const Prepared& prepared, std::uint64_t seed, int replication);
+ReplicationResult simulate(const Prepared& prepared, std::uint64_t seed, int replication, bool log_requests = false);
+// The columns of ReplicationResult::requests_csv.
+const char* request_log_header();
 
 }  // namespace capstan::world

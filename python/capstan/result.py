@@ -72,7 +72,7 @@ class Result:
     @functools.cached_property
     def classes(self) -> pd.DataFrame:
         """One row per interaction class: requests, completed, dropped, ``dropped_by_reason_<queue_timeout|too_long|
-        no_capacity|interrupted|rate_limited>``, lost, ``<ttft|tpot|e2e>_<mean|p50|..|p99>_ms``, prompt_tokens_mean,
+        no_capacity|interrupted|rate_limited|client_timeout>``, lost, ``<ttft|tpot|e2e>_<mean|p50|..|p99>_ms``, prompt_tokens_mean,
         prompt_tokens_max, network_ms_mean and ``slo_<metric|threshold_ms|percentile|attainment>``; with the scenario's
         features, cache, spill, ``overflow_*`` and ``review_*`` columns (docs/serving.md)."""
         return _table(self.summary.get("classes", {}), "class")

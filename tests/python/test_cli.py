@@ -77,6 +77,35 @@ def test_run_writes_report_and_timeseries(tmp_path, tiny_path):
     assert "requests" in proc.stdout  # the summary table
 
 
+def test_requests_csv_has_a_row_per_ended_request(tmp_path, tiny_path):
+    import pandas as pd
+    out = tmp_path / "out"
+    log = tmp_path / "requests.csv"
+    proc = subprocess.run([CLI, "run", tiny_path, "-o", str(out), "--replications", "2", "--threads", "2",
+                           "--no-html", "--requests-csv", str(log)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    rows = pd.read_csv(log)
+    assert list(rows.columns) == ["replication", "sent_s", "class", "origin", "site", "replica", "prompt_tokens",
+                                  "cached_tokens", "output_tokens", "ttft_ms", "tpot_ms", "e2e_ms", "outcome"]
+    assert sorted(rows.replication.unique()) == [0, 1]
+    report = json.loads((out / "report.json").read_text())
+    for name, cls in report["classes"].items():
+        mine = rows[rows["class"] == name]
+        # Per class, the mean over replications of each outcome's rows is the report's figure.
+        completed = mine.outcome.str.startswith("completed").groupby(mine.replication).sum().mean()
+        assert completed == pytest.approx(cls["completed"])
+        dropped = mine.outcome.str.startswith("dropped").groupby(mine.replication).sum().reindex([0, 1], fill_value=0)
+        assert dropped.mean() == pytest.approx(cls["dropped"])
+        answered = mine[mine.outcome.str.startswith("completed")]
+        assert (answered.ttft_ms <= answered.e2e_ms + 1e-6).all()
+        assert (answered.cached_tokens < answered.prompt_tokens).all()
+    # Without the flag there is no such file, and the report is the same.
+    again = tmp_path / "again"
+    subprocess.run([CLI, "run", tiny_path, "-o", str(again), "--replications", "2", "--threads", "2", "--no-html"],
+                   check=True, capture_output=True)
+    assert (again / "report.json").read_bytes() == (out / "report.json").read_bytes()
+
+
 def test_same_seed_same_report_whatever_the_threads(tmp_path, tiny_path):
     reports = []
     for threads in ("1", "2"):

@@ -420,3 +420,54 @@ TEST_CASE("spill to farther sites and prefix-cache hits are reported", "[serving
   CHECK(spill == figure(r, "/classes/dialogue/by_origin/metro/spill_share"));
   CHECK(figure(r, "/deployments/npc/prefix_cache_hit_ratio") == 0);
 }
+
+TEST_CASE("open-loop stages send what their rates say", "[serving][workload]") {
+  // Two requests a second for ten minutes, a five-minute pause, then five a
+  // second for ten minutes: evenly spaced, exactly 1200 + 3000; Poisson,
+  // within four standard deviations of 4200.
+  json doc = small_world();
+  doc["simulation"] = {{"duration_h", 0.5}, {"warmup_h", 0}, {"seed", 5}, {"replications", 1}};
+  doc["classes"].erase(1);
+  doc["classes"][0].erase("history");
+  doc["classes"][0].erase("rate_per_user_hour");
+  doc["classes"][0]["arrivals"] = {
+      {"stages", json::array({{{"rate_per_s", 2}, {"duration_s", 600}},
+                              {{"rate_per_s", 0}, {"duration_s", 300}},
+                              {{"rate_per_s", 5}, {"duration_s", 600}}})},
+      {"process", "constant"}};
+  const auto even = world::simulate(world::Prepared(scenario::load_json(doc, "even.json")), 5, 0);
+  // Users in session send nothing here: every request is the load's.
+  CHECK(even.arrived == 4200);
+  CHECK(figure(even, "/classes/dialogue/requests") == 4200);
+  doc["classes"][0]["arrivals"]["process"] = "poisson";
+  for (int rep = 0; rep < 3; ++rep) {
+    const auto poisson = world::simulate(world::Prepared(scenario::load_json(doc, "poisson.json")), 5, rep);
+    INFO("replication " << rep << ": " << poisson.arrived);
+    CHECK(std::abs(static_cast<double>(poisson.arrived) - 4200.0) < 4.0 * std::sqrt(4200.0));
+  }
+  // A shared prefix of an open-loop class is drawn per request; per session is refused.
+  doc["classes"][0]["shared_prefix"] = {{"prompts", 4}, {"tokens", 100}, {"per", "session"}};
+  CHECK_THROWS_AS(scenario::load_json(doc, "bad.json"), scenario::ScenarioError);
+}
+
+TEST_CASE("a client timeout drops what would end past it", "[serving][workload]") {
+  // A timeout between the median and the 99th percentile of end-to-end
+  // latency without one: some requests are dropped as client_timeout, and no
+  // completed one took longer.
+  json doc = small_world();
+  doc["classes"].erase(1);
+  const auto free_run = world::simulate(world::Prepared(scenario::load_json(doc, "free.json")), 7, 0);
+  const double p50_ms = figure(free_run, "/classes/dialogue/latency_ms/e2e/p50");
+  const double p99_ms = figure(free_run, "/classes/dialogue/latency_ms/e2e/p99");
+  REQUIRE(p99_ms > 1.2 * p50_ms);
+  const double timeout_ms = (p50_ms + p99_ms) / 2.0;
+  doc["classes"][0]["timeout_s"] = timeout_ms / 1000.0;
+  const auto r = world::simulate(world::Prepared(scenario::load_json(doc, "timeout.json")), 7, 0);
+  const double timed_out = figure(r, "/classes/dialogue/dropped_by_reason/client_timeout");
+  INFO("timeout " << timeout_ms << " ms: " << timed_out << " timed out, " << figure(r, "/classes/dialogue/completed")
+                  << " completed");
+  CHECK(timed_out > 0);
+  CHECK(figure(r, "/classes/dialogue/completed") > timed_out);
+  CHECK(figure(r, "/classes/dialogue/latency_ms/e2e/p99") <= timeout_ms * 1.01);  // histogram buckets: 1%
+  CHECK(r.arrived == r.completed + r.dropped + r.lost + r.in_flight);
+}

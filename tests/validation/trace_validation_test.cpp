@@ -107,3 +107,34 @@ TEST_CASE("time_scale compresses a trace and loop replays it", "[trace][validati
   CHECK(figure(r, kClass + "/requests") == expected);
   CHECK(r.arrived == r.completed + r.dropped + r.lost + r.in_flight);
 }
+
+TEST_CASE("trace rows that share a prefix_id hit the prefix cache; start_s delays the replay", "[trace][prefix_cache]") {
+  // Half the rows start with one of two 1200-token prompts (prefix_id 0, 1),
+  // the rest share nothing: after each prompt's first row, every sharing row
+  // finds its 1200 tokens (75 whole blocks of 16) on the one replica.
+  const std::string file = std::string(CAPSTAN_SOURCE_DIR) + "/tests/data/traces/shared_prefix.csv";
+  json doc = trace_world({{"file", file}});
+  doc["sites"][0]["pools"][0]["gpus"] = 1;
+  const world::Prepared prepared(scenario::load_json(doc, "shared.json"));
+  const auto& rows = *prepared.scenario.classes[0].trace.rows;
+  REQUIRE(rows.size() == 200);
+  CHECK(rows[0].prefix_id == 0);
+  CHECK(rows[2].prefix_id == 1);
+  CHECK(rows[1].prefix_id == -1);
+  CHECK(rows[0].prefix_tokens == 1200);
+  const auto r = world::simulate(prepared, 3, 0);
+  REQUIRE(figure(r, kClass + "/completed") == 200);
+  // 98 of 200 requests hit (all sharing rows but each prompt's first).
+  CHECK(figure(r, "/deployments/npc/prefix_cache_hit_ratio") == Approx(98.0 / 200.0));
+  double prompt = 0;
+  for (const auto& row : rows) prompt += row.prompt_tokens;
+  CHECK(figure(r, "/deployments/npc/prefix_cache_token_share") == Approx(98.0 * 1200.0 / prompt));
+
+  // Started 300 s into the 360 s run, the rows of its first 60 s are sent.
+  doc["classes"][0]["trace"]["start_s"] = 300;
+  const auto late = world::simulate(world::Prepared(scenario::load_json(doc, "late.json")), 3, 0);
+  CHECK(figure(late, kClass + "/requests") == 121);  // rows at 0 to 60 s of the trace: 300 + 60 = 360
+  // A prefix_id without prefix_tokens is refused at its line.
+  const std::string bad = std::string(CAPSTAN_SOURCE_DIR) + "/tests/data/traces/shared_prefix_bad.csv";
+  CHECK_THROWS_AS(scenario::load_json(trace_world({{"file", bad}}), "bad.json"), scenario::ScenarioError);
+}
