@@ -19,11 +19,12 @@ std::uint64_t mix_keys(std::uint64_t a, std::uint64_t b) {
   return k == 0 ? 1 : k;
 }
 
-PrefixCache::PrefixCache(std::int32_t block_tokens) : block_(block_tokens), slots_(64) {
+PrefixCache::PrefixCache(std::int32_t block_tokens) : block_(block_tokens) {
   if (block_tokens < 1) throw std::invalid_argument("prefix cache: block_tokens must be >= 1");
 }
 
 PrefixCache::Entry* PrefixCache::find(std::uint64_t key) {
+  if (slots_.empty()) return nullptr;
   const std::size_t mask = slots_.size() - 1;
   for (std::size_t i = key & mask;; i = (i + 1) & mask) {
     if (slots_[i].key == key) return &slots_[i];
@@ -36,7 +37,7 @@ const PrefixCache::Entry* PrefixCache::find(std::uint64_t key) const {
 }
 
 void PrefixCache::grow() {
-  std::vector<Entry> old(slots_.size() * 2);
+  std::vector<Entry> old(slots_.empty() ? 16 : slots_.size() * 2);
   old.swap(slots_);
   const std::size_t mask = slots_.size() - 1;
   for (const Entry& e : old) {
@@ -60,6 +61,7 @@ PrefixCache::Entry& PrefixCache::insert(std::uint64_t key) {
 }
 
 void PrefixCache::erase(std::uint64_t key) {
+  if (slots_.empty()) return;
   const std::size_t mask = slots_.size() - 1;
   std::size_t i = key & mask;
   while (slots_[i].key != key) {
@@ -174,37 +176,36 @@ void PrefixCache::release(const PrefixContent& content, std::int64_t total_token
   if (s.a_blocks > 0) unhold(s.a_key, 0);
   // Stale records are dropped as trim() meets them; when they outnumber the
   // live ones, at once, so that the queue stays as long as what is cached.
-  if (queue_.size() > 2 * live_records_ + 1024) {
-    std::deque<Freed> kept;
-    for (const Freed& f : queue_) {
-      if (f.key == 0) {
-        kept.push_back(f);
-      } else if (const Entry* e = find(f.key); e != nullptr && e->freed_at == f.stamp) {
-        kept.push_back(f);
-      }
+  if (queue_.size() - queue_head_ > 2 * live_records_ + 1024) {
+    std::size_t out = 0;
+    for (std::size_t i = queue_head_; i < queue_.size(); ++i) {
+      const Freed& f = queue_[i];
+      const Entry* e = f.key == 0 ? nullptr : find(f.key);
+      if (f.key == 0 || (e != nullptr && e->freed_at == f.stamp)) queue_[out++] = f;
     }
-    queue_.swap(kept);
+    queue_.resize(out);
+    queue_head_ = 0;
   }
 }
 
 void PrefixCache::trim(std::int64_t free_blocks) {
   free_blocks = std::max<std::int64_t>(0, free_blocks);
-  while (free_blocks_ > free_blocks && !queue_.empty()) {
-    Freed& front = queue_.front();
+  while (free_blocks_ > free_blocks && queue_head_ < queue_.size()) {
+    Freed& front = queue_[queue_head_];
     const std::int64_t over = free_blocks_ - free_blocks;
     if (front.key == 0) {  // a request's own blocks
       const auto evict = static_cast<std::int32_t>(std::min<std::int64_t>(front.own_blocks, over));
       front.own_blocks -= evict;
       free_blocks_ -= evict;
       if (front.own_blocks == 0) {
-        queue_.pop_front();
+        pop_front();
         --live_records_;
       }
       continue;
     }
     Entry* e = find(front.key);
     if (e == nullptr || e->freed_at != front.stamp) {  // stale: held again, or gone
-      queue_.pop_front();
+      pop_front();
       continue;
     }
     // Tail blocks first.
@@ -213,17 +214,27 @@ void PrefixCache::trim(std::int64_t free_blocks) {
     free_blocks_ -= evict;
     if (e->cached_blocks == 0) {
       const std::uint64_t key = front.key;
-      queue_.pop_front();
+      pop_front();
       --live_records_;
       erase(key);
     }
   }
 }
 
+void PrefixCache::pop_front() {
+  // Spent records are dropped in one move once they are half the queue.
+  if (++queue_head_ * 2 > queue_.size()) {
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(queue_head_));
+    queue_head_ = 0;
+  }
+}
+
 void PrefixCache::clear() {
-  slots_.assign(64, Entry{});
+  slots_.clear();
+  slots_.shrink_to_fit();
   used_ = 0;
   queue_.clear();
+  queue_head_ = 0;
   live_records_ = 0;
   free_blocks_ = 0;
 }

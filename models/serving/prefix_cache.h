@@ -26,10 +26,10 @@
 // matches, so that they take their place in the eviction order as vLLM's do.
 //
 // Cost: match, acquire and release are O(1) expected table operations with
-// no allocation once the table and queue have grown; trim is O(1) per
+// no allocation once the table and queue have grown (an unused cache
+// allocates nothing); trim is O(1) per
 // evicted or stale record. Not thread-safe; one per replica.
 #include <cstdint>
-#include <deque>
 #include <vector>
 
 namespace capstan::serving {
@@ -102,11 +102,13 @@ class PrefixCache {
   Entry& insert(std::uint64_t key);
   void erase(std::uint64_t key);
   void grow();
+  void pop_front();
 
   std::int32_t block_;
-  std::vector<Entry> slots_;      // a power of two, at most half full
+  std::vector<Entry> slots_;      // empty, or a power of two at most half full
   std::size_t used_ = 0;
-  std::deque<Freed> queue_;
+  std::vector<Freed> queue_;      // from queue_head_ on; nothing is allocated before the first use
+  std::size_t queue_head_ = 0;
   std::size_t live_records_ = 0;  // records of the queue that are not stale
   std::uint64_t stamp_ = 0;
   std::int64_t free_blocks_ = 0;  // cached blocks of free entries and own records
