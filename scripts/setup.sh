@@ -13,7 +13,7 @@ packages=(
   nlohmann-json3-dev catch2 libcli11-dev pybind11-dev
   python3 python3-dev python3-numpy python3-pandas python3-matplotlib python3-pytest
   python3-nbclient python3-nbformat python3-ipykernel python3-distributed python3-yaml
-  python3-pil python3-scipy python3-jsonschema chromium
+  python3-pil python3-scipy python3-jsonschema python3-pytest-xdist chromium
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -11,6 +11,10 @@ fi
 cmake --build "$build_dir" -j"$(nproc)"
 ctest --test-dir "$build_dir" --output-on-failure -j"$(nproc)"
 if [ -d tests/python ] && ls tests/python/test_*.py >/dev/null 2>&1; then
+  # Two workers (pytest-xdist, installed by setup.sh): the notebooks and the
+  # other suites overlap instead of queueing behind one another.
+  parallel=()
+  /usr/bin/python3 -c "import xdist" 2>/dev/null && parallel=(-n 2)
   PYTHONPATH="$PWD/$build_dir/python${PYTHONPATH:+:$PYTHONPATH}" CAPSTAN_BUILD_DIR="$PWD/$build_dir" \
-    /usr/bin/python3 -m pytest -q tests/python
+    /usr/bin/python3 -m pytest -q "${parallel[@]}" --durations=12 tests/python
 fi
