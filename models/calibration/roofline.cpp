@@ -177,7 +177,11 @@ double RooflineModel::overhead_seconds(double sequences) const { return overhead
 
 std::array<IterationCost, kOperatorCount> RooflineModel::breakdown(std::int64_t decode_seqs,
                                                                    std::span<const PrefillChunk> prefills) const {
-  const IterationWork work = iteration_work(llm_, tp_, decode_seqs, prefills);
+  return breakdown_of(iteration_work(llm_, tp_, decode_seqs, prefills), prefills);
+}
+
+std::array<IterationCost, kOperatorCount> RooflineModel::breakdown_of(const IterationWork& work,
+                                                                      std::span<const PrefillChunk> prefills) const {
   std::array<IterationCost, kOperatorCount> out{};
   for (const OperatorWork& w : work) {
     if (w.count <= 0.0) continue;
@@ -216,7 +220,10 @@ std::array<IterationCost, kOperatorCount> RooflineModel::breakdown(std::int64_t 
 }
 
 double RooflineModel::launches(std::int64_t decode_seqs, std::span<const PrefillChunk> prefills) const {
-  const IterationWork work = iteration_work(llm_, tp_, decode_seqs, prefills);
+  return launches_of(iteration_work(llm_, tp_, decode_seqs, prefills));
+}
+
+double RooflineModel::launches_of(const IterationWork& work) const {
   double n = 0.0;
   for (const OperatorWork& w : work) {
     if (w.count <= 0.0) continue;
@@ -239,12 +246,13 @@ bool RooflineModel::replays_graph(std::int64_t decode_seqs, std::span<const Pref
 IterationCost RooflineModel::iteration(std::int64_t decode_seqs, std::span<const PrefillChunk> prefills) const {
   IterationCost total;
   if (decode_seqs == 0 && prefills.empty()) return total;  // nothing runs, nothing to pay
-  for (const IterationCost& c : breakdown(decode_seqs, prefills)) {
+  const IterationWork work = iteration_work(llm_, tp_, decode_seqs, prefills);
+  for (const IterationCost& c : breakdown_of(work, prefills)) {
     total.fixed_s += c.fixed_s;
     total.per_context_token_s += c.per_context_token_s;
   }
   // Launches run ahead of the GPU: only what exceeds its work shows.
-  const double launch_s = replays_graph(decode_seqs, prefills) ? 0.0 : launches(decode_seqs, prefills) * launch_s_;
+  const double launch_s = replays_graph(decode_seqs, prefills) ? 0.0 : launches_of(work) * launch_s_;
   total.fixed_s += std::max(0.0, launch_s - total.fixed_s);
   const double scheduling_s = overhead_seconds(static_cast<double>(decode_seqs) + static_cast<double>(prefills.size()));
   total.fixed_s += engine_.overlap ? std::max(0.0, scheduling_s - total.fixed_s) : scheduling_s;

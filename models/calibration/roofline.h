@@ -102,6 +102,10 @@ class RooflineModel final : public ServiceTimeModel {
   int tensor_parallel() const { return tp_; }
 
  private:
+  std::array<IterationCost, kOperatorCount> breakdown_of(const IterationWork& work,
+                                                         std::span<const PrefillChunk> prefills) const;
+  double launches_of(const IterationWork& work) const;
+
   catalog::LlmSpec llm_;
   catalog::GpuSpec gpu_;
   catalog::EngineSpec engine_;

@@ -14,10 +14,9 @@ OpenLoop::OpenLoop(sim::Simulator& sim, const scenario::Scenario& scenario, std:
       sink_(sink),
       target_(sim.add_target(this)),
       gap_rng_(seed, static_cast<std::uint64_t>(replication), "class/" + scenario.classes[cls].name + "/arrivals"),
-      origin_rng_(seed, static_cast<std::uint64_t>(replication), "class/" + scenario.classes[cls].name + "/arrival_origin") {
-  double cumulative = 0.0;
-  for (const auto& o : scenario.workload.origins) origin_cumulative_.push_back(cumulative += o.share);
-  origin_cumulative_.back() = 1.0;
+      origins_(scenario.workload,
+               sim::RandomStream(seed, static_cast<std::uint64_t>(replication),
+                                 "class/" + scenario.classes[cls].name + "/arrival_origin")) {
   double end = 0.0;
   for (const auto& st : arrivals_.stages) stage_end_s_.push_back(end += st.duration_s);
 }
@@ -51,9 +50,7 @@ void OpenLoop::schedule_next() {
 }
 
 void OpenLoop::handle(sim::Simulator&, std::uint32_t, std::uint64_t) {
-  std::uint32_t origin = 0;
-  const double u = origin_rng_.uniform();
-  while (u >= origin_cumulative_[origin]) ++origin;
+  const std::uint32_t origin = origins_.next();
   schedule_next();
   sink_.on_interaction(population_.draw(origin, Population::kNoSession, cls_));
 }

@@ -11,6 +11,7 @@
 
 #include "models/scenario/scenario.h"
 #include "models/workload/population.h"
+#include "models/workload/sample.h"
 #include "sim/rng.h"
 #include "sim/simulator.h"
 
@@ -35,8 +36,8 @@ class OpenLoop final : public sim::Target {
   Population& population_;
   InteractionSink& sink_;
   std::uint32_t target_;
-  sim::RandomStream gap_rng_, origin_rng_;
-  std::vector<double> origin_cumulative_;  // cumulative shares, last = 1
+  sim::RandomStream gap_rng_;
+  OriginDraw origins_;
   std::vector<double> stage_end_s_;        // cumulative
   std::size_t stage_ = 0;                  // the stage the next arrival falls in
   std::int64_t index_ = 0;                 // constant gaps: the next arrival's index in its stage

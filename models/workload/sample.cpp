@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include <boost/random/exponential_distribution.hpp>
 #include <boost/random/gamma_distribution.hpp>
@@ -88,6 +89,19 @@ double sample_residual(const scenario::Distribution& d, sim::RandomStream& rng) 
 int sample_tokens(const scenario::Distribution& d, sim::RandomStream& rng) {
   const double x = std::round(sample(d, rng));
   return static_cast<int>(std::clamp(x, 1.0, 1e7));
+}
+
+OriginDraw::OriginDraw(const scenario::Workload& workload, sim::RandomStream stream) : rng_(std::move(stream)) {
+  double cumulative = 0.0;
+  for (const auto& o : workload.origins) cumulative_.push_back(cumulative += o.share);
+  cumulative_.back() = 1.0;
+}
+
+std::uint32_t OriginDraw::next() {
+  const double u = rng_.uniform();
+  std::uint32_t origin = 0;
+  while (u >= cumulative_[origin]) ++origin;
+  return origin;
 }
 
 }  // namespace capstan::workload

@@ -1,6 +1,9 @@
 #pragma once
 // Drawing from a scenario Distribution with Boost.Random, so the draws are
 // the same with every standard library.
+#include <cstdint>
+#include <vector>
+
 #include "models/scenario/scenario.h"
 #include "sim/rng.h"
 
@@ -16,5 +19,17 @@ double sample_residual(const scenario::Distribution& d, sim::RandomStream& rng);
 
 // A positive whole number of tokens from the distribution (at least 1).
 int sample_tokens(const scenario::Distribution& d, sim::RandomStream& rng);
+
+// Origins drawn by the workload's shares, from a stream of their own (a
+// trace's or an open-loop load's requests, which no user in session sends).
+class OriginDraw {
+ public:
+  OriginDraw(const scenario::Workload& workload, sim::RandomStream stream);
+  std::uint32_t next();
+
+ private:
+  sim::RandomStream rng_;
+  std::vector<double> cumulative_;  // cumulative shares, last = 1
+};
 
 }  // namespace capstan::workload

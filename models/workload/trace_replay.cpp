@@ -13,10 +13,9 @@ TraceReplay::TraceReplay(sim::Simulator& sim, const scenario::Scenario& scenario
       horizon_(horizon),
       sink_(sink),
       target_(sim.add_target(this)),
-      origin_rng_(seed, static_cast<std::uint64_t>(replication), "class/" + scenario.classes[cls].name + "/trace_origin") {
-  double cumulative = 0.0;
-  for (const auto& o : s_.workload.origins) origin_cumulative_.push_back(cumulative += o.share);
-  origin_cumulative_.back() = 1.0;
+      origins_(scenario.workload,
+               sim::RandomStream(seed, static_cast<std::uint64_t>(replication),
+                                 "class/" + scenario.classes[cls].name + "/trace_origin")) {
   const auto& dep = s_.deployment(s_.classes[cls].deployment);
   window_tokens_ = dep.hosted ? std::int64_t{1} << 40 : dep.max_model_len_tokens;
 }
@@ -41,8 +40,7 @@ void TraceReplay::schedule_next() {
 void TraceReplay::handle(sim::Simulator&, std::uint32_t, std::uint64_t data) {
   const scenario::TraceRow& row = (*trace_.rows)[data];
   Interaction in;
-  const double u = origin_rng_.uniform();
-  while (u >= origin_cumulative_[in.origin]) ++in.origin;
+  in.origin = origins_.next();
   in.cls = cls_;
   in.prompt_tokens = row.prompt_tokens;
   in.output_tokens = row.output_tokens;

@@ -12,6 +12,7 @@
 
 #include "models/scenario/scenario.h"
 #include "models/workload/population.h"
+#include "models/workload/sample.h"
 #include "sim/rng.h"
 #include "sim/simulator.h"
 
@@ -35,8 +36,7 @@ class TraceReplay final : public sim::Target {
   sim::Time horizon_;
   InteractionSink& sink_;
   std::uint32_t target_;
-  sim::RandomStream origin_rng_;
-  std::vector<double> origin_cumulative_;  // cumulative shares, last = 1
+  OriginDraw origins_;
   std::int64_t window_tokens_;
   std::size_t next_ = 0;                   // the row to send next
   double pass_start_ns_ = 0.0;             // run time of this pass's first row
