@@ -70,13 +70,53 @@ void Population::start() {
     sim::RandomStream initial(seed_, rep, "origin/" + s_.workload.origins[o].name + "/initial");
     const double mean_users = curves_[o].users(0.0);
     const auto n = mean_users > 0 ? boost::random::poisson_distribution<std::int64_t>(mean_users)(initial.engine()) : 0;
+    sim::RandomStream history(seed_, rep, "origin/" + s_.workload.origins[o].name + "/initial_history");
     populating_ = true;
     for (std::int64_t i = 0; i < n; ++i) {
-      start_session(o, sim::from_seconds(60.0 * sample_residual(s_.workload.session_minutes, initial)));
+      const auto [age, left] = sample_age_and_residual(s_.workload.session_minutes, initial);
+      start_session(o, sim::from_seconds(60.0 * left));
+      if (!active_[o].empty()) recall_history(sessions_[active_[o].back().session], age / 60.0, history);
     }
     populating_ = false;
     schedule_interactions(o);
     schedule_next_session(o);
+  }
+}
+
+void Population::recall_history(Session& s, double age_h, sim::RandomStream& rng) {
+  // The turns a user already in session has had: a Poisson number at the
+  // class's rate over the session's age, each drawn from the class's token
+  // distributions and kept as draw() keeps them, so that the first measured
+  // minutes see prompts of the lengths a world long under way sends.
+  for (std::size_t c = 0; c < s_.classes.size(); ++c) {
+    const auto& cls = s_.classes[c];
+    if (!cls.history.enabled || !(cls.rate_per_user_hour > 0) || !(age_h > 0)) continue;
+    const double mean = cls.rate_per_user_hour * age_h;
+    const auto had = boost::random::poisson_distribution<std::int64_t>(mean)(rng.engine());
+    // Only the last turns can still be in the prompt: at most max_turns, and
+    // at most one per two tokens of the window.
+    const std::int64_t window = window_tokens_[c];
+    std::int64_t keep = cls.history.max_turns > 0 ? cls.history.max_turns : std::min<std::int64_t>(window / 2, 100000);
+    keep = std::min(keep, had);
+    bool slid = had > keep;
+    const std::int64_t persona = cls.history.persona_tokens;
+    for (std::int64_t i = 0; i < keep; ++i) {
+      const std::int64_t turn = sample_tokens(cls.prompt_tokens, rng);
+      const std::int64_t answer = sample_tokens(cls.output_tokens, rng);
+      while (s.turns > 0 && persona + s.history_tokens + turn + answer > window) {
+        s.history_tokens -= s.history_tokens / s.turns;
+        --s.turns;
+        slid = true;
+      }
+      if (persona + turn + answer > window) continue;  // refused then: never joined the history
+      s.history_tokens += static_cast<std::int32_t>(turn + answer);
+      if (++s.turns > cls.history.max_turns && cls.history.max_turns > 0) {
+        s.history_tokens -= s.history_tokens / s.turns;
+        --s.turns;
+        slid = true;
+      }
+    }
+    if (slid) ++s.window_epoch;
   }
 }
 

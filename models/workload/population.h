@@ -96,6 +96,7 @@ class Population final : public sim::Target {
   };
 
   void start_session(std::uint32_t origin, sim::Time duration);
+  void recall_history(Session& s, double age_h, sim::RandomStream& rng);
   std::uint32_t new_session();
   void schedule_next_session(std::uint32_t origin);
   void schedule_interactions(std::uint32_t origin);

@@ -56,9 +56,9 @@ double sample(const scenario::Distribution& d, sim::RandomStream& rng) {
   return clamp(d, x);
 }
 
-double sample_residual(const scenario::Distribution& d, sim::RandomStream& rng) {
-  // Residual life = U * (a length-biased draw), U uniform on (0, 1). Each
-  // family's length-biased form is closed: see Cox, Renewal Theory, ch. 5.
+AgeAndResidual sample_age_and_residual(const scenario::Distribution& d, sim::RandomStream& rng) {
+  // A length-biased draw split at U uniform on (0, 1). Each family's
+  // length-biased form is closed: see Cox, Renewal Theory, ch. 5.
   auto& e = rng.engine();
   const double u = rng.uniform();
   double biased = 0.0;
@@ -66,8 +66,11 @@ double sample_residual(const scenario::Distribution& d, sim::RandomStream& rng) 
     case Kind::kConstant:
       biased = d.value;
       break;
-    case Kind::kExponential:  // memoryless: the residual is another exponential
-      return clamp(d, boost::random::exponential_distribution<double>(1.0 / d.mean)(e));
+    case Kind::kExponential: {  // memoryless: age and residual are independent exponentials
+      const double residual = boost::random::exponential_distribution<double>(1.0 / d.mean)(e);
+      const double age = boost::random::exponential_distribution<double>(1.0 / d.mean)(e);
+      return {clamp(d, age), clamp(d, residual)};
+    }
     case Kind::kUniform:  // density proportional to x on [a, b]
       biased = std::sqrt(d.min * d.min + rng.uniform() * (d.max * d.max - d.min * d.min));
       break;
@@ -83,7 +86,11 @@ double sample_residual(const scenario::Distribution& d, sim::RandomStream& rng) 
       break;
     }
   }
-  return clamp(d, u * biased);
+  return {clamp(d, (1.0 - u) * biased), clamp(d, u * biased)};
+}
+
+double sample_residual(const scenario::Distribution& d, sim::RandomStream& rng) {
+  return sample_age_and_residual(d, rng).residual;
 }
 
 int sample_tokens(const scenario::Distribution& d, sim::RandomStream& rng) {

@@ -17,6 +17,16 @@ double sample(const scenario::Distribution& d, sim::RandomStream& rng);
 // (1 - F(x)) / E[X]. Used to start a run with sessions already in progress.
 double sample_residual(const scenario::Distribution& d, sim::RandomStream& rng);
 
+// The time already spent and the time left in a quantity under way at a
+// random instant, drawn together: a length-biased total split at a uniform
+// point (Cox, Renewal Theory, ch. 5), so each has the equilibrium
+// distribution and they sum to one length. Exponential: two independent draws.
+struct AgeAndResidual {
+  double age = 0.0;
+  double residual = 0.0;
+};
+AgeAndResidual sample_age_and_residual(const scenario::Distribution& d, sim::RandomStream& rng);
+
 // A positive whole number of tokens from the distribution (at least 1).
 int sample_tokens(const scenario::Distribution& d, sim::RandomStream& rng);
 

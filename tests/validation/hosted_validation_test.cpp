@@ -193,8 +193,15 @@ TEST_CASE("overflow takes what the self-hosted fleet should not, and reports why
     const double share = figure(r, kChat + "/overflow_share");
     CHECK(figure(r, kChat + "/overflow_by_reason/no_capacity") == figure(r, kChat + "/overflowed"));
     CHECK(figure(r, kChat + "/dropped_by_reason/no_capacity") == 0);
-    // About half the hour's requests; a Poisson count's 4 standard deviations.
+    // About half the requests. Two noises move the share: the requests' own
+    // (binomial, 0.25 / requests) and the number of users in session, an
+    // M/M/infinity count (mean m = 100, sessions of tau = 0.5 h) whose
+    // hour integrals X and Y have Var = 2 m tau^2 (T/tau - 1 + e^(-T/tau)) and
+    // Cov = m tau^2 (1 - e^(-T/tau))^2; the share moves by (X - Y) / (4 m T).
     const double requests = figure(r, kChat + "/requests");
-    CHECK(share == Approx(0.5).margin(4 * std::sqrt(0.25 / requests) + 0.02));
+    const double m = 100, tau = 0.5, T = 1, e = std::exp(-T / tau);
+    const double var_x = 2 * m * tau * tau * (T / tau - 1 + e), cov = m * tau * tau * (1 - e) * (1 - e);
+    const double var_share = 2 * (var_x - cov) / (16 * m * m * T * T) + 0.25 / requests;
+    CHECK(share == Approx(0.5).margin(4 * std::sqrt(var_share)));
   }
 }

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -284,6 +285,50 @@ TEST_CASE("dialogue history is trimmed to the model's window; what cannot fit is
   CHECK(too_long == figure(r, "/classes/dialogue/dropped"));
   CHECK(figure(r, "/classes/dialogue/prompt_tokens_max") < 1100);
   CHECK(r.arrived == r.completed + r.dropped + r.lost + r.in_flight);
+}
+
+TEST_CASE("users in session at the start have had their turns: prompts are as long in the first minutes as later",
+          "[serving][validation][context]") {
+  // Dialogue on a hosted API (no queue to fill), no warm-up: the prompts sent
+  // in the first 3 minutes against those sent from minute 30 on, when every
+  // session's history has been built by the run itself. Without the recalled
+  // history the first minutes' prompts are the persona and a turn or two,
+  // about 980 tokens against about 1,850.
+  json doc = small_world();
+  doc["simulation"]["duration_h"] = 1.0;
+  doc["simulation"]["warmup_h"] = 0.0;
+  doc["workload"]["peak_users"] = 4000;
+  doc["deployments"].push_back(json::parse(
+      R"({"name": "api", "hosted": {"input_usd_per_mtok": 0.15, "output_usd_per_mtok": 0.6, "ttft_ms": 300, "tpot_ms": 10}})"));
+  doc["classes"][0]["deployment"] = "api";
+  doc["classes"].erase(1);
+  const world::Prepared prepared(scenario::load_json(doc, "recall.json"));
+  const auto r = world::simulate(prepared, 5, 0, true);
+  struct Sum {
+    double n = 0, sum = 0, sq = 0;
+    void add(double x) { n += 1, sum += x, sq += x * x; }
+    double mean() const { return sum / n; }
+    double se() const { return std::sqrt((sq / n - mean() * mean()) / n); }
+  } early, late;
+  std::istringstream rows(r.requests_csv);
+  std::string line;
+  while (std::getline(rows, line)) {
+    // replication,sent_s,class,origin,site,replica,prompt_tokens,...
+    std::vector<std::string> f;
+    std::istringstream cells(line);
+    for (std::string c; std::getline(cells, c, ',');) f.push_back(c);
+    REQUIRE(f.size() >= 7);
+    const double sent = std::stod(f[1]), prompt = std::stod(f[6]);
+    if (sent < 180) early.add(prompt);
+    if (sent >= 1800) late.add(prompt);
+  }
+  REQUIRE(early.n > 1000);
+  REQUIRE(late.n > 10000);
+  // Prompts of one session are correlated, so the standard errors read low;
+  // 6 of them still hold apart means 870 tokens apart by a wide margin.
+  INFO("first 3 minutes: " << early.mean() << " tokens; from minute 30: " << late.mean());
+  CHECK(std::abs(early.mean() - late.mean()) < 6 * std::hypot(early.se(), late.se()));
+  CHECK(early.mean() > 800 + 40 + 4 * 190);  // persona, the turn, and at least four kept turns on average
 }
 
 TEST_CASE("a response cache's hit ratio matches Che's approximation for LRU", "[serving][validation][cache]") {
