@@ -76,7 +76,8 @@ std::string validate(const std::optional<std::string>& path, const std::optional
 
 py::tuple run(const std::optional<std::string>& path, const std::optional<std::string>& text, const std::string& source,
               std::vector<std::string> overrides, std::optional<std::uint64_t> seed, std::optional<int> replications,
-              int threads, const std::optional<py::function>& progress, std::optional<double> max_memory) {
+              int threads, const std::optional<py::function>& progress, std::optional<double> max_memory,
+              bool log_requests) {
   if (replications && *replications < 1) throw py::value_error("replications must be at least 1");
   if (threads < 0) throw py::value_error("threads must be 0 (all cores) or more");
   if (max_memory && !(*max_memory >= 1024.0 * 1024.0)) throw py::value_error("max_memory must be at least 1 MiB (in bytes)");
@@ -85,6 +86,7 @@ py::tuple run(const std::optional<std::string>& path, const std::optional<std::s
   request.replications = replications;
   request.threads = threads;
   request.max_memory_bytes = max_memory;
+  request.log_requests = log_requests;
 
   // The callback runs on a simulation thread: it takes the GIL, and an
   // exception it raises is kept and re-raised once the run is over (the
@@ -112,7 +114,8 @@ py::tuple run(const std::optional<std::string>& path, const std::optional<std::s
   }
   request.progress = nullptr;
   if (progress_error) std::rethrow_exception(progress_error);
-  return py::make_tuple(py::str(output.report_json), py::str(output.timeseries_csv), py::str(output.summary));
+  return py::make_tuple(py::str(output.report_json), py::str(output.timeseries_csv), py::str(output.summary),
+                        py::str(output.requests_csv));
 }
 
 py::dict gpu_probe() {
@@ -290,15 +293,18 @@ PYBIND11_MODULE(_core, m) {
   m.def("run", &run, py::arg("path") = py::none(), py::arg("text") = py::none(), py::arg("source") = "<scenario>",
         py::arg("overrides") = std::vector<std::string>{}, py::arg("seed") = py::none(),
         py::arg("replications") = py::none(), py::arg("threads") = 0, py::arg("progress") = py::none(),
-        py::arg("max_memory") = py::none(),
+        py::arg("max_memory") = py::none(), py::arg("log_requests") = false,
         "run(path=None, text=None, source='<scenario>', overrides=[], seed=None, replications=None,\n"
-        "    threads=0, progress=None, max_memory=None) -> (report_json, timeseries_csv, summary)\n\n"
+        "    threads=0, progress=None, max_memory=None, log_requests=False)\n"
+        "    -> (report_json, timeseries_csv, summary, requests_csv)\n\n"
         "Validate and simulate a scenario given as in validate(). `seed` and `replications` replace\n"
         "the scenario's own when given; `threads` is the number of replication threads (0: all cores;\n"
         "results do not depend on it). `progress(done, total)` is called after each replication.\n"
         "A run whose estimated peak memory is over `max_memory` bytes (default: half the machine's)\n"
         "is refused with ScenarioError.\n"
-        "Returns report.json and timeseries.csv as text and the CLI's summary table. The GIL is\n"
+        "Returns report.json and timeseries.csv as text, the CLI's summary table, and with\n"
+        "`log_requests` one CSV row per request sent after the warm-up (as the CLI's --requests-csv;\n"
+        "empty otherwise). The GIL is\n"
         "released while the simulation runs. Raises ScenarioError for an invalid scenario and\n"
         "RuntimeError for any other failure.");
 

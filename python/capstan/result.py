@@ -56,8 +56,9 @@ class Result:
     """
 
     def __init__(self, report_json: str, timeseries_csv: str, table: str, scenario: Scenario | None = None,
-                 overrides: tuple[str, ...] = ()):
+                 overrides: tuple[str, ...] = (), requests_csv: str = ""):
         self.report_json = report_json
+        self.requests_csv = requests_csv
         self.timeseries_csv = timeseries_csv
         self.table = table
         self.scenario = scenario
@@ -129,6 +130,15 @@ class Result:
             return pd.DataFrame()
         return pd.read_csv(io.StringIO(self.timeseries_csv))
 
+    @functools.cached_property
+    def requests(self) -> pd.DataFrame | None:
+        """With ``run(..., requests=True)``: one row per request sent after the warm-up, as the CLI's
+        ``--requests-csv`` writes it (replication, sent_s, class, origin, site, replica, prompt_tokens,
+        cached_tokens, output_tokens, ttft_ms, tpot_ms, e2e_ms, outcome; docs/serving.md). None otherwise."""
+        if not self.requests_csv:
+            return None
+        return pd.read_csv(io.StringIO(self.requests_csv), keep_default_na=False, na_values=[""])
+
     def save(self, directory: str | os.PathLike) -> None:
         """Write report.json, timeseries.csv and summary.txt into `directory` (created if needed), as the CLI's -o does."""
         os.makedirs(directory, exist_ok=True)
@@ -143,7 +153,8 @@ class Result:
 
 def run(scenario: Scenario | str | os.PathLike | Mapping, set: Mapping[str, Any] | Iterable[str] | None = None,
         seed: int | None = None, replications: int | None = None, threads: int = 0,
-        progress: Callable[[int, int], None] | None = None, max_memory: float | None = None) -> Result:
+        progress: Callable[[int, int], None] | None = None, max_memory: float | None = None,
+        requests: bool = False) -> Result:
     """Simulate a scenario and return its Result.
 
     `scenario` is a Scenario from `load()`, or anything `load()` takes (a path
@@ -153,14 +164,16 @@ def run(scenario: Scenario | str | os.PathLike | Mapping, set: Mapping[str, Any]
     (0: all cores; the figures do not depend on it). `progress(done, total)` is
     called after each replication. The GIL is released while the simulation runs.
     A run whose estimated peak memory is over `max_memory` bytes (default: half
-    the machine's memory) is refused (docs/limits.md).
+    the machine's memory) is refused (docs/limits.md). With `requests` the
+    Result's `requests` holds one row per request sent after the warm-up.
 
     Raises capstan.ScenarioError for an invalid scenario or override, or a run over the memory budget.
     """
     if not isinstance(scenario, Scenario):
         scenario = load(scenario)
     overrides = scenario.run_overrides(set)
-    report_json, timeseries_csv, table = _core.run(
+    report_json, timeseries_csv, table, requests_csv = _core.run(
         text=scenario.text, source=scenario.source, overrides=overrides, seed=seed,
-        replications=replications, threads=threads, progress=progress, max_memory=max_memory)
-    return Result(report_json, timeseries_csv, table, scenario, overrides)
+        replications=replications, threads=threads, progress=progress, max_memory=max_memory,
+        log_requests=requests)
+    return Result(report_json, timeseries_csv, table, scenario, overrides, requests_csv if requests else "")

@@ -17,7 +17,7 @@ def run_point(text: str, source: str, overrides: list[str], seed: int | None, re
               threads: int) -> str:
     """Run one sweep point and return its report.json text. This is the Dask task: it needs nothing but capstan
     importable on the worker (the scenario travels as JSON text, not as a path)."""
-    report_json, _, _ = _core.run(text=text, source=source, overrides=overrides, seed=seed,
+    report_json, _, _, _ = _core.run(text=text, source=source, overrides=overrides, seed=seed,
                                   replications=replications, threads=threads)
     return report_json
 

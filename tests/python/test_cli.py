@@ -6,6 +6,8 @@ import subprocess
 
 import pytest
 
+import capstan
+
 from conftest import REPO, cli_binary
 
 BAD = REPO / "tests" / "data" / "bad"
@@ -104,6 +106,18 @@ def test_requests_csv_has_a_row_per_ended_request(tmp_path, tiny_path):
     subprocess.run([CLI, "run", tiny_path, "-o", str(again), "--replications", "2", "--threads", "2", "--no-html"],
                    check=True, capture_output=True)
     assert (again / "report.json").read_bytes() == (out / "report.json").read_bytes()
+
+
+def test_requests_dataframe_is_the_cli_log(tmp_path, tiny_path):
+    # capstan.run(..., requests=True).requests holds what --requests-csv writes, row for row.
+    import pandas as pd
+    log = tmp_path / "requests.csv"
+    subprocess.run([CLI, "run", tiny_path, "-o", str(tmp_path / "out"), "--replications", "2", "--threads", "1",
+                    "--no-html", "--requests-csv", str(log)], check=True, capture_output=True, timeout=300)
+    r = capstan.run(tiny_path, replications=2, threads=2, requests=True)
+    pd.testing.assert_frame_equal(r.requests, pd.read_csv(log, keep_default_na=False, na_values=[""]))
+    assert len(r.requests) > 0
+    assert capstan.run(tiny_path, replications=1).requests is None
 
 
 def test_same_seed_same_report_whatever_the_threads(tmp_path, tiny_path):
