@@ -141,6 +141,12 @@ struct Arrivals {
     for (const auto& st : stages) peak = st.rate_per_s > peak ? st.rate_per_s : peak;
     return peak;
   }
+  // The requests the stages send on average (a Poisson count's own).
+  double expected_requests() const {
+    double n = 0.0;
+    for (const auto& st : stages) n += st.rate_per_s * st.duration_s;
+    return n;
+  }
 };
 
 struct InteractionClass {

@@ -57,14 +57,21 @@ MemoryEstimate estimate_memory(const Prepared& p, int replications, int threads)
   const double users = 1.25 * s.workload.peak_users + 100.0;
   e.parts.push_back({"/workload/peak_users", js_count(users) + " users in session",
                      users * (static_cast<double>(sizeof(workload::Session)) + kSessionOverheadBytes)});
-  // Requests alive at once: at worst every request of max_queue_s at the peak rate waits.
-  double per_s = 0.0;
+  // Requests alive at once: at worst every request of max_queue_s at the peak
+  // rate waits; an open-loop load sends no more than its stages hold (with
+  // room for a Poisson count's spread).
+  double alive = 1000.0;
   for (const auto& c : s.classes) {
-    per_s += c.trace.enabled     ? c.trace.requests_per_s()
-             : c.arrivals.enabled ? c.arrivals.peak_rate_per_s()
-                                  : c.rate_per_user_hour / 3600.0 * s.workload.peak_users;
+    const double per_s = c.trace.enabled     ? c.trace.requests_per_s()
+                         : c.arrivals.enabled ? c.arrivals.peak_rate_per_s()
+                                              : c.rate_per_user_hour / 3600.0 * s.workload.peak_users;
+    double waiting = per_s * (s.simulation.max_queue_s + 60.0);
+    if (c.arrivals.enabled) {
+      const double sent = c.arrivals.expected_requests();
+      waiting = std::min(waiting, sent + 6.0 * std::sqrt(sent) + 100.0);
+    }
+    alive += waiting;
   }
-  const double alive = per_s * (s.simulation.max_queue_s + 60.0) + 1000.0;
   e.parts.push_back({"/simulation/max_queue_s", js_count(alive) + " requests waiting or running",
                      alive * static_cast<double>(sizeof(serving::Request) + sizeof(std::uint32_t) * 4)});
   // The time series: a column per class figure, per pool and the fleet's, each interval.

@@ -237,6 +237,25 @@ def test_a_run_over_the_memory_budget_is_refused_with_what_drives_it(tmp_path):
     assert proc.returncode == 0, proc.stderr
 
 
+def test_an_open_loop_burst_is_estimated_by_what_it_sends(tmp_path):
+    # A benchmark's "all at once": 3,000 requests at a million a second. The estimate counts the 3,000 it sends,
+    # not a million a second for max_queue_s; the same rate held for an hour is still refused.
+    doc = json.loads(MINIMAL.read_text())
+    doc["simulation"] = {"duration_h": 0.1, "max_queue_s": 3600}
+    doc["classes"][0].pop("rate_per_user_hour")
+    doc["classes"][0]["arrivals"] = {"stages": [{"rate_per_s": 1e6, "duration_s": 0.003}], "process": "constant"}
+    path = tmp_path / "burst.json"
+    path.write_text(json.dumps(doc))
+    ok = subprocess.run([str(cli_binary()), "validate", str(path), "--max-memory", "64M"],
+                        capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    doc["classes"][0]["arrivals"]["stages"][0]["duration_s"] = 3600
+    path.write_text(json.dumps(doc))
+    refused = subprocess.run([str(cli_binary()), "validate", str(path), "--max-memory", "64M"],
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and "/simulation/max_queue_s" in refused.stderr, refused.stderr
+
+
 @pytest.mark.parametrize("size", ["5x", "0", "1K", "2048T", "-1G", "G"])
 def test_a_bad_memory_budget_is_refused(tmp_path, size):
     proc, out = _run(tmp_path, "--max-memory", size, timeout=30)
