@@ -20,6 +20,9 @@ import sys
 import capstan
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "validation"))
+import mirror  # noqa: E402  (validation/mirror.py: the scenarios that mirror public engine measurements)
+
 PROFILES = ROOT / "models" / "profiles"
 H200_RUN = PROFILES / "h200-2026-11-30"
 DOC = ROOT / "docs" / "accuracy.md"
@@ -247,8 +250,71 @@ def end_to_end():
     return rows
 
 
+def real_engines():
+    """Every public measurement of validation/figures.json beside capstan's run of its mirror."""
+    return mirror.compare(lambda doc: capstan.run(doc, requests=True, threads=2).requests)
+
+
 def pct(x):
     return f"{x * 100:+.1f}%"
+
+
+def real_engine_lines():
+    figures = json.loads(mirror.FIGURES.read_text())
+    comparisons = real_engines()
+    compared = [c for c in comparisons if c.compared and not c.saturated]
+    errors = [abs(c.error) for c in compared]
+    lines = ["", "## Real engines, end to end", "",
+             "Public measurements of serving engines (not of simulators), each mirrored by a capstan scenario",
+             "of the same engine, model, GPU, tensor parallelism, lengths and load (`validation/figures.json`",
+             "has every figure with its source and settings; `validation/mirror.py` writes the scenarios to",
+             "`validation/scenarios/`; run one with `capstan run validation/scenarios/<name>.json --requests-csv",
+             "FILE`). No capstan figure was fitted to these. The sources:", ""]
+    for key, s in figures["sources"].items():
+        lines.append(f"- **{s['title']}** ({s['where']}): {s['says']}."
+                     + (f" Lengths: {s['lengths']}." if "lengths" in s else "")
+                     + (f" Not published: {s['settings_not_published']}." if "settings_not_published" in s else ""))
+    lines += ["", f"Median error over the {len(errors)} figures below the engines' capacity: "
+              f"**{statistics.median(errors) * 100:.1f}%** (mean {statistics.mean(errors) * 100:.1f}%).", "",
+              "| GPU | figures | median error | mean error | within tolerance |", "|---|---|---|---|---|"]
+    for gpu in sorted({c.set["gpu"] for c in comparisons}):
+        mine = [c for c in compared if c.set["gpu"] == gpu]
+        e = [abs(c.error) for c in mine]
+        lines.append(f"| {gpu} | {len(mine)} | {statistics.median(e) * 100:.1f}% | {statistics.mean(e) * 100:.1f}% | "
+                     f"{sum(c.holds for c in mine)} of {len(mine)} |")
+    lines += ["", "| metric | figures | median error | mean error | bias (median signed) |", "|---|---|---|---|---|"]
+    for metric, (label, unit) in mirror.METRICS.items():
+        mine = [c for c in compared if c.metric == metric]
+        if not mine:
+            continue
+        e = [abs(c.error) for c in mine]
+        lines.append(f"| {label} ({unit}) | {len(mine)} | {statistics.median(e) * 100:.1f}% | "
+                     f"{statistics.mean(e) * 100:.1f}% | {pct(statistics.median([c.error for c in mine]))} |")
+    saturated = [c for c in comparisons if c.saturated and c.compared]
+    agree = sum(c.holds for c in saturated)
+    lines += ["", f"Past capacity (published mean TTFT over a second): capstan agrees that {agree} of the "
+              f"{len(saturated)} points are saturated.", ""]
+    lines += ["Tolerances: " + "; ".join(f"{k}: {v['why']}" for k, v in figures["tolerances"].items()) + ".", ""]
+    misses = {m["figure"]: m["why"] for m in figures["misses"]}
+    lines += ["| point | model | GPU x TP | in / out | load | figure | published | capstan | error | tolerance |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    for c in comparisons:
+        s, r = c.set, c.row
+        label, unit = mirror.METRICS[c.metric]
+        load = {"online": f"{r['rate_per_s']} req/s" if r["rate_per_s"] is not None else "all at once",
+                "offline": f"{s['requests']} at once", "batch1": "one at a time"}[s["kind"]]
+        verdict = c.tolerance + ("" if c.holds else " **missed**")
+        lines.append(f"| {mirror.point_name(s, r)} | {s['model']} | {s['gpu']} x {s['tensor_parallel']} | "
+                     f"{s['input_tokens']} / {s['output_tokens']} | {load} | {label} | {c.published:g} {unit} | "
+                     f"{c.predicted:.4g} {unit} | {pct(c.error)} | {verdict} |")
+    if misses:
+        lines += ["", "Figures outside their tolerance (`misses` in validation/figures.json), and what is known of why:", ""]
+        reasons = {}
+        for name, why in misses.items():
+            reasons.setdefault(why, []).append(name)
+        for why, names in reasons.items():
+            lines.append(f"- {why}: " + ", ".join(f"`{n}`" for n in names) + ".")
+    return lines
 
 
 def render():
@@ -271,6 +337,7 @@ def render():
     for f in public_figures():
         lines.append(f"| {f.what} | {f.source} | {f.published:g} {f.unit} | {f.predicted:.4g} {f.unit} | "
                      f"{pct(f.error)} | ±{f.tolerance * 100:g}% ({f.why}) |")
+    lines += real_engine_lines()
     lines += ["", "## Kernels measured on an H200", "",
               "Every timing in the four H200 calibration profiles (cuBLAS 13.1 GEMMs and capstan's element-wise",
               "kernels, 2026-11-30) and in the FlashAttention-2 grids of `models/profiles/h200-2026-11-30/`,",
@@ -321,12 +388,18 @@ def render():
     lines += ["", f"The replica keeps up to about {max(stable):.0f} requests per second completed (the highest load",
               "whose median TTFT stays under a second); past it the queue grows for the whole run.", "",
               "## What is not shown here", "",
-              "- The A100, L40S, L4 and A10G have no measurement of their own in this repository, and our",
-              "  public sources give the A100 only GEMM, bandwidth and attention headline figures (above):",
-              "  their other figures are the closest architecture's, as gpus.json says per group. Calibrate",
-              "  (`capstan calibrate`, docs/calibration.md) before trusting a plan on them.",
-              "- End-to-end TTFT, TPOT and capacity measured on a serving engine: the table above has",
-              "  capstan's side only; this repository has no run of an engine on an A100.", ""]
+              "- The L40S, L4 and A10G have no public measurement of a serving engine in bf16 in our sources",
+              "  (the TensorRT-LLM page's L40S figures are FP8, which capstan does not model yet): their",
+              "  kernel figures are the closest architecture's, as gpus.json says per group, and no figure",
+              "  above checks them end to end. The A100's kernel figures beyond its GEMM, bandwidth and",
+              "  attention headlines are borrowed too, though its end-to-end figures above hold. Calibrate",
+              "  (`capstan calibrate`, docs/calibration.md) before trusting a plan on a borrowed GPU.",
+              "- vLLM and SGLang end to end: the public tables we found (the SGLang repository's v0.3.0",
+              "  against vLLM v0.6.0 on ShareGPT) give medians over a length distribution they do not",
+              "  publish, and vLLM 0.6's multi-step scheduling is not the engine of the catalog's profile;",
+              "  they are not mirrored. MLPerf Inference's Llama-2-70B results and NVIDIA NIM's tables are",
+              "  FP8.",
+              "- The reference workload above has capstan's side only.", ""]
     return "\n".join(lines)
 
 

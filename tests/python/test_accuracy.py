@@ -70,3 +70,52 @@ def test_roofline_from_python():
         capstan.Roofline("h100", "llama-3-8b", catalog='{"gpus": {"h100": {"kernels": {"gemm": {"flops_share": 9}}}}}')
     with pytest.raises(ValueError, match="unknown operator"):
         r.gemm_seconds("no_gemm", 1)
+
+
+# Real engines, end to end: validation/figures.json against capstan's runs of the mirrors.
+REAL = accuracy.real_engines()
+FIGURES = accuracy.json.loads(accuracy.mirror.FIGURES.read_text())
+
+
+def test_every_real_engine_figure_holds_or_is_a_recorded_miss():
+    # A figure outside its tolerance must be listed in `misses` with why; a listed figure that now holds must
+    # leave the list (the page would otherwise explain a miss that is gone).
+    missed = {c.name for c in REAL if not c.holds}
+    recorded = [m["figure"] for m in FIGURES["misses"]]
+    assert len(recorded) == len(set(recorded))
+    assert missed - set(recorded) == set(), "outside tolerance and not recorded in validation/figures.json misses"
+    assert set(recorded) - missed == set(), "recorded as misses but now within tolerance: remove them"
+    assert all(m["why"].strip() for m in FIGURES["misses"])
+
+
+def test_real_engine_figures_cover_the_gpus_and_cite_their_sources():
+    for s in FIGURES["sets"]:
+        assert s["source"] in FIGURES["sources"], s["id"]
+        assert s["rows"], s["id"]
+    sources = FIGURES["sources"].values()
+    assert all(src["where"] and src["says"] for src in sources)
+    compared = [c for c in REAL if c.compared and not c.saturated]
+    # At least the H100, H200 and A100 have measurements of their own; every set's figures are compared.
+    assert {c.set["gpu"] for c in compared} >= {"h100", "h200", "a100-80gb"}
+    assert len(compared) >= 100
+    # Most figures hold: the misses are the exception the page explains, not the rule.
+    assert sum(c.holds for c in compared) >= 0.85 * len(compared)
+
+
+def test_mirror_scenarios_are_current():
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, str(ROOT / "validation" / "mirror.py"), "--check"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_a_mirror_that_leaves_requests_unanswered_is_an_error():
+    # measure() refuses a run whose requests did not all complete: a mirror that cuts its run short would
+    # otherwise read a throughput from the requests that happened to finish.
+    import pandas as pd
+    s = FIGURES["sets"][0]
+    log = pd.DataFrame({"replication": [0, 0], "sent_s": [0.0, 0.1], "outcome": ["completed", "dropped:queue_timeout"],
+                        "ttft_ms": [20.0, None], "tpot_ms": [8.0, None], "e2e_ms": [100.0, None]})
+    with pytest.raises(RuntimeError, match="1 of 2 requests completed"):
+        accuracy.mirror.measure(s, s["rows"][0], log)
