@@ -47,6 +47,9 @@ Screened screen(const scenario::Scenario& s, const std::string& deployment, int 
   const double users = peak_users_in_window(s);
   double rtt_s = 0.0;  // the last mile's round trip, weighted by origin
   for (const auto& o : s.workload.origins) rtt_s += o.share * o.last_mile_rtt_ms * 1e-3;
+  // The engine's front end, outside its iterations: the API server's time
+  // before the engine sees a request, and a token's way to the client.
+  const double front_s = d.engine.request_ms * 1e-3 + d.engine.stream_us * 1e-6;
 
   std::vector<ClassShape> shapes;
   for (const auto& c : s.classes) {
@@ -113,7 +116,7 @@ Screened screen(const scenario::Scenario& s, const std::string& deployment, int 
   auto ratio = [&](const ClassShape& k, int b, bool wait) {
     // An idle replica prefills the request alone.
     const double pre = prefill_s(k, wait ? b : 0);
-    double latency = rtt_s + (wait ? decode_s(b) : 0.0) + pre;
+    double latency = rtt_s + front_s + (wait ? decode_s(b) : 0.0) + pre;
     if (k.c->slo.metric == scenario::Slo::Metric::kE2e) latency += k.output * decode_s(b);
     if (k.c->slo.metric == scenario::Slo::Metric::kTpot) latency = decode_s(b);
     return latency / (k.c->slo.threshold_ms * 1e-3);

@@ -82,6 +82,22 @@ TEST_CASE("screening: unloaded latency brackets a lightly loaded replica's", "[p
   CHECK(e.unloaded_ms <= e.floor_ms + 2.0 * e.iteration_ms);
 }
 
+TEST_CASE("screening: the engine's front end counts in the floor, as in the run", "[plan][validation]") {
+  // An API server that takes 40 ms before the engine sees a request: the
+  // floor and the estimate rise by 40 ms less the default's 4, and the
+  // lightly loaded replica's median is still between them.
+  json doc = npc_world(20, 4, 300);
+  const plan::Screened base = screened(doc);
+  doc["deployments"][0]["engine"] = {{"request_ms", 40}};
+  const plan::Screened slow = screened(doc);
+  CHECK(slow.floor_ms == Approx(base.floor_ms + 36.0).margin(1e-6));
+  CHECK(slow.unloaded_ms == Approx(base.unloaded_ms + 36.0).margin(1e-6));
+  const auto r = run(doc);
+  const double p50 = figure(r, "/classes/npc/latency_ms/ttft/p50");
+  CHECK(p50 <= slow.unloaded_ms * 1.005);
+  CHECK(p50 >= slow.floor_ms * 0.995);
+}
+
 TEST_CASE("screening: a kind it calls impossible misses its SLO", "[plan][validation]") {
   // A threshold under the last mile plus one prefill cannot hold at any size.
   json doc = npc_world(20, 4, 300);
