@@ -65,8 +65,8 @@ Capacity is decided by the peak. The scenario's default window is the US East ev
 York), when London and Tokyo are at a quarter of their own peaks: the world then holds about 59k users, not 100k.
 Each edge site must still carry its own metro's evening, so we size with **every metro at its local peak at once**
 (London's and Tokyo's clocks aligned with New York's): a world of up to 100k concurrent users, the worst case for the
-shared cloud pools too. Every run measures 12 minutes, 20:00-20:12 in every metro, after an hour of warm-up (below:
-why an hour); short windows keep the notebook fast and the confidence intervals say what that costs in precision.
+shared cloud pools too. Every run measures 12 minutes, 20:00-20:12 in every metro, after 15 minutes of warm-up
+(below: why that is enough); short windows keep the notebook fast and the confidence intervals say what that costs in precision.
 All points of a sweep share their random numbers (the same users arrive at every point), so differences between
 points are the fleet's doing, not noise.
 
@@ -106,8 +106,8 @@ moderation["review"].update(reviewers=reviewers(doc["workload"]["peak_users"]), 
 print(f"reviewers staffed, 19:00-21:00 New York time: {moderation['review']['reviewers'][19:21]} "
       f"(the scenario as written: 82 at 01:00 UTC)")
 scenario = capstan.load(doc)
-# 12 minutes (01:00-01:12 UTC) after an hour of warm-up, every metro at its local evening peak (New York's clock).
-PEAK = {"simulation.start_hour_utc": 0, "simulation.warmup_h": 1.0, "simulation.duration_h": 1.2,
+# 12 minutes (01:00-01:12 UTC) after 15 minutes of warm-up, every metro at its local evening peak (New York's clock).
+PEAK = {"simulation.start_hour_utc": 0.75, "simulation.warmup_h": 0.25, "simulation.duration_h": 0.45,
         "workload.origins.metro-london.utc_offset_h": -5, "workload.origins.metro-tokyo.utc_offset_h": -5}
 world = scenario.to_dict()
 fleet = pd.DataFrame([
@@ -122,12 +122,14 @@ fleet.pivot_table(index="site", columns="deployment", values="gpus", aggfunc="su
 
 A run starts with every user in a new session. Dialogue prompts carry the session's persona and up to 6 turns of
 history, so prompts, and the time to prefill them, grow over a session's first turns (one every 3 minutes at 20 turns
-per user-hour). A warm-up that ends before the histories have built up measures a world of short prompts. The same
-12 minutes after warm-ups of different lengths, one replication each:
+per user-hour). capstan starts each user already in session with the turns it has had (a Poisson number over its
+session's age, `docs/serving.md`), so prompts have their steady length from the first minute; what a warm-up still
+fills is the queues and the prefix caches, which start empty as a fleet just started does. The same 12 minutes after
+warm-ups of different lengths, one replication each:
 '''),
     new_code_cell(r'''
 rows = []
-for warmup_h in (0.05, 0.25, 1.0, 2.0):
+for warmup_h in (0.05, 0.25, 1.0):
     r = capstan.run(scenario, replications=1, set={
         **PEAK, "simulation.start_hour_utc": (1 - warmup_h) % 24, "simulation.warmup_h": warmup_h,
         "simulation.duration_h": warmup_h + 0.2})
@@ -138,10 +140,11 @@ for warmup_h in (0.05, 0.25, 1.0, 2.0):
 pd.DataFrame(rows).set_index("warmup_h")
 '''),
     new_markdown_cell(r'''
-With 3 minutes of warm-up a user-hour reads 39,300 input tokens and dialogue meets its 200 ms at 89.1% of
-requests; after 15 minutes 46,600 tokens and 54.0%; after an hour 48,300 tokens
-and 37.2%, and a second hour changes little (48,250 tokens, 39.4%). Short warm-ups measure the first turns of new
-sessions and flatter dialogue; every run below warms up for an hour.
+The warm-up's length barely moves what the window measures: a user-hour reads 48,660 input tokens after 3 minutes
+of warm-up, 48,580 after 15 and 48,500 after an hour, and dialogue meets its 200 ms for 37.2%, 36.6% and 38.1% of
+requests, differences within one replication's noise. (Before users started with their history, 3 minutes of
+warm-up read 39,300 tokens and flattered dialogue at 89%: the first turns of new sessions.) Every run below warms up
+for 15 minutes, which fills the queues and the replicas' prefix caches.
 
 ## The hand-sized fleet, at the peak
 
@@ -170,8 +173,8 @@ base.sites[["replicas", "gpu_utilization", "kv_occupancy", "queue_length_mean"]]
 ## The cheapest fleet that meets both SLOs
 
 More L40S do not get there: with every edge pool serving dialogue and reactive behaviour at twice its size (496 GPUs;
-a separate run at the same peak, two replications), dialogue's p95 falls only from 237 to 217 ms and reactive's from
-59 to 56 ms. Both are bound by one request's time on an L40S plus the network, not by queueing. So we let
+a separate run at the same peak, two replications), dialogue's p95 falls only from 234 to 216 ms and reactive's from
+60 to 58 ms. Both are bound by one request's time on an L40S plus the network, not by queueing. So we let
 `capstan.plan` choose every pool's size and, for dialogue and reactive behaviour, the GPU kind among every catalog
 GPU the model fits (`docs/plan.md`). It first screens each kind with the service-time model and a queueing
 approximation: a kind whose unloaded latency already misses an SLO is not run, nor one estimated at more than 1.5
@@ -203,17 +206,20 @@ print(f"planned fleet: {where.gpus.sum()} GPUs (hand-sized: {fleet.gpus.sum()})"
 where.pivot_table(index=["kind", "site", "region"], columns="gpu", values="gpus", aggfunc="sum", fill_value=0)
 '''),
     new_markdown_cell(r'''
-The planner ran 25 candidate fleets (7.8 minutes on this notebook's two cores). Screening ruled out reactive
-behaviour on an L40S (at least 54 ms even unloaded, network included), an L4 or an A10G, and dialogue on an L4 or an
-A10G (at least 317 and 281 ms), and left out dialogue on L40S, whose estimated 400 GPUs cost over 1.5 times the
-cheapest estimate; of the kinds it ran, H100s won for both, reactive behaviour on A100s or H200s costing 0.4% more,
-dialogue on H200s 1.4% more and on A100s 6% more. The planned fleet has **117 GPUs against the hand-sized 272** and
-meets every SLO at the peak: dialogue's p95 TTFT 131 ms (the interval's upper end 134 ms) against 200, reactive's p95
-44 ms against 50. A user-hour costs \$0.0253 [0.0251, 0.0255], 8% less than the hand-sized fleet's \$0.0276, which met
-neither (dialogue's p95 237 ms, reactive's 59 ms). Moving the edge to H100s
-is what does it: an H100 costs about twice an L40S an hour but serves a dialogue turn and a reactive decision several
-times faster, so far fewer of them hold the SLOs. The content pools keep their written 44 H100s in this plan. The
-scenario ships the fleet the planner finds for its own window, the US East evening
+The planner ran 40 candidate fleets (6.8 minutes on this notebook's two cores). Screening ruled out reactive
+behaviour on an L40S (at least 56 ms even unloaded, network and the API server included), an A10G or an L4, and
+dialogue on an A10G or an L4 (at least 282 and 316 ms), and left out dialogue on L40S, whose estimated 440 GPUs cost
+over 1.5 times the cheapest estimate. Of the kinds it ran, dialogue on H200s and reactive behaviour on A100s won;
+dialogue on H100s cost 0.7% more and on A100s 6.7% more, reactive behaviour on H200s 0.2% more, and with H100s for
+reactive behaviour no fleet it tried held dialogue's interval under 200 ms. The planned fleet has **92 GPUs against
+the hand-sized 272** and meets every SLO at the peak, dialogue's with nothing to spare: its p95 TTFT 198 ms (the
+interval's upper end 200.0 ms) against 200, reactive's p95 49.9 ms against 50, content's 52 s against 60. A user-hour
+costs \$0.0240 [0.0239, 0.0241], 11% less than the hand-sized fleet's \$0.0269, which met neither (dialogue's p95
+234 ms, reactive's 60 ms). Moving the edge to faster cards is what does it: an H200 or an A100 costs more an hour
+than an L40S but serves a dialogue turn and a reactive decision several times faster, so far fewer of them hold the
+SLOs. It also moves all of US East's content onto spot (24 H100s, none on demand): in a 12-minute window under the
+scenario's AWS `>20%` rate a reclaim is rare, and `spot_share.ipynb` shows what that bet costs when reclaims come.
+The scenario ships the fleet the planner finds for its own window, the US East evening
 (`docs/scenarios/consumer_world.md`).
 
 ## The same fleet from 25k to 100k users
@@ -239,11 +245,11 @@ capstan.plot.latency_vs_load(load, metric="ttft", classes=["dialogue", "reactive
 capstan.plot.cost_vs_load(load, title="Cost per user-hour against load, the planned fleet")
 '''),
     new_markdown_cell(r'''
-At every load the planned fleet holds both SLOs: dialogue's p95 TTFT is 101 ms at 25k users, 103 ms at 50k and 131 ms
-at 100k, where Ashburn's queue grows from 0.3 requests on average to 1.6; reactive behaviour's p95 stays at 44 ms, its
-time bound by the network and one request on an H100, not by load. A user-hour costs \$0.037 at 25k users, \$0.029 at
-50k and \$0.025 at 100k: the fleet is sized for the peak, and the reviewers (35 at 25k users, 139 at 100k) are about
-\$0.022 of it at every load.
+At every load the planned fleet holds both SLOs: dialogue's p95 TTFT is 94 ms at 25k users, 97 ms at 50k and 198 ms
+at 100k (95.3% within 200 ms: the peak it was sized for, with nothing to spare), where Ashburn's queue grows from 0.2
+requests on average to 1.9; reactive behaviour's p95 stays at 49-50 ms, its time bound by the network and one request
+on an A100, not by load. A user-hour costs \$0.033 at 25k users, \$0.027 at 50k and \$0.024 at 100k: the fleet is
+sized for the peak, and the reviewers (35 at 25k users, 139 at 100k) are about \$0.021 of it at every load.
 '''),
 ]
 
@@ -494,19 +500,20 @@ pd.concat({"with the cache": with_cache[["e2e_p95_ms", "attainment", "gpu_utiliz
 ## The answer
 
 The GPU decides, not the placement. With the scenario's cache, 69.8% of reactive requests are hits, and the p95 is a
-miss's latency: the 10 L40S as written (edge) reach 58.9 ms at p95 (74.4% within 50 ms), and no L40S fleet up to 20
-GPUs holds the budget (best p95 55.6 ms at the edge, 57.6 ms in the regional cloud, where only the hits, 69.8%, make
-it). Three H100s, one per metro, hold it at the edge (p95 46.7 ms) and in the regional cloud (48.7 ms) for \$0.10 per
-1000 user-hours, half the \$0.21 of the 10 L40S as written. The edge saves 2 ms over the regional cloud; the central
-cloud misses the budget on either GPU (p95 203-216 ms): the share it meets is US East's, all of its requests on H100s
-(45.0%) and only its cache hits on L40S (31.3%).
+miss's latency: the 10 L40S as written (edge) reach 60.1 ms at p95 (70.1% within 50 ms), and no L40S fleet up to 20
+GPUs holds the budget (best p95 57.7 ms at the edge, 59.7 ms in the regional cloud, where only the hits, about 70%,
+make it). Three H100s, one per metro, hold it at the edge (p95 47.9 ms) and in the regional cloud (49.9 ms, 95.4%
+within 50 ms) for \$0.10 per 1000 user-hours, half the \$0.21 of the 10 L40S as written. The edge saves 2 ms over
+the regional cloud; the central cloud misses the budget on either GPU (p95 205-217 ms): the share it meets is US
+East's, all of its requests on H100s (44.6%) and only its cache hits on L40S (31.3%).
 
-Without the cache every request reaches a GPU, and the smallest fleet no longer holds: 3 L40S saturate (p95 235 ms),
-the 10 as written read 65.2 ms at p95 (0.4% within 50 ms), and 3 H100s, 99.6% busy, miss too (52.5 ms at the edge,
-79% within 50 ms; 54.5 ms in the regional cloud); 10 H100s hold it (47.0 ms at the edge, 49.1 ms in the regional
-cloud). The cache takes about 70% of the load off the GPUs, and with it a third of the H100s suffice; it cannot make
-a 4-token answer on an L40S fast enough, and the seed's case for the edge is worth only the few milliseconds between
-a metro and its cloud region.
+Without the cache every request reaches a GPU, and the smallest fleet no longer holds: 3 L40S saturate (p95 176 ms),
+the 10 as written read 66.2 ms at p95 (none within 50 ms), and 3 H100s, 99% busy, miss too (65.1 ms at the edge,
+62.7% within 50 ms; 67.1 ms in the regional cloud); 10 H100s hold it at the edge (48.5 ms) and just miss in the
+regional cloud (50.5 ms, 87.7% within). The cache takes about 70% of the load off the GPUs, and with it a third of
+the H100s suffice; it cannot make a 4-token answer on an L40S fast enough, and the seed's case for the edge is worth
+only the few milliseconds between a metro and its cloud region: the 2 ms that decide whether 10 H100s without a cache
+hold the budget.
 '''),
 ]
 
@@ -546,8 +553,8 @@ claim
 The scenario as written, in its own window: the US East evening (01:00 UTC; London and Tokyo are then off their
 peaks, so the world holds fewer users than its 100k peak), with its edge dialogue pools autoscaling as the scenario
 says. We measure 12 minutes (01:00-01:12 UTC) after an hour of warm-up, two replications. Dialogue prompts carry a
-1,000-token persona and up to 6 turns of history, so input tokens dominate; the hour of warm-up lets the histories
-build up (a run starts with every session new: see `capacity_100k.ipynb`).
+1,000-token persona and up to 6 turns of history, so input tokens dominate; the hour of warm-up lets the autoscaled
+pools settle from their written size to the evening's load.
 '''),
     new_code_cell(r'''
 scenario = hand_sized_world()
@@ -915,18 +922,18 @@ At the catalog's prices the saving is the spot share times the discount, and int
 
 * Under the scenario's AWS `>20%` rate no node was reclaimed in any replication of any fleet. The content fleet costs
   \$2.358 per 1000 user-hours all on demand, \$2.089 as written (5 of 11 nodes on spot: 11.4% saved) and \$1.770 all
-  on spot (24.9% saved, the catalog's figure), with every content request within 60 s (p95 33.2 s).
+  on spot (24.9% saved, the catalog's figure), with every content request within 60 s (p95 30.1 s).
 * At 1 reclaim per node-hour the all-spot fleet loses 6.8 nodes in 45 minutes and has 91.5% of its GPUs ready on
-  average, yet content meets its SLO in every fleet (attainment at least 0.998, p95 at most 35.4 s); fewer than two
-  requests per run migrate and none is lost. A reclaimed node has 120 s of notice to finish what it runs, and a content
-  request takes under 36 s at p95.
+  average, yet content meets its SLO in every fleet (attainment 1.000, p95 at most 31.7 s); fewer than two requests
+  per run migrate and none is lost. A reclaimed node has 120 s of notice to finish what it runs, and a content
+  request takes under 32 s at p95.
 * With reclaims taking 3 nodes at once, every fleet with 3 or more of US East's 7 nodes on spot drops requests after
-  30 s in a queue (the scenario's `max_queue_s`): 533 of 86,882 with 3, 734-736 with 5, and 1,356 with all 7, which
-  also migrate 79.8; attainment 0.984, 0.976-0.977 and 0.961, all within the SLO.
-* At 4 per node-hour the all-spot fleet has 65.2% of its GPUs ready, migrates 1,131 requests, drops 3,443 on queue
-  timeouts and reads an attainment of 0.916: the p95 of the requests it completes is 59.1 s, but with the dropped
-  ones counted fewer than 95% finish within 60 s, and the SLO is missed. The fleet with 8 spot nodes packed into US
-  East misses it too (attainment 0.928).
+  30 s in a queue (the scenario's `max_queue_s`): 285 of 86,882 with 3, 341 with 5, and 772 with all 7, which also
+  migrate 81; attainment 0.989, 0.986 and 0.975, all within the SLO.
+* At 4 per node-hour the all-spot fleet has 65.2% of its GPUs ready, migrates 843 requests, drops 2,414 on queue
+  timeouts and reads an attainment of 0.949: the p95 of the requests it completes is 53.7 s, but with the dropped
+  ones counted fewer than 95% finish within 60 s, and the SLO is missed by a hair. The fleet with 8 spot nodes packed
+  into US East holds it just (attainment 0.955).
 
 No request was lost in any run: every relocated request found a ready replica. The bill barely reacts to
 interruptions because a reclaimed node is billed through its notice and its replacement from its request; only a
@@ -950,13 +957,13 @@ spread.pivot_table(index=["process", "spot_nodes"], columns="spread", sort=False
                            "dropped_queue_timeout"])
 '''),
     new_markdown_cell(r'''
-With independent reclaims at 1 per node-hour the placement makes no difference beyond noise (p95 within 0.6 s, no
+With independent reclaims at 1 per node-hour the placement makes no difference beyond noise (p95 within 0.5 s, no
 drops). Under the harsher processes packing spot into US East is worse: at 4 per node-hour with 5 spot nodes, *US East
-first* drops 1,599 requests on queue timeouts and reads a p95 of 53.5 s, *both regions* none and 37.1 s. What decides
-is how many of US East's 7 nodes are spot, for US East is the busy region in this window (56% of its running slots
-in use against 9% in EU West): *5, US East first* and *8, both regions* hold the same US East pool (5 spot of 7) and,
-with the same random numbers, drop the same 1,599 requests; *8, US East first* (all 7) drops 2,924, and *11*, with
-EU West's 4 on spot as well, 3,443.
+first* drops 1,255 requests on queue timeouts and reads a p95 of 49.4 s, *both regions* none and 32.7 s. What decides
+is how many of US East's 7 nodes are spot, for US East is the busy region in this window (50% of its running slots
+in use against 8% in EU West): *5, US East first* and *8, both regions* hold the same US East pool (5 spot of 7) and,
+with the same random numbers, drop the same 1,255 requests; *8, US East first* (all 7) drops 2,164, and *11*, with
+EU West's 4 on spot as well, 2,414.
 Spreading is also a little cheaper, since EU West's spot discount is worth more per GPU-hour (\$0.82 against
 \$0.75): \$2.089 against \$2.099 per 1000 user-hours at 5 spot nodes.
 
@@ -1019,10 +1026,10 @@ print(f"all of it on spot would save ${saved:.2f} per 1000 user-hours, {saved / 
 whole.cost.round(2)
 '''),
     new_markdown_cell(r'''
-Content is 7.4% of the world's \$28.32 per 1000 user-hours; human review of escalated moderation, 82 reviewers
-staffed through the window and paid by the hour, is 75% of the bill. Moving the other 6 content nodes to spot would
-save \$0.32 per 1000 user-hours, 1.1% of the world's cost; the 5 spot nodes already in the scenario save \$0.27
-against an all-on-demand content fleet.
+Content is 7.4% of the world's \$28.18 per 1000 user-hours; human review of escalated moderation, 82 reviewers
+staffed through the window and paid by the hour, is about three quarters of the bill. Moving the other 6 content nodes
+to spot would save \$0.32 per 1000 user-hours, 1.1% of the world's cost; the 5 spot nodes already in the scenario save
+\$0.27 against an all-on-demand content fleet.
 '''),
 ]
 
@@ -1039,7 +1046,7 @@ behaviour on L40S at the edge), which misses both latency SLOs; the scenario now
 (`capacity_100k.ipynb`).
 
 We simulate a whole day of the world at its 100k peak, one replication per fleet (a day at 100k users takes about
-two and a half minutes of CPU per run; two runs share the two cores), in four versions of its dialogue pools:
+three minutes of CPU per run; two runs share the two cores), in four versions of its dialogue pools:
 
 * **autoscaled**: the scenario as written;
 * **fixed**: `autoscale` removed, every pool at its written size all day;
@@ -1049,8 +1056,7 @@ two and a half minutes of CPU per run; two runs share the two cores), in four ve
 * **autoscaled, instant nodes**: as written, but a new node serves the moment it is asked for (no boot, no load, no
   engine start): what cold starts cost, isolated.
 
-Each run warms up for an hour (dialogue histories build up over a session's first turns: see `capacity_100k.ipynb`)
-and then measures 24 hours from 01:00 UTC. With a single replication there are no intervals; every fleet sees the
+Each run warms up for an hour (the autoscaled pools settle from their written size) and then measures 24 hours from 01:00 UTC. With a single replication there are no intervals; every fleet sees the
 same users (common random numbers).
 '''),
     new_code_cell(SETUP),
@@ -1214,28 +1220,28 @@ fig
     new_markdown_cell(r'''
 ## What autoscaling saves, and what it costs
 
-Over the day the autoscaled dialogue pools bill 2,591 GPU-hours against 5,136 for the same pools held at their
-written sizes: 49.6% fewer. That takes 37.2% off the world's GPU bill and 14.3% off its cost per user-hour (\$29.97
+Over the day the autoscaled dialogue pools bill 2,549 GPU-hours against 5,136 for the same pools held at their
+written sizes: 50.4% fewer. That takes 37.8% off the world's GPU bill and 14.6% off its cost per user-hour (\$29.89
 against \$34.99 per 1000 user-hours; the other \$21.49 is almost all human review of escalated moderation: the
 scenario staffs 1,466 reviewer-hours a day at \$15, paid whether or not items come, the same in every fleet).
-Ashburn and Tokyo bill 49% and 50% of their fixed GPU-hours, London 62%, Frankfurt 25% (it serves almost nothing and
-stays at its minimum of 4).
+Ashburn and Tokyo bill 49% of their fixed GPU-hours, London 61%, Frankfurt 25% (it serves almost nothing and stays at
+its minimum of 4).
 
-**The SLO price.** Dialogue's 200 ms TTFT holds for 42.7% of requests autoscaled, against 60.3% fixed. No fleet meets
+**The SLO price.** Dialogue's 200 ms TTFT holds for 42.8% of requests autoscaled, against 63.5% fixed. No fleet meets
 the SLO in any minute of the day (`intervals_met_share` is 0 for all four): even the fixed fleet's p95 never falls
-below 211.3 ms in a minute; with prompts that carry a persona and history, the tail of dialogue's TTFT on L40S sits
-above 200 ms (`capacity_100k.ipynb` moves dialogue to H100s for that). Of the 17.6 points that autoscaling loses,
-cold starts account for about 0.3: with instant nodes the autoscaled fleet reaches 43.0% (one replication, so only the
-order of magnitude counts). The rest comes with the target itself: the autoscaler keeps a quarter of each replica's
-running slots busy (20.7% of the slots in use over the day against 9.0% in the fixed fleet), and with fuller batches
-a turn starts later (TTFT p50 204.0 ms against 191.0 ms).
+below 210.2 ms in a minute; with prompts that carry a persona and history, the tail of dialogue's TTFT on L40S sits
+above 200 ms (`capacity_100k.ipynb` moves dialogue to faster cards for that). Of the 20.7 points that autoscaling
+loses, cold starts account for about 0.3: with instant nodes the autoscaled fleet reaches 43.1% (one replication, so
+only the order of magnitude counts). The rest comes with the target itself: the autoscaler keeps a quarter of each
+replica's running slots busy (20.4% of the slots in use over the day against 8.6% in the fixed fleet), and with
+fuller batches a turn starts later (TTFT p50 203.2 ms against 187.9 ms).
 
 The schedule, which climbs each metro's curve an hour at a time, bills about as much (2,615 GPU-hours, 14.2% off the
-cost per user-hour) with 160 cold starts against the autoscaler's 320, but meets 200 ms less often (41.3%): its p95
-rises, up to 277.9 ms in a minute, in the hours its pools step down below what the autoscaler holds. The autoscaler's
+cost per user-hour) with 160 cold starts against the autoscaler's 347, and meets 200 ms as often (42.8%), but its p95
+rises, up to 267.7 ms in a minute, in the hours its pools step down below what the autoscaler holds. The autoscaler's
 extra starts are nodes started and released again as the metric swings around its target, the short spikes on the
-rising side of its curves; with instant nodes it starts even more (402). No dialogue request was dropped or lost in
-any fleet; the autoscaler's scale-downs moved 51 requests off draining nodes to other replicas.
+rising side of its curves; with instant nodes it starts even more (387). No dialogue request was dropped or lost in
+any fleet; the autoscaler's scale-downs moved 112 requests off draining nodes to other replicas.
 '''),
 ]
 
