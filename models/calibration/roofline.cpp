@@ -106,9 +106,28 @@ RooflineModel::RooflineModel(catalog::LlmSpec llm, catalog::GpuSpec gpu, catalog
   launch_s_ = engine_.launch_us * 1e-6;
   peak_flops_ = gpu_.bf16_tflops * 1e12;
   hbm_bytes_per_s_ = gpu_.hbm_tb_per_s * 1e12;
+  const std::size_t slots = static_cast<std::size_t>(static_cast<int>(Operator::kLmHeadGemm) + 1) * kGemmMemoRows;
+  gemm_memo_ = std::shared_ptr<std::atomic<double>[]>(new std::atomic<double>[slots]);
+  for (std::size_t i = 0; i < slots; ++i) gemm_memo_[i].store(-1.0, std::memory_order_relaxed);
 }
 
 double RooflineModel::gemm_seconds(Operator op, double rows) const {
+  const int slot = static_cast<int>(op);
+  if (rows >= 1.0 && rows < kGemmMemoRows && slot <= static_cast<int>(Operator::kLmHeadGemm) &&
+      rows == std::floor(rows)) {
+    std::atomic<double>& memo = gemm_memo_[static_cast<std::size_t>(slot) * kGemmMemoRows +
+                                           static_cast<std::size_t>(rows)];
+    double s = memo.load(std::memory_order_relaxed);
+    if (s < 0.0) {
+      s = gemm_seconds_uncached(op, rows);
+      memo.store(s, std::memory_order_relaxed);
+    }
+    return s;
+  }
+  return gemm_seconds_uncached(op, rows);
+}
+
+double RooflineModel::gemm_seconds_uncached(Operator op, double rows) const {
   if (!(rows > 0.0)) return 0.0;
   const catalog::KernelFigures& k = gpu_.kernels;
   const GemmShape shape = gemm_shape(op, llm_, tp_);
@@ -123,9 +142,10 @@ double RooflineModel::gemm_seconds(Operator op, double rows) const {
   }
   const double memory = WorkFormulas{llm_, tp_}.gemm_bytes(op, rows) / (hbm_bytes_per_s_ * k.gemm_bandwidth_share);
   const double p = k.gemm_transition_exponent;
-  // (c^p + m^p)^(1/p), scaled by the larger term so that neither overflows.
-  const double big = std::max(compute, memory);
-  const double blend = big * std::pow(std::pow(compute / big, p) + std::pow(memory / big, p), 1.0 / p);
+  // (c^p + m^p)^(1/p), scaled by the larger term so that neither overflows:
+  // big * (1 + (small/big)^p)^(1/p), the larger term's ratio being exactly 1.
+  const double big = std::max(compute, memory), small = std::min(compute, memory);
+  const double blend = big * std::pow(1.0 + std::pow(small / big, p), 1.0 / p);
   return k.gemm_floor_us * 1e-6 + blend;
 }
 

@@ -51,8 +51,11 @@
 // and memory rates, exact for every model with grouped-query or multi-head
 // attention (about 4 FLOPs per KV byte against a ridge of hundreds).
 //
-// Immutable after construction; safe to share between threads.
+// Its answers are fixed at construction (a memo of GEMM times fills as they
+// are first asked, through atomics); safe to share between threads.
 #include <array>
+#include <atomic>
+#include <memory>
 #include <span>
 #include <string>
 
@@ -100,6 +103,10 @@ class RooflineModel final : public ServiceTimeModel {
   const catalog::KernelFigures& kernels() const { return gpu_.kernels; }
   const catalog::EngineSpec& engine() const { return engine_; }
   int tensor_parallel() const { return tp_; }
+  // The memo's size, which every model holds (for the memory estimate).
+  static constexpr double memo_bytes() {
+    return (static_cast<int>(Operator::kLmHeadGemm) + 1) * double{kGemmMemoRows} * sizeof(double);
+  }
 
  private:
   std::array<IterationCost, kOperatorCount> breakdown_of(const IterationWork& work,
@@ -114,6 +121,12 @@ class RooflineModel final : public ServiceTimeModel {
   double prefill_flops_share_, prefill_floor_s_;
   double overhead_s_, per_sequence_s_, launch_s_;
   double peak_flops_, hbm_bytes_per_s_;
+  // gemm_seconds of the five GEMMs at whole row counts below kGemmMemoRows,
+  // filled as first asked (-1: not yet); a pure function of the model, so
+  // threads that race to fill a slot store the same value. Shared by copies.
+  static constexpr int kGemmMemoRows = 16384;
+  std::shared_ptr<std::atomic<double>[]> gemm_memo_;
+  double gemm_seconds_uncached(Operator op, double rows) const;
 };
 
 // Throws std::invalid_argument naming the first dimension that is not positive.

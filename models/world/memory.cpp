@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "models/calibration/roofline.h"
 #include "models/input/json_reader.h"
 #include "models/scenario/load.h"
 #include "models/serving/replica.h"
@@ -24,8 +25,9 @@ constexpr double kSlotOverheadBytes = 512.0;
 // Per user in session beyond the Session record: the free list, the user's
 // next-interaction event, the curve's bookkeeping.
 constexpr double kSessionOverheadBytes = 48.0;
-// A response cache entry: the LRU list node and the hash map's.
-constexpr double kCacheEntryBytes = 96.0;
+// A response cache's slot per distinct prompt, cached or not: its recency
+// links and insertion time (serving/response_cache.h).
+constexpr double kCacheSlotBytes = 2 * sizeof(std::int32_t) + sizeof(std::int64_t);
 // The run's fixed part: the engine, the report, the prepared scenario.
 constexpr double kBaseBytes = 16.0 * 1024 * 1024;
 
@@ -53,6 +55,10 @@ MemoryEstimate estimate_memory(const Prepared& p, int replications, int threads)
   const double slots = static_cast<double>(p.replicas.size());
   e.parts.push_back({"/sites", js_count(slots) + " node slots",
                      slots * (static_cast<double>(sizeof(serving::Replica)) + kSlotOverheadBytes)});
+  // Each deployment's service-time model and its memo of GEMM times.
+  const double models = static_cast<double>(s.deployments.size());
+  e.parts.push_back({"/deployments", js_count(models) + " service-time models",
+                     models * calibration::RooflineModel::memo_bytes()});
   // Users in session: the peak, with room for the Poisson spread and the free list.
   const double users = 1.25 * s.workload.peak_users + 100.0;
   e.parts.push_back({"/workload/peak_users", js_count(users) + " users in session",
@@ -86,7 +92,7 @@ MemoryEstimate estimate_memory(const Prepared& p, int replications, int threads)
   for (const auto& c : s.classes) {
     if (!c.response_cache.enabled) continue;
     cache += c.response_cache.distinct_prompts * sizeof(double) +
-             static_cast<double>(s.sites.size()) * c.response_cache.capacity_entries * kCacheEntryBytes;
+             static_cast<double>(s.sites.size()) * c.response_cache.distinct_prompts * kCacheSlotBytes;
   }
   if (cache > 0) e.parts.push_back({"/classes", "response caches", cache});
   std::stable_sort(e.parts.begin(), e.parts.end(), [](const auto& a, const auto& b) { return a.bytes > b.bytes; });

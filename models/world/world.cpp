@@ -345,8 +345,9 @@ serving::ResponseCache& World::cache(std::uint32_t cls, std::size_t site) {
   if (per_site.size() <= site) per_site.resize(std::max<std::size_t>(site + 1, s_.sites.size()));
   if (!per_site[site]) {
     const auto& rc = s_.classes[cls].response_cache;
-    per_site[site] = std::make_unique<serving::ResponseCache>(static_cast<std::size_t>(rc.capacity_entries),
-                                                              sim::from_seconds(rc.ttl_s));
+    per_site[site] = std::make_unique<serving::ResponseCache>(
+        static_cast<std::int32_t>(rc.distinct_prompts), static_cast<std::size_t>(rc.capacity_entries),
+        sim::from_seconds(rc.ttl_s));
   }
   return *per_site[site];
 }
