@@ -26,7 +26,7 @@ struct ReplicationResult {
   std::uint64_t sessions = 0;
   // With log_requests: a CSV row (no header, request_log_header()) per request
   // sent after the warm-up that ended within the run.
-  std::string requests_csv;
+  std::string requests_csv{};
 };
 
 ReplicationResult simulate(const Prepared& prepared, std::uint64_t seed, int replication, bool log_requests = false);

@@ -189,7 +189,6 @@ TEST_CASE("calibration: a profile of a roofline's own costs reproduces the roofl
         std::min(1.0, cal::WorkFormulas{m, tp}.heads() / (k.prefill_kv_saturating_tiles_per_sm * gpu.sm_count));
     const double prefill_s_per_byte = 1.0 / (hbm * k.prefill_kv_bandwidth_share * kv_occupancy);
     p.fits[cal::Operator::kPrefillAttention].cost = {k.prefill_floor_us * 1e-6, 0.0, prefill_s_per_byte};
-    const cal::WorkFormulas f{m, tp};
     const std::vector<double> grid{1, 2, 16, 17, 32, 33, 48, 49, 64, 512, 4096, 16384};
     for (cal::Operator op : {cal::Operator::kQkvGemm, cal::Operator::kOGemm, cal::Operator::kGateUpGemm,
                              cal::Operator::kDownGemm, cal::Operator::kLmHeadGemm}) {

@@ -181,7 +181,6 @@ TEST_CASE("roofline: tensor parallelism halves GEMM traffic and adds all-reduces
 
 TEST_CASE("roofline: the framework's time grows with the batch", "[roofline]") {
   const cal::RooflineModel r(llama3_8b_like(), h100_like(), summing_engine(), 1);
-  const KernelFigures& k = r.kernels();
   CHECK(r.overhead_seconds(0) == Approx(summing_engine().iteration_ms * 1e-3));
   CHECK(r.overhead_seconds(32) - r.overhead_seconds(0) == Approx(32 * summing_engine().per_sequence_us * 1e-6));
   // A scenario's iteration_overhead_ms replaces the iteration part only.
