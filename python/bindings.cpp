@@ -384,6 +384,8 @@ PYBIND11_MODULE(_core, m) {
           py::arg("operator"), py::arg("rows"), "One launch of a GEMM ('qkv_gemm', ...) of `rows` rows.")
       .def("elementwise_seconds", &cal::RooflineModel::elementwise_seconds, py::arg("bytes"),
            "One element-wise launch moving `bytes`.")
+      .def("all_reduce_seconds", &cal::RooflineModel::all_reduce_seconds, py::arg("wire_bytes"),
+           "One all-reduce over the tensor-parallel GPUs, `wire_bytes` the ring bytes (2 (tp-1)/tp of the message).")
       .def(
           "prefill_attention_seconds",
           [](const cal::RooflineModel& r, const std::vector<std::pair<std::int64_t, std::int64_t>>& prefills) {

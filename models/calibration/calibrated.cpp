@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "models/calibration/roofline.h"
+
 namespace capstan::calibration {
 
 namespace {
@@ -21,7 +23,7 @@ void require_same(const std::string& path, const std::string& field, const T& ou
 }  // namespace
 
 CalibratedModel::CalibratedModel(Profile profile, std::string profile_path, catalog::LlmSpec llm, int tensor_parallel,
-                                 double interconnect_gb_per_s, double iteration_overhead_ms,
+                                 const catalog::GpuSpec& gpu, double iteration_overhead_ms,
                                  double per_sequence_overhead_us)
     : profile_(std::move(profile)), path_(std::move(profile_path)), llm_(std::move(llm)), tp_(tensor_parallel) {
   const catalog::LlmSpec& m = profile_.model;
@@ -43,7 +45,7 @@ CalibratedModel::CalibratedModel(Profile profile, std::string profile_path, cata
     throw ProfileError(path_, "/tensor_parallel", std::to_string(tp_) + " (the deployment's tensor parallelism)",
                        std::to_string(profile_.tensor_parallel));
   }
-  if (tp_ > 1 && !(interconnect_gb_per_s > 0.0))
+  if (tp_ > 1 && !(gpu.interconnect_gb_per_s > 0.0))
     throw std::invalid_argument("tensor parallelism needs a positive interconnect bandwidth");
   if (!(iteration_overhead_ms >= 0.0) || !(per_sequence_overhead_us >= 0.0))
     throw std::invalid_argument("iteration overhead must be >= 0");
@@ -53,10 +55,10 @@ CalibratedModel::CalibratedModel(Profile profile, std::string profile_path, cata
       throw ProfileError(path_, "/fit/" + std::string(operator_name(op)), "a fitted cost", "nothing");
     fits_[static_cast<std::size_t>(op)] = it->second;
   }
-  link_bytes_per_s_ = interconnect_gb_per_s * 1e9;
+  kernels_ = gpu.kernels;
+  link_gb_per_s_ = gpu.interconnect_gb_per_s;
   overhead_s_ = (iteration_overhead_ms > 0.0 ? iteration_overhead_ms : profile_.iteration_overhead_ms) * 1e-3;
   per_sequence_s_ = per_sequence_overhead_us * 1e-6;
-  floor_s_ = profile_.ceilings.launch_floor_us * 1e-6;
 }
 
 IterationCost CalibratedModel::iteration(std::int64_t decode_seqs, std::span<const PrefillChunk> prefills) const {
@@ -67,7 +69,7 @@ IterationCost CalibratedModel::iteration(std::int64_t decode_seqs, std::span<con
     if (w.count <= 0.0) continue;
     double launch_s = 0.0;
     if (w.op == Operator::kAllReduce) {
-      launch_s = floor_s_ + w.bytes / link_bytes_per_s_;
+      launch_s = all_reduce_seconds(kernels_, link_gb_per_s_, tp_, w.bytes);
     } else {
       const OperatorFit& f = fits_[static_cast<std::size_t>(w.op)];
       if (w.op == Operator::kDecodeAttention) {

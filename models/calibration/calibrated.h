@@ -30,13 +30,15 @@ class CalibratedModel final : public ServiceTimeModel {
  public:
   // Throws ProfileError (pointer at the offending profile field) when the
   // profile was measured for other model dimensions or another tensor
-  // parallelism; std::invalid_argument when tp > 1 and the interconnect
-  // bandwidth is not positive, or for a negative overhead.
+  // parallelism; std::invalid_argument when tp > 1 and the GPU's interconnect
+  // bandwidth is not positive, or for a negative overhead. The profile times
+  // one GPU: its all-reduces are priced from the GPU's catalog interconnect
+  // figures (all_reduce_seconds in roofline.h).
   // `iteration_overhead_ms` 0 keeps the profile's; the framework's
   // per-sequence time (the GPU's catalog figure) is added per sequence in
   // the batch, as the roofline adds it.
   CalibratedModel(Profile profile, std::string profile_path, catalog::LlmSpec llm, int tensor_parallel,
-                  double interconnect_gb_per_s, double iteration_overhead_ms = 0.0,
+                  const catalog::GpuSpec& gpu, double iteration_overhead_ms = 0.0,
                   double per_sequence_overhead_us = 0.0);
 
   IterationCost iteration(std::int64_t decode_seqs, std::span<const PrefillChunk> prefills) const override;
@@ -52,10 +54,10 @@ class CalibratedModel final : public ServiceTimeModel {
   std::string path_;
   catalog::LlmSpec llm_;
   int tp_;
-  double link_bytes_per_s_;
+  catalog::KernelFigures kernels_;  // the GPU's, for its all-reduces
+  double link_gb_per_s_;
   double overhead_s_;
   double per_sequence_s_;
-  double floor_s_;
   std::array<OperatorFit, kOperatorCount> fits_;
 };
 

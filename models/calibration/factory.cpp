@@ -16,7 +16,7 @@ std::shared_ptr<const ServiceTimeModel> make_service_time_model(const catalog::L
   if (iteration_overhead_ms < 0.0) throw std::invalid_argument("iteration overhead must be >= 0");
   if (!profile_path.empty()) {
     return std::make_shared<CalibratedModel>(load_profile(profile_path), profile_path, llm, tensor_parallel,
-                                             gpu.interconnect_gb_per_s, iteration_overhead_ms,
+                                             gpu, iteration_overhead_ms,
                                              engine.per_sequence_us);
   }
   return std::make_shared<RooflineModel>(llm, gpu, engine, tensor_parallel, iteration_overhead_ms);

@@ -44,7 +44,7 @@ void validate_kernel_figures(const catalog::GpuSpec& gpu) {
       {"prefill_attention flops_share", k.prefill_flops_share},
       {"prefill_attention kv_bandwidth_share", k.prefill_kv_bandwidth_share},
       {"decode_attention bandwidth_share", k.decode_bandwidth_share},
-      {"interconnect share", k.interconnect_share}};
+      {"interconnect share", k.interconnect_share}, {"interconnect large_share", k.interconnect_large_share}};
   for (const auto& [name, v] : shares) {
     if (!(v > 0.0 && v <= 1.5)) fail(std::string(name) + " must lie in (0, 1.5]");
   }
@@ -54,10 +54,11 @@ void validate_kernel_figures(const catalog::GpuSpec& gpu) {
       {"gemm floor_us", k.gemm_floor_us},           {"launch_floor_us", k.launch_floor_us},
       {"prefill_attention floor_us", k.prefill_floor_us},
       {"decode_attention floor_us", k.decode_floor_us},   {"decode_attention per_sequence_us", k.decode_per_sequence_us},
-      {"prefill_attention_fa3 floor_us", k.fa3_floor_us}};
+      {"prefill_attention_fa3 floor_us", k.fa3_floor_us}, {"interconnect floor_us", k.all_reduce_floor_us}};
   for (const auto& [name, v] : fixed) {
     if (!(v >= 0.0 && v < 1e6)) fail(std::string(name) + " must lie in [0, 1e6)");
   }
+  if (!(k.all_reduce_large_message_bytes > 0.0)) fail("interconnect large_message_mib must be positive");
   if (!(k.gemm_transition_exponent >= 1.0 && k.gemm_transition_exponent <= 64.0))
     fail("gemm transition_exponent must lie in [1, 64]");
   if (k.gemm_tiles.empty()) fail("gemm tiles must name at least one tile");
@@ -154,10 +155,17 @@ double RooflineModel::elementwise_seconds(double bytes) const {
   return k.launch_floor_us * 1e-6 + bytes / (hbm_bytes_per_s_ * k.elementwise_bandwidth_share);
 }
 
+double all_reduce_seconds(const catalog::KernelFigures& k, double link_gb_per_s, int tp, double wire_bytes) {
+  if (tp <= 1) return 0.0;
+  const double link = std::max(link_gb_per_s, 1e-9) * 1e9;
+  const double large_wire = 2.0 * (tp - 1) / tp * k.all_reduce_large_message_bytes;  // inf stays inf
+  const double own = std::min(wire_bytes, large_wire), past = std::max(0.0, wire_bytes - large_wire);
+  return k.all_reduce_floor_us * 1e-6 + own / (link * k.interconnect_share) +
+         past / (link * k.interconnect_large_share);
+}
+
 double RooflineModel::all_reduce_seconds(double wire_bytes) const {
-  const catalog::KernelFigures& k = gpu_.kernels;
-  const double link = std::max(gpu_.interconnect_gb_per_s, 1e-9) * 1e9 * k.interconnect_share;
-  return k.launch_floor_us * 1e-6 + wire_bytes / link;
+  return calibration::all_reduce_seconds(gpu_.kernels, gpu_.interconnect_gb_per_s, tp_, wire_bytes);
 }
 
 double RooflineModel::prefill_attention_seconds(std::span<const PrefillChunk> prefills) const {

@@ -33,7 +33,9 @@
 //   Decode attention: decode_floor + per_sequence * seqs + bytes / (hbm * decode_share),
 //   the KV bytes growing with the decode context.
 //
-//   All-reduce (tp > 1): launch_floor + ring bytes / (link * interconnect_share).
+//   All-reduce (tp > 1): all_reduce_seconds below, the interconnect figures'
+//   floor plus the ring bytes at the engines' own kernels' share of the link
+//   up to a large message, at NCCL's share past it.
 //
 // The GPU's time is the sum over operators. The engine's host time comes on
 // top: launching kernels (launch_us each, none for an iteration of at most
@@ -64,6 +66,13 @@
 #include "models/catalog/specs.h"
 
 namespace capstan::calibration {
+
+// Seconds for one all-reduce of `wire_bytes` ring bytes (2 (tp-1)/tp of the
+// message) over tp GPUs linked at link_gb_per_s each way, as the kernel
+// figures' interconnect group prices it (catalog::KernelFigures). Zero for
+// tp 1. Shared by the roofline and the calibrated profiles, which measure one
+// GPU and take their all-reduces from the catalog.
+double all_reduce_seconds(const catalog::KernelFigures& k, double link_gb_per_s, int tp, double wire_bytes);
 
 class RooflineModel final : public ServiceTimeModel {
  public:

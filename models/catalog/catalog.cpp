@@ -1,6 +1,7 @@
 #include "models/catalog/catalog.h"
 
 #include <cctype>
+#include <limits>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -123,8 +124,14 @@ KernelFigures read_kernels(json& doc, const std::string& pointer) {
     k.fa3_floor_us = fa3.number("floor_us", js::non_negative(10000));
     k.sources["prefill_attention_fa3"] = read_source(fa3);
   }
-  js::Object ic = o.object("interconnect", {"share", "source"}, true);
+  js::Object ic = o.object("interconnect", {"share", "floor_us", "large_message_mib", "large_share", "source"}, true);
   k.interconnect_share = ic.number("share", kShare);
+  k.all_reduce_floor_us =
+      ic.has("floor_us") ? ic.number("floor_us", js::non_negative(10000)) : k.launch_floor_us;
+  k.all_reduce_large_message_bytes = ic.has("large_message_mib")
+                                         ? ic.number("large_message_mib", js::positive(1e6)) * 1024.0 * 1024.0
+                                         : std::numeric_limits<double>::infinity();
+  k.interconnect_large_share = ic.has("large_share") ? ic.number("large_share", kShare) : k.interconnect_share;
   k.sources["interconnect"] = read_source(ic);
   return k;
 }

@@ -31,7 +31,7 @@ struct KernelFigures {
   std::vector<std::pair<int, int>> gemm_tiles;
   // Element-wise kernels (norms, RoPE, activation, KV append, embedding).
   double elementwise_bandwidth_share = 0.0;
-  double launch_floor_us = 0.0;       // per element-wise launch (and per all-reduce)
+  double launch_floor_us = 0.0;       // per element-wise launch
   // Prefill attention (FlashAttention-2, variable-length chunks in one launch):
   // each head's chunk splits into query tiles of `prefill_tile_rows` rows,
   // and the kernel reaches its full compute rate only with
@@ -50,8 +50,15 @@ struct KernelFigures {
   double decode_bandwidth_share = 0.0;
   double decode_floor_us = 0.0;
   double decode_per_sequence_us = 0.0;
-  // Share of interconnect_gb_per_s an all-reduce reaches.
+  // All-reduce of a message over tp GPUs, its ring bytes w = 2 (tp-1)/tp
+  // message: t = floor + min(w, w_L) / (link * share)
+  //            + max(0, w - w_L) / (link * large_share),
+  // w_L the ring bytes of an all_reduce_large_message_bytes message: the
+  // engines' own all-reduce kernels up to that size, NCCL's rings past it.
   double interconnect_share = 0.0;
+  double all_reduce_floor_us = 0.0;
+  double all_reduce_large_message_bytes = 0.0;  // infinity: share at every size
+  double interconnect_large_share = 0.0;
   // FlashAttention-3 prefill (Hopper only; engines.json says which engines
   // run it): the prefill_attention figures above for that kernel, or
   // has_fa3 false where the GPU has no such kernel.

@@ -141,7 +141,7 @@ TEST_CASE("calibration: synthetic timings are fitted back within 1%", "[calibrat
   CHECK(p.held_out.median_rel_error < 0.01);
   CHECK(p.held_out.p95_rel_error < 0.02);
   // Whole iterations, on and off the measured grid, within 1% of the truth.
-  const cal::CalibratedModel model(p, "synthetic.json", m, 1, 0.0);
+  const cal::CalibratedModel model(p, "synthetic.json", m, 1, h100_like());
   // build_profile records the default engine's host time per iteration.
   const auto& builtin = capstan::catalog::Catalog::builtin();
   const double overhead = builtin.engine(builtin.default_engine())->iteration_ms * 1e-3;
@@ -199,7 +199,7 @@ TEST_CASE("calibration: a profile of a roofline's own costs reproduces the roofl
         p.fits[op].table.y.push_back(roof.gemm_seconds(op, rows));
       }
     }
-    const cal::CalibratedModel cm(p, "roofline.json", m, tp, gpu.interconnect_gb_per_s, 0.0,
+    const cal::CalibratedModel cm(p, "roofline.json", m, tp, gpu, 0.0,
                                   roof.engine().per_sequence_us);
     const std::vector<cal::PrefillChunk> chunk{{16, 64}};
     const cal::IterationWork w = cal::iteration_work(m, tp, 0, chunk);
@@ -231,7 +231,7 @@ TEST_CASE("calibration: a profile of another model or tp is refused", "[calibrat
   LlmSpec other = m;
   other.hidden = 8192;
   try {
-    cal::CalibratedModel(p, "p.json", other, 1, 0.0);
+    cal::CalibratedModel(p, "p.json", other, 1, h100_like());
     FAIL("expected a ProfileError");
   } catch (const cal::ProfileError& e) {
     CHECK(e.pointer() == "/model/hidden");
@@ -239,7 +239,7 @@ TEST_CASE("calibration: a profile of another model or tp is refused", "[calibrat
     CHECK(e.found() == "4096");
   }
   try {
-    cal::CalibratedModel(p, "p.json", m, 2, 450.0);
+    cal::CalibratedModel(p, "p.json", m, 2, h100_like());
     FAIL("expected a ProfileError");
   } catch (const cal::ProfileError& e) {
     CHECK(e.pointer() == "/tensor_parallel");

@@ -125,6 +125,10 @@ TEST_CASE("bad catalog overrides fail at their pointer", "[catalog]") {
   CHECK(pointer_of({{"gpus", {{"h100", {{"kernels", {{"gemm", {{"tiles", {{64}}}}}}}}}}}}) ==
         "/catalog/gpus/h100/kernels/gemm/tiles/0");
   CHECK(pointer_of({{"gpus", {{"h100", {{"sm_count", 0}}}}}}) == "/catalog/gpus/h100/sm_count");
+  CHECK(pointer_of({{"gpus", {{"h100", {{"kernels", {{"interconnect", {{"large_share", 2}}}}}}}}}}) ==
+        "/catalog/gpus/h100/kernels/interconnect/large_share");
+  CHECK(pointer_of({{"gpus", {{"h100", {{"kernels", {{"interconnect", {{"large_message_mib", 0}}}}}}}}}}) ==
+        "/catalog/gpus/h100/kernels/interconnect/large_message_mib");
 }
 
 TEST_CASE("every catalog GPU has its kernel figures, with sources", "[catalog]") {
@@ -158,6 +162,11 @@ TEST_CASE("a GPU's kernel figures merge group by group over the defaults", "[cat
   CHECK(h100.gemm_flops_share == 0.5);
   CHECK(h100.gemm_bandwidth_share == base.gpu("h100")->kernels.gemm_bandwidth_share);  // the rest of the group stays
   CHECK(h100.decode_floor_us == base.gpu("h100")->kernels.decode_floor_us);
+  // The built-in all-reduce: its own floor, NCCL's share past 8 MiB.
+  const auto& k = base.gpu("h100")->kernels;
+  CHECK(k.all_reduce_floor_us != k.launch_floor_us);
+  CHECK(k.all_reduce_large_message_bytes == 8.0 * 1024 * 1024);
+  CHECK(k.interconnect_large_share > k.interconnect_share);
   // A new GPU takes default_kernels' groups, and its own where it gives them.
   const auto& fresh = c.gpu("new-gpu")->kernels;
   CHECK(fresh.launch_floor_us == 2.0);

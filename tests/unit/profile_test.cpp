@@ -93,7 +93,7 @@ TEST_CASE("profile: save and load round-trip", "[profile]") {
   }
   CHECK(cal::profile_to_json(q) == cal::profile_to_json(p));
   // The saved file drives the same model as the value it came from.
-  const cal::CalibratedModel a(p, path, small_model(), 1, 0.0);
+  const cal::CalibratedModel a(p, path, small_model(), 1, GpuSpec{});
   const auto via_factory = cal::make_service_time_model(small_model(), GpuSpec{}, capstan::catalog::EngineSpec{}, 1, 0.0, path);
   CHECK(via_factory->kind() == "calibrated");
   CHECK(via_factory->provenance().find(path) != std::string::npos);

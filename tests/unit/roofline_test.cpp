@@ -4,6 +4,7 @@
 // context with a floor and a per-sequence cost, prefill attention loses rate
 // when a chunk has too few query tiles, the framework's time grows with the
 // batch, and tensor parallelism halves GEMM traffic and adds all-reduces.
+#include <limits>
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -173,10 +174,42 @@ TEST_CASE("roofline: tensor parallelism halves GEMM traffic and adds all-reduces
         Approx((r1.gemm_seconds(cal::Operator::kGateUpGemm, 1.0) - floor) / 2.0).epsilon(0.01));
   CHECK(r1.breakdown(1, {})[at(cal::Operator::kAllReduce)].fixed_s == 0.0);
   // Two ring all-reduces of one token's hidden state per layer: 2(tp-1)/tp = 1.
-  const double one = k.launch_floor_us * 1e-6 + 1.0 * m.hidden * 2.0 / (450e9 * k.interconnect_share);
+  const double one = k.all_reduce_floor_us * 1e-6 + 1.0 * m.hidden * 2.0 / (450e9 * k.interconnect_share);
   CHECK(r2.breakdown(1, {})[at(cal::Operator::kAllReduce)].fixed_s == Approx(2.0 * m.layers * one).epsilon(1e-12));
   // Per-token KV traffic halves too (8 KV heads split over 2 GPUs).
   CHECK(r2.iteration(4, {}).per_context_token_s == Approx(r1.iteration(4, {}).per_context_token_s / 2.0));
+}
+
+TEST_CASE("roofline: an all-reduce runs the engine's kernel up to a large message, NCCL's ring past it", "[roofline]") {
+  KernelFigures k = h100_like().kernels;
+  k.all_reduce_floor_us = 5.0;
+  k.interconnect_share = 0.5;
+  k.interconnect_large_share = 0.8;
+  k.all_reduce_large_message_bytes = 8.0 * 1024 * 1024;
+  const double link = 450e9;
+  CHECK(cal::all_reduce_seconds(k, 450.0, 1, 1e6) == 0.0);
+  // Four GPUs: ring bytes 1.5 x the message; 8 MiB is 12 MiB on the ring.
+  const double large_wire = 1.5 * 8.0 * 1024 * 1024;
+  CHECK(cal::all_reduce_seconds(k, 450.0, 4, 1e6) == Approx(5e-6 + 1e6 / (link * 0.5)).epsilon(1e-12));
+  CHECK(cal::all_reduce_seconds(k, 450.0, 4, large_wire) == Approx(5e-6 + large_wire / (link * 0.5)).epsilon(1e-12));
+  CHECK(cal::all_reduce_seconds(k, 450.0, 4, 3.0 * large_wire) ==
+        Approx(5e-6 + large_wire / (link * 0.5) + 2.0 * large_wire / (link * 0.8)).epsilon(1e-12));
+  // Continuous at the switch, and never cheaper for more bytes.
+  double last = 0.0;
+  for (double w = 0.0; w <= 4.0 * large_wire; w += large_wire / 64.0) {
+    const double t = cal::all_reduce_seconds(k, 450.0, 4, w);
+    CHECK(t >= last);
+    last = t;
+  }
+  CHECK(cal::all_reduce_seconds(k, 450.0, 4, large_wire * (1 + 1e-9)) ==
+        Approx(cal::all_reduce_seconds(k, 450.0, 4, large_wire)).epsilon(1e-6));
+  // The switch is by message, not ring, bytes: at eight GPUs the same 8 MiB is 14 MiB on the ring.
+  const double wire8 = 1.75 * 8.0 * 1024 * 1024;
+  CHECK(cal::all_reduce_seconds(k, 450.0, 8, wire8) == Approx(5e-6 + wire8 / (link * 0.5)).epsilon(1e-12));
+  // Without a large message, one share at every size.
+  k.all_reduce_large_message_bytes = std::numeric_limits<double>::infinity();
+  CHECK(cal::all_reduce_seconds(k, 450.0, 4, 3.0 * large_wire) ==
+        Approx(5e-6 + 3.0 * large_wire / (link * 0.5)).epsilon(1e-12));
 }
 
 TEST_CASE("roofline: the framework's time grows with the batch", "[roofline]") {
