@@ -384,6 +384,14 @@ PYBIND11_MODULE(_core, m) {
           py::arg("operator"), py::arg("rows"), "One launch of a GEMM ('qkv_gemm', ...) of `rows` rows.")
       .def("elementwise_seconds", &cal::RooflineModel::elementwise_seconds, py::arg("bytes"),
            "One element-wise launch moving `bytes`.")
+      .def(
+          "expert_gemm_seconds",
+          [](const cal::RooflineModel& r, const std::string& op, double tokens) {
+            return r.expert_gemm_seconds(cal::operator_from_name(op), tokens);
+          },
+          py::arg("operator"), py::arg("tokens"),
+          "One grouped launch of a mixture of experts' 'expert_gate_up_gemm' or 'expert_down_gemm' over a batch of "
+          "`tokens`.")
       .def("all_reduce_seconds", &cal::RooflineModel::all_reduce_seconds, py::arg("wire_bytes"),
            "One all-reduce over the tensor-parallel GPUs, `wire_bytes` the ring bytes (2 (tp-1)/tp of the message).")
       .def(

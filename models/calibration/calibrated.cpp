@@ -41,6 +41,9 @@ CalibratedModel::CalibratedModel(Profile profile, std::string profile_path, cata
     require_same(path_, "vocab", llm_.vocab, m.vocab, n);
   }
   require_same(path_, "bytes_per_param", llm_.bytes_per_param, m.bytes_per_param, n);
+  // Profiles time dense models (capstan calibrate measures no expert GEMMs): a
+  // mixture of experts runs on the roofline.
+  require_same(path_, "experts", llm_.experts, m.experts, n);
   if (tp_ != profile_.tensor_parallel) {
     throw ProfileError(path_, "/tensor_parallel", std::to_string(tp_) + " (the deployment's tensor parallelism)",
                        std::to_string(profile_.tensor_parallel));

@@ -10,7 +10,8 @@ namespace {
 
 constexpr std::array<std::string_view, kOperatorCount> kNames = {
     "qkv_gemm",   "o_gemm",   "gate_up_gemm", "down_gemm", "lm_head_gemm", "decode_attention", "prefill_attention",
-    "add_rmsnorm", "rope",    "silu_gate",    "kv_append", "embedding",    "all_reduce"};
+    "add_rmsnorm", "rope",    "silu_gate",    "kv_append", "embedding",    "all_reduce",
+    "router_gemm", "expert_gate_up_gemm", "expert_down_gemm", "moe_permute"};
 
 }  // namespace
 
@@ -25,8 +26,12 @@ Operator operator_from_name(std::string_view name) {
 
 bool is_gemm(Operator op) {
   return op == Operator::kQkvGemm || op == Operator::kOGemm || op == Operator::kGateUpGemm ||
-         op == Operator::kDownGemm || op == Operator::kLmHeadGemm;
+         op == Operator::kDownGemm || op == Operator::kLmHeadGemm || op == Operator::kRouterGemm;
 }
+
+bool is_expert_gemm(Operator op) { return op == Operator::kExpertGateUpGemm || op == Operator::kExpertDownGemm; }
+
+bool is_moe(Operator op) { return op >= Operator::kRouterGemm; }
 
 GemmShape gemm_shape(Operator op, const catalog::LlmSpec& llm, int tensor_parallel) {
   const std::int64_t tp = std::max(1, tensor_parallel);
@@ -43,6 +48,12 @@ GemmShape gemm_shape(Operator op, const catalog::LlmSpec& llm, int tensor_parall
       return {hidden, 2 * static_cast<std::int64_t>(llm.intermediate) / tp};
     case Operator::kDownGemm:
       return {static_cast<std::int64_t>(llm.intermediate) / tp, hidden};
+    case Operator::kRouterGemm:  // small and replicated: every GPU scores every expert
+      return {hidden, std::max<std::int64_t>(1, llm.experts)};
+    case Operator::kExpertGateUpGemm:
+      return {hidden, std::max<std::int64_t>(1, 2 * static_cast<std::int64_t>(llm.expert_intermediate) / tp)};
+    case Operator::kExpertDownGemm:
+      return {std::max<std::int64_t>(1, static_cast<std::int64_t>(llm.expert_intermediate) / tp), hidden};
     case Operator::kLmHeadGemm: {
       // A classifier's head has a handful of outputs; it is not worth splitting.
       const std::int64_t n = llm.classifier ? std::max(1, llm.num_labels) : std::max<std::int64_t>(1, llm.vocab / tp);
@@ -67,6 +78,18 @@ double WorkFormulas::gemm_bytes(Operator op, double rows) const {
   const GemmShape s = gemm_shape(op, llm, tp);
   const double k = static_cast<double>(s.k), n = static_cast<double>(s.n);
   return (k * n + rows * k + rows * n) * llm.bytes_per_param;
+}
+
+double WorkFormulas::expert_gemm_flops(Operator op, double tokens) const {
+  const GemmShape s = gemm_shape(op, llm, tp);
+  return 2.0 * tokens * llm.experts_per_token * static_cast<double>(s.k) * static_cast<double>(s.n);
+}
+
+double WorkFormulas::expert_gemm_bytes(Operator op, double tokens) const {
+  const GemmShape s = gemm_shape(op, llm, tp);
+  const double k = static_cast<double>(s.k), n = static_cast<double>(s.n);
+  const double rows = tokens * llm.experts_per_token;
+  return (llm.expected_active_experts(tokens) * k * n + rows * k + rows * n) * llm.bytes_per_param;
 }
 
 double WorkFormulas::decode_flops(double context_tokens) const {
@@ -100,6 +123,8 @@ double WorkFormulas::elementwise_bytes(Operator op, double tokens) const {
       return 2.0 * tokens * (heads() + kv_heads()) * llm.head_dim * b;
     case Operator::kSiluGate:  // read gate and up, write their product
       return 3.0 * tokens * (static_cast<double>(llm.intermediate) / tp) * b;
+    case Operator::kMoePermute:  // one way: read each token once, write a copy per expert (or back: read, sum, write)
+      return tokens * (1.0 + llm.experts_per_token) * llm.hidden * b;
     case Operator::kKvAppend:  // read new K and V, write them into their cache blocks
       return 4.0 * tokens * kv_heads() * llm.head_dim * b;
     case Operator::kEmbedding:  // gather one row per token, write it
@@ -145,13 +170,35 @@ IterationWork iteration_work(const catalog::LlmSpec& llm, int tensor_parallel, s
   if (tokens <= 0.0 && lm_rows <= 0.0) return w;
 
   if (tokens > 0.0) {
+    // The dense MLP (in a mixture of experts, its shared expert, if any).
+    const bool mlp = llm.intermediate > 0;
     for (Operator op : {Operator::kQkvGemm, Operator::kOGemm, Operator::kGateUpGemm, Operator::kDownGemm}) {
+      if ((op == Operator::kGateUpGemm || op == Operator::kDownGemm) && !mlp) continue;
       at(op) = {op, layers, tokens, f.gemm_flops(op, tokens), f.gemm_bytes(op, tokens), 0.0, 0.0};
     }
     at(Operator::kAddRmsNorm) = {Operator::kAddRmsNorm, 2.0 * layers + 1.0, tokens, 0.0,
                                  f.elementwise_bytes(Operator::kAddRmsNorm, tokens), 0.0, 0.0};
     for (Operator op : {Operator::kRope, Operator::kSiluGate, Operator::kKvAppend}) {
+      if (op == Operator::kSiluGate && !mlp) continue;
       at(op) = {op, layers, tokens, 0.0, f.elementwise_bytes(op, tokens), 0.0, 0.0};
+    }
+    if (llm.moe()) {
+      // One grouped launch per layer for each expert GEMM; the experts' SiLU-gate
+      // (each routed row) is one more launch beside the shared expert's.
+      at(Operator::kRouterGemm) = {Operator::kRouterGemm, layers, tokens, f.gemm_flops(Operator::kRouterGemm, tokens),
+                                   f.gemm_bytes(Operator::kRouterGemm, tokens), 0.0, 0.0};
+      for (Operator op : {Operator::kExpertGateUpGemm, Operator::kExpertDownGemm}) {
+        at(op) = {op, layers, tokens, f.expert_gemm_flops(op, tokens), f.expert_gemm_bytes(op, tokens), 0.0, 0.0};
+      }
+      at(Operator::kMoePermute) = {Operator::kMoePermute, 2.0 * layers, tokens, 0.0,
+                                   f.elementwise_bytes(Operator::kMoePermute, tokens), 0.0, 0.0};
+      const double routed = 3.0 * tokens * llm.experts_per_token * (static_cast<double>(llm.expert_intermediate) / tensor_parallel) *
+                            llm.bytes_per_param;
+      OperatorWork& silu = at(Operator::kSiluGate);
+      // count launches of `bytes` each on average: the sum is what they move.
+      const double launches = silu.count + layers;
+      silu = {Operator::kSiluGate, launches, tokens, 0.0, (silu.count * silu.bytes + layers * routed) / launches, 0.0,
+              0.0};
     }
     at(Operator::kEmbedding) = {Operator::kEmbedding, 1.0, tokens, 0.0,
                                 f.elementwise_bytes(Operator::kEmbedding, tokens), 0.0, 0.0};

@@ -18,6 +18,14 @@
 //              down GEMM, all-reduce
 //   final RMSNorm, LM-head GEMM                           once
 //
+// A mixture-of-experts layer adds, after its second add+RMSNorm: the router
+// GEMM (hidden -> experts), the permutation of each token to its experts
+// and back (one element-wise launch each way), and the experts' gate/up and
+// down GEMMs, each one grouped launch over the experts the batch activates
+// (expected_active_experts), each expert with its share of the token rows;
+// the dense gate/up, SiLU-gate and down then run the shared expert, if any.
+// Tensor parallelism splits every expert's inner dimension, as the MLP's.
+//
 // Thread-safety: everything here is a pure function of its arguments.
 #include <array>
 #include <cstdint>
@@ -43,17 +51,27 @@ enum class Operator : int {
   kKvAppend,
   kEmbedding,
   kAllReduce,
+  // Mixture of experts (no work in a dense model).
+  kRouterGemm,
+  kExpertGateUpGemm,
+  kExpertDownGemm,
+  kMoePermute,
 };
-inline constexpr int kOperatorCount = 13;
+inline constexpr int kOperatorCount = 17;
 
 // Stable names, used as keys in calibration profiles.
 std::string_view operator_name(Operator op);
 // Throws std::invalid_argument for an unknown name.
 Operator operator_from_name(std::string_view name);
+// The GEMMs of one weight matrix (qkv to lm_head, the router): one launch
+// of `rows` rows. The experts' grouped GEMMs are not among them.
 bool is_gemm(Operator op);
+bool is_expert_gemm(Operator op);
+bool is_moe(Operator op);  // the four operators only a mixture of experts runs
 
 // A GEMM's K (reduction) and N (output columns) for this model on one GPU;
-// M is the number of rows (tokens) of the iteration.
+// M is the number of rows (tokens) of the iteration. For an expert GEMM, one
+// expert's.
 struct GemmShape {
   std::int64_t k = 0;
   std::int64_t n = 0;
@@ -100,6 +118,11 @@ struct WorkFormulas {
   double prefill_bytes(double chunk, double prefix) const;
   // Element-wise operators over `tokens` rows.
   double elementwise_bytes(Operator op, double tokens) const;
+  // The experts' grouped GEMM over a batch of `tokens`: FLOPs of every row
+  // each expert gets, bytes of the weights of the experts the batch
+  // activates (expected) and of the rows in and out.
+  double expert_gemm_flops(Operator op, double tokens) const;
+  double expert_gemm_bytes(Operator op, double tokens) const;
   double all_reduce_wire_bytes(double tokens) const;
 };
 

@@ -20,7 +20,8 @@ using nlohmann::ordered_json;
 std::vector<Operator> fitted_operators() {
   std::vector<Operator> ops;
   for (int i = 0; i < kOperatorCount; ++i) {
-    if (static_cast<Operator>(i) != Operator::kAllReduce) ops.push_back(static_cast<Operator>(i));
+    const Operator op = static_cast<Operator>(i);
+    if (op != Operator::kAllReduce && !is_moe(op)) ops.push_back(op);
   }
   return ops;
 }

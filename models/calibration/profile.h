@@ -51,7 +51,8 @@ struct Profile {
   double calibration_seconds = 0.0;
 };
 
-// The operators a profile must fit (all but all_reduce, which one GPU cannot measure).
+// The operators a profile must fit: all but all_reduce, which one GPU cannot
+// measure, and a mixture of experts' (profiles cover dense models).
 std::vector<Operator> fitted_operators();
 
 // Throws ProfileError; `path` names the file in errors.

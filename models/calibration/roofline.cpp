@@ -22,7 +22,16 @@ void validate_llm_dims(const catalog::LlmSpec& llm) {
   positive("heads", llm.heads);
   positive("kv_heads", llm.kv_heads);
   positive("head_dim", llm.head_dim);
-  positive("intermediate", llm.intermediate);
+  if (llm.moe()) {
+    // A mixture of experts may have no shared expert (intermediate 0).
+    if (llm.intermediate < 0) positive("intermediate", llm.intermediate);
+    positive("experts_per_token", llm.experts_per_token);
+    positive("expert_intermediate", llm.expert_intermediate);
+    if (llm.experts_per_token > llm.experts)
+      throw std::invalid_argument("model '" + llm.name + "': experts_per_token must be at most experts");
+  } else {
+    positive("intermediate", llm.intermediate);
+  }
   positive("bytes_per_param", llm.bytes_per_param);
   if (llm.classifier) {
     positive("num_labels", llm.num_labels);
@@ -107,41 +116,72 @@ RooflineModel::RooflineModel(catalog::LlmSpec llm, catalog::GpuSpec gpu, catalog
   launch_s_ = engine_.launch_us * 1e-6;
   peak_flops_ = gpu_.bf16_tflops * 1e12;
   hbm_bytes_per_s_ = gpu_.hbm_tb_per_s * 1e12;
-  const std::size_t slots = static_cast<std::size_t>(static_cast<int>(Operator::kLmHeadGemm) + 1) * kGemmMemoRows;
+  memo_slots_ = llm_.moe() ? kMoeMemoSlots : kDenseMemoSlots;
+  const std::size_t slots = static_cast<std::size_t>(memo_slots_) * kGemmMemoRows;
   gemm_memo_ = std::shared_ptr<std::atomic<double>[]>(new std::atomic<double>[slots]);
   for (std::size_t i = 0; i < slots; ++i) gemm_memo_[i].store(-1.0, std::memory_order_relaxed);
 }
 
-double RooflineModel::gemm_seconds(Operator op, double rows) const {
-  const int slot = static_cast<int>(op);
-  if (rows >= 1.0 && rows < kGemmMemoRows && slot <= static_cast<int>(Operator::kLmHeadGemm) &&
-      rows == std::floor(rows)) {
-    std::atomic<double>& memo = gemm_memo_[static_cast<std::size_t>(slot) * kGemmMemoRows +
-                                           static_cast<std::size_t>(rows)];
-    double s = memo.load(std::memory_order_relaxed);
-    if (s < 0.0) {
-      s = gemm_seconds_uncached(op, rows);
-      memo.store(s, std::memory_order_relaxed);
-    }
-    return s;
+int RooflineModel::memo_slot(Operator op) const {
+  if (op <= Operator::kLmHeadGemm) return static_cast<int>(op);
+  if (memo_slots_ < kMoeMemoSlots) return -1;
+  switch (op) {
+    case Operator::kRouterGemm: return 5;
+    case Operator::kExpertGateUpGemm: return 6;
+    case Operator::kExpertDownGemm: return 7;
+    default: return -1;
   }
-  return gemm_seconds_uncached(op, rows);
+}
+
+double RooflineModel::memoised(Operator op, double rows) const {
+  const int slot = memo_slot(op);
+  if (slot < 0 || !(rows >= 1.0 && rows < kGemmMemoRows) || rows != std::floor(rows)) return -1.0;
+  std::atomic<double>& memo = gemm_memo_[static_cast<std::size_t>(slot) * kGemmMemoRows + static_cast<std::size_t>(rows)];
+  double s = memo.load(std::memory_order_relaxed);
+  if (s < 0.0) {
+    s = is_expert_gemm(op) ? expert_gemm_seconds_uncached(op, rows) : gemm_seconds_uncached(op, rows);
+    memo.store(s, std::memory_order_relaxed);
+  }
+  return s;
+}
+
+double RooflineModel::gemm_seconds(Operator op, double rows) const {
+  const double s = memoised(op, rows);
+  return s >= 0.0 ? s : gemm_seconds_uncached(op, rows);
+}
+
+double RooflineModel::expert_gemm_seconds(Operator op, double tokens) const {
+  if (!is_expert_gemm(op)) throw std::invalid_argument("operator '" + std::string(operator_name(op)) + "' is not an expert GEMM");
+  if (!llm_.moe() || !(tokens > 0.0)) return 0.0;
+  const double s = memoised(op, tokens);
+  return s >= 0.0 ? s : expert_gemm_seconds_uncached(op, tokens);
+}
+
+double RooflineModel::expert_gemm_seconds_uncached(Operator op, double tokens) const {
+  const GemmShape shape = gemm_shape(op, llm_, tp_);
+  const double groups = llm_.expected_active_experts(tokens);
+  return gemm_time(groups, tokens * llm_.experts_per_token / groups, static_cast<double>(shape.k),
+                   static_cast<double>(shape.n), WorkFormulas{llm_, tp_}.expert_gemm_bytes(op, tokens));
 }
 
 double RooflineModel::gemm_seconds_uncached(Operator op, double rows) const {
   if (!(rows > 0.0)) return 0.0;
-  const catalog::KernelFigures& k = gpu_.kernels;
   const GemmShape shape = gemm_shape(op, llm_, tp_);
-  const double n = static_cast<double>(shape.n), depth = static_cast<double>(shape.k);
+  return gemm_time(1.0, rows, static_cast<double>(shape.k), static_cast<double>(shape.n),
+                   WorkFormulas{llm_, tp_}.gemm_bytes(op, rows));
+}
+
+double RooflineModel::gemm_time(double groups, double rows, double depth, double n, double bytes) const {
+  const catalog::KernelFigures& k = gpu_.kernels;
   const double sms = gpu_.sm_count;
   const double sm_flops = peak_flops_ * k.gemm_flops_share / sms;
   double compute = std::numeric_limits<double>::infinity();
   for (const auto& [tile_rows, tile_cols] : k.gemm_tiles) {
-    const double tiles = std::ceil(rows / tile_rows) * std::ceil(n / tile_cols);
+    const double tiles = groups * std::ceil(rows / tile_rows) * std::ceil(n / tile_cols);
     const double waves = std::ceil(tiles / sms);
     compute = std::min(compute, waves * 2.0 * tile_rows * tile_cols * depth / sm_flops);
   }
-  const double memory = WorkFormulas{llm_, tp_}.gemm_bytes(op, rows) / (hbm_bytes_per_s_ * k.gemm_bandwidth_share);
+  const double memory = bytes / (hbm_bytes_per_s_ * k.gemm_bandwidth_share);
   const double p = k.gemm_transition_exponent;
   // (c^p + m^p)^(1/p), scaled by the larger term so that neither overflows:
   // big * (1 + (small/big)^p)^(1/p), the larger term's ratio being exactly 1.
@@ -214,7 +254,9 @@ std::array<IterationCost, kOperatorCount> RooflineModel::breakdown_of(const Iter
   for (const OperatorWork& w : work) {
     if (w.count <= 0.0) continue;
     IterationCost& c = out[static_cast<std::size_t>(w.op)];
-    if (is_gemm(w.op)) {
+    if (is_expert_gemm(w.op)) {
+      c.fixed_s = w.count * expert_gemm_seconds(w.op, w.rows);
+    } else if (is_gemm(w.op)) {
       c.fixed_s = w.count * gemm_seconds(w.op, w.rows);
     } else if (w.op == Operator::kDecodeAttention) {
       const IterationCost d = decode_attention_cost(w.rows);

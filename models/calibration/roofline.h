@@ -94,6 +94,11 @@ class RooflineModel final : public ServiceTimeModel {
 
   // Seconds of one launch of each kind of kernel.
   double gemm_seconds(Operator op, double rows) const;
+  // One grouped launch of an expert GEMM over a batch of `tokens`: the
+  // experts the batch activates (expected), each with its share of the
+  // tokens' experts_per_token rows, their output tiles in waves over the SMs
+  // together, their weights read once.
+  double expert_gemm_seconds(Operator op, double tokens) const;
   double elementwise_seconds(double bytes) const;
   double all_reduce_seconds(double wire_bytes) const;
   double prefill_attention_seconds(std::span<const PrefillChunk> prefills) const;
@@ -112,9 +117,9 @@ class RooflineModel final : public ServiceTimeModel {
   const catalog::KernelFigures& kernels() const { return gpu_.kernels; }
   const catalog::EngineSpec& engine() const { return engine_; }
   int tensor_parallel() const { return tp_; }
-  // The memo's size, which every model holds (for the memory estimate).
-  static constexpr double memo_bytes() {
-    return (static_cast<int>(Operator::kLmHeadGemm) + 1) * double{kGemmMemoRows} * sizeof(double);
+  // The memo's size a model of this kind holds (for the memory estimate).
+  static constexpr double memo_bytes(bool moe) {
+    return (moe ? kMoeMemoSlots : kDenseMemoSlots) * double{kGemmMemoRows} * sizeof(double);
   }
 
  private:
@@ -130,12 +135,20 @@ class RooflineModel final : public ServiceTimeModel {
   double prefill_flops_share_, prefill_floor_s_;
   double overhead_s_, per_sequence_s_, launch_s_;
   double peak_flops_, hbm_bytes_per_s_;
-  // gemm_seconds of the five GEMMs at whole row counts below kGemmMemoRows,
-  // filled as first asked (-1: not yet); a pure function of the model, so
-  // threads that race to fill a slot store the same value. Shared by copies.
+  // gemm_seconds of the five GEMMs (and a mixture of experts' router and
+  // grouped expert GEMMs) at whole row counts below kGemmMemoRows, filled as
+  // first asked (-1: not yet); a pure function of the model, so threads that
+  // race to fill a slot store the same value. Shared by copies.
   static constexpr int kGemmMemoRows = 16384;
+  static constexpr int kDenseMemoSlots = 5, kMoeMemoSlots = 8;
   std::shared_ptr<std::atomic<double>[]> gemm_memo_;
+  int memo_slots_ = 0;
+  int memo_slot(Operator op) const;  // -1: not memoised
+  double memoised(Operator op, double rows) const;
   double gemm_seconds_uncached(Operator op, double rows) const;
+  double expert_gemm_seconds_uncached(Operator op, double tokens) const;
+  // A launch of `groups` GEMMs of rows x depth x n, each `rows` rows, moving `bytes` in all.
+  double gemm_time(double groups, double rows, double depth, double n, double bytes) const;
 };
 
 // Throws std::invalid_argument naming the first dimension that is not positive.

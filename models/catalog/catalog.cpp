@@ -181,8 +181,8 @@ GpuSpec read_gpu(const std::string& name, json& doc, const std::string& pointer,
 LlmSpec read_llm(const std::string& name, json& doc, const std::string& pointer) {
   js::Object o(doc, pointer,
                {"layers", "hidden", "heads", "kv_heads", "head_dim", "intermediate", "vocab", "bytes_per_param",
-                "classifier", "num_labels", "gated_mlp", "tied_embeddings", "max_context_tokens", "repository",
-                "source"});
+                "classifier", "num_labels", "gated_mlp", "tied_embeddings", "max_context_tokens", "experts",
+                "experts_per_token", "expert_intermediate", "repository", "source"});
   const LlmSpec defaults;
   LlmSpec m;
   m.name = name;
@@ -194,7 +194,21 @@ LlmSpec read_llm(const std::string& name, json& doc, const std::string& pointer)
     js::fail(o.ptr("kv_heads"), "a divisor of heads (" + std::to_string(m.heads) + ")", std::to_string(m.kv_heads));
   }
   m.head_dim = static_cast<int>(o.integer("head_dim", 1, 10'000, m.hidden / m.heads > 0 ? m.hidden / m.heads : 1));
-  m.intermediate = static_cast<int>(o.integer("intermediate", 1, 10'000'000));
+  m.experts = static_cast<int>(o.integer("experts", 0, 100'000, 0));
+  if (m.moe()) {
+    m.experts_per_token = static_cast<int>(o.integer("experts_per_token", 1, 100'000));
+    if (m.experts_per_token > m.experts) {
+      js::fail(o.ptr("experts_per_token"), "at most experts (" + std::to_string(m.experts) + ")",
+               std::to_string(m.experts_per_token));
+    }
+    m.expert_intermediate = static_cast<int>(o.integer("expert_intermediate", 1, 10'000'000));
+    m.intermediate = static_cast<int>(o.integer("intermediate", 0, 10'000'000, 0));  // the shared expert's; 0: none
+  } else {
+    for (const char* key : {"experts_per_token", "expert_intermediate"}) {
+      if (o.has(key)) js::fail(o.ptr(key), "no field of a dense model (experts 0)", js::describe(doc[key]));
+    }
+    m.intermediate = static_cast<int>(o.integer("intermediate", 1, 10'000'000));
+  }
   m.vocab = static_cast<int>(o.integer("vocab", 1, 10'000'000));
   m.bytes_per_param = o.number("bytes_per_param", js::Range{0.125, 8.0}, defaults.bytes_per_param);  // 1-bit to fp64
   m.classifier = o.boolean("classifier", defaults.classifier);

@@ -2,6 +2,7 @@
 // Catalog entries: what a GPU and an LLM are, as the models need them.
 // Figures come from data files in models/catalog/ with their sources; a
 // scenario may override any entry.
+#include <cmath>
 #include <map>
 #include <string>
 #include <utility>
@@ -136,8 +137,16 @@ struct LlmSpec {
   int heads = 0;
   int kv_heads = 0;
   int head_dim = 0;          // hidden / heads unless the architecture says otherwise
-  int intermediate = 0;      // MLP inner size (gated: gate and up each this wide)
+  int intermediate = 0;      // MLP inner size (gated: gate and up each this wide); in a
+                             // mixture of experts, its shared expert's (0: none)
   int vocab = 0;
+  // Mixture of experts (experts 0: a dense model). Every layer routes each
+  // token to experts_per_token of `experts` gated MLPs, each
+  // expert_intermediate wide, through a router GEMM (hidden x experts); a
+  // shared expert (`intermediate` wide) runs on every token beside them.
+  int experts = 0;
+  int experts_per_token = 0;
+  int expert_intermediate = 0;
   double bytes_per_param = 2.0;  // bf16
   bool classifier = false;   // a classification head (moderation): no LM head, one output token
   int num_labels = 0;        // classifier outputs
@@ -147,26 +156,52 @@ struct LlmSpec {
   std::string repository;        // where the weights are published (a Hugging Face repository id)
   std::string source;
 
-  // Parameters of the transformer blocks, embeddings and head.
+  bool moe() const { return experts > 0; }
+  // Parameters of the transformer blocks, embeddings and head: every
+  // expert's (all resident in memory), and those one token runs through.
   double parameters() const;
+  double active_parameters() const;
   double weight_bytes() const { return parameters() * bytes_per_param; }
+  // Distinct experts a batch of `tokens` activates per MoE layer, in
+  // expectation when each token picks experts_per_token of `experts` at
+  // random: E (1 - (1 - k/E)^tokens). 0 for a dense model.
+  double expected_active_experts(double tokens) const;
   // KV-cache bytes one token occupies across all layers (K and V).
   double kv_bytes_per_token() const {
     return 2.0 * layers * kv_heads * head_dim * bytes_per_param;
   }
 };
 
-inline double LlmSpec::parameters() const {
-  const double q = static_cast<double>(hidden) * heads * head_dim;
-  const double kv = 2.0 * hidden * kv_heads * head_dim;
-  const double o = static_cast<double>(heads) * head_dim * hidden;
-  const double mlp = (gated_mlp ? 3.0 : 2.0) * hidden * static_cast<double>(intermediate);
+namespace detail {
+inline double parameters_with(const LlmSpec& m, double experts_counted) {
+  const double hidden = m.hidden;
+  const double q = hidden * m.heads * m.head_dim;
+  const double kv = 2.0 * hidden * m.kv_heads * m.head_dim;
+  const double o = static_cast<double>(m.heads) * m.head_dim * hidden;
+  const double mlp = (m.gated_mlp ? 3.0 : 2.0) * hidden * static_cast<double>(m.intermediate);
+  const double router = m.moe() ? hidden * m.experts : 0.0;
+  const double routed = experts_counted * 3.0 * hidden * static_cast<double>(m.expert_intermediate);
   const double norms = 2.0 * hidden;
-  const double embed = static_cast<double>(vocab) * hidden;
-  const double head = classifier        ? static_cast<double>(hidden) * num_labels
-                      : tied_embeddings ? 0.0
-                                        : static_cast<double>(vocab) * hidden;
-  return layers * (q + kv + o + mlp + norms) + embed + head + hidden;
+  const double embed = static_cast<double>(m.vocab) * hidden;
+  const double head = m.classifier        ? hidden * m.num_labels
+                      : m.tied_embeddings ? 0.0
+                                          : static_cast<double>(m.vocab) * hidden;
+  return m.layers * (q + kv + o + mlp + router + routed + norms) + embed + head + hidden;
+}
+}  // namespace detail
+
+inline double LlmSpec::parameters() const { return detail::parameters_with(*this, moe() ? experts : 0.0); }
+
+inline double LlmSpec::active_parameters() const {
+  return detail::parameters_with(*this, moe() ? experts_per_token : 0.0);
+}
+
+inline double LlmSpec::expected_active_experts(double tokens) const {
+  if (!moe() || !(tokens > 0.0)) return 0.0;
+  const double e = experts, k = experts_per_token;
+  if (k >= e) return e;
+  // (1 - k/E)^T through log1p: exact for small k/E and large T alike.
+  return e * -std::expm1(tokens * std::log1p(-k / e));
 }
 
 }  // namespace capstan::catalog

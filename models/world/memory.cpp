@@ -57,8 +57,9 @@ MemoryEstimate estimate_memory(const Prepared& p, int replications, int threads)
                      slots * (static_cast<double>(sizeof(serving::Replica)) + kSlotOverheadBytes)});
   // Each deployment's service-time model and its memo of GEMM times.
   const double models = static_cast<double>(s.deployments.size());
-  e.parts.push_back({"/deployments", js_count(models) + " service-time models",
-                     models * calibration::RooflineModel::memo_bytes()});
+  double memo = 0.0;
+  for (const auto& d : s.deployments) memo += calibration::RooflineModel::memo_bytes(d.llm.moe());
+  e.parts.push_back({"/deployments", js_count(models) + " service-time models", memo});
   // Users in session: the peak, with room for the Poisson spread and the free list.
   const double users = 1.25 * s.workload.peak_users + 100.0;
   e.parts.push_back({"/workload/peak_users", js_count(users) + " users in session",

@@ -125,6 +125,13 @@ TEST_CASE("bad catalog overrides fail at their pointer", "[catalog]") {
   CHECK(pointer_of({{"gpus", {{"h100", {{"kernels", {{"gemm", {{"tiles", {{64}}}}}}}}}}}}) ==
         "/catalog/gpus/h100/kernels/gemm/tiles/0");
   CHECK(pointer_of({{"gpus", {{"h100", {{"sm_count", 0}}}}}}) == "/catalog/gpus/h100/sm_count");
+  // A dense model has no expert fields; a mixture of experts routes to at most its experts.
+  CHECK(pointer_of({{"models", {{"llama-3-8b", {{"experts_per_token", 2}}}}}}) ==
+        "/catalog/models/llama-3-8b/experts_per_token");
+  CHECK(pointer_of({{"models", {{"mixtral-8x7b", {{"experts_per_token", 9}}}}}}) ==
+        "/catalog/models/mixtral-8x7b/experts_per_token");
+  CHECK(pointer_of({{"models", {{"mixtral-8x7b", {{"expert_intermediate", 0}}}}}}) ==
+        "/catalog/models/mixtral-8x7b/expert_intermediate");
   CHECK(pointer_of({{"gpus", {{"h100", {{"kernels", {{"interconnect", {{"large_share", 2}}}}}}}}}}) ==
         "/catalog/gpus/h100/kernels/interconnect/large_share");
   CHECK(pointer_of({{"gpus", {{"h100", {{"kernels", {{"interconnect", {{"large_message_mib", 0}}}}}}}}}}) ==
