@@ -206,19 +206,20 @@ print(f"planned fleet: {where.gpus.sum()} GPUs (hand-sized: {fleet.gpus.sum()})"
 where.pivot_table(index=["kind", "site", "region"], columns="gpu", values="gpus", aggfunc="sum", fill_value=0)
 '''),
     new_markdown_cell(r'''
-The planner ran 40 candidate fleets (6.8 minutes on this notebook's two cores). Screening ruled out reactive
+The planner ran 38 candidate fleets (6.4 minutes on this notebook's two cores). Screening ruled out reactive
 behaviour on an L40S (at least 56 ms even unloaded, network and the API server included), an A10G or an L4, and
 dialogue on an A10G or an L4 (at least 282 and 316 ms), and left out dialogue on L40S, whose estimated 440 GPUs cost
-over 1.5 times the cheapest estimate. Of the kinds it ran, dialogue on H200s and reactive behaviour on A100s won;
-dialogue on H100s cost 0.7% more and on A100s 6.7% more, reactive behaviour on H200s 0.2% more, and with H100s for
-reactive behaviour no fleet it tried held dialogue's interval under 200 ms. The planned fleet has **92 GPUs against
-the hand-sized 272** and meets every SLO at the peak, dialogue's with nothing to spare: its p95 TTFT 198 ms (the
-interval's upper end 200.0 ms) against 200, reactive's p95 49.9 ms against 50, content's 52 s against 60. A user-hour
-costs \$0.0240 [0.0239, 0.0241], 11% less than the hand-sized fleet's \$0.0269, which met neither (dialogue's p95
-234 ms, reactive's 60 ms). Moving the edge to faster cards is what does it: an H200 or an A100 costs more an hour
-than an L40S but serves a dialogue turn and a reactive decision several times faster, so far fewer of them hold the
-SLOs. It also moves all of US East's content onto spot (24 H100s, none on demand): in a 12-minute window under the
-scenario's AWS `>20%` rate a reclaim is rare, and `spot_share.ipynb` shows what that bet costs when reclaims come.
+over 1.5 times the cheapest estimate. Of the kinds it ran, dialogue and reactive behaviour both on H200s won;
+reactive behaviour on A100s cost 0.3% more, with dialogue on H100s 1.0% more and on A100s 7.0% more, and with H100s
+for reactive behaviour no fleet it tried held dialogue's interval under 200 ms. The planned fleet has **85 GPUs
+against the hand-sized 272** and meets every SLO at the peak, dialogue's with nothing to spare: its p95 TTFT 199 ms
+(the interval's upper end 199.9 ms) against 200, reactive's p95 46.4 ms against 50, content's 57 s against 60. A
+user-hour costs \$0.0239 [0.0239, 0.0240], 11% less than the hand-sized fleet's \$0.0269, which met neither
+(dialogue's p95 234 ms, reactive's 60 ms). Moving the edge to faster cards is what does it: an H200 costs more an
+hour than an L40S but serves a dialogue turn and a reactive decision several times faster, so far fewer of them hold
+the SLOs. It also moves most of the content onto spot (20 of US East's 28 H100s, and all 8 of EU West's, none on
+demand there): in a 12-minute window under the scenario's AWS `>20%` rate a reclaim is rare, and `spot_share.ipynb`
+shows what that bet costs when reclaims come.
 The scenario ships the fleet the planner finds for its own window, the US East evening
 (`docs/scenarios/consumer_world.md`).
 
@@ -245,10 +246,10 @@ capstan.plot.latency_vs_load(load, metric="ttft", classes=["dialogue", "reactive
 capstan.plot.cost_vs_load(load, title="Cost per user-hour against load, the planned fleet")
 '''),
     new_markdown_cell(r'''
-At every load the planned fleet holds both SLOs: dialogue's p95 TTFT is 94 ms at 25k users, 97 ms at 50k and 198 ms
-at 100k (95.3% within 200 ms: the peak it was sized for, with nothing to spare), where Ashburn's queue grows from 0.2
-requests on average to 1.9; reactive behaviour's p95 stays at 49-50 ms, its time bound by the network and one request
-on an A100, not by load. A user-hour costs \$0.033 at 25k users, \$0.027 at 50k and \$0.024 at 100k: the fleet is
+At every load the planned fleet holds both SLOs: dialogue's p95 TTFT is 94 ms at 25k users, 97 ms at 50k and 199 ms
+at 100k (95.2% within 200 ms: the peak it was sized for, with nothing to spare), where Ashburn's queue grows from 0.2
+requests on average to 2.0; reactive behaviour's p95 stays at 45-46 ms, its time bound by the network and one request
+on an H200, not by load. A user-hour costs \$0.033 at 25k users, \$0.027 at 50k and \$0.024 at 100k: the fleet is
 sized for the peak, and the reviewers (35 at 25k users, 139 at 100k) are about \$0.021 of it at every load.
 '''),
 ]
@@ -922,18 +923,18 @@ At the catalog's prices the saving is the spot share times the discount, and int
 
 * Under the scenario's AWS `>20%` rate no node was reclaimed in any replication of any fleet. The content fleet costs
   \$2.358 per 1000 user-hours all on demand, \$2.089 as written (5 of 11 nodes on spot: 11.4% saved) and \$1.770 all
-  on spot (24.9% saved, the catalog's figure), with every content request within 60 s (p95 30.1 s).
+  on spot (24.9% saved, the catalog's figure), with every content request within 60 s (p95 31.8 s).
 * At 1 reclaim per node-hour the all-spot fleet loses 6.8 nodes in 45 minutes and has 91.5% of its GPUs ready on
-  average, yet content meets its SLO in every fleet (attainment 1.000, p95 at most 31.7 s); fewer than two requests
-  per run migrate and none is lost. A reclaimed node has 120 s of notice to finish what it runs, and a content
-  request takes under 32 s at p95.
+  average, yet content meets its SLO in every fleet (attainment 0.999 or more, p95 at most 33.8 s); fewer than two
+  requests per run migrate and none is lost. A reclaimed node has 120 s of notice to finish what it runs, and a
+  content request takes under 34 s at p95.
 * With reclaims taking 3 nodes at once, every fleet with 3 or more of US East's 7 nodes on spot drops requests after
-  30 s in a queue (the scenario's `max_queue_s`): 285 of 86,882 with 3, 341 with 5, and 772 with all 7, which also
-  migrate 81; attainment 0.989, 0.986 and 0.975, all within the SLO.
-* At 4 per node-hour the all-spot fleet has 65.2% of its GPUs ready, migrates 843 requests, drops 2,414 on queue
-  timeouts and reads an attainment of 0.949: the p95 of the requests it completes is 53.7 s, but with the dropped
-  ones counted fewer than 95% finish within 60 s, and the SLO is missed by a hair. The fleet with 8 spot nodes packed
-  into US East holds it just (attainment 0.955).
+  30 s in a queue (the scenario's `max_queue_s`): 516 of 86,882 with 3, 707 with 5, and 1,344 with all 7, which also
+  migrate 81; attainment 0.985, 0.978 and 0.963, all within the SLO.
+* At 4 per node-hour the all-spot fleet has 65.2% of its GPUs ready, migrates 1,044 requests, drops 3,309 on queue
+  timeouts and reads an attainment of 0.924: the p95 of the requests it completes is 57.7 s, but with the dropped
+  ones counted fewer than 95% finish within 60 s, and the SLO is missed. So is it by the fleet with 8 spot nodes
+  packed into US East (attainment 0.932); the same 8 spread over both regions hold it (0.963).
 
 No request was lost in any run: every relocated request found a ready replica. The bill barely reacts to
 interruptions because a reclaimed node is billed through its notice and its replacement from its request; only a
@@ -959,11 +960,11 @@ spread.pivot_table(index=["process", "spot_nodes"], columns="spread", sort=False
     new_markdown_cell(r'''
 With independent reclaims at 1 per node-hour the placement makes no difference beyond noise (p95 within 0.5 s, no
 drops). Under the harsher processes packing spot into US East is worse: at 4 per node-hour with 5 spot nodes, *US East
-first* drops 1,255 requests on queue timeouts and reads a p95 of 49.4 s, *both regions* none and 32.7 s. What decides
-is how many of US East's 7 nodes are spot, for US East is the busy region in this window (50% of its running slots
+first* drops 1,626 requests on queue timeouts and reads a p95 of 52.4 s, *both regions* none and 35.1 s. What decides
+is how many of US East's 7 nodes are spot, for US East is the busy region in this window (53% of its running slots
 in use against 8% in EU West): *5, US East first* and *8, both regions* hold the same US East pool (5 spot of 7) and,
-with the same random numbers, drop the same 1,255 requests; *8, US East first* (all 7) drops 2,164, and *11*, with
-EU West's 4 on spot as well, 2,414.
+with the same random numbers, drop the same 1,626 requests; *8, US East first* (all 7) drops 2,939, and *11*, with
+EU West's 4 on spot as well, 3,309.
 Spreading is also a little cheaper, since EU West's spot discount is worth more per GPU-hour (\$0.82 against
 \$0.75): \$2.089 against \$2.099 per 1000 user-hours at 5 spot nodes.
 
@@ -1026,7 +1027,7 @@ print(f"all of it on spot would save ${saved:.2f} per 1000 user-hours, {saved / 
 whole.cost.round(2)
 '''),
     new_markdown_cell(r'''
-Content is 7.4% of the world's \$28.18 per 1000 user-hours; human review of escalated moderation, 82 reviewers
+Content is 7.4% of the world's \$28.17 per 1000 user-hours; human review of escalated moderation, 82 reviewers
 staffed through the window and paid by the hour, is about three quarters of the bill. Moving the other 6 content nodes
 to spot would save \$0.32 per 1000 user-hours, 1.1% of the world's cost; the 5 spot nodes already in the scenario save
 \$0.27 against an all-on-demand content fleet.
@@ -1229,7 +1230,7 @@ its minimum of 4).
 
 **The SLO price.** Dialogue's 200 ms TTFT holds for 42.8% of requests autoscaled, against 63.5% fixed. No fleet meets
 the SLO in any minute of the day (`intervals_met_share` is 0 for all four): even the fixed fleet's p95 never falls
-below 210.2 ms in a minute; with prompts that carry a persona and history, the tail of dialogue's TTFT on L40S sits
+below 210.0 ms in a minute; with prompts that carry a persona and history, the tail of dialogue's TTFT on L40S sits
 above 200 ms (`capacity_100k.ipynb` moves dialogue to faster cards for that). Of the 20.7 points that autoscaling
 loses, cold starts account for about 0.3: with instant nodes the autoscaled fleet reaches 43.1% (one replication, so
 only the order of magnitude counts). The rest comes with the target itself: the autoscaler keeps a quarter of each
@@ -1237,11 +1238,11 @@ replica's running slots busy (20.4% of the slots in use over the day against 8.6
 fuller batches a turn starts later (TTFT p50 203.2 ms against 187.9 ms).
 
 The schedule, which climbs each metro's curve an hour at a time, bills about as much (2,615 GPU-hours, 14.2% off the
-cost per user-hour) with 160 cold starts against the autoscaler's 347, and meets 200 ms as often (42.8%), but its p95
-rises, up to 267.7 ms in a minute, in the hours its pools step down below what the autoscaler holds. The autoscaler's
+cost per user-hour) with 160 cold starts against the autoscaler's 350, and meets 200 ms as often (42.8%), but its p95
+rises, up to 268.0 ms in a minute, in the hours its pools step down below what the autoscaler holds. The autoscaler's
 extra starts are nodes started and released again as the metric swings around its target, the short spikes on the
-rising side of its curves; with instant nodes it starts even more (387). No dialogue request was dropped or lost in
-any fleet; the autoscaler's scale-downs moved 112 requests off draining nodes to other replicas.
+rising side of its curves; with instant nodes it starts even more (391). No dialogue request was dropped or lost in
+any fleet; the autoscaler's scale-downs moved 107 requests off draining nodes to other replicas.
 '''),
 ]
 
