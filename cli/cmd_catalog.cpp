@@ -1,12 +1,16 @@
 // `capstan catalog [gpus|models|engines|regions|clouds]`: the compiled-in catalogs
 // with their prices, figures and sources, as a table or as JSON.
+// `capstan catalog import config.json`: a Hugging Face config as a catalog
+// model entry, with the parameters it holds and runs per token.
 #include <cstdio>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "models/catalog/catalog.h"
 #include "models/catalog/embedded.h"
+#include "models/catalog/hf_config.h"
 
 namespace capstan::cli {
 
@@ -93,7 +97,8 @@ void add_catalog(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"all", "gpus", "models", "engines", "regions", "clouds"}))
       ->capture_default_str();
   cmd->add_option("--format", format, "table or json")->check(CLI::IsMember({"table", "json"}))->capture_default_str();
-  cmd->callback([&exit_code] {
+  cmd->callback([cmd, &exit_code] {
+    if (cmd->got_subcommand("import")) return;  // its own callback answered
     exit_code = guarded([] {
       const ordered_json gpus_doc = document("gpus.json");
       const ordered_json models_doc = document("models.json");
@@ -120,6 +125,26 @@ void add_catalog(CLI::App& app, int& exit_code) {
         if (kind == "clouds") print_clouds(entries);
       }
       std::fflush(stdout);
+      return 0;
+    });
+  });
+
+  static std::string config_path;
+  auto* import = cmd->add_subcommand(
+      "import", "Print a Hugging Face config.json as a catalog model entry (for a scenario's catalog.models), "
+                "with total_parameters and active_parameters");
+  import->add_option("config", config_path, "the model's config.json")->required();
+  import->callback([&exit_code] {
+    exit_code = guarded([] {
+      nlohmann::json entry = catalog::model_entry_from_hf_config_file(config_path);
+      // Read back through the catalog: the entry is valid as printed, and the
+      // parameters are the ones capstan prices.
+      const catalog::Catalog c =
+          catalog::Catalog::builtin().with_overrides({{"models", {{"imported", entry}}}}, "/catalog");
+      const catalog::LlmSpec& m = *c.llm("imported");
+      entry["total_parameters"] = m.parameters();
+      entry["active_parameters"] = m.active_parameters();
+      std::cout << entry.dump(2) << "\n";
       return 0;
     });
   });

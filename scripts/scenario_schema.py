@@ -49,7 +49,7 @@ SECTIONS = {
 def variants(tmp: pathlib.Path) -> list[str]:
     """everything.json once per distribution kind at each field that takes a distribution."""
     base = json.loads(EVERYTHING.read_text())
-    for name in ("trace.csv", "availability.json"):
+    for name in ("trace.csv", "availability.json", "tiny_config.json"):
         (tmp / name).write_text((EVERYTHING.parent / name).read_text())
     paths = []
     for i, dist in enumerate(DISTRIBUTIONS):

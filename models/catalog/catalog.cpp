@@ -1,12 +1,15 @@
 #include "models/catalog/catalog.h"
 
 #include <cctype>
+#include <cmath>
+#include <filesystem>
 #include <limits>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
 #include "models/catalog/embedded.h"
+#include "models/catalog/hf_config.h"
 #include "models/input/json_reader.h"
 
 namespace capstan::catalog {
@@ -178,11 +181,29 @@ GpuSpec read_gpu(const std::string& name, json& doc, const std::string& pointer,
   return g;
 }
 
+const std::vector<std::string>& model_keys() {
+  static const std::vector<std::string> keys = {
+      "layers",           "hidden",           "heads",           "kv_heads",          "head_dim",
+      "intermediate",     "vocab",            "bytes_per_param", "classifier",        "num_labels",
+      "gated_mlp",        "tied_embeddings",  "max_context_tokens", "experts",        "experts_per_token",
+      "expert_intermediate", "total_parameters", "active_parameters", "repository",   "source"};
+  return keys;
+}
+
+// A figure an entry states for itself (as `capstan catalog import` prints
+// them): it must agree with the dimensions within 1%, a check that the entry
+// describes the model meant.
+void check_stated(js::Object& o, const char* key, double computed) {
+  if (!o.has(key)) return;
+  const double stated = o.number(key, js::positive(1e15));
+  if (std::abs(stated / computed - 1.0) > 0.01) {
+    js::fail(o.ptr(key), "about " + js::format_number(computed) + " (what the dimensions give, within 1%)",
+             js::format_number(stated));
+  }
+}
+
 LlmSpec read_llm(const std::string& name, json& doc, const std::string& pointer) {
-  js::Object o(doc, pointer,
-               {"layers", "hidden", "heads", "kv_heads", "head_dim", "intermediate", "vocab", "bytes_per_param",
-                "classifier", "num_labels", "gated_mlp", "tied_embeddings", "max_context_tokens", "experts",
-                "experts_per_token", "expert_intermediate", "repository", "source"});
+  js::Object o(doc, pointer, model_keys());
   const LlmSpec defaults;
   LlmSpec m;
   m.name = name;
@@ -219,7 +240,25 @@ LlmSpec read_llm(const std::string& name, json& doc, const std::string& pointer)
   m.max_context_tokens = static_cast<int>(o.integer("max_context_tokens", 1, 10'000'000, defaults.max_context_tokens));
   m.repository = o.string("repository", defaults.repository, 200);
   m.source = o.string("source");
+  check_stated(o, "total_parameters", m.parameters());
+  check_stated(o, "active_parameters", m.active_parameters());
   return m;
+}
+
+// A model entry naming hf_config: the config's entry (hf_config.h), the
+// entry's own fields over it. The path is relative to the scenario's folder.
+void expand_hf_config(json& entry, const std::string& where, const std::string& base_dir) {
+  std::vector<std::string> keys = model_keys();
+  keys.push_back("hf_config");
+  js::Object o(entry, where, keys);
+  const std::string file = o.string("hf_config", std::nullopt, 4096);
+  if (file.empty()) js::fail(o.ptr("hf_config"), "the path of a config.json", "\"\"");
+  std::filesystem::path path(file);
+  if (path.is_relative() && !base_dir.empty()) path = std::filesystem::path(base_dir) / path;
+  json imported = model_entry_from_hf_config_file(path.string());
+  entry.erase("hf_config");
+  imported.merge_patch(entry);
+  entry = std::move(imported);
 }
 
 // Catalog names may hold dots ("llama-3.2-1b"), unlike scenario names.
@@ -297,10 +336,15 @@ Catalog Catalog::from_documents(const json& gpus_doc, const json& models_doc, co
   return c;
 }
 
-Catalog Catalog::with_overrides(const json& overrides, const std::string& pointer) const {
+Catalog Catalog::with_overrides(const json& overrides, const std::string& pointer, const std::string& base_dir) const {
   Catalog c = *this;
   json doc = overrides;
   js::Object o(doc, pointer, {"regions", "gpus", "models", "engines"});
+  if (o.has("models") && doc["models"].is_object() && doc["models"].size() <= kMaxEntries) {
+    for (auto& [key, entry] : doc["models"].items()) {
+      if (entry.is_object() && entry.contains("hf_config")) expand_hf_config(entry, js::child(o.ptr("models"), key), base_dir);
+    }
+  }
   if (o.has("regions")) merge_regions(doc["regions"], o.ptr("regions"), c.regions_);
   if (o.has("gpus")) {
     merge_section(doc["gpus"], o.ptr("gpus"), c.gpus_, c.gpu_docs_,

@@ -35,7 +35,11 @@ class Catalog {
   // entry replaces that field; a new name adds an entry (all its required
   // fields given). Throws input::FieldError with pointers below
   // `pointer` (where `overrides` sits in the scenario, e.g. "/catalog").
-  Catalog with_overrides(const nlohmann::json& overrides, const std::string& pointer) const;
+  // A model entry's hf_config names a Hugging Face config.json, relative to
+  // `base_dir` (the scenario's folder), whose entry (hf_config.h) the
+  // entry's other fields then change; its faults throw InputError naming it.
+  Catalog with_overrides(const nlohmann::json& overrides, const std::string& pointer,
+                         const std::string& base_dir = "") const;
 
   const GpuSpec* gpu(std::string_view name) const;  // nullptr when unknown
   const LlmSpec* llm(std::string_view name) const;

@@ -26,7 +26,7 @@ Scenario parse_document(json& doc, const std::string& base_dir) {
   s.workload = parse_workload(top.object("workload", {"peak_users", "diurnal", "session", "origins"}, true));
 
   const catalog::Catalog& builtin = catalog::Catalog::builtin();
-  const catalog::Catalog catalog = top.has("catalog") ? builtin.with_overrides(doc["catalog"], "/catalog") : builtin;
+  const catalog::Catalog catalog = top.has("catalog") ? builtin.with_overrides(doc["catalog"], "/catalog", base_dir) : builtin;
 
   s.deployments = parse_deployments(top.array("deployments", 1, kMaxDeployments, true), "/deployments", catalog,
                                     base_dir);

@@ -218,3 +218,42 @@ def test_the_catalog_lists_prices_and_sources():
                                     timeout=60).stdout)
     assert doc["engines"]["tensorrt-llm"]["kernels"]["rope_in_attention"] is True
     assert subprocess.run([CLI, "catalog", "tpus"], capture_output=True, timeout=60).returncode == 2
+
+
+def test_a_hugging_face_config_imports_and_runs_as_a_scenario_model(tmp_path):
+    config = REPO / "tests" / "data" / "schema" / "tiny_config.json"
+    proc = subprocess.run([CLI, "catalog", "import", str(config)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    entry = json.loads(proc.stdout)
+    assert entry["experts"] == 16 and entry["experts_per_token"] == 4 and entry["expert_intermediate"] == 128
+    # The tiny model's parameters, by hand: attention, router, experts and norms per layer; tied embeddings.
+    hidden, layers, vocab = 512, 4, 32000
+    attention = hidden * 8 * 64 + 2 * hidden * 2 * 64 + 8 * 64 * hidden
+    per_layer = attention + hidden * 16 + 2 * hidden
+    total = layers * (per_layer + 16 * 3 * hidden * 128) + vocab * hidden + hidden
+    active = layers * (per_layer + 4 * 3 * hidden * 128) + vocab * hidden + hidden
+    assert entry["total_parameters"] == total and entry["active_parameters"] == active
+    # The printed entry is one a scenario takes as it is, and so is the config by path.
+    doc = json.loads((REPO / "tests" / "data" / "minimal.json").read_text())
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "config.json").write_text(config.read_text())
+    doc["catalog"] = {"models": {"printed": entry, "by-path": {"hf_config": "cfg/config.json"}}}
+    doc["deployments"] = [{"name": "chat", "model": "by-path", "gpu": "h100"}]
+    (tmp_path / "s.json").write_text(json.dumps(doc))
+    proc = subprocess.run([CLI, "run", str(tmp_path / "s.json"), "-o", str(tmp_path / "out"), "--no-html"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["classes"]["dialogue"]["completed"] > 0
+    # A config capstan does not model: status 2, one line naming the config and its pointer, no report.
+    bad = json.loads(config.read_text())
+    bad["architectures"] = ["Gemma2ForCausalLM"]
+    (tmp_path / "cfg" / "config.json").write_text(json.dumps(bad))
+    proc = subprocess.run([CLI, "run", str(tmp_path / "s.json"), "-o", str(tmp_path / "out2")], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "config.json: /architectures/0: expected" in proc.stderr
+    assert "sliding-window" in proc.stderr and not (tmp_path / "out2").exists()
+    proc = subprocess.run([CLI, "catalog", "import", str(tmp_path / "cfg" / "config.json")], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2 and "/architectures/0" in proc.stderr and proc.stdout == ""

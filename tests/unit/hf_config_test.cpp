@@ -1,0 +1,191 @@
+// Models read from Hugging Face config.json files: the published configs of
+// the catalog's models read back as the catalog's own entries, and what
+// capstan does not model refused at the config's pointer.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "models/catalog/catalog.h"
+#include "models/catalog/hf_config.h"
+#include "models/input/json_reader.h"
+#include "models/input_error.h"
+
+using capstan::catalog::Catalog;
+using capstan::catalog::LlmSpec;
+using capstan::catalog::model_entry_from_hf_config;
+using nlohmann::json;
+
+namespace {
+
+// The fields of the published configs that capstan reads (the files carry more).
+json llama_3_1_8b() {
+  return {{"architectures", {"LlamaForCausalLM"}}, {"model_type", "llama"}, {"hidden_act", "silu"},
+          {"hidden_size", 4096}, {"intermediate_size", 14336}, {"max_position_embeddings", 131072},
+          {"num_attention_heads", 32}, {"num_hidden_layers", 32}, {"num_key_value_heads", 8},
+          {"rope_scaling", {{"factor", 8.0}, {"rope_type", "llama3"}}}, {"tie_word_embeddings", false},
+          {"torch_dtype", "bfloat16"}, {"vocab_size", 128256}};
+}
+
+json mixtral_8x7b() {
+  return {{"architectures", {"MixtralForCausalLM"}}, {"model_type", "mixtral"}, {"hidden_act", "silu"},
+          {"hidden_size", 4096}, {"intermediate_size", 14336}, {"max_position_embeddings", 32768},
+          {"num_attention_heads", 32}, {"num_experts_per_tok", 2}, {"num_hidden_layers", 32},
+          {"num_key_value_heads", 8}, {"num_local_experts", 8}, {"sliding_window", nullptr},
+          {"tie_word_embeddings", false}, {"torch_dtype", "bfloat16"}, {"vocab_size", 32000}};
+}
+
+json qwen3_30b_a3b() {
+  return {{"architectures", {"Qwen3MoeForCausalLM"}}, {"model_type", "qwen3_moe"}, {"hidden_act", "silu"},
+          {"hidden_size", 2048}, {"head_dim", 128}, {"intermediate_size", 6144}, {"moe_intermediate_size", 768},
+          {"max_position_embeddings", 40960}, {"num_attention_heads", 32}, {"num_experts", 128},
+          {"num_experts_per_tok", 8}, {"num_hidden_layers", 48}, {"num_key_value_heads", 4},
+          {"decoder_sparse_step", 1}, {"mlp_only_layers", json::array()}, {"sliding_window", nullptr},
+          {"use_sliding_window", false}, {"tie_word_embeddings", false}, {"torch_dtype", "bfloat16"},
+          {"vocab_size", 151936}};
+}
+
+LlmSpec read(const json& config) {
+  json entry = model_entry_from_hf_config(config, "config.json");
+  const Catalog c = Catalog::builtin().with_overrides({{"models", {{"imported", entry}}}}, "/catalog");
+  return *c.llm("imported");
+}
+
+void same_dimensions(const LlmSpec& a, const LlmSpec& b) {
+  CHECK(a.layers == b.layers);
+  CHECK(a.hidden == b.hidden);
+  CHECK(a.heads == b.heads);
+  CHECK(a.kv_heads == b.kv_heads);
+  CHECK(a.head_dim == b.head_dim);
+  CHECK(a.intermediate == b.intermediate);
+  CHECK(a.vocab == b.vocab);
+  CHECK(a.tied_embeddings == b.tied_embeddings);
+  CHECK(a.max_context_tokens == b.max_context_tokens);
+  CHECK(a.experts == b.experts);
+  CHECK(a.experts_per_token == b.experts_per_token);
+  CHECK(a.expert_intermediate == b.expert_intermediate);
+  CHECK(a.parameters() == b.parameters());
+}
+
+// The pointer a config fails at.
+std::string pointer_of(const json& config) {
+  try {
+    model_entry_from_hf_config(config, "config.json");
+  } catch (const capstan::input::FieldError& e) {
+    return e.pointer;
+  }
+  return "(accepted)";
+}
+
+}  // namespace
+
+TEST_CASE("hf config: published configs read as the catalog's entries", "[hf_config]") {
+  same_dimensions(read(llama_3_1_8b()), *Catalog::builtin().llm("llama-3.1-8b"));
+  same_dimensions(read(mixtral_8x7b()), *Catalog::builtin().llm("mixtral-8x7b"));
+  same_dimensions(read(qwen3_30b_a3b()), *Catalog::builtin().llm("qwen3-30b-a3b"));
+  // head_dim from the config where it differs from hidden / heads (Qwen3-0.6B: 1024 / 16 = 64, head_dim 128).
+  json small = qwen3_30b_a3b();
+  small["architectures"] = {"Qwen3ForCausalLM"};
+  small["hidden_size"] = 1024;
+  small["num_attention_heads"] = 16;
+  small["num_key_value_heads"] = 8;
+  small["intermediate_size"] = 3072;
+  small["tie_word_embeddings"] = true;
+  const LlmSpec q = read(small);
+  CHECK(q.head_dim == 128);
+  CHECK(q.experts == 0);
+  CHECK(q.intermediate == 3072);
+  CHECK(q.tied_embeddings);
+  // Qwen2-MoE's shared expert becomes the dense MLP beside the experts.
+  json shared = qwen3_30b_a3b();
+  shared["architectures"] = {"Qwen2MoeForCausalLM"};
+  shared["shared_expert_intermediate_size"] = 5632;
+  CHECK(read(shared).intermediate == 5632);
+  // Without num_key_value_heads, every head has its own (multi-head attention).
+  json mha = llama_3_1_8b();
+  mha.erase("num_key_value_heads");
+  CHECK(read(mha).kv_heads == 32);
+}
+
+TEST_CASE("hf config: what capstan does not model is refused at its pointer", "[hf_config]") {
+  json gemma = llama_3_1_8b();
+  gemma["architectures"] = {"Gemma2ForCausalLM"};
+  CHECK(pointer_of(gemma) == "/architectures/0");
+  json unknown = llama_3_1_8b();
+  unknown["architectures"] = {"FalconForCausalLM"};
+  CHECK(pointer_of(unknown) == "/architectures/0");
+  json fp8 = llama_3_1_8b();
+  fp8["quantization_config"] = {{"quant_method", "fp8"}};
+  CHECK(pointer_of(fp8) == "/quantization_config");
+  json windowed = llama_3_1_8b();  // Mistral 7B v0.1: a 4,096-token window in a 32,768-token context
+  windowed["architectures"] = {"MistralForCausalLM"};
+  windowed["max_position_embeddings"] = 32768;
+  windowed["sliding_window"] = 4096;
+  CHECK(pointer_of(windowed) == "/sliding_window");
+  json qwen_window = qwen3_30b_a3b();
+  qwen_window["use_sliding_window"] = true;
+  CHECK(pointer_of(qwen_window) == "/use_sliding_window");
+  json mixed = qwen3_30b_a3b();
+  mixed["mlp_only_layers"] = {0, 1};
+  CHECK(pointer_of(mixed) == "/mlp_only_layers");
+  json sparse = qwen3_30b_a3b();
+  sparse["decoder_sparse_step"] = 2;
+  CHECK(pointer_of(sparse) == "/decoder_sparse_step");
+  json heads = llama_3_1_8b();
+  heads["num_key_value_heads"] = 5;
+  CHECK(pointer_of(heads) == "/num_key_value_heads");
+  json routed = mixtral_8x7b();
+  routed["num_experts_per_tok"] = 9;
+  CHECK(pointer_of(routed) == "/num_experts_per_tok");
+  json gelu = llama_3_1_8b();
+  gelu["hidden_act"] = "gelu";
+  CHECK(pointer_of(gelu) == "/hidden_act");
+  json layers = llama_3_1_8b();
+  layers["num_hidden_layers"] = 32.5;
+  CHECK(pointer_of(layers) == "/num_hidden_layers");
+  CHECK(pointer_of(json::array()) == "");
+}
+
+TEST_CASE("hf config: a file's faults name the file", "[hf_config]") {
+  const auto dir = std::filesystem::temp_directory_path() / "capstan_hf_config_test";
+  std::filesystem::create_directories(dir);
+  const std::string good = (dir / "config.json").string(), bad = (dir / "bad.json").string();
+  std::ofstream(good) << mixtral_8x7b().dump();
+  std::ofstream(bad) << "{\"architectures\": [\"MixtralForCausalLM\"],";
+  const json entry = capstan::catalog::model_entry_from_hf_config_file(good);
+  CHECK(entry.at("experts") == 8);
+  CHECK(entry.at("source").get<std::string>().find(good) != std::string::npos);
+  try {
+    capstan::catalog::model_entry_from_hf_config_file(bad);
+    FAIL("expected an InputError");
+  } catch (const capstan::InputError& e) {
+    CHECK(e.file() == bad);
+    CHECK(e.expected() == "a JSON document");
+  }
+  try {
+    capstan::catalog::model_entry_from_hf_config_file((dir / "missing.json").string());
+    FAIL("expected an InputError");
+  } catch (const capstan::InputError& e) {
+    CHECK(e.file() == (dir / "missing.json").string());
+  }
+  // Through a scenario's catalog: relative to the scenario's folder, the entry's own fields over the config's.
+  const json overrides = {{"models", {{"mine", {{"hf_config", "config.json"}, {"max_context_tokens", 8192},
+                                                  {"source", "our fine-tune"}}}}}};
+  const Catalog c = Catalog::builtin().with_overrides(overrides, "/catalog", dir.string());
+  CHECK(c.llm("mine")->experts == 8);
+  CHECK(c.llm("mine")->max_context_tokens == 8192);
+  CHECK(c.llm("mine")->source == "our fine-tune");
+  // A stated parameter count must agree with the dimensions.
+  const json wrong = {{"models", {{"mine", {{"hf_config", "config.json"}, {"total_parameters", 40e9}}}}}};
+  try {
+    Catalog::builtin().with_overrides(wrong, "/catalog", dir.string());
+    FAIL("expected a FieldError");
+  } catch (const capstan::input::FieldError& e) {
+    CHECK(e.pointer == "/catalog/models/mine/total_parameters");
+  }
+  std::filesystem::remove_all(dir);
+}
