@@ -44,6 +44,13 @@ CalibratedModel::CalibratedModel(Profile profile, std::string profile_path, cata
   // Profiles time dense models (capstan calibrate measures no expert GEMMs): a
   // mixture of experts runs on the roofline.
   require_same(path_, "experts", llm_.experts, m.experts, n);
+  // And in bf16: a deployment served in another precision runs on the roofline.
+  require_same(path_, "activation_bytes", llm_.activation_bytes, m.activation_bytes, n);
+  require_same(path_, "kv_bytes", llm_.kv_bytes, m.kv_bytes, n);
+  if (llm_.gemm_precision != m.gemm_precision) {
+    throw ProfileError(path_, "/model", "a deployment served in " + m.gemm_precision + " (the profile's precision)",
+                       "GEMMs in " + llm_.gemm_precision);
+  }
   if (tp_ != profile_.tensor_parallel) {
     throw ProfileError(path_, "/tensor_parallel", std::to_string(tp_) + " (the deployment's tensor parallelism)",
                        std::to_string(profile_.tensor_parallel));

@@ -77,7 +77,7 @@ double WorkFormulas::gemm_bytes(Operator op, double rows) const {
   // Weights once, activations in and out; the weights dominate at small M.
   const GemmShape s = gemm_shape(op, llm, tp);
   const double k = static_cast<double>(s.k), n = static_cast<double>(s.n);
-  return (k * n + rows * k + rows * n) * llm.bytes_per_param;
+  return k * n * llm.bytes_per_param + (rows * k + rows * n) * llm.activation_bytes;
 }
 
 double WorkFormulas::expert_gemm_flops(Operator op, double tokens) const {
@@ -89,7 +89,7 @@ double WorkFormulas::expert_gemm_bytes(Operator op, double tokens) const {
   const GemmShape s = gemm_shape(op, llm, tp);
   const double k = static_cast<double>(s.k), n = static_cast<double>(s.n);
   const double rows = tokens * llm.experts_per_token;
-  return (llm.expected_active_experts(tokens) * k * n + rows * k + rows * n) * llm.bytes_per_param;
+  return llm.expected_active_experts(tokens) * k * n * llm.bytes_per_param + (rows * k + rows * n) * llm.activation_bytes;
 }
 
 double WorkFormulas::decode_flops(double context_tokens) const {
@@ -98,8 +98,8 @@ double WorkFormulas::decode_flops(double context_tokens) const {
 }
 
 double WorkFormulas::decode_bytes(double seqs, double context_tokens) const {
-  const double kv_per_token = 2.0 * kv_heads() * llm.head_dim * llm.bytes_per_param;  // K and V
-  const double q_and_out_per_seq = 2.0 * heads() * llm.head_dim * llm.bytes_per_param;
+  const double kv_per_token = 2.0 * kv_heads() * llm.head_dim * llm.kv_bytes;  // K and V
+  const double q_and_out_per_seq = 2.0 * heads() * llm.head_dim * llm.activation_bytes;
   return kv_per_token * context_tokens + q_and_out_per_seq * seqs;
 }
 
@@ -109,13 +109,13 @@ double WorkFormulas::prefill_flops(double chunk, double prefix) const {
 }
 
 double WorkFormulas::prefill_bytes(double chunk, double prefix) const {
-  const double kv = 2.0 * kv_heads() * llm.head_dim * llm.bytes_per_param * (prefix + chunk);
-  const double q_and_out = 2.0 * heads() * llm.head_dim * llm.bytes_per_param * chunk;
+  const double kv = 2.0 * kv_heads() * llm.head_dim * llm.kv_bytes * (prefix + chunk);
+  const double q_and_out = 2.0 * heads() * llm.head_dim * llm.activation_bytes * chunk;
   return kv + q_and_out;
 }
 
 double WorkFormulas::elementwise_bytes(Operator op, double tokens) const {
-  const double b = llm.bytes_per_param;
+  const double b = llm.activation_bytes;
   switch (op) {
     case Operator::kAddRmsNorm:  // read x and residual, write the new residual and the normed x
       return 4.0 * tokens * llm.hidden * b;
@@ -125,8 +125,8 @@ double WorkFormulas::elementwise_bytes(Operator op, double tokens) const {
       return 3.0 * tokens * (static_cast<double>(llm.intermediate) / tp) * b;
     case Operator::kMoePermute:  // one way: read each token once, write a copy per expert (or back: read, sum, write)
       return tokens * (1.0 + llm.experts_per_token) * llm.hidden * b;
-    case Operator::kKvAppend:  // read new K and V, write them into their cache blocks
-      return 4.0 * tokens * kv_heads() * llm.head_dim * b;
+    case Operator::kKvAppend:  // read new K and V, write them into their cache blocks (at the cache's precision)
+      return 2.0 * tokens * kv_heads() * llm.head_dim * (b + llm.kv_bytes);
     case Operator::kEmbedding:  // gather one row per token, write it
       return 2.0 * tokens * llm.hidden * b;
     default:
@@ -137,7 +137,7 @@ double WorkFormulas::elementwise_bytes(Operator op, double tokens) const {
 double WorkFormulas::all_reduce_wire_bytes(double tokens) const {
   // A ring all-reduce sends 2(tp-1)/tp of the buffer through each GPU's link.
   if (tp <= 1) return 0.0;
-  return 2.0 * (tp - 1.0) / tp * tokens * llm.hidden * llm.bytes_per_param;
+  return 2.0 * (tp - 1.0) / tp * tokens * llm.hidden * llm.activation_bytes;
 }
 
 IterationWork iteration_work(const catalog::LlmSpec& llm, int tensor_parallel, std::int64_t decode_seqs,
@@ -193,7 +193,7 @@ IterationWork iteration_work(const catalog::LlmSpec& llm, int tensor_parallel, s
       at(Operator::kMoePermute) = {Operator::kMoePermute, 2.0 * layers, tokens, 0.0,
                                    f.elementwise_bytes(Operator::kMoePermute, tokens), 0.0, 0.0};
       const double routed = 3.0 * tokens * llm.experts_per_token * (static_cast<double>(llm.expert_intermediate) / tensor_parallel) *
-                            llm.bytes_per_param;
+                            llm.activation_bytes;
       OperatorWork& silu = at(Operator::kSiluGate);
       // count launches of `bytes` each on average: the sum is what they move.
       const double launches = silu.count + layers;

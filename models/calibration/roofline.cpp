@@ -33,6 +33,8 @@ void validate_llm_dims(const catalog::LlmSpec& llm) {
     positive("intermediate", llm.intermediate);
   }
   positive("bytes_per_param", llm.bytes_per_param);
+  positive("activation_bytes", llm.activation_bytes);
+  positive("kv_bytes", llm.kv_bytes);
   if (llm.classifier) {
     positive("num_labels", llm.num_labels);
   } else {
@@ -115,6 +117,15 @@ RooflineModel::RooflineModel(catalog::LlmSpec llm, catalog::GpuSpec gpu, catalog
   per_sequence_s_ = engine_.per_sequence_us * 1e-6;
   launch_s_ = engine_.launch_us * 1e-6;
   peak_flops_ = gpu_.bf16_tflops * 1e12;
+  // GEMMs on the tensor cores of the deployment's precision; attention stays in bf16.
+  const std::string& math = llm_.gemm_precision;
+  const double gemm_tflops = math == "fp8" ? gpu_.fp8_tflops : math == "fp4" ? gpu_.fp4_tflops : gpu_.bf16_tflops;
+  if (math != "bf16" && math != "fp8" && math != "fp4")
+    throw std::invalid_argument("model '" + llm_.name + "': gemm precision must be bf16, fp8 or fp4, found " + math);
+  if (!(gemm_tflops > 0.0))
+    throw std::invalid_argument("GPU '" + gpu_.name + "' has no " + math + " tensor cores (its " + math +
+                                "_tflops is 0)");
+  gemm_peak_flops_ = gemm_tflops * 1e12;
   hbm_bytes_per_s_ = gpu_.hbm_tb_per_s * 1e12;
   memo_slots_ = llm_.moe() ? kMoeMemoSlots : kDenseMemoSlots;
   const std::size_t slots = static_cast<std::size_t>(memo_slots_) * kGemmMemoRows;
@@ -174,7 +185,7 @@ double RooflineModel::gemm_seconds_uncached(Operator op, double rows) const {
 double RooflineModel::gemm_time(double groups, double rows, double depth, double n, double bytes) const {
   const catalog::KernelFigures& k = gpu_.kernels;
   const double sms = gpu_.sm_count;
-  const double sm_flops = peak_flops_ * k.gemm_flops_share / sms;
+  const double sm_flops = gemm_peak_flops_ * k.gemm_flops_share / sms;
   double compute = std::numeric_limits<double>::infinity();
   for (const auto& [tile_rows, tile_cols] : k.gemm_tiles) {
     const double tiles = groups * std::ceil(rows / tile_rows) * std::ceil(n / tile_cols);

@@ -134,7 +134,7 @@ class RooflineModel final : public ServiceTimeModel {
   std::string attention_;
   double prefill_flops_share_, prefill_floor_s_;
   double overhead_s_, per_sequence_s_, launch_s_;
-  double peak_flops_, hbm_bytes_per_s_;
+  double peak_flops_, gemm_peak_flops_, hbm_bytes_per_s_;
   // gemm_seconds of the five GEMMs (and a mixture of experts' router and
   // grouped expert GEMMs) at whole row counts below kGemmMemoRows, filled as
   // first asked (-1: not yet); a pure function of the model, so threads that

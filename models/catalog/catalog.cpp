@@ -142,12 +142,14 @@ KernelFigures read_kernels(json& doc, const std::string& pointer) {
 GpuSpec read_gpu(const std::string& name, json& doc, const std::string& pointer,
                  const std::map<std::string, std::string>& regions, const json& default_kernels) {
   js::Object o(doc, pointer,
-               {"memory_gib", "bf16_tflops", "hbm_tb_per_s", "interconnect_gb_per_s", "sm_count", "architecture",
-                "kernels", "price", "price_by_region", "price_note", "source"});
+               {"memory_gib", "bf16_tflops", "fp8_tflops", "fp4_tflops", "hbm_tb_per_s", "interconnect_gb_per_s",
+                "sm_count", "architecture", "kernels", "price", "price_by_region", "price_note", "source"});
   GpuSpec g;
   g.name = name;
   g.memory_gib = o.number("memory_gib", js::positive(100000));
   g.bf16_tflops = o.number("bf16_tflops", js::positive(1e6));
+  g.fp8_tflops = o.number("fp8_tflops", js::non_negative(1e6), 0.0);
+  g.fp4_tflops = o.number("fp4_tflops", js::non_negative(1e6), 0.0);
   g.hbm_tb_per_s = o.number("hbm_tb_per_s", js::positive(1000));
   g.interconnect_gb_per_s = o.number("interconnect_gb_per_s", js::positive(1e5));
   g.sm_count = static_cast<int>(o.integer("sm_count", 1, 100000));

@@ -75,6 +75,8 @@ struct GpuSpec {
   std::string name;
   double memory_gib = 0.0;
   double bf16_tflops = 0.0;             // dense, datasheet
+  double fp8_tflops = 0.0;              // dense FP8 tensor-core peak, datasheet; 0: none (Ampere and older)
+  double fp4_tflops = 0.0;              // dense FP4 tensor-core peak, datasheet; 0: none (before Blackwell)
   double hbm_tb_per_s = 0.0;            // datasheet
   double interconnect_gb_per_s = 0.0;   // per GPU, one direction (NVLink, else PCIe)
   int sm_count = 0;                      // streaming multiprocessors, datasheet
@@ -147,7 +149,14 @@ struct LlmSpec {
   int experts = 0;
   int experts_per_token = 0;
   int expert_intermediate = 0;
-  double bytes_per_param = 2.0;  // bf16
+  double bytes_per_param = 2.0;  // bf16 weights (the deployment's precision may change it)
+  // The precision a deployment serves it in (scenario.md, deployments):
+  // activations and element-wise work at activation_bytes, the KV cache at
+  // kv_bytes an element, and the GEMMs on the tensor cores of
+  // gemm_precision ("bf16", "fp8" or "fp4") at that precision's peak.
+  double activation_bytes = 2.0;
+  double kv_bytes = 2.0;
+  std::string gemm_precision = "bf16";
   bool classifier = false;   // a classification head (moderation): no LM head, one output token
   int num_labels = 0;        // classifier outputs
   bool gated_mlp = true;     // SwiGLU (gate, up, down) vs. a plain two-matrix MLP (BERT)
@@ -168,7 +177,7 @@ struct LlmSpec {
   double expected_active_experts(double tokens) const;
   // KV-cache bytes one token occupies across all layers (K and V).
   double kv_bytes_per_token() const {
-    return 2.0 * layers * kv_heads * head_dim * bytes_per_param;
+    return 2.0 * layers * kv_heads * head_dim * kv_bytes;
   }
 };
 

@@ -1161,6 +1161,10 @@ std::vector<std::pair<std::string, std::string>> kubernetes_manifests(const scen
                            fmt("%g", d.gpu_memory_utilization)});
       args.push_back(d.prefix_caching ? "--enable-prefix-caching" : "--no-enable-prefix-caching");
       if (d.llm.classifier) args.insert(args.end(), {"--task", "classify"});
+      // FP8 GEMMs (vLLM quantises a 16-bit checkpoint at load, or reads an FP8 one) and an FP8 KV cache;
+      // 4-bit weights come with their checkpoint (the model's repository).
+      if (d.llm.gemm_precision == "fp8") args.insert(args.end(), {"--quantization", "fp8"});
+      if (d.llm.kv_bytes == 1.0) args.insert(args.end(), {"--kv-cache-dtype", "fp8"});
       const int replicas = pool.gpus / d.tensor_parallel;
       const oj selector = {{"capstan.io/site", dns_name(site.name)}, {"capstan.io/pool", dns_name(pool.name)}};
       oj pod_labels = selector;

@@ -104,12 +104,61 @@ Deployment parse_hosted(json& value, const std::string& pointer) {
   return d;
 }
 
+// The precision a deployment serves its model in. Weights: bytes per
+// parameter with their scales (int4: GPTQ/AWQ's fp16 scale per 128 weights;
+// mxfp4: OCP MX's 8-bit scale per 32; nvfp4: an FP8 scale per 16), the
+// model's own where left out. Activations: the GEMMs' tensor-core precision,
+// FP8 only with FP8 weights on a GPU with FP8 tensor cores (Ada, Hopper and
+// newer), FP4 only with 4-bit float weights on one with FP4 tensor cores
+// (Blackwell); 4-bit or 8-bit weights under bf16 activations run through
+// dequantising kernels (bytes at the weights' precision, math in bf16). The
+// KV cache: bytes per element.
+void parse_precision(js::Object p, Deployment& d) {
+  static const std::vector<std::string> kWeights = {"bf16", "fp16", "fp8", "int8", "int4", "mxfp4", "nvfp4"};
+  static const std::vector<double> kWeightBytes = {2.0, 2.0, 1.0, 1.0, 0.5 + 2.0 / 128.0, 0.5 + 1.0 / 32.0,
+                                                   0.5 + 1.0 / 16.0};
+  static const std::vector<std::string> kActivations = {"bf16", "fp16", "fp8", "fp4"};
+  static const std::vector<std::string> kKvCache = {"bf16", "fp16", "fp8"};
+  std::string weights = d.llm.bytes_per_param == 2.0 ? "bf16" : "";
+  if (p.has("weights")) {
+    const std::size_t w = p.choice("weights", kWeights);
+    weights = kWeights[w];
+    d.llm.bytes_per_param = kWeightBytes[w];
+  }
+  const std::string activations = kActivations[p.choice("activations", kActivations, "bf16")];
+  const std::string& gpu = d.gpu_spec.name;
+  if (activations == "fp8") {
+    if (weights != "fp8") {
+      js::fail(p.ptr("activations"), "bf16 or fp16 with " + (weights.empty() ? "the model's" : weights) +
+                                         " weights (an FP8 GEMM takes FP8 weights: set weights to fp8)",
+               "\"fp8\"");
+    }
+    if (!(d.gpu_spec.fp8_tflops > 0.0)) {
+      js::fail(p.ptr("activations"), "a precision the tensor cores of " + gpu + " run (bf16 or fp16: no FP8 before Ada)",
+               "\"fp8\"");
+    }
+    d.llm.gemm_precision = "fp8";
+  } else if (activations == "fp4") {
+    if (weights != "nvfp4" && weights != "mxfp4") {
+      js::fail(p.ptr("activations"), "bf16, fp16 or fp8 with " + (weights.empty() ? "the model's" : weights) +
+                                         " weights (an FP4 GEMM takes nvfp4 or mxfp4 weights)",
+               "\"fp4\"");
+    }
+    if (!(d.gpu_spec.fp4_tflops > 0.0)) {
+      js::fail(p.ptr("activations"),
+               "a precision the tensor cores of " + gpu + " run (no FP4 before Blackwell)", "\"fp4\"");
+    }
+    d.llm.gemm_precision = "fp4";
+  }
+  d.llm.kv_bytes = p.choice("kv_cache", kKvCache, "bf16") == 2 ? 1.0 : 2.0;
+}
+
 Deployment parse_self_hosted(json& value, const std::string& pointer, const catalog::Catalog& catalog,
                              const std::string& base_dir) {
   js::Object o(value, pointer,
                {"name", "model", "gpu", "tensor_parallel", "max_running_seqs", "max_batch_tokens",
                 "block_size_tokens", "gpu_memory_utilization", "iteration_overhead_ms", "prefix_caching", "profile",
-                "max_model_len_tokens", "engine"});
+                "max_model_len_tokens", "engine", "precision"});
   const Deployment defaults;
   Deployment d;
   d.name = o.name("name");
@@ -155,6 +204,8 @@ Deployment parse_self_hosted(json& value, const std::string& pointer, const cata
     d.engine.request_ms = e.number("request_ms", js::non_negative(100000), engine->request_ms);
     d.engine.stream_us = e.number("stream_us", js::non_negative(1e6), engine->stream_us);
   }
+  // Read only where given: a scenario without it keeps its canonical form (and its sha256).
+  if (o.has("precision")) parse_precision(o.object("precision", {"weights", "activations", "kv_cache"}, true), d);
   d.max_model_len_tokens =
       static_cast<int>(o.integer("max_model_len_tokens", 1, llm->max_context_tokens, llm->max_context_tokens));
   const std::string profile = o.string("profile", "", 4096);
