@@ -317,7 +317,8 @@ def real_engine_lines():
         load = {"online": f"{r['rate_per_s']} req/s" if r["rate_per_s"] is not None else "all at once",
                 "offline": f"{s['requests']} at once", "batch1": "one at a time"}[s["kind"]]
         verdict = c.tolerance + ("" if c.holds else " **missed**")
-        lines.append(f"| {mirror.point_name(s, r)} | {s['model']} | {s['gpu']} x {s['tensor_parallel']} | "
+        model = s["model"] + (" (fp8)" if s.get("precision") == "fp8" else "")
+        lines.append(f"| {mirror.point_name(s, r)} | {model} | {s['gpu']} x {s['tensor_parallel']} | "
                      f"{s['input_tokens']} / {s['output_tokens']} | {load} | {label} | {c.published:g} {unit} | "
                      f"{c.predicted:.4g} {unit} | {pct(c.error)} | {verdict} |")
     if misses:
@@ -401,17 +402,19 @@ def render():
     lines += ["", f"The replica keeps up to about {max(stable):.0f} requests per second completed (the highest load",
               "whose median TTFT stays under a second); past it the queue grows for the whole run.", "",
               "## What is not shown here", "",
-              "- The L40S, L4 and A10G have no public measurement of a serving engine in bf16 in our sources",
-              "  (the TensorRT-LLM page's L40S figures are FP8, which capstan does not model yet): their",
-              "  kernel figures are the closest architecture's, as gpus.json says per group, and no figure",
-              "  above checks them end to end. The A100's kernel figures beyond its GEMM, bandwidth and",
-              "  attention headlines are borrowed too, though its end-to-end figures above hold. Calibrate",
-              "  (`capstan calibrate`, docs/calibration.md) before trusting a plan on a borrowed GPU.",
+              "- The L40S, L4 and A10G borrow the closest architecture's kernel figures (gpus.json says which",
+              "  per group). The L40S is checked end to end above only in FP8 (the TensorRT-LLM page's",
+              "  figures for it), and its all-reduces over PCIe take NVLink's shares; the L4 and A10G have no",
+              "  public measurement of a serving engine in our sources and no figure above checks them. The",
+              "  A100's kernel figures beyond its GEMM, bandwidth and attention headlines are borrowed too,",
+              "  though its end-to-end figures above hold. FP8 GEMMs reach bf16's share of the FP8 peak (no",
+              "  per-precision figure in our sources). Calibrate (`capstan calibrate`, docs/calibration.md)",
+              "  before trusting a plan on a borrowed GPU.",
               "- vLLM and SGLang end to end: the public tables we found (the SGLang repository's v0.3.0",
               "  against vLLM v0.6.0 on ShareGPT) give medians over a length distribution they do not",
               "  publish, and vLLM 0.6's multi-step scheduling is not the engine of the catalog's profile;",
-              "  they are not mirrored. MLPerf Inference's Llama-2-70B results and NVIDIA NIM's tables are",
-              "  FP8.",
+              "  they are not mirrored. MLPerf Inference's Llama-2-70B and Mixtral results and NVIDIA NIM's",
+              "  FP8 tables are not mirrored yet.",
               "- The reference workload above has capstan's side only.", ""]
     return "\n".join(lines)
 

@@ -16,6 +16,9 @@ and the source's load:
 - batch1: one request at a time, far apart, with no API server in front
   (the source timed the engine alone).
 
+A set whose precision is fp8 is served with FP8 weights, FP8 GEMMs and an
+FP8 KV cache; the others in 16 bits.
+
 Prefix caching is off (the sources' prompts are random tokens or distinct);
 KV memory is the share of the GPU the source gave the engine. The figures
 are read from each run's per-request log (capstan.run(..., requests=True)) by
@@ -50,6 +53,9 @@ def scenario(figure_set, row, source):
     deployment = {"name": "engine", "model": figure_set["model"], "gpu": figure_set["gpu"],
                   "tensor_parallel": figure_set["tensor_parallel"], "engine": engine, "prefix_caching": False,
                   "max_model_len_tokens": max(isl + osl, 2048)}
+    if figure_set.get("precision") == "fp8":
+        # FP8 weights and GEMMs, and the FP8 KV cache FP8 quantisation brings with it.
+        deployment["precision"] = {"weights": "fp8", "activations": "fp8", "kv_cache": "fp8"}
     if kind == "online":
         rate = row["rate_per_s"]
         stages = ([{"rate_per_s": AT_ONCE_PER_S, "duration_s": n / AT_ONCE_PER_S}] if rate is None
