@@ -124,15 +124,35 @@ void read_kinds(const js::ConstObject& o, Space& space, const api::RunRequest& r
     if (std::find(names.begin(), names.end(), name) == names.end()) {
       js::fail(at, "a self-hosted deployment of the scenario", js::quoted_with_suggestion(name, names));
     }
-    js::ConstObject entry(value, at, {"gpus"});
-    const json& gpus = entry.raw("gpus");
+    js::ConstObject entry(value, at, {"gpus", "precisions"});
+    if (!entry.has("gpus") && !entry.has("precisions")) js::fail(at, "\"gpus\", \"precisions\" or both", "neither");
     std::vector<std::string> wanted;
-    if (gpus.is_string() && gpus.get<std::string>() == "all") {
-      wanted = catalog::Catalog::builtin().gpu_names();
-    } else if (gpus.is_array() && !gpus.empty() && gpus.size() <= 50) {
-      for (std::size_t i = 0; i < gpus.size(); ++i) wanted.push_back(js::name_at(gpus[i], js::child(entry.ptr("gpus"), i)));
-    } else {
-      js::fail(entry.ptr("gpus"), "\"all\" or a list of 1 to 50 GPU names", js::describe(gpus));
+    if (entry.has("gpus")) {
+      const json& gpus = entry.raw("gpus");
+      if (gpus.is_string() && gpus.get<std::string>() == "all") {
+        wanted = catalog::Catalog::builtin().gpu_names();
+      } else if (gpus.is_array() && !gpus.empty() && gpus.size() <= 50) {
+        for (std::size_t i = 0; i < gpus.size(); ++i) wanted.push_back(js::name_at(gpus[i], js::child(entry.ptr("gpus"), i)));
+      } else {
+        js::fail(entry.ptr("gpus"), "\"all\" or a list of 1 to 50 GPU names", js::describe(gpus));
+      }
+    }
+    // The serving precisions to try beside the written one (null), each a
+    // deployment's precision object; a GPU whose tensor cores cannot run one
+    // is left out for it, as a GPU the model does not fit.
+    std::vector<json> precisions = {json()};
+    if (entry.has("precisions")) {
+      const json& list = entry.raw("precisions");
+      if (!list.is_array() || list.empty() || list.size() > 8)
+        js::fail(entry.ptr("precisions"), "a list of 1 to 8 precision objects", js::describe(list));
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        const std::string where = js::child(entry.ptr("precisions"), i);
+        js::ConstObject p(list[i], where, {"weights", "activations", "kv_cache"});
+        (void)p.choice("weights", {"bf16", "fp16", "fp8", "int8", "int4", "mxfp4", "nvfp4"}, "bf16");
+        (void)p.choice("activations", {"bf16", "fp16", "fp8", "fp4"}, "bf16");
+        (void)p.choice("kv_cache", {"bf16", "fp16", "fp8"}, "bf16");
+        precisions.push_back(list[i]);
+      }
     }
     DeploymentKinds kinds;
     kinds.deployment = name;
@@ -150,26 +170,28 @@ void read_kinds(const js::ConstObject& o, Space& space, const api::RunRequest& r
       if (!catalog::Catalog::builtin().gpu(gpu)) {
         js::fail(entry.ptr("gpus"), "GPUs of the catalog", js::quoted_with_suggestion(gpu, catalog::Catalog::builtin().gpu_names()));
       }
-      for (int tp = 1; tp <= 8; tp *= 2) {
-        if (d.llm.heads % tp != 0) continue;
-        KindOption kind{gpu, tp, {}};
-        Space trial = space;
-        trial.deployments = {kinds};
-        Space adjusted = with_kind(trial, 0, kind);
-        api::RunRequest r = request;
-        for (const auto& v : kind_overrides(trial, 0, kind)) r.overrides.push_back(v);
-        for (const auto& v : size_overrides(adjusted, written_sizes(adjusted))) r.overrides.push_back(v);
-        try {
-          const scenario::Scenario s = api::load_scenario(r);
-          for (const std::size_t i : kinds.pools) {
-            const auto& site = *std::find_if(s.sites.begin(), s.sites.end(), [&](const auto& x) { return x.name == space.pools[i].site; });
-            const auto& pool = *std::find_if(site.pools.begin(), site.pools.end(), [&](const auto& x) { return x.name == space.pools[i].pool; });
-            kind.usd_per_gpu_hour.push_back(usd_per_gpu_hour(s, site, pool));
+      for (const json& precision : precisions) {
+        for (int tp = 1; tp <= 8; tp *= 2) {
+          if (d.llm.heads % tp != 0) continue;
+          KindOption kind{gpu, tp, {}, precision};
+          Space trial = space;
+          trial.deployments = {kinds};
+          Space adjusted = with_kind(trial, 0, kind);
+          api::RunRequest r = request;
+          for (const auto& v : kind_overrides(trial, 0, kind)) r.overrides.push_back(v);
+          for (const auto& v : size_overrides(adjusted, written_sizes(adjusted))) r.overrides.push_back(v);
+          try {
+            const scenario::Scenario s = api::load_scenario(r);
+            for (const std::size_t i : kinds.pools) {
+              const auto& site = *std::find_if(s.sites.begin(), s.sites.end(), [&](const auto& x) { return x.name == space.pools[i].site; });
+              const auto& pool = *std::find_if(site.pools.begin(), site.pools.end(), [&](const auto& x) { return x.name == space.pools[i].pool; });
+              kind.usd_per_gpu_hour.push_back(usd_per_gpu_hour(s, site, pool));
+            }
+            kinds.kinds.push_back(kind);
+            break;  // the smallest degree that fits
+          } catch (const InputError&) {
+            continue;  // the model does not fit this GPU at this degree, or its tensor cores lack the precision
           }
-          kinds.kinds.push_back(kind);
-          break;  // the smallest degree that fits
-        } catch (const InputError&) {
-          continue;  // the model does not fit this GPU at this degree
         }
       }
     }
@@ -272,6 +294,14 @@ void read_capacities(const js::ConstObject& r, PoolRange& range, const api::RunR
 
 }  // namespace
 
+std::string kind_label(const KindOption& kind) {
+  std::string label = kind.gpu + " x" + std::to_string(kind.tensor_parallel);
+  if (kind.precision.is_null()) return label;
+  const std::string w = kind.precision.value("weights", "bf16"), a = kind.precision.value("activations", "bf16"),
+                    kv = kind.precision.value("kv_cache", "bf16");
+  return label + " in " + (w == a && a == kv ? w : "weights " + w + ", activations " + a + ", KV cache " + kv);
+}
+
 Space read_space(const std::string& path, const api::RunRequest& request) {
   return parse_space(js::read_file_or_throw<InputError>(path, 1u << 20), path, request);
 }
@@ -362,6 +392,7 @@ std::vector<std::string> kind_overrides(const Space& space, std::size_t k, const
   const auto& d = space.deployments[k];
   std::vector<std::string> out = {"deployments." + d.deployment + ".gpu=" + kind.gpu,
                                   "deployments." + d.deployment + ".tensor_parallel=" + std::to_string(kind.tensor_parallel)};
+  if (!kind.precision.is_null()) out.push_back("deployments." + d.deployment + ".precision=" + kind.precision.dump());
   for (const std::size_t i : d.pools) {
     out.push_back("sites." + space.pools[i].site + ".pools." + space.pools[i].pool + ".gpu=" + kind.gpu);
   }
@@ -830,7 +861,7 @@ Result search_kinds(const Space& space, ScenarioEvaluator& evaluator, const std:
     kept.kinds.clear();
     for (const std::size_t j : order) {
       const Screened& e = estimates[j];
-      const std::string what = dk.deployment + " on " + e.gpu + " x" + std::to_string(e.tensor_parallel);
+      const std::string what = dk.deployment + " on " + kind_label(dk.kinds[j]);
       if (any && !e.possible) {
         screened_out.push_back(what + ": not searched (" + e.why + ")");
       } else if (any && e.usd_per_hour > kScreenSlack * cheapest) {
@@ -872,7 +903,7 @@ Result search_kinds(const Space& space, ScenarioEvaluator& evaluator, const std:
       if (!searched.emplace(choice, true).second) continue;
       const Screened& e = pruned.deployments[k].screened[j];
       if (have && best.feasible && e.min_usd_per_hour >= pools_usd(best, k)) {
-        screened_out.push_back(pruned.deployments[k].deployment + " on " + e.gpu + " x" + std::to_string(e.tensor_parallel) +
+        screened_out.push_back(pruned.deployments[k].deployment + " on " + kind_label(pruned.deployments[k].kinds[j]) +
                                ": not searched (it needs at least " + std::to_string(e.min_gpus) + " GPUs, " +
                                fmt("%.2f", e.min_usd_per_hour) + " USD per hour, against " + fmt("%.2f", pools_usd(best, k)) +
                                " for the best plan's)");
@@ -885,7 +916,7 @@ Result search_kinds(const Space& space, ScenarioEvaluator& evaluator, const std:
         const KindOption& kind = pruned.deployments[m].kinds[choice[m]];
         sp = with_kind(sp, m, kind);
         for (const auto& v : kind_overrides(pruned, m, kind)) ov.push_back(v);
-        described.push_back(pruned.deployments[m].deployment + " on " + kind.gpu + " x" + std::to_string(kind.tensor_parallel));
+        described.push_back(pruned.deployments[m].deployment + " on " + kind_label(kind));
       }
       screen_starts(evaluator.scenario(), ov, sp);
       // Against the best so far, only this deployment's pools move: the

@@ -49,13 +49,17 @@ struct PoolRange {
   std::vector<Capacity> capacities;
 };
 
-// A deployment whose GPU kind the plan may choose: each kind with the
-// smallest tensor-parallel degree at which the model fits it.
+// A deployment whose GPU kind (and serving precision) the plan may choose:
+// each kind with the smallest tensor-parallel degree at which the model fits it.
 struct KindOption {
   std::string gpu;
   int tensor_parallel = 1;
   std::vector<double> usd_per_gpu_hour;  // per pool of the deployment, at its region and capacity
+  nlohmann::json precision;              // a deployment's precision object; null: as written
 };
+// "h100 x1", "h100 x1 in fp8" (one precision throughout) or
+// "h100 x1 in weights int4, activations bf16, KV cache fp8".
+std::string kind_label(const KindOption& kind);
 struct DeploymentKinds {
   std::string deployment;
   std::vector<std::size_t> pools;  // its pools' indices in Space::pools

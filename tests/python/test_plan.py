@@ -168,6 +168,47 @@ def test_gpu_kinds_are_chosen_as_brute_force_would(tmp_path):
     assert proc.returncode == 2 and 'did you mean "h100"' in proc.stderr
 
 
+def test_serving_precisions_are_chosen_as_brute_force_would(tmp_path):
+    fp8 = {"weights": "fp8", "activations": "fp8", "kv_cache": "fp8"}
+    kinds = ["l4", "l40s", "a100-80gb"]
+    space = tmp_path / "space.json"
+    space.write_text(json.dumps({"pools": {p: {"min_gpus": 1, "max_gpus": 4} for p in POOLS},
+                                 "deployments": {"small": {"gpus": kinds[1:], "precisions": [fp8]}}}))
+    proc, out = _plan(tmp_path, "--space", space, "--k8s", tmp_path / "k8s")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # Every kind with and without FP8 is weighed, but FP8 on the A100 (no FP8 tensor cores) is left out.
+    assert "small on l4 x1 in fp8" in proc.stdout and "small on l40s x1 in fp8" in proc.stdout
+    assert "a100-80gb x1 in fp8" not in proc.stdout and "small on a100-80gb x1" in proc.stdout
+    plan = json.loads((out / "plan.json").read_text())
+    deployment = plan["deployments"][0]
+    planned_cost = capstan.run(capstan.load(out / "plan.json")).summary["cost"]["per_user_hour_usd"]
+    scenario = capstan.load(SCENARIO)
+    best = None
+    for gpu, precision, west, east in itertools.product(kinds, [None, fp8], range(1, 5), range(1, 5)):
+        if gpu == "a100-80gb" and precision:
+            continue
+        overrides = {"deployments.small.gpu": gpu, "sites.west-site.pools.main.gpu": gpu,
+                     "sites.east-site.pools.main.gpu": gpu, "sites.west-site.pools.main.gpus": west,
+                     "sites.east-site.pools.main.gpus": east}
+        if precision:
+            overrides["deployments.small.precision"] = precision
+        r = capstan.run(scenario, set=overrides, replications=3, seed=3)
+        if _feasible(r.summary):
+            cost = r.summary["cost"]["per_user_hour_usd"]
+            if best is None or cost < best[0]:
+                best = (cost, r.summary["cost"]["per_user_hour_usd_ci95"], gpu, precision)
+    half_width = (best[1][1] - best[1][0]) / 2
+    assert planned_cost <= best[0] + half_width, (deployment.get("gpu"), deployment.get("precision"), best)
+    # The manifests serve what was planned.
+    args = [a for f in (tmp_path / "k8s").glob("*.yaml") for d in yaml.safe_load_all(f.read_text())
+            if d and d["kind"] == "Deployment" for a in d["spec"]["template"]["spec"]["containers"][0]["args"]]
+    assert ("--kv-cache-dtype" in args) == (deployment.get("precision", {}).get("kv_cache") == "fp8")
+    # A precision the deployment cannot take is an input error at its pointer.
+    space.write_text(json.dumps({"deployments": {"small": {"precisions": [{"weights": "fp6"}]}}}))
+    proc, _ = _plan(tmp_path, "--space", space)
+    assert proc.returncode == 2 and "/deployments/small/precisions/0/weights" in proc.stderr
+
+
 def test_an_availability_target_buys_the_gpus_that_stop_the_drops(tmp_path):
     # A 50 ms queue limit: a small fleet meets the p95 (its drops within the 5% allowance) but drops requests.
     space = tmp_path / "space.json"
