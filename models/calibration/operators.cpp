@@ -50,10 +50,14 @@ GemmShape gemm_shape(Operator op, const catalog::LlmSpec& llm, int tensor_parall
       return {static_cast<std::int64_t>(llm.intermediate) / tp, hidden};
     case Operator::kRouterGemm:  // small and replicated: every GPU scores every expert
       return {hidden, std::max<std::int64_t>(1, llm.experts)};
-    case Operator::kExpertGateUpGemm:
-      return {hidden, std::max<std::int64_t>(1, 2 * static_cast<std::int64_t>(llm.expert_intermediate) / tp)};
-    case Operator::kExpertDownGemm:
-      return {std::max<std::int64_t>(1, static_cast<std::int64_t>(llm.expert_intermediate) / tp), hidden};
+    case Operator::kExpertGateUpGemm: {
+      const std::int64_t split = llm.expert_parallel ? 1 : tp;  // whole experts, or a slice of each
+      return {hidden, std::max<std::int64_t>(1, 2 * static_cast<std::int64_t>(llm.expert_intermediate) / split)};
+    }
+    case Operator::kExpertDownGemm: {
+      const std::int64_t split = llm.expert_parallel ? 1 : tp;
+      return {std::max<std::int64_t>(1, static_cast<std::int64_t>(llm.expert_intermediate) / split), hidden};
+    }
     case Operator::kLmHeadGemm: {
       // A classifier's head has a handful of outputs; it is not worth splitting.
       const std::int64_t n = llm.classifier ? std::max(1, llm.num_labels) : std::max<std::int64_t>(1, llm.vocab / tp);
@@ -80,16 +84,25 @@ double WorkFormulas::gemm_bytes(Operator op, double rows) const {
   return k * n * llm.bytes_per_param + (rows * k + rows * n) * llm.activation_bytes;
 }
 
+double WorkFormulas::expert_gemm_rows(double tokens) const {
+  // Expert parallelism: a GPU runs its experts' share of the routed rows.
+  return tokens * llm.experts_per_token / (llm.expert_parallel ? tp : 1);
+}
+
+double WorkFormulas::expert_gemm_groups(double tokens) const {
+  return llm.expected_active_experts(tokens) / (llm.expert_parallel ? tp : 1);
+}
+
 double WorkFormulas::expert_gemm_flops(Operator op, double tokens) const {
   const GemmShape s = gemm_shape(op, llm, tp);
-  return 2.0 * tokens * llm.experts_per_token * static_cast<double>(s.k) * static_cast<double>(s.n);
+  return 2.0 * expert_gemm_rows(tokens) * static_cast<double>(s.k) * static_cast<double>(s.n);
 }
 
 double WorkFormulas::expert_gemm_bytes(Operator op, double tokens) const {
   const GemmShape s = gemm_shape(op, llm, tp);
   const double k = static_cast<double>(s.k), n = static_cast<double>(s.n);
-  const double rows = tokens * llm.experts_per_token;
-  return llm.expected_active_experts(tokens) * k * n * llm.bytes_per_param + (rows * k + rows * n) * llm.activation_bytes;
+  const double rows = expert_gemm_rows(tokens);
+  return expert_gemm_groups(tokens) * k * n * llm.bytes_per_param + (rows * k + rows * n) * llm.activation_bytes;
 }
 
 double WorkFormulas::decode_flops(double context_tokens) const {

@@ -24,7 +24,9 @@
 // down GEMMs, each one grouped launch over the experts the batch activates
 // (expected_active_experts), each expert with its share of the token rows;
 // the dense gate/up, SiLU-gate and down then run the shared expert, if any.
-// Tensor parallelism splits every expert's inner dimension, as the MLP's.
+// Tensor parallelism splits every expert's inner dimension, as the MLP's;
+// with expert parallelism each GPU holds experts/tp of them whole instead
+// (the all-reduce after the layer is the same).
 //
 // Thread-safety: everything here is a pure function of its arguments.
 #include <array>
@@ -123,6 +125,11 @@ struct WorkFormulas {
   // activates (expected) and of the rows in and out.
   double expert_gemm_flops(Operator op, double tokens) const;
   double expert_gemm_bytes(Operator op, double tokens) const;
+  // Rows and (expected) experts one GPU's grouped GEMM runs: all the routed
+  // rows over every expert's slice, or with expert parallelism its share of
+  // the rows over its share of the experts.
+  double expert_gemm_rows(double tokens) const;
+  double expert_gemm_groups(double tokens) const;
   double all_reduce_wire_bytes(double tokens) const;
 };
 

@@ -170,9 +170,10 @@ double RooflineModel::expert_gemm_seconds(Operator op, double tokens) const {
 
 double RooflineModel::expert_gemm_seconds_uncached(Operator op, double tokens) const {
   const GemmShape shape = gemm_shape(op, llm_, tp_);
-  const double groups = llm_.expected_active_experts(tokens);
-  return gemm_time(groups, tokens * llm_.experts_per_token / groups, static_cast<double>(shape.k),
-                   static_cast<double>(shape.n), WorkFormulas{llm_, tp_}.expert_gemm_bytes(op, tokens));
+  const WorkFormulas f{llm_, tp_};
+  const double groups = f.expert_gemm_groups(tokens);
+  return gemm_time(groups, f.expert_gemm_rows(tokens) / groups, static_cast<double>(shape.k),
+                   static_cast<double>(shape.n), f.expert_gemm_bytes(op, tokens));
 }
 
 double RooflineModel::gemm_seconds_uncached(Operator op, double rows) const {

@@ -157,6 +157,10 @@ struct LlmSpec {
   double activation_bytes = 2.0;
   double kv_bytes = 2.0;
   std::string gemm_precision = "bf16";
+  // A mixture of experts served with expert parallelism (vLLM's
+  // --enable-expert-parallel, tensor-parallel attention): each of the tp GPUs
+  // holds experts/tp experts whole instead of a 1/tp slice of every one.
+  bool expert_parallel = false;
   bool classifier = false;   // a classification head (moderation): no LM head, one output token
   int num_labels = 0;        // classifier outputs
   bool gated_mlp = true;     // SwiGLU (gate, up, down) vs. a plain two-matrix MLP (BERT)

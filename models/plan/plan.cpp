@@ -1196,6 +1196,7 @@ std::vector<std::pair<std::string, std::string>> kubernetes_manifests(const scen
       // 4-bit weights come with their checkpoint (the model's repository).
       if (d.llm.gemm_precision == "fp8") args.insert(args.end(), {"--quantization", "fp8"});
       if (d.llm.kv_bytes == 1.0) args.insert(args.end(), {"--kv-cache-dtype", "fp8"});
+      if (d.llm.expert_parallel) args.push_back("--enable-expert-parallel");
       const int replicas = pool.gpus / d.tensor_parallel;
       const oj selector = {{"capstan.io/site", dns_name(site.name)}, {"capstan.io/pool", dns_name(pool.name)}};
       oj pod_labels = selector;

@@ -158,7 +158,7 @@ Deployment parse_self_hosted(json& value, const std::string& pointer, const cata
   js::Object o(value, pointer,
                {"name", "model", "gpu", "tensor_parallel", "max_running_seqs", "max_batch_tokens",
                 "block_size_tokens", "gpu_memory_utilization", "iteration_overhead_ms", "prefix_caching", "profile",
-                "max_model_len_tokens", "engine", "precision"});
+                "max_model_len_tokens", "engine", "precision", "expert_parallel"});
   const Deployment defaults;
   Deployment d;
   d.name = o.name("name");
@@ -206,6 +206,15 @@ Deployment parse_self_hosted(json& value, const std::string& pointer, const cata
   }
   // Read only where given: a scenario without it keeps its canonical form (and its sha256).
   if (o.has("precision")) parse_precision(o.object("precision", {"weights", "activations", "kv_cache"}, true), d);
+  if (o.has("expert_parallel") && o.boolean("expert_parallel")) {
+    if (!d.llm.moe()) js::fail(o.ptr("expert_parallel"), "false for a dense model (" + d.model + " has no experts)", "true");
+    if (d.llm.experts % d.tensor_parallel != 0) {
+      js::fail(o.ptr("expert_parallel"),
+               "false, or a tensor_parallel that divides the model's " + std::to_string(d.llm.experts) + " experts",
+               "true with tensor_parallel " + std::to_string(d.tensor_parallel));
+    }
+    d.llm.expert_parallel = true;
+  }
   d.max_model_len_tokens =
       static_cast<int>(o.integer("max_model_len_tokens", 1, llm->max_context_tokens, llm->max_context_tokens));
   const std::string profile = o.string("profile", "", 4096);

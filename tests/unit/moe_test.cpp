@@ -5,12 +5,16 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <fstream>
 #include <random>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "models/calibration/calibrated.h"
 #include "models/calibration/roofline.h"
 #include "models/catalog/catalog.h"
+#include "models/scenario/load.h"
 #include "tests/support/specs.h"
 
 namespace cal = capstan::calibration;
@@ -162,4 +166,54 @@ TEST_CASE("moe: a calibrated profile of a dense model refuses a mixture of exper
   } catch (const cal::ProfileError& e) {
     CHECK(e.pointer() == "/model/experts");
   }
+}
+
+TEST_CASE("moe: expert parallelism holds whole experts on each GPU with the same work and bytes", "[moe]") {
+  LlmSpec tp = model("qwen3-30b-a3b");
+  LlmSpec ep = tp;
+  ep.expert_parallel = true;
+  const int gpus = 8;
+  const cal::WorkFormulas ft{tp, gpus}, fe{ep, gpus};
+  // Full-width experts on each GPU; a slice of every one under plain tensor parallelism.
+  CHECK(cal::gemm_shape(cal::Operator::kExpertGateUpGemm, ep, gpus).n == 2 * ep.expert_intermediate);
+  CHECK(cal::gemm_shape(cal::Operator::kExpertDownGemm, ep, gpus).k == ep.expert_intermediate);
+  for (double tokens : {1.0, 16.0, 512.0}) {
+    for (auto op : {cal::Operator::kExpertGateUpGemm, cal::Operator::kExpertDownGemm}) {
+      INFO(tokens << " tokens");
+      // A GPU's FLOPs and weight bytes are the same either way: its eighth of the rows through whole
+      // experts, or every row through an eighth of each expert.
+      CHECK(fe.expert_gemm_flops(op, tokens) == Approx(ft.expert_gemm_flops(op, tokens)));
+      const cal::GemmShape se = cal::gemm_shape(op, ep, gpus), st = cal::gemm_shape(op, tp, gpus);
+      CHECK(fe.expert_gemm_groups(tokens) * se.k * se.n == Approx(ft.expert_gemm_groups(tokens) * st.k * st.n));
+    }
+    CHECK(fe.expert_gemm_groups(tokens) == Approx(ep.expected_active_experts(tokens) / gpus));
+    CHECK(fe.expert_gemm_rows(tokens) == Approx(tokens * ep.experts_per_token / gpus));
+  }
+  // The roofline prices both; the whole experts' GEMMs fill tiles better at a large batch.
+  const cal::RooflineModel rt(tp, h100_like(), summing_engine(), gpus), re(ep, h100_like(), summing_engine(), gpus);
+  CHECK(re.expert_gemm_seconds(cal::Operator::kExpertGateUpGemm, 4096) <=
+        rt.expert_gemm_seconds(cal::Operator::kExpertGateUpGemm, 4096));
+  CHECK(re.expert_gemm_seconds(cal::Operator::kExpertGateUpGemm, 1) > 0.0);
+}
+
+TEST_CASE("moe: expert parallelism is a mixture of experts' choice, over a degree its experts divide", "[moe]") {
+  std::ifstream in(std::string(CAPSTAN_SOURCE_DIR) + "/tests/data/minimal.json");
+  const nlohmann::json minimal = nlohmann::json::parse(in);
+  auto load = [&](const char* model, int tp) {
+    nlohmann::json doc = minimal;
+    doc["deployments"][0].update({{"model", model}, {"tensor_parallel", tp}, {"expert_parallel", true}});
+    doc["sites"][0]["pools"][0]["gpus"] = tp;
+    return capstan::scenario::load_json(doc, "ep.json");
+  };
+  CHECK(load("mixtral-8x7b", 2).deployments[0].llm.expert_parallel);
+  auto pointer = [&](const char* model, int tp) {
+    try {
+      load(model, tp);
+    } catch (const capstan::scenario::ScenarioError& e) {
+      return e.pointer();
+    }
+    return std::string("(accepted)");
+  };
+  CHECK(pointer("llama-3-8b", 1) == "/deployments/0/expert_parallel");     // dense
+  CHECK(pointer("mixtral-8x7b", 16) == "/deployments/0/expert_parallel");  // 8 experts over 16 GPUs
 }
