@@ -205,8 +205,8 @@ IterationWork iteration_work(const catalog::LlmSpec& llm, int tensor_parallel, s
       }
       at(Operator::kMoePermute) = {Operator::kMoePermute, 2.0 * layers, tokens, 0.0,
                                    f.elementwise_bytes(Operator::kMoePermute, tokens), 0.0, 0.0};
-      const double routed = 3.0 * tokens * llm.experts_per_token * (static_cast<double>(llm.expert_intermediate) / tensor_parallel) *
-                            llm.activation_bytes;
+      const double routed = 3.0 * tokens * llm.experts_per_token *
+                            (static_cast<double>(llm.expert_intermediate) / tensor_parallel) * llm.activation_bytes;
       OperatorWork& silu = at(Operator::kSiluGate);
       // count launches of `bytes` each on average: the sum is what they move.
       const double launches = silu.count + layers;

@@ -344,7 +344,9 @@ Catalog Catalog::with_overrides(const json& overrides, const std::string& pointe
   js::Object o(doc, pointer, {"regions", "gpus", "models", "engines"});
   if (o.has("models") && doc["models"].is_object() && doc["models"].size() <= kMaxEntries) {
     for (auto& [key, entry] : doc["models"].items()) {
-      if (entry.is_object() && entry.contains("hf_config")) expand_hf_config(entry, js::child(o.ptr("models"), key), base_dir);
+      if (entry.is_object() && entry.contains("hf_config")) {
+        expand_hf_config(entry, js::child(o.ptr("models"), key), base_dir);
+      }
     }
   }
   if (o.has("regions")) merge_regions(doc["regions"], o.ptr("regions"), c.regions_);

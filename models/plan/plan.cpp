@@ -148,9 +148,9 @@ void read_kinds(const js::ConstObject& o, Space& space, const api::RunRequest& r
       for (std::size_t i = 0; i < list.size(); ++i) {
         const std::string where = js::child(entry.ptr("precisions"), i);
         js::ConstObject p(list[i], where, {"weights", "activations", "kv_cache"});
-        (void)p.choice("weights", {"bf16", "fp16", "fp8", "int8", "int4", "mxfp4", "nvfp4"}, "bf16");
-        (void)p.choice("activations", {"bf16", "fp16", "fp8", "fp4"}, "bf16");
-        (void)p.choice("kv_cache", {"bf16", "fp16", "fp8"}, "bf16");
+        (void)p.choice("weights", scenario::kPrecisionWeights, "bf16");
+        (void)p.choice("activations", scenario::kPrecisionActivations, "bf16");
+        (void)p.choice("kv_cache", scenario::kPrecisionKvCache, "bf16");
         precisions.push_back(list[i]);
       }
     }

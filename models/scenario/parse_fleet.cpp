@@ -114,18 +114,16 @@ Deployment parse_hosted(json& value, const std::string& pointer) {
 // dequantising kernels (bytes at the weights' precision, math in bf16). The
 // KV cache: bytes per element.
 void parse_precision(js::Object p, Deployment& d) {
-  static const std::vector<std::string> kWeights = {"bf16", "fp16", "fp8", "int8", "int4", "mxfp4", "nvfp4"};
+  // Bytes a weight takes, in the order of kPrecisionWeights.
   static const std::vector<double> kWeightBytes = {2.0, 2.0, 1.0, 1.0, 0.5 + 2.0 / 128.0, 0.5 + 1.0 / 32.0,
                                                    0.5 + 1.0 / 16.0};
-  static const std::vector<std::string> kActivations = {"bf16", "fp16", "fp8", "fp4"};
-  static const std::vector<std::string> kKvCache = {"bf16", "fp16", "fp8"};
   std::string weights = d.llm.bytes_per_param == 2.0 ? "bf16" : "";
   if (p.has("weights")) {
-    const std::size_t w = p.choice("weights", kWeights);
-    weights = kWeights[w];
+    const std::size_t w = p.choice("weights", kPrecisionWeights);
+    weights = kPrecisionWeights[w];
     d.llm.bytes_per_param = kWeightBytes[w];
   }
-  const std::string activations = kActivations[p.choice("activations", kActivations, "bf16")];
+  const std::string activations = kPrecisionActivations[p.choice("activations", kPrecisionActivations, "bf16")];
   const std::string& gpu = d.gpu_spec.name;
   if (activations == "fp8") {
     if (weights != "fp8") {
@@ -150,7 +148,7 @@ void parse_precision(js::Object p, Deployment& d) {
     }
     d.llm.gemm_precision = "fp4";
   }
-  d.llm.kv_bytes = p.choice("kv_cache", kKvCache, "bf16") == 2 ? 1.0 : 2.0;
+  d.llm.kv_bytes = kPrecisionKvCache[p.choice("kv_cache", kPrecisionKvCache, "bf16")] == "fp8" ? 1.0 : 2.0;
 }
 
 Deployment parse_self_hosted(json& value, const std::string& pointer, const catalog::Catalog& catalog,

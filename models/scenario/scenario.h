@@ -187,6 +187,12 @@ struct RateLimit {
   double backoff_s = 1.0;
 };
 
+// The names a deployment's `precision` takes (docs/scenario.md, deployments),
+// shared by the scenario reader and the planner's space files.
+inline const std::vector<std::string> kPrecisionWeights = {"bf16", "fp16", "fp8", "int8", "int4", "mxfp4", "nvfp4"};
+inline const std::vector<std::string> kPrecisionActivations = {"bf16", "fp16", "fp8", "fp4"};
+inline const std::vector<std::string> kPrecisionKvCache = {"bf16", "fp16", "fp8"};
+
 // How a model is served: on GPUs in pools, or by a hosted API.
 struct Deployment {
   std::string name;

@@ -63,12 +63,13 @@ TEST_CASE("moe: the experts a batch activates match counting random routings", "
       const int batches = 20000;
       double sum = 0.0, sum_sq = 0.0;
       std::vector<int> experts(static_cast<std::size_t>(e));
+      for (int i = 0; i < e; ++i) experts[static_cast<std::size_t>(i)] = i;
       std::vector<char> used(static_cast<std::size_t>(e));
       for (int b = 0; b < batches; ++b) {
         std::fill(used.begin(), used.end(), 0);
         for (int t = 0; t < tokens; ++t) {
-          for (int i = 0; i < e; ++i) experts[static_cast<std::size_t>(i)] = i;
-          for (int i = 0; i < k; ++i) {  // a partial Fisher-Yates shuffle: k distinct experts
+          // A partial Fisher-Yates shuffle: k distinct experts, uniformly, from whatever order the last left.
+          for (int i = 0; i < k; ++i) {
             std::uniform_int_distribution<int> pick(i, e - 1);
             std::swap(experts[static_cast<std::size_t>(i)], experts[static_cast<std::size_t>(pick(rng))]);
             used[static_cast<std::size_t>(experts[static_cast<std::size_t>(i)])] = 1;
