@@ -209,6 +209,28 @@ def test_serving_precisions_are_chosen_as_brute_force_would(tmp_path):
     assert proc.returncode == 2 and "/deployments/small/precisions/0/weights" in proc.stderr
 
 
+def test_the_manifests_serve_the_deployments_precision_and_expert_parallelism(tmp_path):
+    # A mixture of experts in FP8 with expert parallelism: vLLM is told all three.
+    doc = json.loads(SCENARIO.read_text())
+    doc["deployments"][0].update({"model": "qwen3-30b-a3b", "gpu": "h100", "expert_parallel": True,
+                                  "precision": {"weights": "fp8", "activations": "fp8", "kv_cache": "fp8"}})
+    for site in doc["sites"]:
+        for pool in site["pools"]:
+            pool.update(gpu="h100", gpus=1)
+    scenario, space = tmp_path / "moe.json", tmp_path / "space.json"
+    scenario.write_text(json.dumps(doc))
+    space.write_text(json.dumps({"pools": {p: {"min_gpus": 1, "max_gpus": 2} for p in POOLS}}))
+    proc = subprocess.run([CLI, "plan", str(scenario), "--space", str(space), "-o", str(tmp_path / "plan"),
+                           "--k8s", str(tmp_path / "k8s")], capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for f in (tmp_path / "k8s").glob("*.yaml"):
+        args = next(d for d in yaml.safe_load_all(f.read_text()) if d and d["kind"] == "Deployment")[
+            "spec"]["template"]["spec"]["containers"][0]["args"]
+        assert args[args.index("--quantization") + 1] == "fp8"
+        assert args[args.index("--kv-cache-dtype") + 1] == "fp8"
+        assert "--enable-expert-parallel" in args
+
+
 def test_an_availability_target_buys_the_gpus_that_stop_the_drops(tmp_path):
     # A 50 ms queue limit: a small fleet meets the p95 (its drops within the 5% allowance) but drops requests.
     space = tmp_path / "space.json"
