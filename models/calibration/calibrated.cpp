@@ -44,6 +44,9 @@ CalibratedModel::CalibratedModel(Profile profile, std::string profile_path, cata
   // Profiles time dense models (capstan calibrate measures no expert GEMMs): a
   // mixture of experts runs on the roofline.
   require_same(path_, "experts", llm_.experts, m.experts, n);
+  // With full attention in every layer: windowed models run on the roofline.
+  require_same(path_, "attention_window", llm_.attention_window, m.attention_window, n);
+  require_same(path_, "window_layers", llm_.window_layers, m.window_layers, n);
   // And in bf16: a deployment served in another precision runs on the roofline.
   require_same(path_, "activation_bytes", llm_.activation_bytes, m.activation_bytes, n);
   require_same(path_, "kv_bytes", llm_.kv_bytes, m.kv_bytes, n);

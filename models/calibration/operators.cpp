@@ -116,13 +116,19 @@ double WorkFormulas::decode_bytes(double seqs, double context_tokens) const {
   return kv_per_token * context_tokens + q_and_out_per_seq * seqs;
 }
 
-double WorkFormulas::prefill_flops(double chunk, double prefix) const {
+double WorkFormulas::prefill_flops(double chunk, double prefix, double window) const {
   // Causal: the i-th new token attends over prefix + i tokens; on average prefix + chunk/2.
-  return 4.0 * heads() * llm.head_dim * chunk * (prefix + chunk / 2.0);
+  if (!(window > 0.0)) return 4.0 * heads() * llm.head_dim * chunk * (prefix + chunk / 2.0);
+  // Within a window of w: over min(prefix + x, w) tokens, x running over the
+  // chunk; the integral of the same continuous form.
+  const double rising = std::clamp(window - prefix, 0.0, chunk);
+  const double spans = rising * prefix + rising * rising / 2.0 + (chunk - rising) * window;
+  return 4.0 * heads() * llm.head_dim * spans;
 }
 
-double WorkFormulas::prefill_bytes(double chunk, double prefix) const {
-  const double kv = 2.0 * kv_heads() * llm.head_dim * llm.kv_bytes * (prefix + chunk);
+double WorkFormulas::prefill_bytes(double chunk, double prefix, double window) const {
+  const double read = window > 0.0 ? std::min(prefix + chunk, window + chunk) : prefix + chunk;
+  const double kv = 2.0 * kv_heads() * llm.head_dim * llm.kv_bytes * read;
   const double q_and_out = 2.0 * heads() * llm.head_dim * llm.activation_bytes * chunk;
   return kv + q_and_out;
 }
@@ -166,8 +172,14 @@ IterationWork iteration_work(const catalog::LlmSpec& llm, int tensor_parallel, s
     if (c.chunk_tokens == 0) continue;
     const double chunk = static_cast<double>(c.chunk_tokens), prefix = static_cast<double>(c.prefix_tokens);
     chunk_tokens += chunk;
-    prefill_flops += f.prefill_flops(chunk, prefix);
-    prefill_bytes += f.prefill_bytes(chunk, prefix);
+    // Per layer, on average over the full and the windowed layers.
+    const double full = llm.full_attention_layers(), windowed = llm.layers - full;
+    prefill_flops += (full * f.prefill_flops(chunk, prefix) +
+                      (windowed > 0 ? windowed * f.prefill_flops(chunk, prefix, llm.attention_window) : 0.0)) /
+                     llm.layers;
+    prefill_bytes += (full * f.prefill_bytes(chunk, prefix) +
+                      (windowed > 0 ? windowed * f.prefill_bytes(chunk, prefix, llm.attention_window) : 0.0)) /
+                     llm.layers;
     emitting_chunks += 1.0;
   }
   // The LM head runs one row per sequence that may emit a token; the contract

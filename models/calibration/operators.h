@@ -115,9 +115,11 @@ struct WorkFormulas {
   // Decode attention over `seqs` sequences with `context_tokens` in total.
   double decode_flops(double context_tokens) const;
   double decode_bytes(double seqs, double context_tokens) const;
-  // Prefill attention of one chunk of `chunk` new tokens after `prefix` cached.
-  double prefill_flops(double chunk, double prefix) const;
-  double prefill_bytes(double chunk, double prefix) const;
+  // Prefill attention of one chunk of `chunk` new tokens after `prefix` cached,
+  // in a layer attending over the whole context or (window > 0) its last
+  // `window` tokens.
+  double prefill_flops(double chunk, double prefix, double window = 0.0) const;
+  double prefill_bytes(double chunk, double prefix, double window = 0.0) const;
   // Element-wise operators over `tokens` rows.
   double elementwise_bytes(Operator op, double tokens) const;
   // The experts' grouped GEMM over a batch of `tokens`: FLOPs of every row

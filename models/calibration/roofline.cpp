@@ -32,6 +32,11 @@ void validate_llm_dims(const catalog::LlmSpec& llm) {
   } else {
     positive("intermediate", llm.intermediate);
   }
+  if (llm.attention_window < 0 || llm.window_layers < 0 || llm.window_layers > llm.layers ||
+      (llm.window_layers > 0) != (llm.attention_window > 0))
+    throw std::invalid_argument("model '" + llm.name +
+                                "': attention_window and window_layers must both be 0, or positive with "
+                                "window_layers at most layers");
   positive("bytes_per_param", llm.bytes_per_param);
   positive("activation_bytes", llm.activation_bytes);
   positive("kv_bytes", llm.kv_bytes);
@@ -220,15 +225,15 @@ double RooflineModel::all_reduce_seconds(double wire_bytes) const {
   return calibration::all_reduce_seconds(gpu_.kernels, gpu_.interconnect_gb_per_s, tp_, wire_bytes);
 }
 
-double RooflineModel::prefill_attention_seconds(std::span<const PrefillChunk> prefills) const {
+double RooflineModel::prefill_attention_seconds(std::span<const PrefillChunk> prefills, double window) const {
   const catalog::KernelFigures& k = gpu_.kernels;
   const WorkFormulas f{llm_, tp_};
   double flops = 0.0, bytes = 0.0, row_tiles = 0.0;
   for (const PrefillChunk& c : prefills) {
     if (c.chunk_tokens <= 0) continue;
     const double chunk = static_cast<double>(c.chunk_tokens), prefix = static_cast<double>(std::max<std::int64_t>(0, c.prefix_tokens));
-    flops += f.prefill_flops(chunk, prefix);
-    bytes += f.prefill_bytes(chunk, prefix);
+    flops += f.prefill_flops(chunk, prefix, window);
+    bytes += f.prefill_bytes(chunk, prefix, window);
     row_tiles += std::ceil(chunk / k.prefill_tile_rows);
   }
   if (row_tiles == 0.0) return 0.0;
@@ -271,11 +276,19 @@ std::array<IterationCost, kOperatorCount> RooflineModel::breakdown_of(const Iter
     } else if (is_gemm(w.op)) {
       c.fixed_s = w.count * gemm_seconds(w.op, w.rows);
     } else if (w.op == Operator::kDecodeAttention) {
+      // Every layer launches; the windowed ones read at most their window of each sequence.
       const IterationCost d = decode_attention_cost(w.rows);
+      const double full = llm_.full_attention_layers();
       c.fixed_s = w.count * d.fixed_s;
-      c.per_context_token_s = w.count * d.per_context_token_s;
+      c.per_context_token_s = full * d.per_context_token_s;
+      if (llm_.windowed()) {
+        c.per_window_token_s = (w.count - full) * d.per_context_token_s;
+        c.window_cap_tokens = static_cast<std::int64_t>(w.rows) * llm_.attention_window;
+      }
     } else if (w.op == Operator::kPrefillAttention) {
-      c.fixed_s = w.count * prefill_attention_seconds(prefills);
+      const double full = llm_.full_attention_layers();
+      c.fixed_s = full * prefill_attention_seconds(prefills);
+      if (llm_.windowed()) c.fixed_s += (w.count - full) * prefill_attention_seconds(prefills, llm_.attention_window);
     } else if (w.op == Operator::kAllReduce) {
       c.fixed_s = w.count * all_reduce_seconds(w.bytes);
     } else if (w.op == Operator::kAddRmsNorm) {
@@ -332,6 +345,8 @@ IterationCost RooflineModel::iteration(std::int64_t decode_seqs, std::span<const
   for (const IterationCost& c : breakdown_of(work, prefills)) {
     total.fixed_s += c.fixed_s;
     total.per_context_token_s += c.per_context_token_s;
+    total.per_window_token_s += c.per_window_token_s;
+    total.window_cap_tokens = std::max(total.window_cap_tokens, c.window_cap_tokens);
   }
   // Launches run ahead of the GPU: only what exceeds its work shows.
   const double launch_s = replays_graph(decode_seqs, prefills) ? 0.0 : launches_of(work) * launch_s_;

@@ -101,7 +101,9 @@ class RooflineModel final : public ServiceTimeModel {
   double expert_gemm_seconds(Operator op, double tokens) const;
   double elementwise_seconds(double bytes) const;
   double all_reduce_seconds(double wire_bytes) const;
-  double prefill_attention_seconds(std::span<const PrefillChunk> prefills) const;
+  // One prefill attention launch over the chunks in a full-attention layer,
+  // or (window > 0) in one attending over its last `window` tokens.
+  double prefill_attention_seconds(std::span<const PrefillChunk> prefills, double window = 0.0) const;
   // One launch over `seqs` sequences, context excluded, and its rate per context token.
   IterationCost decode_attention_cost(double seqs) const;
   // The engine's scheduling seconds per iteration for a batch of this many sequences.

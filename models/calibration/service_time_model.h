@@ -15,6 +15,7 @@
 // Implementations: RooflineModel (models/calibration/roofline.h) and
 // CalibratedModel (models/calibration/calibrated.h). Implementations are
 // immutable after construction and safe to share between threads.
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -26,11 +27,34 @@ struct PrefillChunk {
   std::int64_t prefix_tokens = 0;  // tokens already in the KV cache before them
 };
 
+// A model with sliding-window layers (catalog::LlmSpec::attention_window)
+// adds their decode attention, per_window_token_s for each context token up
+// to window_cap_tokens (the batch's sequences times the window): the
+// windowed layers read min(context, window) of each sequence, and
+// min(sum of contexts, sequences x window) bounds their sum from above,
+// exactly when every sequence is on the same side of the window.
 struct IterationCost {
   double fixed_s = 0.0;
   double per_context_token_s = 0.0;
+  double per_window_token_s = 0.0;
+  std::int64_t window_cap_tokens = 0;
   double seconds(std::int64_t decode_context_tokens) const {
-    return fixed_s + per_context_token_s * static_cast<double>(decode_context_tokens);
+    const double s = fixed_s + per_context_token_s * static_cast<double>(decode_context_tokens);
+    if (per_window_token_s == 0.0) return s;
+    return s + per_window_token_s * static_cast<double>(std::min(decode_context_tokens, window_cap_tokens));
+  }
+  // The same cost, affine while the context stays on one side of the cap:
+  // below it the window's rate joins the full layers', past it the windows
+  // are full and cost a fixed amount.
+  IterationCost affine_at(std::int64_t decode_context_tokens) const {
+    if (per_window_token_s == 0.0) return *this;
+    IterationCost c{fixed_s, per_context_token_s};
+    if (decode_context_tokens < window_cap_tokens) {
+      c.per_context_token_s += per_window_token_s;
+    } else {
+      c.fixed_s += per_window_token_s * static_cast<double>(window_cap_tokens);
+    }
+    return c;
   }
 };
 

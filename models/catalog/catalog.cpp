@@ -188,7 +188,8 @@ const std::vector<std::string>& model_keys() {
       "layers",           "hidden",           "heads",           "kv_heads",          "head_dim",
       "intermediate",     "vocab",            "bytes_per_param", "classifier",        "num_labels",
       "gated_mlp",        "tied_embeddings",  "max_context_tokens", "experts",        "experts_per_token",
-      "expert_intermediate", "total_parameters", "active_parameters", "repository",   "source"};
+      "expert_intermediate", "attention_window", "window_layers", "total_parameters", "active_parameters",
+      "repository",       "source"};
   return keys;
 }
 
@@ -233,6 +234,10 @@ LlmSpec read_llm(const std::string& name, json& doc, const std::string& pointer)
     m.intermediate = static_cast<int>(o.integer("intermediate", 1, 10'000'000));
   }
   m.vocab = static_cast<int>(o.integer("vocab", 1, 10'000'000));
+  if (o.has("attention_window") || o.has("window_layers")) {
+    m.attention_window = static_cast<int>(o.integer("attention_window", 1, 10'000'000));
+    m.window_layers = static_cast<int>(o.integer("window_layers", 1, m.layers));
+  }
   m.bytes_per_param = o.number("bytes_per_param", js::Range{0.125, 8.0}, defaults.bytes_per_param);  // 1-bit to fp64
   m.classifier = o.boolean("classifier", defaults.classifier);
   m.num_labels = static_cast<int>(

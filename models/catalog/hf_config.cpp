@@ -1,5 +1,7 @@
 #include "models/catalog/hf_config.h"
 
+#include <algorithm>
+
 #include <cmath>
 #include <cstdint>
 #include <optional>
@@ -8,6 +10,7 @@
 #include "models/input/json_reader.h"
 #include "models/input/read_file.h"
 #include "models/input_error.h"
+#include "models/catalog/specs.h"
 
 namespace capstan::catalog {
 
@@ -74,7 +77,9 @@ class Config {
   std::string pointer_;
 };
 
-enum class Family { kLlama, kMistral, kMixtral, kQwen2, kQwen3, kQwen2Moe, kQwen3Moe };
+enum class Family {
+  kLlama, kMistral, kMixtral, kQwen2, kQwen3, kQwen2Moe, kQwen3Moe, kGemma2, kGemma3, kGptOss, kLlama4
+};
 
 struct Known {
   const char* architecture;
@@ -82,11 +87,22 @@ struct Known {
   Family family;
 };
 
+// Gemma 3 and Llama 4 publish their multimodal checkpoints as
+// *ForConditionalGeneration with the decoder's config in text_config.
 constexpr Known kKnown[] = {
-    {"LlamaForCausalLM", "llama", Family::kLlama},          {"MistralForCausalLM", "mistral", Family::kMistral},
-    {"MixtralForCausalLM", "mixtral", Family::kMixtral},    {"Qwen2ForCausalLM", "qwen2", Family::kQwen2},
-    {"Qwen3ForCausalLM", "qwen3", Family::kQwen3},          {"Qwen2MoeForCausalLM", "qwen2_moe", Family::kQwen2Moe},
+    {"LlamaForCausalLM", "llama", Family::kLlama},
+    {"MistralForCausalLM", "mistral", Family::kMistral},
+    {"MixtralForCausalLM", "mixtral", Family::kMixtral},
+    {"Qwen2ForCausalLM", "qwen2", Family::kQwen2},
+    {"Qwen3ForCausalLM", "qwen3", Family::kQwen3},
+    {"Qwen2MoeForCausalLM", "qwen2_moe", Family::kQwen2Moe},
     {"Qwen3MoeForCausalLM", "qwen3_moe", Family::kQwen3Moe},
+    {"Gemma2ForCausalLM", "gemma2", Family::kGemma2},
+    {"Gemma3ForCausalLM", "gemma3_text", Family::kGemma3},
+    {"Gemma3ForConditionalGeneration", "gemma3", Family::kGemma3},
+    {"GptOssForCausalLM", "gpt_oss", Family::kGptOss},
+    {"Llama4ForConditionalGeneration", "llama4", Family::kLlama4},
+    {"Llama4ForCausalLM", "llama4_text", Family::kLlama4},
 };
 
 // Architectures people serve that capstan does not model yet, and why.
@@ -96,15 +112,115 @@ struct Refused {
 };
 
 constexpr Refused kRefused[] = {
-    {"Gemma", "Gemma's sliding-window layers, which capstan does not model yet"},
-    {"gemma", "Gemma's sliding-window layers, which capstan does not model yet"},
-    {"Llama4", "Llama 4's chunked local attention and its dense layers among expert layers, not modelled yet"},
-    {"llama4", "Llama 4's chunked local attention and its dense layers among expert layers, not modelled yet"},
+    {"Gemma", "the first Gemma's (its successors Gemma 2 and 3 are read)"},
+    {"gemma", "the first Gemma's (its successors Gemma 2 and 3 are read)"},
     {"Deepseek", "DeepSeek's multi-head latent attention (a compressed KV cache), not modelled yet"},
     {"deepseek", "DeepSeek's multi-head latent attention (a compressed KV cache), not modelled yet"},
-    {"GptOss", "gpt-oss's alternating sliding-window layers, attention sinks and MXFP4 experts, not modelled yet"},
-    {"gpt_oss", "gpt-oss's alternating sliding-window layers, attention sinks and MXFP4 experts, not modelled yet"},
 };
+
+bool has_text_config(const json& config) {
+  return config.contains("text_config") && config.at("text_config").is_object();
+}
+
+// Which layers attend over a window of the last `tokens` tokens.
+struct Window {
+  std::int64_t tokens = 0;
+  std::int64_t layers = 0;
+  std::string note;  // how the config's attention maps onto a window, for the entry's source
+};
+
+Window read_window(const Config& c, Family family, std::int64_t layers, std::int64_t context) {
+  Window w;
+  if (family == Family::kLlama4) {
+    // Chunked local attention in the layers with RoPE (no_rope_layers 1),
+    // global attention in the others: priced as a window of the chunk, exact
+    // up to it, an upper bound past it (a chunk's tokens see C/2 on average).
+    w.tokens = c.integer("attention_chunk_size", 1, 100'000'000, 8192);
+    if (c.has("no_rope_layers") && !(c.at("no_rope_layers").is_array() && c.at("no_rope_layers").empty())) {
+      const json& list = c.at("no_rope_layers");
+      if (!list.is_array() || static_cast<std::int64_t>(list.size()) != layers)
+        js::fail(c.ptr("no_rope_layers"), "a list of num_hidden_layers (" + std::to_string(layers) + ") 0s and 1s",
+                 js::describe(list));
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        if (!list[i].is_number_integer() || (list[i] != 0 && list[i] != 1))
+          js::fail(js::child(c.ptr("no_rope_layers"), std::to_string(i)), "0 or 1", js::describe(list[i]));
+        w.layers += list[i].get<int>();
+      }
+    } else {
+      const std::int64_t interval = c.integer("no_rope_layer_interval", 1, 1000, 4);
+      w.layers = layers - layers / interval;
+    }
+    w.note = "chunked attention of " + std::to_string(w.tokens) + " tokens in " + std::to_string(w.layers) +
+             " layers, priced as a window of the chunk";
+  } else if (c.has("layer_types")) {
+    const json& list = c.at("layer_types");
+    if (!list.is_array() || static_cast<std::int64_t>(list.size()) != layers)
+      js::fail(c.ptr("layer_types"), "a list of num_hidden_layers (" + std::to_string(layers) + ") layer types",
+               js::describe(list));
+    std::int64_t chunked = 0;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      if (list[i] == "sliding_attention") {
+        ++w.layers;
+      } else if (list[i] == "chunked_attention") {
+        ++chunked;
+      } else if (list[i] != "full_attention") {
+        js::fail(js::child(c.ptr("layer_types"), std::to_string(i)),
+                 "\"full_attention\", \"sliding_attention\" or \"chunked_attention\"", js::describe(list[i]));
+      }
+    }
+    if (w.layers > 0 && chunked > 0)
+      js::fail(c.ptr("layer_types"), "sliding or chunked layers, not both", js::describe(list));
+    if (w.layers > 0) w.tokens = c.integer("sliding_window", 1, 100'000'000);
+    if (chunked > 0) {
+      w.layers = chunked;
+      w.tokens = c.integer("attention_chunk_size", 1, 100'000'000);
+      w.note = "chunked attention of " + std::to_string(w.tokens) + " tokens in " + std::to_string(w.layers) +
+               " layers, priced as a window of the chunk";
+    }
+  } else if (family == Family::kGemma2 || family == Family::kGptOss) {
+    // Even layers (0, 2, ...) slide, odd ones attend over everything.
+    w.tokens = c.integer("sliding_window", 1, 100'000'000);
+    w.layers = (layers + 1) / 2;
+  } else if (family == Family::kGemma3) {
+    // Every sliding_window_pattern-th layer is global, the rest slide.
+    w.tokens = c.integer("sliding_window", 1, 100'000'000);
+    w.layers = layers - layers / c.integer("sliding_window_pattern", 1, 1000, 6);
+  } else if (family == Family::kQwen2 || family == Family::kQwen3 || family == Family::kQwen2Moe ||
+             family == Family::kQwen3Moe) {
+    // A sliding_window that use_sliding_window switches on, from layer max_window_layers up.
+    if (c.boolean("use_sliding_window", false)) {
+      w.tokens = c.integer("sliding_window", 1, 100'000'000);
+      w.layers = std::max<std::int64_t>(0, layers - c.integer("max_window_layers", 0, 1000, layers));
+    }
+  } else if (c.has("sliding_window")) {
+    // Mistral 7B v0.1: every layer slides.
+    w.tokens = c.integer("sliding_window", 1, 100'000'000);
+    w.layers = layers;
+  }
+  // A window as long as the context is no window.
+  if (w.layers == 0 || w.tokens >= context) return Window{};
+  if (w.note.empty())
+    w.note = "a " + std::to_string(w.tokens) + "-token sliding window in " + std::to_string(w.layers) + " of " +
+             std::to_string(layers) + " layers";
+  return w;
+}
+
+// The parameters an entry's dimensions give (LlmSpec::parameters).
+double total_parameters(const json& e) {
+  LlmSpec m;
+  m.layers = e.at("layers").get<int>();
+  m.hidden = e.at("hidden").get<int>();
+  m.heads = e.at("heads").get<int>();
+  m.kv_heads = e.at("kv_heads").get<int>();
+  m.head_dim = e.at("head_dim").get<int>();
+  m.intermediate = e.at("intermediate").get<int>();
+  m.vocab = e.at("vocab").get<int>();
+  m.experts = e.value("experts", 0);
+  m.experts_per_token = e.value("experts_per_token", 0);
+  m.expert_intermediate = e.value("expert_intermediate", 0);
+  m.tied_embeddings = e.value("tied_embeddings", false);
+  return m.parameters();
+}
 
 std::string supported_list() {
   std::string s;
@@ -115,17 +231,17 @@ std::string supported_list() {
 }  // namespace
 
 json model_entry_from_hf_config(const json& config, const std::string& source_name) {
-  const Config c(config, "");
+  const Config root(config, "");
   // The architecture: architectures[0], else model_type.
   std::string architecture, where;
-  if (c.has("architectures")) {
-    const json& a = c.at("architectures");
+  if (root.has("architectures")) {
+    const json& a = root.at("architectures");
     if (!a.is_array() || a.empty() || !a[0].is_string())
       js::fail("/architectures", "a list of architecture names", js::describe(a));
     architecture = a[0].get<std::string>();
     where = "/architectures/0";
   } else {
-    architecture = c.string("model_type", "");
+    architecture = root.string("model_type", "");
     where = "/model_type";
   }
   const Known* known = nullptr;
@@ -139,33 +255,32 @@ json model_entry_from_hf_config(const json& config, const std::string& source_na
     js::fail(where, "one of " + supported_list(), js::describe(json(architecture)));
   }
   const Family family = known->family;
+  // The decoder's own config: nested in text_config for a multimodal checkpoint.
+  const bool nested = (family == Family::kGemma3 || family == Family::kLlama4) && has_text_config(config);
+  const Config c(nested ? config.at("text_config") : config, nested ? "/text_config" : "");
+  const bool gemma = family == Family::kGemma2 || family == Family::kGemma3;
 
-  // What changes the price and is not modelled yet.
-  c.refuse("quantization_config",
-           "a bf16 or fp16 checkpoint (quantized weights are not modelled yet: serve the bf16 one or set "
-           "bytes_per_param)");
-  const bool qwen = family == Family::kQwen2 || family == Family::kQwen3 || family == Family::kQwen2Moe ||
-                    family == Family::kQwen3Moe;
-  if (qwen) {
-    // Qwen configs carry a sliding_window that use_sliding_window switches on.
-    if (c.boolean("use_sliding_window", false))
-      js::fail("/use_sliding_window", "false (sliding-window attention is not modelled yet)", "true");
-  } else {
-    const std::int64_t context = c.integer("max_position_embeddings", 1, 10'000'000, 8192);
-    if (c.has("sliding_window")) {
-      const std::int64_t window = c.integer("sliding_window", 1, 1'000'000'000);
-      if (window < context)
-        js::fail("/sliding_window",
-                 "null or at least max_position_embeddings (" + std::to_string(context) +
-                     "): sliding-window attention is not modelled yet",
-                 std::to_string(window));
-    }
+  // Weights: 16-bit checkpoints, and gpt-oss's MXFP4 experts.
+  std::string weights = "16-bit";
+  if (config.contains("quantization_config") && !config.at("quantization_config").is_null()) {
+    const json& q = config.at("quantization_config");
+    const bool mxfp4 = family == Family::kGptOss && q.is_object() && q.contains("quant_method") &&
+                       q.at("quant_method") == "mxfp4";
+    if (!mxfp4)
+      js::fail("/quantization_config",
+               "a bf16 or fp16 checkpoint, or gpt-oss's mxfp4 (other quantized checkpoints: read the bf16 "
+               "config and set the deployment's precision)",
+               js::describe(q));
+    weights = "mxfp4";
   }
-  const std::string act = c.string("hidden_act", "silu");
-  if (act != "silu" && act != "swish") js::fail("/hidden_act", "\"silu\" (a SwiGLU MLP)", js::describe(json(act)));
-  const std::string dtype = c.string("torch_dtype", c.string("dtype", "bfloat16"));
+  const std::string act = c.string(gemma ? "hidden_activation" : "hidden_act", gemma ? "gelu_pytorch_tanh" : "silu");
+  const bool gated = gemma ? (act == "gelu_pytorch_tanh" || act == "gelu") : (act == "silu" || act == "swish");
+  if (!gated)
+    js::fail(c.ptr(gemma ? "hidden_activation" : "hidden_act"),
+             gemma ? "\"gelu_pytorch_tanh\" (a GeGLU MLP)" : "\"silu\" (a SwiGLU MLP)", js::describe(json(act)));
+  const std::string dtype = c.string("torch_dtype", c.string("dtype", root.string("torch_dtype", "bfloat16")));
   if (dtype != "bfloat16" && dtype != "float16" && dtype != "float32")
-    js::fail(c.has("torch_dtype") ? "/torch_dtype" : "/dtype", "\"bfloat16\", \"float16\" or \"float32\"",
+    js::fail(c.has("torch_dtype") ? c.ptr("torch_dtype") : c.ptr("dtype"), "\"bfloat16\", \"float16\" or \"float32\"",
              js::describe(json(dtype)));
 
   json e = json::object();
@@ -174,7 +289,7 @@ json model_entry_from_hf_config(const json& config, const std::string& source_na
   const std::int64_t heads = c.integer("num_attention_heads", 1, 10'000);
   const std::int64_t kv_heads = c.integer("num_key_value_heads", 1, heads, heads);
   if (heads % kv_heads != 0)
-    js::fail("/num_key_value_heads", "a divisor of num_attention_heads (" + std::to_string(heads) + ")",
+    js::fail(c.ptr("num_key_value_heads"), "a divisor of num_attention_heads (" + std::to_string(heads) + ")",
              std::to_string(kv_heads));
   const std::int64_t head_dim = c.integer("head_dim", 1, 10'000, hidden / heads > 0 ? hidden / heads : 1);
   e["layers"] = layers;
@@ -183,9 +298,37 @@ json model_entry_from_hf_config(const json& config, const std::string& source_na
   e["kv_heads"] = kv_heads;
   e["head_dim"] = head_dim;
 
-  const bool moe = family == Family::kMixtral || family == Family::kQwen2Moe || family == Family::kQwen3Moe;
+  const std::int64_t context = c.integer("max_position_embeddings", 1, 100'000'000, 8192);
+  const Window window = read_window(c, family, layers, context);
+  if (window.layers > 0) {
+    e["attention_window"] = window.tokens;
+    e["window_layers"] = window.layers;
+  }
+
+  const bool moe = family == Family::kMixtral || family == Family::kQwen2Moe || family == Family::kQwen3Moe ||
+                   family == Family::kGptOss || family == Family::kLlama4;
   if (!moe) {
     e["intermediate"] = c.integer("intermediate_size", 1, 10'000'000);
+  } else if (family == Family::kGptOss) {
+    e["intermediate"] = 0;  // no shared expert
+    e["experts"] = c.integer("num_local_experts", 1, 100'000);
+    e["experts_per_token"] = c.integer("num_experts_per_tok", 1, e["experts"].get<std::int64_t>());
+    e["expert_intermediate"] = c.integer("intermediate_size", 1, 10'000'000);
+  } else if (family == Family::kLlama4) {
+    // Every interleave_moe_layer_step-th layer routes (Scout: every one;
+    // Maverick: every other, dense between).
+    if (c.integer("interleave_moe_layer_step", 1, 1000, 1) != 1)
+      js::fail(c.ptr("interleave_moe_layer_step"), "1 (dense layers among expert layers are not modelled yet)",
+               js::describe(c.at("interleave_moe_layer_step")));
+    if (c.has("moe_layers") &&
+        (!c.at("moe_layers").is_array() || static_cast<std::int64_t>(c.at("moe_layers").size()) != layers))
+      js::fail(c.ptr("moe_layers"),
+               "every layer's index (dense layers among expert layers are not modelled yet)",
+               js::describe(c.at("moe_layers")));
+    e["experts"] = c.integer("num_local_experts", 1, 100'000);
+    e["experts_per_token"] = c.integer("num_experts_per_tok", 1, e["experts"].get<std::int64_t>());
+    e["expert_intermediate"] = c.integer("intermediate_size", 1, 10'000'000);
+    e["intermediate"] = e["expert_intermediate"];  // the shared expert, as wide as a routed one
   } else if (family == Family::kMixtral) {
     e["intermediate"] = 0;  // no shared expert
     e["experts"] = c.integer("num_local_experts", 1, 100'000);
@@ -195,7 +338,7 @@ json model_entry_from_hf_config(const json& config, const std::string& source_na
     // Qwen's: every decoder_sparse_step-th layer is a mixture of experts,
     // the mlp_only_layers dense; capstan models all-expert stacks.
     if (c.integer("decoder_sparse_step", 1, 1000, 1) != 1)
-      js::fail("/decoder_sparse_step", "1 (dense layers among expert layers are not modelled yet)",
+      js::fail(c.ptr("decoder_sparse_step"), "1 (dense layers among expert layers are not modelled yet)",
                js::describe(c.at("decoder_sparse_step")));
     c.refuse("mlp_only_layers", "an empty list (dense layers among expert layers are not modelled yet)");
     e["experts"] = c.integer("num_experts", 1, 100'000);
@@ -206,14 +349,25 @@ json model_entry_from_hf_config(const json& config, const std::string& source_na
   }
   e["vocab"] = c.integer("vocab_size", 1, 10'000'000);
   e["bytes_per_param"] = 2;
-  e["tied_embeddings"] = c.boolean("tie_word_embeddings", false);
-  e["max_context_tokens"] = c.integer("max_position_embeddings", 1, 10'000'000, 8192);
-  const std::string repository = c.string("_name_or_path", "");
+  // Gemma ties its embeddings unless its config says otherwise.
+  e["tied_embeddings"] = c.boolean("tie_word_embeddings", root.boolean("tie_word_embeddings", gemma));
+  e["max_context_tokens"] = std::min<std::int64_t>(context, 10'000'000);
+  if (weights == "mxfp4") {
+    // gpt-oss: the experts' weights in MXFP4 (4 bits and an 8-bit scale per
+    // 32), everything else in bf16: bytes_per_param is their average.
+    const double routed = static_cast<double>(layers) * e["experts"].get<double>() * 3.0 * static_cast<double>(hidden) *
+                          e["expert_intermediate"].get<double>();
+    const double total = total_parameters(e);
+    e["bytes_per_param"] = (routed * (0.5 + 1.0 / 32.0) + (total - routed) * 2.0) / total;
+  }
+  const std::string repository = root.string("_name_or_path", "");
   if (!repository.empty() && repository.size() <= 200 && repository.find('/') != std::string::npos &&
       repository.front() != '/' && repository.front() != '.')
     e["repository"] = repository;
-  e["source"] = source_name + " (" + architecture + " config.json, read by capstan: " + dtype +
-                " weights served in 16 bits)";
+  e["source"] = source_name + " (" + architecture + " config.json, read by capstan: " +
+                (weights == "mxfp4" ? std::string("MXFP4 experts, bf16 elsewhere") : dtype + " weights served in 16 bits") +
+                (window.note.empty() ? "" : "; " + window.note) +
+                (nested ? "; its vision encoder's weights left out" : "") + ")";
   return e;
 }
 

@@ -2,6 +2,7 @@
 // Catalog entries: what a GPU and an LLM are, as the models need them.
 // Figures come from data files in models/catalog/ with their sources; a
 // scenario may override any entry.
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <string>
@@ -161,6 +162,11 @@ struct LlmSpec {
   // --enable-expert-parallel, tensor-parallel attention): each of the tp GPUs
   // holds experts/tp experts whole instead of a 1/tp slice of every one.
   bool expert_parallel = false;
+  // Sliding-window attention (Mistral, Gemma 2 and 3, gpt-oss):
+  // window_layers of the layers attend over only the last attention_window
+  // tokens; the others over the whole context. 0: every layer full.
+  int attention_window = 0;
+  int window_layers = 0;
   bool classifier = false;   // a classification head (moderation): no LM head, one output token
   int num_labels = 0;        // classifier outputs
   bool gated_mlp = true;     // SwiGLU (gate, up, down) vs. a plain two-matrix MLP (BERT)
@@ -179,9 +185,23 @@ struct LlmSpec {
   // expectation when each token picks experts_per_token of `experts` at
   // random: E (1 - (1 - k/E)^tokens). 0 for a dense model.
   double expected_active_experts(double tokens) const;
-  // KV-cache bytes one token occupies across all layers (K and V).
+  bool windowed() const { return attention_window > 0 && window_layers > 0; }
+  int full_attention_layers() const { return windowed() ? layers - window_layers : layers; }
+  // KV-cache bytes one token occupies in one layer (K and V).
+  double kv_layer_bytes_per_token() const { return 2.0 * kv_heads * head_dim * kv_bytes; }
+  // The KV cache as an engine with a hybrid allocator lays it out (vLLM's
+  // since 0.10, for Gemma and gpt-oss): every token in each full-attention
+  // layer, and in each windowed layer at most the window, held per sequence.
+  // A model whose every layer is windowed is counted as full (conservative:
+  // its sequences' caches are taken to grow with their context).
   double kv_bytes_per_token() const {
-    return 2.0 * layers * kv_heads * head_dim * kv_bytes;
+    const int counted = full_attention_layers() > 0 ? full_attention_layers() : layers;
+    return counted * kv_layer_bytes_per_token();
+  }
+  // The windowed layers' cache one sequence of at most `max_tokens` holds.
+  double kv_window_bytes_per_sequence(double max_tokens) const {
+    if (!windowed() || full_attention_layers() == 0) return 0.0;
+    return window_layers * kv_layer_bytes_per_token() * std::min<double>(attention_window, max_tokens);
   }
 };
 

@@ -37,7 +37,9 @@ std::string gib(double bytes) {
 void check_fits(const Deployment& d, const std::string& pointer) {
   const double weights = d.llm.weight_bytes() / d.tensor_parallel;
   const double kv_shards = std::min(d.tensor_parallel, d.llm.kv_heads);
-  const double kv = d.llm.kv_bytes_per_token() * d.max_model_len_tokens / kv_shards;
+  const double kv = (d.llm.kv_bytes_per_token() * d.max_model_len_tokens +
+                     d.llm.kv_window_bytes_per_sequence(d.max_model_len_tokens)) /
+                    kv_shards;
   const double usable = d.gpu_spec.memory_gib * kGiB * d.gpu_memory_utilization;
   if (weights + kv > usable) {
     js::fail(pointer,
@@ -49,7 +51,8 @@ void check_fits(const Deployment& d, const std::string& pointer) {
   }
   // The KV cache as the replica lays it out: whole blocks in the memory all
   // its GPUs leave beside the weights, at least one max_model_len_tokens sequence.
-  const double room = (d.tensor_parallel * usable - d.llm.weight_bytes()) / d.llm.kv_bytes_per_token();
+  const double windows = d.max_running_seqs * d.llm.kv_window_bytes_per_sequence(d.max_model_len_tokens);
+  const double room = (d.tensor_parallel * usable - d.llm.weight_bytes() - windows) / d.llm.kv_bytes_per_token();
   const double blocks = std::floor(room / d.block_size_tokens);
   if (blocks * d.block_size_tokens < std::max(d.max_model_len_tokens, d.block_size_tokens)) {
     js::fail(pointer, "a KV cache of whole blocks holding one max_model_len_tokens sequence",

@@ -259,9 +259,14 @@ void Replica::plan() {
   } else {
     block_cost_ = model_->iteration(n, chunk_shapes_);
   }
+  block_context0_ = decode_context_at(iteration_);
+  // Sliding-window layers: affine on one side of their cap; a block below it
+  // ends where the context would pass it.
+  const std::int64_t cap = block_cost_.window_cap_tokens;
+  const bool below_cap = block_cost_.per_window_token_s != 0.0 && block_context0_ < cap;
+  block_cost_ = block_cost_.affine_at(block_context0_);
   block_f_fixed_ = to_fixed(block_cost_.fixed_s);
   block_p_fixed_ = to_fixed(block_cost_.per_context_token_s);
-  block_context0_ = decode_context_at(iteration_);
   block_n_ = n;
   std::int64_t k = 1;
   if (chunks_.empty() && !config_.step_by_step) {
@@ -276,6 +281,7 @@ void Replica::plan() {
     k = std::max<std::int64_t>(1, finishes_.top().iteration - iteration_);
     const std::int64_t room = config_.kv_capacity_tokens - prefill_reserved_ - decode_kv_at(iteration_);
     k = std::min(k, 1 + room / n);
+    if (below_cap) k = std::min(k, 1 + (cap - block_context0_) / n);
     // And to the first boundary past a queue head's deadline, where it is dropped.
     block_k_ = k;
     k = std::min(k, done_by(next_expiry()) + 1);

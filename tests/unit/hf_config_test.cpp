@@ -111,24 +111,131 @@ TEST_CASE("hf config: published configs read as the catalog's entries", "[hf_con
   CHECK(read(mha).kv_heads == 32);
 }
 
+namespace {
+
+json gpt_oss_120b() {
+  json layer_types = json::array();
+  for (int i = 0; i < 36; ++i) layer_types.push_back(i % 2 == 0 ? "sliding_attention" : "full_attention");
+  return {{"architectures", {"GptOssForCausalLM"}}, {"model_type", "gpt_oss"}, {"hidden_act", "silu"},
+          {"hidden_size", 2880}, {"intermediate_size", 2880}, {"head_dim", 64}, {"num_attention_heads", 64},
+          {"num_key_value_heads", 8}, {"num_hidden_layers", 36}, {"num_local_experts", 128},
+          {"num_experts_per_tok", 4}, {"experts_per_token", 4}, {"sliding_window", 128},
+          {"layer_types", layer_types}, {"max_position_embeddings", 131072}, {"vocab_size", 201088},
+          {"tie_word_embeddings", false}, {"quantization_config", {{"quant_method", "mxfp4"}}}};
+}
+
+json gemma_3_27b() {
+  return {{"architectures", {"Gemma3ForConditionalGeneration"}}, {"model_type", "gemma3"},
+          {"torch_dtype", "bfloat16"},
+          {"text_config", {{"model_type", "gemma3_text"}, {"hidden_activation", "gelu_pytorch_tanh"},
+                           {"hidden_size", 5376}, {"intermediate_size", 21504}, {"num_hidden_layers", 62},
+                           {"num_attention_heads", 32}, {"num_key_value_heads", 16}, {"head_dim", 128},
+                           {"sliding_window", 1024}, {"sliding_window_pattern", 6},
+                           {"max_position_embeddings", 131072}, {"vocab_size", 262208}}}};
+}
+
+json llama_4_scout() {
+  return {{"architectures", {"Llama4ForConditionalGeneration"}}, {"model_type", "llama4"},
+          {"text_config", {{"model_type", "llama4_text"}, {"hidden_act", "silu"}, {"hidden_size", 5120},
+                           {"intermediate_size", 8192}, {"intermediate_size_mlp", 16384},
+                           {"num_hidden_layers", 48}, {"num_attention_heads", 40}, {"num_key_value_heads", 8},
+                           {"head_dim", 128}, {"num_local_experts", 16}, {"num_experts_per_tok", 1},
+                           {"interleave_moe_layer_step", 1}, {"attention_chunk_size", 8192},
+                           {"no_rope_layers", json::array()}, {"max_position_embeddings", 10485760},
+                           {"vocab_size", 202048}, {"tie_word_embeddings", false},
+                           {"torch_dtype", "bfloat16"}}}};
+}
+
+}  // namespace
+
+TEST_CASE("hf config: windowed, chunked and MXFP4 models read as their layers run", "[hf_config]") {
+  // gpt-oss-120b: 116.8B parameters (OpenAI's model card), half its layers
+  // sliding over 128 tokens, its experts in MXFP4.
+  const LlmSpec oss = read(gpt_oss_120b());
+  CHECK(oss.experts == 128);
+  CHECK(oss.experts_per_token == 4);
+  CHECK(oss.intermediate == 0);
+  CHECK(oss.attention_window == 128);
+  CHECK(oss.window_layers == 18);
+  CHECK(oss.parameters() == Approx(116.8e9).epsilon(0.01));
+  const double experts = 36.0 * 128 * 3 * 2880.0 * 2880.0;
+  CHECK(oss.weight_bytes() == Approx(experts * (0.5 + 1.0 / 32) + (oss.parameters() - experts) * 2.0));
+  // The 20b: 24 layers of 32 experts, 20.9B (the model card); without layer_types, even layers slide.
+  json small = gpt_oss_120b();
+  small["num_hidden_layers"] = 24;
+  small["num_local_experts"] = 32;
+  small.erase("layer_types");
+  const LlmSpec oss20 = read(small);
+  CHECK(oss20.parameters() == Approx(20.9e9).epsilon(0.01));
+  CHECK(oss20.window_layers == 12);
+  // Gemma 3 27B: 10 global layers among 62, the rest over 1,024 tokens; tied embeddings by default.
+  const LlmSpec gemma = read(gemma_3_27b());
+  CHECK(gemma.window_layers == 52);
+  CHECK(gemma.full_attention_layers() == 10);
+  CHECK(gemma.attention_window == 1024);
+  CHECK(gemma.tied_embeddings);
+  CHECK(gemma.head_dim == 128);
+  // Gemma 2 alternates: 21 of 42 layers over 4,096 tokens.
+  json gemma2 = gemma_3_27b().at("text_config");
+  gemma2["architectures"] = {"Gemma2ForCausalLM"};
+  gemma2["num_hidden_layers"] = 42;
+  gemma2["sliding_window"] = 4096;
+  gemma2.erase("sliding_window_pattern");
+  CHECK(read(gemma2).window_layers == 21);
+  // Llama 4 Scout: 16 experts, one per token beside a shared expert; chunked attention in 3 of 4 layers.
+  const LlmSpec scout = read(llama_4_scout());
+  CHECK(scout.experts == 16);
+  CHECK(scout.experts_per_token == 1);
+  CHECK(scout.intermediate == 8192);
+  CHECK(scout.window_layers == 36);
+  CHECK(scout.attention_window == 8192);
+  CHECK(scout.active_parameters() == Approx(17.2e9).epsilon(0.03));  // "17B active"
+  // Mistral 7B v0.1: every layer over 4,096 of its 32,768 tokens.
+  json mistral = llama_3_1_8b();
+  mistral["architectures"] = {"MistralForCausalLM"};
+  mistral["max_position_embeddings"] = 32768;
+  mistral["sliding_window"] = 4096;
+  const LlmSpec m = read(mistral);
+  CHECK(m.window_layers == 32);
+  CHECK(m.full_attention_layers() == 0);
+  // A window as long as the context is no window.
+  mistral["sliding_window"] = 32768;
+  CHECK(read(mistral).window_layers == 0);
+  // Qwen's window from max_window_layers up, where use_sliding_window turns it on.
+  json qwen = qwen3_30b_a3b();
+  qwen["use_sliding_window"] = true;
+  qwen["sliding_window"] = 4096;
+  qwen["max_window_layers"] = 28;
+  CHECK(read(qwen).window_layers == 20);
+}
+
 TEST_CASE("hf config: what capstan does not model is refused at its pointer", "[hf_config]") {
   json gemma = llama_3_1_8b();
-  gemma["architectures"] = {"Gemma2ForCausalLM"};
+  gemma["architectures"] = {"GemmaForCausalLM"};
   CHECK(pointer_of(gemma) == "/architectures/0");
+  json deepseek = llama_3_1_8b();
+  deepseek["architectures"] = {"DeepseekV3ForCausalLM"};
+  CHECK(pointer_of(deepseek) == "/architectures/0");
+  json maverick = llama_4_scout();
+  maverick["text_config"]["interleave_moe_layer_step"] = 2;
+  CHECK(pointer_of(maverick) == "/text_config/interleave_moe_layer_step");
+  json types = gpt_oss_120b();
+  types["layer_types"][3] = "linear_attention";
+  CHECK(pointer_of(types) == "/layer_types/3");
+  types["layer_types"] = {"full_attention"};
+  CHECK(pointer_of(types) == "/layer_types");
+  json quantized = gpt_oss_120b();
+  quantized["quantization_config"] = {{"quant_method", "awq"}};
+  CHECK(pointer_of(quantized) == "/quantization_config");
   json unknown = llama_3_1_8b();
   unknown["architectures"] = {"FalconForCausalLM"};
   CHECK(pointer_of(unknown) == "/architectures/0");
   json fp8 = llama_3_1_8b();
   fp8["quantization_config"] = {{"quant_method", "fp8"}};
   CHECK(pointer_of(fp8) == "/quantization_config");
-  json windowed = llama_3_1_8b();  // Mistral 7B v0.1: a 4,096-token window in a 32,768-token context
-  windowed["architectures"] = {"MistralForCausalLM"};
-  windowed["max_position_embeddings"] = 32768;
-  windowed["sliding_window"] = 4096;
-  CHECK(pointer_of(windowed) == "/sliding_window");
-  json qwen_window = qwen3_30b_a3b();
+  json qwen_window = qwen3_30b_a3b();  // switched on, with no window given
   qwen_window["use_sliding_window"] = true;
-  CHECK(pointer_of(qwen_window) == "/use_sliding_window");
+  CHECK(pointer_of(qwen_window) == "/sliding_window");
   json mixed = qwen3_30b_a3b();
   mixed["mlp_only_layers"] = {0, 1};
   CHECK(pointer_of(mixed) == "/mlp_only_layers");

@@ -1,6 +1,8 @@
 // The continuous-batching replica against hand-computed schedules.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <memory>
 
@@ -63,6 +65,37 @@ TEST_CASE("a lone request: chunked prefill, then one token per iteration", "[ser
     // The fast mode plans the four decode steps as one block.
     CHECK(b.replica.blocks_planned() == (step ? 7u : 4u));
   }
+}
+
+TEST_CASE("sliding-window layers: their cost stops growing at the window, in blocks as step by step",
+          "[serving]") {
+  for (bool step : {false, true}) {
+    // 1 ms, 1 us per context token in full layers and 4 us in windowed ones
+    // up to 20 tokens: a 10-token prompt's 30 decode steps see contexts
+    // 11..40, the windows full from context 20 on.
+    Bench b(config(step), std::make_shared<testing::WindowedModel>(1e-3, 1e-6, 4e-6, 20));
+    const auto id = b.send(0, 10, 31);
+    b.sim.run_until(sim::kSecond);
+    double decode_s = 0.0;
+    for (int c = 11; c <= 40; ++c) decode_s += 1e-3 + 1e-6 * c + 4e-6 * std::min(c, 20);
+    const sim::Time expected = sim::kMillisecond + sim::from_seconds(decode_s);
+    // Within a nanosecond an iteration of the sum's rounding.
+    CHECK(std::llabs(b.recorder.done.at(id) - expected) <= 30);
+    CHECK(b.replica.iterations() == 31);
+    // Blocks end where the window fills: one up to it, one past it.
+    if (!step) CHECK(b.replica.blocks_planned() == 3u);
+  }
+  // Two sequences on either side of the window: the batch's bound,
+  // min(sum of contexts, 2 x window), the same in blocks and step by step.
+  sim::Time ends[2];
+  for (bool step : {false, true}) {
+    Bench b(config(step), std::make_shared<testing::WindowedModel>(1e-3, 1e-6, 4e-6, 50));
+    b.send(0, 90, 40);
+    const auto late = b.send(0, 5, 60);
+    b.sim.run_until(sim::kSecond);
+    ends[step ? 1 : 0] = b.recorder.done.at(late);
+  }
+  CHECK(std::llabs(ends[0] - ends[1]) <= 100);
 }
 
 TEST_CASE("an arrival joins the batch at the end of the iteration in progress", "[serving]") {
