@@ -1256,12 +1256,13 @@ about 40 new tokens and answers with about 150; players start 20 turns an hour, 
 within 200 ms at the 95th percentile, the 30 ms last mile and the 4 ms from the metro to the edge site included. We
 serve 5,000 players in one metro from one edge site and ask what the model and its precision cost: Llama-3.1-8B
 (dense) and Qwen3-30B-A3B (a mixture of 128 experts, 8 per token, 3.3B parameters active), each in bf16 and in FP8
-(FP8 weights, FP8 GEMMs and an FP8 KV cache), on H100s and on L40S. For each we find the smallest pool that holds
-the SLO (its 95% interval under 200 ms) and read its cost per user-hour.
+(FP8 weights, FP8 GEMMs and an FP8 KV cache), and gpt-oss-20b (32 experts, 4 per token, 3.6B active) as OpenAI
+publishes it, its experts' weights in MXFP4 and every other layer attending over only the last 128 tokens, on H100s
+and on L40S. For each we find the smallest pool that holds the SLO (its 95% interval under 200 ms) and read its
+cost per user-hour.
 
 capstan prices latency and cost, not what an answer is worth: which model writes the better NPC is for an
-evaluation, not a simulator. gpt-oss-20b, the third model one would try, is refused by `capstan catalog import`
-until its alternating sliding-window layers, attention sinks and MXFP4 experts are modelled.
+evaluation, not a simulator.
 '''),
     new_code_cell(SETUP),
     new_code_cell(r'''
@@ -1299,7 +1300,8 @@ def holds(summary):
 VARIANTS = [("llama-3.1-8b", None, "h100", 1), ("llama-3.1-8b", FP8, "h100", 1),
             ("llama-3.1-8b", None, "l40s", 1), ("llama-3.1-8b", FP8, "l40s", 1),
             ("qwen3-30b-a3b", None, "h100", 1), ("qwen3-30b-a3b", FP8, "h100", 1),
-            ("qwen3-30b-a3b", None, "l40s", 2), ("qwen3-30b-a3b", FP8, "l40s", 1)]
+            ("qwen3-30b-a3b", None, "l40s", 2), ("qwen3-30b-a3b", FP8, "l40s", 1),
+            ("gpt-oss-20b", None, "h100", 1), ("gpt-oss-20b", None, "l40s", 1)]
 MAX_REPLICAS = 64
 rows = []
 for model, precision, gpu, tp in VARIANTS:
@@ -1308,7 +1310,8 @@ for model, precision, gpu, tp in VARIANTS:
         if holds(summary):
             break
     c = summary["classes"]["dialogue"]
-    rows.append({"model": model, "precision": "fp8" if precision else "bf16", "gpu": f"{gpu} x{tp}",
+    native = "mxfp4" if model.startswith("gpt-oss") else "bf16"  # gpt-oss ships its experts in MXFP4
+    rows.append({"model": model, "precision": "fp8" if precision else native, "gpu": f"{gpu} x{tp}",
                  "holds": holds(summary), "gpus": replicas * tp, "ttft_p95_ms": c["slo"]["percentile_ms"],
                  "slo_attainment": c["slo"]["attainment"],
                  "usd_per_1000_user_hours": 1000 * summary["cost"]["per_user_hour_usd"]})
@@ -1319,9 +1322,9 @@ fleets
 held = fleets[fleets.holds]
 fig = Figure(figsize=(8, 3.6))
 ax = fig.subplots()
-labels = [f"{m.split('-')[0]} {p}\n{g}" for m, p, g in held.index]
-ax.bar(range(len(held)), held.usd_per_1000_user_hours, color=["#4c72b0" if p == "bf16" else "#dd8452"
-                                                              for _, p, _ in held.index])
+labels = [f"{m.rsplit('-', 1)[0] if m.startswith('gpt') else m.split('-')[0]} {p}\n{g}" for m, p, g in held.index]
+colours = {"bf16": "#4c72b0", "fp8": "#dd8452", "mxfp4": "#55a868"}
+ax.bar(range(len(held)), held.usd_per_1000_user_hours, color=[colours[p] for _, p, _ in held.index])
 ax.set_xticks(range(len(held)), labels, fontsize="small")
 ax.set_ylabel("USD per 1000 user-hours")
 ax.set_title(f"NPC dialogue for {PLAYERS:,} players, p95 TTFT within 200 ms")

@@ -41,7 +41,7 @@ const js::Range kShare{0.0, 1.5, true, false};
 
 std::string read_source(js::Object& o) { return o.string("source", std::string(), 2000); }
 
-const std::vector<std::string> kArchitectures = {"ampere", "ada", "hopper", "blackwell", "other"};
+const std::vector<std::string> kArchitectures = {"ampere", "ada", "hopper", "blackwell", "cdna3", "other"};
 const std::vector<std::string> kAttentionKernels = {"fa2", "fa3"};
 
 EngineSpec read_engine(const std::string& name, json& doc, const std::string& pointer) {
@@ -244,7 +244,7 @@ LlmSpec read_llm(const std::string& name, json& doc, const std::string& pointer)
       o.integer("num_labels", m.classifier ? 1 : 0, 1'000'000, m.classifier ? 2 : defaults.num_labels));
   m.gated_mlp = o.boolean("gated_mlp", defaults.gated_mlp);
   m.tied_embeddings = o.boolean("tied_embeddings", defaults.tied_embeddings);
-  m.max_context_tokens = static_cast<int>(o.integer("max_context_tokens", 1, 10'000'000, defaults.max_context_tokens));
+  m.max_context_tokens = static_cast<int>(o.integer("max_context_tokens", 1, 100'000'000, defaults.max_context_tokens));
   m.repository = o.string("repository", defaults.repository, 200);
   m.source = o.string("source");
   check_stated(o, "total_parameters", m.parameters());

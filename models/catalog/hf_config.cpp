@@ -351,7 +351,7 @@ json model_entry_from_hf_config(const json& config, const std::string& source_na
   e["bytes_per_param"] = 2;
   // Gemma ties its embeddings unless its config says otherwise.
   e["tied_embeddings"] = c.boolean("tie_word_embeddings", root.boolean("tie_word_embeddings", gemma));
-  e["max_context_tokens"] = std::min<std::int64_t>(context, 10'000'000);
+  e["max_context_tokens"] = context;
   if (weights == "mxfp4") {
     // gpt-oss: the experts' weights in MXFP4 (4 bits and an 8-bit scale per
     // 32), everything else in bf16: bytes_per_param is their average.

@@ -81,7 +81,7 @@ struct GpuSpec {
   double hbm_tb_per_s = 0.0;            // datasheet
   double interconnect_gb_per_s = 0.0;   // per GPU, one direction (NVLink, else PCIe)
   int sm_count = 0;                      // streaming multiprocessors, datasheet
-  std::string architecture;              // "ampere", "ada", "hopper", "blackwell": picks an engine's kernels
+  std::string architecture;              // "ampere", "ada", "hopper", "blackwell", "cdna3" (AMD): picks an engine's kernels
   KernelFigures kernels;
   GpuPrice price;                        // default price
   std::map<std::string, GpuPrice> price_by_region;  // cloud region -> price

@@ -43,6 +43,18 @@ TEST_CASE("moe: the catalog's experts hold and run the parameters their publishe
   CHECK(cut_to(qwen.parameters() / 1e9, 30.5));
   CHECK(cut_to((qwen.parameters() - embeddings) / 1e9, 29.9));
   CHECK(cut_to(qwen.active_parameters() / 1e9, 3.3));
+  // OpenAI's gpt-oss model card: 117B and 21B, 5.1B and 3.6B active (the
+  // input embedding, a lookup, not counted as active), rounded to the unit
+  // and the tenth.
+  const LlmSpec& oss = model("gpt-oss-120b");
+  const LlmSpec& oss20 = model("gpt-oss-20b");
+  const double lookup = static_cast<double>(oss.vocab) * oss.hidden;
+  CHECK(std::abs(oss.parameters() / 1e9 - 117) <= 0.5);
+  CHECK(std::abs(oss20.parameters() / 1e9 - 21) <= 0.5);
+  CHECK(std::abs((oss.active_parameters() - lookup) / 1e9 - 5.1) <= 0.05);
+  CHECK(std::abs((oss20.active_parameters() - lookup) / 1e9 - 3.6) <= 0.05);
+  // Meta's Llama 4 Scout: 17B active parameters.
+  CHECK(std::abs(model("llama-4-scout-17b-16e").active_parameters() / 1e9 - 17) <= 0.5);
   // A dense model runs every parameter it holds.
   const LlmSpec& dense = model("llama-3-8b");
   CHECK(dense.active_parameters() == dense.parameters());

@@ -81,6 +81,11 @@ TEST_CASE("precision: pairs of precision and GPU no engine runs are refused at t
   CHECK(pointer_of(minimal_with("h100", {{"weights", "nvfp4"}, {"activations", "fp4"}})) == at);  // no FP4 before Blackwell
   CHECK(pointer_of(minimal_with("h100", {{"weights", "fp8"}, {"activations", "fp4"}})) == at);
   CHECK(pointer_of(minimal_with("l40s", {{"weights", "fp8"}, {"activations", "fp8"}})) == "(accepted)");  // Ada has FP8
+  // Blackwell runs FP4 GEMMs, datacenter and RTX alike; AMD's CDNA3 runs FP8 but no FP4.
+  CHECK(pointer_of(minimal_with("b200", {{"weights", "nvfp4"}, {"activations", "fp4"}})) == "(accepted)");
+  CHECK(pointer_of(minimal_with("rtx-pro-6000", {{"weights", "mxfp4"}, {"activations", "fp4"}})) == "(accepted)");
+  CHECK(pointer_of(minimal_with("mi300x", {{"weights", "fp8"}, {"activations", "fp8"}})) == "(accepted)");
+  CHECK(pointer_of(minimal_with("mi325x", {{"weights", "mxfp4"}, {"activations", "fp4"}})) == at);
   CHECK(pointer_of(minimal_with("h100", {{"weights", "fp6"}})) == "/deployments/0/precision/weights");
   CHECK(pointer_of(minimal_with("h100", {{"kv_cache", "int4"}})) == "/deployments/0/precision/kv_cache");
   CHECK(pointer_of(minimal_with("h100", {{"weight", "fp8"}})) == "/deployments/0/precision/weight");
