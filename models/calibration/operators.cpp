@@ -33,7 +33,7 @@ bool is_expert_gemm(Operator op) { return op == Operator::kExpertGateUpGemm || o
 
 bool is_moe(Operator op) { return op >= Operator::kRouterGemm; }
 
-GemmShape gemm_shape(Operator op, const catalog::LlmSpec& llm, int tensor_parallel) {
+GemmShape gemm_shape(Operator op, const catalog::LlmSpec& llm, int tensor_parallel, bool dense_layer) {
   const std::int64_t tp = std::max(1, tensor_parallel);
   const std::int64_t hidden = llm.hidden;
   const std::int64_t q_cols = static_cast<std::int64_t>(llm.heads) * llm.head_dim;
@@ -45,9 +45,9 @@ GemmShape gemm_shape(Operator op, const catalog::LlmSpec& llm, int tensor_parall
     case Operator::kOGemm:
       return {q_cols / tp, hidden};
     case Operator::kGateUpGemm:
-      return {hidden, 2 * static_cast<std::int64_t>(llm.intermediate) / tp};
+      return {hidden, 2 * static_cast<std::int64_t>(dense_layer ? llm.dense_intermediate : llm.intermediate) / tp};
     case Operator::kDownGemm:
-      return {static_cast<std::int64_t>(llm.intermediate) / tp, hidden};
+      return {static_cast<std::int64_t>(dense_layer ? llm.dense_intermediate : llm.intermediate) / tp, hidden};
     case Operator::kRouterGemm:  // small and replicated: every GPU scores every expert
       return {hidden, std::max<std::int64_t>(1, llm.experts)};
     case Operator::kExpertGateUpGemm: {
@@ -72,14 +72,14 @@ double WorkFormulas::heads() const { return static_cast<double>(llm.heads) / tp;
 
 double WorkFormulas::kv_heads() const { return std::max(1.0, static_cast<double>(llm.kv_heads / tp)); }
 
-double WorkFormulas::gemm_flops(Operator op, double rows) const {
-  const GemmShape s = gemm_shape(op, llm, tp);
+double WorkFormulas::gemm_flops(Operator op, double rows, bool dense_layer) const {
+  const GemmShape s = gemm_shape(op, llm, tp, dense_layer);
   return 2.0 * rows * static_cast<double>(s.k) * static_cast<double>(s.n);
 }
 
-double WorkFormulas::gemm_bytes(Operator op, double rows) const {
+double WorkFormulas::gemm_bytes(Operator op, double rows, bool dense_layer) const {
   // Weights once, activations in and out; the weights dominate at small M.
-  const GemmShape s = gemm_shape(op, llm, tp);
+  const GemmShape s = gemm_shape(op, llm, tp, dense_layer);
   const double k = static_cast<double>(s.k), n = static_cast<double>(s.n);
   return k * n * llm.bytes_per_param + (rows * k + rows * n) * llm.activation_bytes;
 }
@@ -210,20 +210,39 @@ IterationWork iteration_work(const catalog::LlmSpec& llm, int tensor_parallel, s
     if (llm.moe()) {
       // One grouped launch per layer for each expert GEMM; the experts' SiLU-gate
       // (each routed row) is one more launch beside the shared expert's.
-      at(Operator::kRouterGemm) = {Operator::kRouterGemm, layers, tokens, f.gemm_flops(Operator::kRouterGemm, tokens),
+      const double moe_layers = llm.moe_layers();
+      if (llm.dense_layers > 0) {
+        // The shared expert runs in the expert layers only; the dense layers
+        // run their own MLP. count launches of the average work: the sums
+        // are what they compute and move (the roofline times each shape).
+        const double dense = llm.dense_layers, shared = mlp ? moe_layers : 0.0;
+        for (Operator op : {Operator::kGateUpGemm, Operator::kDownGemm}) {
+          at(op) = {op, shared + dense, tokens,
+                    (shared * f.gemm_flops(op, tokens) + dense * f.gemm_flops(op, tokens, true)) / (shared + dense),
+                    (shared * f.gemm_bytes(op, tokens) + dense * f.gemm_bytes(op, tokens, true)) / (shared + dense),
+                    0.0, 0.0};
+        }
+        const double dense_silu = 3.0 * tokens * (static_cast<double>(llm.dense_intermediate) / tensor_parallel) *
+                                  llm.activation_bytes;
+        const double shared_silu = mlp ? f.elementwise_bytes(Operator::kSiluGate, tokens) : 0.0;
+        at(Operator::kSiluGate) = {Operator::kSiluGate, shared + dense, tokens, 0.0,
+                                   (shared * shared_silu + dense * dense_silu) / (shared + dense), 0.0, 0.0};
+      }
+      at(Operator::kRouterGemm) = {Operator::kRouterGemm, moe_layers, tokens,
+                                   f.gemm_flops(Operator::kRouterGemm, tokens),
                                    f.gemm_bytes(Operator::kRouterGemm, tokens), 0.0, 0.0};
       for (Operator op : {Operator::kExpertGateUpGemm, Operator::kExpertDownGemm}) {
-        at(op) = {op, layers, tokens, f.expert_gemm_flops(op, tokens), f.expert_gemm_bytes(op, tokens), 0.0, 0.0};
+        at(op) = {op, moe_layers, tokens, f.expert_gemm_flops(op, tokens), f.expert_gemm_bytes(op, tokens), 0.0, 0.0};
       }
-      at(Operator::kMoePermute) = {Operator::kMoePermute, 2.0 * layers, tokens, 0.0,
+      at(Operator::kMoePermute) = {Operator::kMoePermute, 2.0 * moe_layers, tokens, 0.0,
                                    f.elementwise_bytes(Operator::kMoePermute, tokens), 0.0, 0.0};
       const double routed = 3.0 * tokens * llm.experts_per_token *
                             (static_cast<double>(llm.expert_intermediate) / tensor_parallel) * llm.activation_bytes;
       OperatorWork& silu = at(Operator::kSiluGate);
       // count launches of `bytes` each on average: the sum is what they move.
-      const double launches = silu.count + layers;
-      silu = {Operator::kSiluGate, launches, tokens, 0.0, (silu.count * silu.bytes + layers * routed) / launches, 0.0,
-              0.0};
+      const double launches = silu.count + moe_layers;
+      silu = {Operator::kSiluGate, launches, tokens, 0.0,
+              (silu.count * silu.bytes + moe_layers * routed) / launches, 0.0, 0.0};
     }
     at(Operator::kEmbedding) = {Operator::kEmbedding, 1.0, tokens, 0.0,
                                 f.elementwise_bytes(Operator::kEmbedding, tokens), 0.0, 0.0};

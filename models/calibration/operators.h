@@ -78,8 +78,10 @@ struct GemmShape {
   std::int64_t k = 0;
   std::int64_t n = 0;
 };
-// Throws std::invalid_argument when `op` is not a GEMM.
-GemmShape gemm_shape(Operator op, const catalog::LlmSpec& llm, int tensor_parallel);
+// Throws std::invalid_argument when `op` is not a GEMM. dense_layer: the
+// gate/up and down GEMMs of a mixture of experts' dense layers
+// (LlmSpec::dense_layers), dense_intermediate wide.
+GemmShape gemm_shape(Operator op, const catalog::LlmSpec& llm, int tensor_parallel, bool dense_layer = false);
 
 // What one operator does in an iteration. The operator runs `count` times
 // (e.g. once per layer); each run moves `bytes` and computes `flops` plus, for
@@ -110,8 +112,8 @@ struct WorkFormulas {
   int tp;
   double heads() const;     // query heads on one GPU
   double kv_heads() const;  // KV heads on one GPU (replicated when kv_heads < tp)
-  double gemm_flops(Operator op, double rows) const;
-  double gemm_bytes(Operator op, double rows) const;
+  double gemm_flops(Operator op, double rows, bool dense_layer = false) const;
+  double gemm_bytes(Operator op, double rows, bool dense_layer = false) const;
   // Decode attention over `seqs` sequences with `context_tokens` in total.
   double decode_flops(double context_tokens) const;
   double decode_bytes(double seqs, double context_tokens) const;

@@ -32,6 +32,12 @@ void validate_llm_dims(const catalog::LlmSpec& llm) {
   } else {
     positive("intermediate", llm.intermediate);
   }
+  if (!llm.moe() && llm.dense_layers != 0)
+    throw std::invalid_argument("model '" + llm.name + "': dense_layers belong to a mixture of experts");
+  if (llm.moe() && (llm.dense_layers < 0 || llm.dense_layers >= llm.layers ||
+                    (llm.dense_layers > 0 && llm.dense_intermediate <= 0)))
+    throw std::invalid_argument("model '" + llm.name +
+                                "': dense_layers must lie in [0, layers) with a positive dense_intermediate");
   if (llm.attention_window < 0 || llm.window_layers < 0 || llm.window_layers > llm.layers ||
       (llm.window_layers > 0) != (llm.attention_window > 0))
     throw std::invalid_argument("model '" + llm.name +
@@ -138,7 +144,11 @@ RooflineModel::RooflineModel(catalog::LlmSpec llm, catalog::GpuSpec gpu, catalog
   for (std::size_t i = 0; i < slots; ++i) gemm_memo_[i].store(-1.0, std::memory_order_relaxed);
 }
 
-int RooflineModel::memo_slot(Operator op) const {
+int RooflineModel::memo_slot(Operator op, bool dense_layer) const {
+  if (dense_layer) {
+    if (memo_slots_ < kMoeMemoSlots) return -1;
+    return op == Operator::kGateUpGemm ? 8 : op == Operator::kDownGemm ? 9 : -1;
+  }
   if (op <= Operator::kLmHeadGemm) return static_cast<int>(op);
   if (memo_slots_ < kMoeMemoSlots) return -1;
   switch (op) {
@@ -149,13 +159,13 @@ int RooflineModel::memo_slot(Operator op) const {
   }
 }
 
-double RooflineModel::memoised(Operator op, double rows) const {
-  const int slot = memo_slot(op);
+double RooflineModel::memoised(Operator op, double rows, bool dense_layer) const {
+  const int slot = memo_slot(op, dense_layer);
   if (slot < 0 || !(rows >= 1.0 && rows < kGemmMemoRows) || rows != std::floor(rows)) return -1.0;
   std::atomic<double>& memo = gemm_memo_[static_cast<std::size_t>(slot) * kGemmMemoRows + static_cast<std::size_t>(rows)];
   double s = memo.load(std::memory_order_relaxed);
   if (s < 0.0) {
-    s = is_expert_gemm(op) ? expert_gemm_seconds_uncached(op, rows) : gemm_seconds_uncached(op, rows);
+    s = is_expert_gemm(op) ? expert_gemm_seconds_uncached(op, rows) : gemm_seconds_uncached(op, rows, dense_layer);
     memo.store(s, std::memory_order_relaxed);
   }
   return s;
@@ -164,6 +174,14 @@ double RooflineModel::memoised(Operator op, double rows) const {
 double RooflineModel::gemm_seconds(Operator op, double rows) const {
   const double s = memoised(op, rows);
   return s >= 0.0 ? s : gemm_seconds_uncached(op, rows);
+}
+
+double RooflineModel::dense_layer_gemm_seconds(Operator op, double rows) const {
+  if (op != Operator::kGateUpGemm && op != Operator::kDownGemm)
+    throw std::invalid_argument("operator '" + std::string(operator_name(op)) + "' is not a dense layer's MLP GEMM");
+  if (llm_.dense_layers == 0) return 0.0;
+  const double s = memoised(op, rows, true);
+  return s >= 0.0 ? s : gemm_seconds_uncached(op, rows, true);
 }
 
 double RooflineModel::expert_gemm_seconds(Operator op, double tokens) const {
@@ -181,11 +199,11 @@ double RooflineModel::expert_gemm_seconds_uncached(Operator op, double tokens) c
                    static_cast<double>(shape.n), f.expert_gemm_bytes(op, tokens));
 }
 
-double RooflineModel::gemm_seconds_uncached(Operator op, double rows) const {
+double RooflineModel::gemm_seconds_uncached(Operator op, double rows, bool dense_layer) const {
   if (!(rows > 0.0)) return 0.0;
-  const GemmShape shape = gemm_shape(op, llm_, tp_);
+  const GemmShape shape = gemm_shape(op, llm_, tp_, dense_layer);
   return gemm_time(1.0, rows, static_cast<double>(shape.k), static_cast<double>(shape.n),
-                   WorkFormulas{llm_, tp_}.gemm_bytes(op, rows));
+                   WorkFormulas{llm_, tp_}.gemm_bytes(op, rows, dense_layer));
 }
 
 double RooflineModel::gemm_time(double groups, double rows, double depth, double n, double bytes) const {
@@ -273,6 +291,12 @@ std::array<IterationCost, kOperatorCount> RooflineModel::breakdown_of(const Iter
     IterationCost& c = out[static_cast<std::size_t>(w.op)];
     if (is_expert_gemm(w.op)) {
       c.fixed_s = w.count * expert_gemm_seconds(w.op, w.rows);
+    } else if (is_gemm(w.op) && llm_.dense_layers > 0 &&
+               (w.op == Operator::kGateUpGemm || w.op == Operator::kDownGemm)) {
+      // The shared expert's in the expert layers, the dense MLP's in the others.
+      const double shared = llm_.intermediate > 0 ? llm_.moe_layers() : 0.0;
+      c.fixed_s = (shared > 0.0 ? shared * gemm_seconds(w.op, w.rows) : 0.0) +
+                  llm_.dense_layers * dense_layer_gemm_seconds(w.op, w.rows);
     } else if (is_gemm(w.op)) {
       c.fixed_s = w.count * gemm_seconds(w.op, w.rows);
     } else if (w.op == Operator::kDecodeAttention) {

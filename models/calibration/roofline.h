@@ -94,6 +94,8 @@ class RooflineModel final : public ServiceTimeModel {
 
   // Seconds of one launch of each kind of kernel.
   double gemm_seconds(Operator op, double rows) const;
+  // The gate/up or down GEMM of a mixture of experts' dense layers (LlmSpec::dense_layers).
+  double dense_layer_gemm_seconds(Operator op, double rows) const;
   // One grouped launch of an expert GEMM over a batch of `tokens`: the
   // experts the batch activates (expected), each with its share of the
   // tokens' experts_per_token rows, their output tiles in waves over the SMs
@@ -142,12 +144,12 @@ class RooflineModel final : public ServiceTimeModel {
   // first asked (-1: not yet); a pure function of the model, so threads that
   // race to fill a slot store the same value. Shared by copies.
   static constexpr int kGemmMemoRows = 16384;
-  static constexpr int kDenseMemoSlots = 5, kMoeMemoSlots = 8;
+  static constexpr int kDenseMemoSlots = 5, kMoeMemoSlots = 10;  // 8, 9: a mixture's dense layers' MLP
   std::shared_ptr<std::atomic<double>[]> gemm_memo_;
   int memo_slots_ = 0;
-  int memo_slot(Operator op) const;  // -1: not memoised
-  double memoised(Operator op, double rows) const;
-  double gemm_seconds_uncached(Operator op, double rows) const;
+  int memo_slot(Operator op, bool dense_layer) const;  // -1: not memoised
+  double memoised(Operator op, double rows, bool dense_layer = false) const;
+  double gemm_seconds_uncached(Operator op, double rows, bool dense_layer = false) const;
   double expert_gemm_seconds_uncached(Operator op, double tokens) const;
   // A launch of `groups` GEMMs of rows x depth x n, each `rows` rows, moving `bytes` in all.
   double gemm_time(double groups, double rows, double depth, double n, double bytes) const;

@@ -188,7 +188,7 @@ const std::vector<std::string>& model_keys() {
       "layers",           "hidden",           "heads",           "kv_heads",          "head_dim",
       "intermediate",     "vocab",            "bytes_per_param", "classifier",        "num_labels",
       "gated_mlp",        "tied_embeddings",  "max_context_tokens", "experts",        "experts_per_token",
-      "expert_intermediate", "attention_window", "window_layers", "total_parameters", "active_parameters",
+      "expert_intermediate", "dense_layers",     "dense_intermediate", "attention_window", "window_layers", "total_parameters", "active_parameters",
       "repository",       "source"};
   return keys;
 }
@@ -227,8 +227,12 @@ LlmSpec read_llm(const std::string& name, json& doc, const std::string& pointer)
     }
     m.expert_intermediate = static_cast<int>(o.integer("expert_intermediate", 1, 10'000'000));
     m.intermediate = static_cast<int>(o.integer("intermediate", 0, 10'000'000, 0));  // the shared expert's; 0: none
+    if (o.has("dense_layers") || o.has("dense_intermediate")) {
+      m.dense_layers = static_cast<int>(o.integer("dense_layers", 1, m.layers - 1));
+      m.dense_intermediate = static_cast<int>(o.integer("dense_intermediate", 1, 10'000'000));
+    }
   } else {
-    for (const char* key : {"experts_per_token", "expert_intermediate"}) {
+    for (const char* key : {"experts_per_token", "expert_intermediate", "dense_layers", "dense_intermediate"}) {
       if (o.has(key)) js::fail(o.ptr(key), "no field of a dense model (experts 0)", js::describe(doc[key]));
     }
     m.intermediate = static_cast<int>(o.integer("intermediate", 1, 10'000'000));

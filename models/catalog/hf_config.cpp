@@ -218,6 +218,8 @@ double total_parameters(const json& e) {
   m.experts = e.value("experts", 0);
   m.experts_per_token = e.value("experts_per_token", 0);
   m.expert_intermediate = e.value("expert_intermediate", 0);
+  m.dense_layers = e.value("dense_layers", 0);
+  m.dense_intermediate = e.value("dense_intermediate", 0);
   m.tied_embeddings = e.value("tied_embeddings", false);
   return m.parameters();
 }
@@ -316,31 +318,54 @@ json model_entry_from_hf_config(const json& config, const std::string& source_na
     e["expert_intermediate"] = c.integer("intermediate_size", 1, 10'000'000);
   } else if (family == Family::kLlama4) {
     // Every interleave_moe_layer_step-th layer routes (Scout: every one;
-    // Maverick: every other, dense between).
-    if (c.integer("interleave_moe_layer_step", 1, 1000, 1) != 1)
-      js::fail(c.ptr("interleave_moe_layer_step"), "1 (dense layers among expert layers are not modelled yet)",
-               js::describe(c.at("interleave_moe_layer_step")));
-    if (c.has("moe_layers") &&
-        (!c.at("moe_layers").is_array() || static_cast<std::int64_t>(c.at("moe_layers").size()) != layers))
-      js::fail(c.ptr("moe_layers"),
-               "every layer's index (dense layers among expert layers are not modelled yet)",
-               js::describe(c.at("moe_layers")));
+    // Maverick: every other), the others run a dense MLP intermediate_size_mlp wide.
+    const std::int64_t step = c.integer("interleave_moe_layer_step", 1, 1000, 1);
+    std::int64_t routed = layers / step;
+    if (c.has("moe_layers")) {
+      const json& list = c.at("moe_layers");
+      if (!list.is_array() || list.empty() || static_cast<std::int64_t>(list.size()) > layers)
+        js::fail(c.ptr("moe_layers"), "a list of the indices of the expert layers", js::describe(list));
+      routed = static_cast<std::int64_t>(list.size());
+    }
     e["experts"] = c.integer("num_local_experts", 1, 100'000);
     e["experts_per_token"] = c.integer("num_experts_per_tok", 1, e["experts"].get<std::int64_t>());
     e["expert_intermediate"] = c.integer("intermediate_size", 1, 10'000'000);
     e["intermediate"] = e["expert_intermediate"];  // the shared expert, as wide as a routed one
+    if (routed < layers) {
+      e["dense_layers"] = layers - routed;
+      e["dense_intermediate"] = c.integer("intermediate_size_mlp", 1, 10'000'000);
+    }
   } else if (family == Family::kMixtral) {
     e["intermediate"] = 0;  // no shared expert
     e["experts"] = c.integer("num_local_experts", 1, 100'000);
     e["experts_per_token"] = c.integer("num_experts_per_tok", 1, e["experts"].get<std::int64_t>());
     e["expert_intermediate"] = c.integer("intermediate_size", 1, 10'000'000);
   } else {
-    // Qwen's: every decoder_sparse_step-th layer is a mixture of experts,
-    // the mlp_only_layers dense; capstan models all-expert stacks.
-    if (c.integer("decoder_sparse_step", 1, 1000, 1) != 1)
-      js::fail(c.ptr("decoder_sparse_step"), "1 (dense layers among expert layers are not modelled yet)",
-               js::describe(c.at("decoder_sparse_step")));
-    c.refuse("mlp_only_layers", "an empty list (dense layers among expert layers are not modelled yet)");
+    // Qwen's: layer i routes when (i + 1) is a multiple of
+    // decoder_sparse_step and i is not among mlp_only_layers; the others run
+    // a dense MLP intermediate_size wide.
+    const std::int64_t step = c.integer("decoder_sparse_step", 1, 1000, 1);
+    std::vector<bool> dense(static_cast<std::size_t>(layers), false);
+    for (std::int64_t i = 0; i < layers; ++i) dense[static_cast<std::size_t>(i)] = (i + 1) % step != 0;
+    if (c.has("mlp_only_layers")) {
+      const json& list = c.at("mlp_only_layers");
+      if (!list.is_array()) js::fail(c.ptr("mlp_only_layers"), "a list of layer indices", js::describe(list));
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        if (!list[i].is_number_integer() || list[i].get<std::int64_t>() < 0 || list[i].get<std::int64_t>() >= layers)
+          js::fail(js::child(c.ptr("mlp_only_layers"), std::to_string(i)),
+                   "a layer index in [0, " + std::to_string(layers) + ")", js::describe(list[i]));
+        dense[list[i].get<std::size_t>()] = true;
+      }
+    }
+    const auto dense_count = static_cast<std::int64_t>(std::count(dense.begin(), dense.end(), true));
+    if (dense_count == layers)
+      js::fail(c.has("mlp_only_layers") && !c.at("mlp_only_layers").empty() ? c.ptr("mlp_only_layers")
+                                                                             : c.ptr("decoder_sparse_step"),
+               "at least one expert layer", "every layer dense");
+    if (dense_count > 0) {
+      e["dense_layers"] = dense_count;
+      e["dense_intermediate"] = c.integer("intermediate_size", 1, 10'000'000);
+    }
     e["experts"] = c.integer("num_experts", 1, 100'000);
     e["experts_per_token"] = c.integer("num_experts_per_tok", 1, e["experts"].get<std::int64_t>());
     e["expert_intermediate"] = c.integer("moe_intermediate_size", 1, 10'000'000);

@@ -150,6 +150,11 @@ struct LlmSpec {
   int experts = 0;
   int experts_per_token = 0;
   int expert_intermediate = 0;
+  // Layers of a mixture of experts whose MLP is dense instead (DeepSeek's
+  // first layers, Llama 4 Maverick's every other one): a gated MLP
+  // dense_intermediate wide, no router, no experts, no shared expert.
+  int dense_layers = 0;
+  int dense_intermediate = 0;
   double bytes_per_param = 2.0;  // bf16 weights (the deployment's precision may change it)
   // The precision a deployment serves it in (scenario.md, deployments):
   // activations and element-wise work at activation_bytes, the KV cache at
@@ -176,6 +181,7 @@ struct LlmSpec {
   std::string source;
 
   bool moe() const { return experts > 0; }
+  int moe_layers() const { return moe() ? layers - dense_layers : 0; }
   // Parameters of the transformer blocks, embeddings and head: every
   // expert's (all resident in memory), and those one token runs through.
   double parameters() const;
@@ -219,7 +225,10 @@ inline double parameters_with(const LlmSpec& m, double experts_counted) {
   const double head = m.classifier        ? hidden * m.num_labels
                       : m.tied_embeddings ? 0.0
                                           : static_cast<double>(m.vocab) * hidden;
-  return m.layers * (q + kv + o + mlp + router + routed + norms) + embed + head + hidden;
+  if (m.dense_layers == 0) return m.layers * (q + kv + o + mlp + router + routed + norms) + embed + head + hidden;
+  const double dense = (m.gated_mlp ? 3.0 : 2.0) * hidden * static_cast<double>(m.dense_intermediate);
+  return m.layers * (q + kv + o + norms) + m.moe_layers() * (mlp + router + routed) + m.dense_layers * dense + embed +
+         head + hidden;
 }
 }  // namespace detail
 

@@ -3,6 +3,7 @@
 // capstan does not model refused at the config's pointer.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -190,6 +191,25 @@ TEST_CASE("hf config: windowed, chunked and MXFP4 models read as their layers ru
   CHECK(scout.window_layers == 36);
   CHECK(scout.attention_window == 8192);
   CHECK(scout.active_parameters() == Approx(17.2e9).epsilon(0.03));  // "17B active"
+  // Llama 4 Maverick: 128 experts in every other layer, a 16,384-wide dense
+  // MLP in the others; 400B parameters, 17B active (Meta's model card).
+  json maverick = llama_4_scout();
+  maverick["text_config"]["interleave_moe_layer_step"] = 2;
+  maverick["text_config"]["num_local_experts"] = 128;
+  const LlmSpec mav = read(maverick);
+  CHECK(mav.dense_layers == 24);
+  CHECK(mav.dense_intermediate == 16384);
+  CHECK(mav.moe_layers() == 24);
+  CHECK(std::abs(mav.parameters() / 1e9 - 400) <= 5);
+  CHECK(std::abs(mav.active_parameters() / 1e9 - 17) <= 0.5);
+  // Qwen's dense layers: mlp_only_layers, and decoder_sparse_step's in-between layers.
+  json mixed = qwen3_30b_a3b();
+  mixed["mlp_only_layers"] = {0, 1};
+  CHECK(read(mixed).dense_layers == 2);
+  CHECK(read(mixed).dense_intermediate == 6144);
+  json sparse = qwen3_30b_a3b();
+  sparse["decoder_sparse_step"] = 2;
+  CHECK(read(sparse).dense_layers == 24);
   // Mistral 7B v0.1: every layer over 4,096 of its 32,768 tokens.
   json mistral = llama_3_1_8b();
   mistral["architectures"] = {"MistralForCausalLM"};
@@ -216,9 +236,12 @@ TEST_CASE("hf config: what capstan does not model is refused at its pointer", "[
   json deepseek = llama_3_1_8b();
   deepseek["architectures"] = {"DeepseekV3ForCausalLM"};
   CHECK(pointer_of(deepseek) == "/architectures/0");
-  json maverick = llama_4_scout();
-  maverick["text_config"]["interleave_moe_layer_step"] = 2;
-  CHECK(pointer_of(maverick) == "/text_config/interleave_moe_layer_step");
+  json routed_none = qwen3_30b_a3b();
+  routed_none["decoder_sparse_step"] = 100;
+  CHECK(pointer_of(routed_none) == "/decoder_sparse_step");
+  json bad_layer = qwen3_30b_a3b();
+  bad_layer["mlp_only_layers"] = {0, 48};
+  CHECK(pointer_of(bad_layer) == "/mlp_only_layers/1");
   json types = gpt_oss_120b();
   types["layer_types"][3] = "linear_attention";
   CHECK(pointer_of(types) == "/layer_types/3");
@@ -236,12 +259,6 @@ TEST_CASE("hf config: what capstan does not model is refused at its pointer", "[
   json qwen_window = qwen3_30b_a3b();  // switched on, with no window given
   qwen_window["use_sliding_window"] = true;
   CHECK(pointer_of(qwen_window) == "/sliding_window");
-  json mixed = qwen3_30b_a3b();
-  mixed["mlp_only_layers"] = {0, 1};
-  CHECK(pointer_of(mixed) == "/mlp_only_layers");
-  json sparse = qwen3_30b_a3b();
-  sparse["decoder_sparse_step"] = 2;
-  CHECK(pointer_of(sparse) == "/decoder_sparse_step");
   json heads = llama_3_1_8b();
   heads["num_key_value_heads"] = 5;
   CHECK(pointer_of(heads) == "/num_key_value_heads");

@@ -230,3 +230,34 @@ TEST_CASE("moe: expert parallelism is a mixture of experts' choice, over a degre
   CHECK(pointer("llama-3-8b", 1) == "/deployments/0/expert_parallel");     // dense
   CHECK(pointer("mixtral-8x7b", 16) == "/deployments/0/expert_parallel");  // 8 experts over 16 GPUs
 }
+
+TEST_CASE("moe: dense layers among expert layers run their own MLP and no experts", "[moe]") {
+  // Half of Mixtral's layers made dense (14,336 wide): the experts' work
+  // halves, and the dense GEMMs price as the dense model's in those layers.
+  LlmSpec half = model("mixtral-8x7b");
+  half.dense_layers = 16;
+  half.dense_intermediate = 14336;
+  LlmSpec dense = model("llama-3-8b");
+  const cal::RooflineModel mixed(half, h100_like(), summing_engine(), 1);
+  const cal::RooflineModel all_experts(model("mixtral-8x7b"), h100_like(), summing_engine(), 1);
+  const cal::RooflineModel llama(dense, h100_like(), summing_engine(), 1);
+  for (std::int64_t seqs : {1, 32, 256}) {
+    const auto a = mixed.breakdown(seqs, {});
+    const auto b = all_experts.breakdown(seqs, {});
+    const auto d = llama.breakdown(seqs, {});
+    auto at = [](const auto& parts, cal::Operator op) { return parts[static_cast<std::size_t>(op)].fixed_s; };
+    for (cal::Operator op : {cal::Operator::kExpertGateUpGemm, cal::Operator::kExpertDownGemm,
+                             cal::Operator::kRouterGemm}) {
+      CHECK(at(a, op) == Approx(at(b, op) / 2.0));
+    }
+    // No shared expert: the gate/up and down GEMMs are the dense layers' alone, as Llama-3-8B's (same width) in half the layers.
+    for (cal::Operator op : {cal::Operator::kGateUpGemm, cal::Operator::kDownGemm}) {
+      CHECK(at(a, op) == Approx(at(d, op) / 2.0));
+    }
+  }
+  // Its parameters: half the experts' weights traded for half the dense MLPs'.
+  const LlmSpec& full = model("mixtral-8x7b");
+  const double expert = 3.0 * full.hidden * static_cast<double>(full.expert_intermediate);
+  CHECK(half.parameters() ==
+        Approx(full.parameters() - 16 * (8 * expert + full.hidden * 8.0) + 16 * 3.0 * full.hidden * 14336.0));
+}
