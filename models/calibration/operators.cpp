@@ -39,6 +39,12 @@ GemmShape gemm_shape(Operator op, const catalog::LlmSpec& llm, int tensor_parall
   const std::int64_t q_cols = static_cast<std::int64_t>(llm.heads) * llm.head_dim;
   // KV heads are replicated, not split, once there are fewer of them than GPUs.
   const std::int64_t kv_heads_gpu = std::max<std::int64_t>(1, llm.kv_heads / tp);
+  if (llm.mla() && (op == Operator::kQkvGemm || op == Operator::kOGemm)) {
+    GemmShape shapes[3];
+    mla_qkv_shapes(llm, tensor_parallel, shapes);
+    return op == Operator::kQkvGemm ? shapes[0]
+                                    : GemmShape{static_cast<std::int64_t>(llm.heads) * llm.v_head_dim / tp, hidden};
+  }
   switch (op) {
     case Operator::kQkvGemm:
       return {hidden, q_cols / tp + 2 * kv_heads_gpu * llm.head_dim};
@@ -68,18 +74,46 @@ GemmShape gemm_shape(Operator op, const catalog::LlmSpec& llm, int tensor_parall
   }
 }
 
+int mla_qkv_shapes(const catalog::LlmSpec& llm, int tensor_parallel, GemmShape out[3]) {
+  const std::int64_t tp = std::max(1, tensor_parallel);
+  const std::int64_t heads_gpu = std::max<std::int64_t>(1, llm.heads / tp);
+  const std::int64_t qk = llm.qk_nope_head_dim + llm.qk_rope_head_dim;
+  const std::int64_t latent = llm.kv_lora_rank + llm.qk_rope_head_dim;
+  int n = 0;
+  out[n++] = {llm.hidden, (llm.q_lora_rank > 0 ? llm.q_lora_rank : heads_gpu * qk) + latent};
+  if (llm.q_lora_rank > 0) out[n++] = {llm.q_lora_rank, heads_gpu * qk};
+  out[n++] = {llm.kv_lora_rank, heads_gpu * (llm.qk_nope_head_dim + llm.v_head_dim)};
+  return n;
+}
+
 double WorkFormulas::heads() const { return static_cast<double>(llm.heads) / tp; }
 
 double WorkFormulas::kv_heads() const { return std::max(1.0, static_cast<double>(llm.kv_heads / tp)); }
 
 double WorkFormulas::gemm_flops(Operator op, double rows, bool dense_layer) const {
+  if (llm.mla() && op == Operator::kQkvGemm) {
+    GemmShape shapes[3];
+    double flops = 0.0;
+    for (int i = 0, n = mla_qkv_shapes(llm, tp, shapes); i < n; ++i)
+      flops += 2.0 * rows * static_cast<double>(shapes[i].k) * static_cast<double>(shapes[i].n);
+    return flops;
+  }
   const GemmShape s = gemm_shape(op, llm, tp, dense_layer);
   return 2.0 * rows * static_cast<double>(s.k) * static_cast<double>(s.n);
 }
 
 double WorkFormulas::gemm_bytes(Operator op, double rows, bool dense_layer) const {
+  if (llm.mla() && op == Operator::kQkvGemm) {
+    GemmShape shapes[3];
+    double bytes = 0.0;
+    for (int i = 0, n = mla_qkv_shapes(llm, tp, shapes); i < n; ++i) bytes += shape_bytes(shapes[i], rows);
+    return bytes;
+  }
+  return shape_bytes(gemm_shape(op, llm, tp, dense_layer), rows);
+}
+
+double WorkFormulas::shape_bytes(GemmShape s, double rows) const {
   // Weights once, activations in and out; the weights dominate at small M.
-  const GemmShape s = gemm_shape(op, llm, tp, dense_layer);
   const double k = static_cast<double>(s.k), n = static_cast<double>(s.n);
   return k * n * llm.bytes_per_param + (rows * k + rows * n) * llm.activation_bytes;
 }
@@ -107,27 +141,47 @@ double WorkFormulas::expert_gemm_bytes(Operator op, double tokens) const {
 
 double WorkFormulas::decode_flops(double context_tokens) const {
   // QK^T and PV: 2 multiply-adds per head dimension per cached token per head.
+  // Latent attention decodes absorbed: scores over the latent and the RoPE
+  // key, values over the latent.
+  if (llm.mla()) return 2.0 * heads() * (2.0 * llm.kv_lora_rank + llm.qk_rope_head_dim) * context_tokens;
   return 4.0 * heads() * llm.head_dim * context_tokens;
 }
 
 double WorkFormulas::decode_bytes(double seqs, double context_tokens) const {
+  if (llm.mla()) {  // one latent a token for every head; each head's query and output over it
+    const double latent = llm.kv_lora_rank + llm.qk_rope_head_dim;
+    return latent * llm.kv_bytes * context_tokens +
+           heads() * (latent + llm.kv_lora_rank) * llm.activation_bytes * seqs;
+  }
   const double kv_per_token = 2.0 * kv_heads() * llm.head_dim * llm.kv_bytes;  // K and V
   const double q_and_out_per_seq = 2.0 * heads() * llm.head_dim * llm.activation_bytes;
   return kv_per_token * context_tokens + q_and_out_per_seq * seqs;
 }
 
+double WorkFormulas::pair_flops() const {
+  // One query against one key, QK^T and PV, over this GPU's heads; latent
+  // attention prefills expanded, as multi-head attention over its query/key
+  // and value widths.
+  if (llm.mla()) return 2.0 * heads() * (llm.qk_nope_head_dim + llm.qk_rope_head_dim + llm.v_head_dim);
+  return 4.0 * heads() * llm.head_dim;
+}
+
 double WorkFormulas::prefill_flops(double chunk, double prefix, double window) const {
   // Causal: the i-th new token attends over prefix + i tokens; on average prefix + chunk/2.
-  if (!(window > 0.0)) return 4.0 * heads() * llm.head_dim * chunk * (prefix + chunk / 2.0);
+  if (!(window > 0.0)) return pair_flops() * chunk * (prefix + chunk / 2.0);
   // Within a window of w: over min(prefix + x, w) tokens, x running over the
   // chunk; the integral of the same continuous form.
   const double rising = std::clamp(window - prefix, 0.0, chunk);
   const double spans = rising * prefix + rising * rising / 2.0 + (chunk - rising) * window;
-  return 4.0 * heads() * llm.head_dim * spans;
+  return pair_flops() * spans;
 }
 
 double WorkFormulas::prefill_bytes(double chunk, double prefix, double window) const {
   const double read = window > 0.0 ? std::min(prefix + chunk, window + chunk) : prefix + chunk;
+  if (llm.mla()) {
+    const double qk = llm.qk_nope_head_dim + llm.qk_rope_head_dim;
+    return llm.kv_layer_bytes_per_token() * read + heads() * (qk + llm.v_head_dim) * llm.activation_bytes * chunk;
+  }
   const double kv = 2.0 * kv_heads() * llm.head_dim * llm.kv_bytes * read;
   const double q_and_out = 2.0 * heads() * llm.head_dim * llm.activation_bytes * chunk;
   return kv + q_and_out;
@@ -138,13 +192,15 @@ double WorkFormulas::elementwise_bytes(Operator op, double tokens) const {
   switch (op) {
     case Operator::kAddRmsNorm:  // read x and residual, write the new residual and the normed x
       return 4.0 * tokens * llm.hidden * b;
-    case Operator::kRope:  // read and write Q and K
+    case Operator::kRope:  // read and write Q and K (latent attention: their RoPE parts, one key for all heads)
+      if (llm.mla()) return 2.0 * tokens * (heads() + 1.0) * llm.qk_rope_head_dim * b;
       return 2.0 * tokens * (heads() + kv_heads()) * llm.head_dim * b;
     case Operator::kSiluGate:  // read gate and up, write their product
       return 3.0 * tokens * (static_cast<double>(llm.intermediate) / tp) * b;
     case Operator::kMoePermute:  // one way: read each token once, write a copy per expert (or back: read, sum, write)
       return tokens * (1.0 + llm.experts_per_token) * llm.hidden * b;
     case Operator::kKvAppend:  // read new K and V, write them into their cache blocks (at the cache's precision)
+      if (llm.mla()) return tokens * (llm.kv_lora_rank + llm.qk_rope_head_dim) * (b + llm.kv_bytes);
       return 2.0 * tokens * kv_heads() * llm.head_dim * (b + llm.kv_bytes);
     case Operator::kEmbedding:  // gather one row per token, write it
       return 2.0 * tokens * llm.hidden * b;

@@ -83,6 +83,13 @@ struct GemmShape {
 // (LlmSpec::dense_layers), dense_intermediate wide.
 GemmShape gemm_shape(Operator op, const catalog::LlmSpec& llm, int tensor_parallel, bool dense_layer = false);
 
+// The GEMMs the QKV GEMM stands for under multi-head latent attention: the
+// fused query and latent down-projection (its query part split across GPUs
+// only without a query bottleneck), the query up-projection (with one), and
+// the latent's key and value up-projection, whose weights and FLOPs are those
+// of the absorbed decode path too. Returns how many it wrote to `out`.
+int mla_qkv_shapes(const catalog::LlmSpec& llm, int tensor_parallel, GemmShape out[3]);
+
 // What one operator does in an iteration. The operator runs `count` times
 // (e.g. once per layer); each run moves `bytes` and computes `flops` plus, for
 // decode attention only, `*_per_context_token` times the total decode
@@ -114,6 +121,8 @@ struct WorkFormulas {
   double kv_heads() const;  // KV heads on one GPU (replicated when kv_heads < tp)
   double gemm_flops(Operator op, double rows, bool dense_layer = false) const;
   double gemm_bytes(Operator op, double rows, bool dense_layer = false) const;
+  double shape_bytes(GemmShape shape, double rows) const;  // one GEMM of that shape
+  double pair_flops() const;  // attention FLOPs of one query against one key
   // Decode attention over `seqs` sequences with `context_tokens` in total.
   double decode_flops(double context_tokens) const;
   double decode_bytes(double seqs, double context_tokens) const;

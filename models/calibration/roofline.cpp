@@ -32,6 +32,12 @@ void validate_llm_dims(const catalog::LlmSpec& llm) {
   } else {
     positive("intermediate", llm.intermediate);
   }
+  if (llm.mla()) {
+    positive("qk_rope_head_dim", llm.qk_rope_head_dim);
+    positive("qk_nope_head_dim", llm.qk_nope_head_dim);
+    positive("v_head_dim", llm.v_head_dim);
+    if (llm.q_lora_rank < 0) positive("q_lora_rank", llm.q_lora_rank);
+  }
   if (!llm.moe() && llm.dense_layers != 0)
     throw std::invalid_argument("model '" + llm.name + "': dense_layers belong to a mixture of experts");
   if (llm.moe() && (llm.dense_layers < 0 || llm.dense_layers >= llm.layers ||
@@ -201,6 +207,15 @@ double RooflineModel::expert_gemm_seconds_uncached(Operator op, double tokens) c
 
 double RooflineModel::gemm_seconds_uncached(Operator op, double rows, bool dense_layer) const {
   if (!(rows > 0.0)) return 0.0;
+  if (llm_.mla() && op == Operator::kQkvGemm) {  // the launches latent attention's projections take
+    GemmShape shapes[3];
+    const WorkFormulas f{llm_, tp_};
+    double s = 0.0;
+    for (int i = 0, n = mla_qkv_shapes(llm_, tp_, shapes); i < n; ++i)
+      s += gemm_time(1.0, rows, static_cast<double>(shapes[i].k), static_cast<double>(shapes[i].n),
+                     f.shape_bytes(shapes[i], rows));
+    return s;
+  }
   const GemmShape shape = gemm_shape(op, llm_, tp_, dense_layer);
   return gemm_time(1.0, rows, static_cast<double>(shape.k), static_cast<double>(shape.n),
                    WorkFormulas{llm_, tp_}.gemm_bytes(op, rows, dense_layer));

@@ -188,7 +188,8 @@ const std::vector<std::string>& model_keys() {
       "layers",           "hidden",           "heads",           "kv_heads",          "head_dim",
       "intermediate",     "vocab",            "bytes_per_param", "classifier",        "num_labels",
       "gated_mlp",        "tied_embeddings",  "max_context_tokens", "experts",        "experts_per_token",
-      "expert_intermediate", "dense_layers",     "dense_intermediate", "attention_window", "window_layers", "total_parameters", "active_parameters",
+      "expert_intermediate", "dense_layers",     "dense_intermediate", "attention_window", "window_layers",
+      "kv_lora_rank",     "q_lora_rank",      "qk_nope_head_dim", "qk_rope_head_dim",  "v_head_dim", "total_parameters", "active_parameters",
       "repository",       "source"};
   return keys;
 }
@@ -238,6 +239,17 @@ LlmSpec read_llm(const std::string& name, json& doc, const std::string& pointer)
     m.intermediate = static_cast<int>(o.integer("intermediate", 1, 10'000'000));
   }
   m.vocab = static_cast<int>(o.integer("vocab", 1, 10'000'000));
+  if (o.has("kv_lora_rank")) {  // multi-head latent attention
+    m.kv_lora_rank = static_cast<int>(o.integer("kv_lora_rank", 1, 100'000));
+    m.q_lora_rank = static_cast<int>(o.integer("q_lora_rank", 0, 100'000, 0));
+    m.qk_nope_head_dim = static_cast<int>(o.integer("qk_nope_head_dim", 1, 10'000));
+    m.qk_rope_head_dim = static_cast<int>(o.integer("qk_rope_head_dim", 1, 10'000));
+    m.v_head_dim = static_cast<int>(o.integer("v_head_dim", 1, 10'000));
+  } else {
+    for (const char* key : {"q_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"}) {
+      if (o.has(key)) js::fail(o.ptr(key), "no field without kv_lora_rank (latent attention)", js::describe(doc[key]));
+    }
+  }
   if (o.has("attention_window") || o.has("window_layers")) {
     m.attention_window = static_cast<int>(o.integer("attention_window", 1, 10'000'000));
     m.window_layers = static_cast<int>(o.integer("window_layers", 1, m.layers));

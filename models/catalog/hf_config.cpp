@@ -78,7 +78,7 @@ class Config {
 };
 
 enum class Family {
-  kLlama, kMistral, kMixtral, kQwen2, kQwen3, kQwen2Moe, kQwen3Moe, kGemma2, kGemma3, kGptOss, kLlama4
+  kLlama, kMistral, kMixtral, kQwen2, kQwen3, kQwen2Moe, kQwen3Moe, kGemma2, kGemma3, kGptOss, kLlama4, kDeepseek
 };
 
 struct Known {
@@ -103,6 +103,8 @@ constexpr Known kKnown[] = {
     {"GptOssForCausalLM", "gpt_oss", Family::kGptOss},
     {"Llama4ForConditionalGeneration", "llama4", Family::kLlama4},
     {"Llama4ForCausalLM", "llama4_text", Family::kLlama4},
+    {"DeepseekV2ForCausalLM", "deepseek_v2", Family::kDeepseek},
+    {"DeepseekV3ForCausalLM", "deepseek_v3", Family::kDeepseek},
 };
 
 // Architectures people serve that capstan does not model yet, and why.
@@ -114,8 +116,10 @@ struct Refused {
 constexpr Refused kRefused[] = {
     {"Gemma", "the first Gemma's (its successors Gemma 2 and 3 are read)"},
     {"gemma", "the first Gemma's (its successors Gemma 2 and 3 are read)"},
-    {"Deepseek", "DeepSeek's multi-head latent attention (a compressed KV cache), not modelled yet"},
-    {"deepseek", "DeepSeek's multi-head latent attention (a compressed KV cache), not modelled yet"},
+    {"DeepseekV32", "DeepSeek V3.2's sparse attention, not modelled yet"},
+    {"deepseek_v32", "DeepSeek V3.2's sparse attention, not modelled yet"},
+    {"Deepseek", "the first DeepSeek models' (V2 and V3 are read)"},
+    {"deepseek", "the first DeepSeek models' (V2 and V3 are read)"},
 };
 
 bool has_text_config(const json& config) {
@@ -221,6 +225,11 @@ double total_parameters(const json& e) {
   m.dense_layers = e.value("dense_layers", 0);
   m.dense_intermediate = e.value("dense_intermediate", 0);
   m.tied_embeddings = e.value("tied_embeddings", false);
+  m.kv_lora_rank = e.value("kv_lora_rank", 0);
+  m.q_lora_rank = e.value("q_lora_rank", 0);
+  m.qk_nope_head_dim = e.value("qk_nope_head_dim", 0);
+  m.qk_rope_head_dim = e.value("qk_rope_head_dim", 0);
+  m.v_head_dim = e.value("v_head_dim", 0);
   return m.parameters();
 }
 
@@ -262,18 +271,23 @@ json model_entry_from_hf_config(const json& config, const std::string& source_na
   const Config c(nested ? config.at("text_config") : config, nested ? "/text_config" : "");
   const bool gemma = family == Family::kGemma2 || family == Family::kGemma3;
 
-  // Weights: 16-bit checkpoints, and gpt-oss's MXFP4 experts.
+  // Weights: 16-bit checkpoints, FP8 ones (DeepSeek's own, and the FP8
+  // releases of others), and gpt-oss's MXFP4 experts.
   std::string weights = "16-bit";
   if (config.contains("quantization_config") && !config.at("quantization_config").is_null()) {
     const json& q = config.at("quantization_config");
-    const bool mxfp4 = family == Family::kGptOss && q.is_object() && q.contains("quant_method") &&
-                       q.at("quant_method") == "mxfp4";
-    if (!mxfp4)
+    const std::string method =
+        q.is_object() && q.contains("quant_method") && q.at("quant_method").is_string() ? q.at("quant_method").get<std::string>() : "";
+    if (method == "mxfp4" && family == Family::kGptOss) {
+      weights = "mxfp4";
+    } else if (method == "fp8") {
+      weights = "fp8";
+    } else {
       js::fail("/quantization_config",
-               "a bf16 or fp16 checkpoint, or gpt-oss's mxfp4 (other quantized checkpoints: read the bf16 "
-               "config and set the deployment's precision)",
+               "a bf16 or fp16 checkpoint, an fp8 one, or gpt-oss's mxfp4 (other quantized checkpoints: read the "
+               "bf16 config and set the deployment's precision)",
                js::describe(q));
-    weights = "mxfp4";
+    }
   }
   const std::string act = c.string(gemma ? "hidden_activation" : "hidden_act", gemma ? "gelu_pytorch_tanh" : "silu");
   const bool gated = gemma ? (act == "gelu_pytorch_tanh" || act == "gelu") : (act == "silu" || act == "swish");
@@ -293,7 +307,16 @@ json model_entry_from_hf_config(const json& config, const std::string& source_na
   if (heads % kv_heads != 0)
     js::fail(c.ptr("num_key_value_heads"), "a divisor of num_attention_heads (" + std::to_string(heads) + ")",
              std::to_string(kv_heads));
-  const std::int64_t head_dim = c.integer("head_dim", 1, 10'000, hidden / heads > 0 ? hidden / heads : 1);
+  std::int64_t head_dim = c.integer("head_dim", 1, 10'000, hidden / heads > 0 ? hidden / heads : 1);
+  if (family == Family::kDeepseek) {
+    // Multi-head latent attention.
+    e["kv_lora_rank"] = c.integer("kv_lora_rank", 1, 100'000);
+    e["q_lora_rank"] = c.has("q_lora_rank") ? c.integer("q_lora_rank", 1, 100'000) : 0;
+    e["qk_nope_head_dim"] = c.integer("qk_nope_head_dim", 1, 10'000);
+    e["qk_rope_head_dim"] = c.integer("qk_rope_head_dim", 1, 10'000);
+    e["v_head_dim"] = c.integer("v_head_dim", 1, 10'000);
+    head_dim = e["qk_nope_head_dim"].get<std::int64_t>() + e["qk_rope_head_dim"].get<std::int64_t>();
+  }
   e["layers"] = layers;
   e["hidden"] = hidden;
   e["heads"] = heads;
@@ -308,9 +331,24 @@ json model_entry_from_hf_config(const json& config, const std::string& source_na
   }
 
   const bool moe = family == Family::kMixtral || family == Family::kQwen2Moe || family == Family::kQwen3Moe ||
-                   family == Family::kGptOss || family == Family::kLlama4;
+                   family == Family::kGptOss || family == Family::kLlama4 ||
+                   (family == Family::kDeepseek && c.integer("n_routed_experts", 0, 100'000, 0) > 0);
   if (!moe) {
     e["intermediate"] = c.integer("intermediate_size", 1, 10'000'000);
+  } else if (family == Family::kDeepseek) {
+    // The first first_k_dense_replace layers dense, every later one routed
+    // (moe_layer_freq 1) beside n_shared_experts shared experts.
+    if (c.integer("moe_layer_freq", 1, 1000, 1) != 1)
+      js::fail(c.ptr("moe_layer_freq"), "1 (every layer after the dense ones routed)", js::describe(c.at("moe_layer_freq")));
+    e["experts"] = c.integer("n_routed_experts", 1, 100'000);
+    e["experts_per_token"] = c.integer("num_experts_per_tok", 1, e["experts"].get<std::int64_t>());
+    e["expert_intermediate"] = c.integer("moe_intermediate_size", 1, 10'000'000);
+    e["intermediate"] = c.integer("n_shared_experts", 0, 1000, 0) * e["expert_intermediate"].get<std::int64_t>();
+    const std::int64_t dense = c.integer("first_k_dense_replace", 0, layers - 1, 0);
+    if (dense > 0) {
+      e["dense_layers"] = dense;
+      e["dense_intermediate"] = c.integer("intermediate_size", 1, 10'000'000);
+    }
   } else if (family == Family::kGptOss) {
     e["intermediate"] = 0;  // no shared expert
     e["experts"] = c.integer("num_local_experts", 1, 100'000);
@@ -377,6 +415,13 @@ json model_entry_from_hf_config(const json& config, const std::string& source_na
   // Gemma ties its embeddings unless its config says otherwise.
   e["tied_embeddings"] = c.boolean("tie_word_embeddings", root.boolean("tie_word_embeddings", gemma));
   e["max_context_tokens"] = context;
+  if (weights == "fp8") {
+    // FP8 linear layers (with their block scales), the embeddings and head in bf16.
+    const double total = total_parameters(e);
+    const double embeddings = static_cast<double>(e["vocab"].get<std::int64_t>()) * static_cast<double>(hidden) *
+                              (e["tied_embeddings"].get<bool>() ? 1.0 : 2.0);
+    e["bytes_per_param"] = ((total - embeddings) * 1.0 + embeddings * 2.0) / total;
+  }
   if (weights == "mxfp4") {
     // gpt-oss: the experts' weights in MXFP4 (4 bits and an 8-bit scale per
     // 32), everything else in bf16: bytes_per_param is their average.
@@ -390,7 +435,10 @@ json model_entry_from_hf_config(const json& config, const std::string& source_na
       repository.front() != '/' && repository.front() != '.')
     e["repository"] = repository;
   e["source"] = source_name + " (" + architecture + " config.json, read by capstan: " +
-                (weights == "mxfp4" ? std::string("MXFP4 experts, bf16 elsewhere") : dtype + " weights served in 16 bits") +
+                (weights == "mxfp4"  ? std::string("MXFP4 experts, bf16 elsewhere")
+                 : weights == "fp8" ? std::string("FP8 linear layers, bf16 embeddings")
+                                    : dtype + " weights served in 16 bits") +
+                (e.contains("kv_lora_rank") ? "; multi-head latent attention" : "") +
                 (window.note.empty() ? "" : "; " + window.note) +
                 (nested ? "; its vision encoder's weights left out" : "") + ")";
   return e;

@@ -167,6 +167,18 @@ struct LlmSpec {
   // --enable-expert-parallel, tensor-parallel attention): each of the tp GPUs
   // holds experts/tp experts whole instead of a 1/tp slice of every one.
   bool expert_parallel = false;
+  // Multi-head latent attention (DeepSeek V2 and V3; kv_lora_rank 0: none).
+  // Each token caches one compressed latent of kv_lora_rank plus a shared
+  // RoPE key of qk_rope_head_dim, for all heads; queries come through a
+  // q_lora_rank bottleneck (0: straight from the hidden state), each head's
+  // query and key qk_nope_head_dim + qk_rope_head_dim wide, its value
+  // v_head_dim. heads and kv_heads count attention heads as before;
+  // head_dim is unused.
+  int kv_lora_rank = 0;
+  int q_lora_rank = 0;
+  int qk_nope_head_dim = 0;
+  int qk_rope_head_dim = 0;
+  int v_head_dim = 0;
   // Sliding-window attention (Mistral, Gemma 2 and 3, gpt-oss):
   // window_layers of the layers attend over only the last attention_window
   // tokens; the others over the whole context. 0: every layer full.
@@ -181,6 +193,7 @@ struct LlmSpec {
   std::string source;
 
   bool moe() const { return experts > 0; }
+  bool mla() const { return kv_lora_rank > 0; }
   int moe_layers() const { return moe() ? layers - dense_layers : 0; }
   // Parameters of the transformer blocks, embeddings and head: every
   // expert's (all resident in memory), and those one token runs through.
@@ -193,8 +206,18 @@ struct LlmSpec {
   double expected_active_experts(double tokens) const;
   bool windowed() const { return attention_window > 0 && window_layers > 0; }
   int full_attention_layers() const { return windowed() ? layers - window_layers : layers; }
-  // KV-cache bytes one token occupies in one layer (K and V).
-  double kv_layer_bytes_per_token() const { return 2.0 * kv_heads * head_dim * kv_bytes; }
+  // KV-cache bytes one token occupies in one layer (K and V; with latent
+  // attention, the latent and the RoPE key).
+  double kv_layer_bytes_per_token() const {
+    return mla() ? static_cast<double>(kv_lora_rank + qk_rope_head_dim) * kv_bytes : 2.0 * kv_heads * head_dim * kv_bytes;
+  }
+  // Copies of the KV cache a replica of `tp` GPUs holds: tensor parallelism
+  // splits the KV heads and replicates them once there are fewer than GPUs;
+  // a latent cache is whole on every GPU.
+  double kv_copies(int tp) const {
+    if (mla()) return tp;
+    return static_cast<double>(tp) / std::min(tp, kv_heads);
+  }
   // The KV cache as an engine with a hybrid allocator lays it out (vLLM's
   // since 0.10, for Gemma and gpt-oss): every token in each full-attention
   // layer, and in each windowed layer at most the window, held per sequence.
@@ -214,9 +237,17 @@ struct LlmSpec {
 namespace detail {
 inline double parameters_with(const LlmSpec& m, double experts_counted) {
   const double hidden = m.hidden;
-  const double q = hidden * m.heads * m.head_dim;
-  const double kv = 2.0 * hidden * m.kv_heads * m.head_dim;
-  const double o = static_cast<double>(m.heads) * m.head_dim * hidden;
+  double q = hidden * m.heads * m.head_dim;
+  double kv = 2.0 * hidden * m.kv_heads * m.head_dim;
+  double o = static_cast<double>(m.heads) * m.head_dim * hidden;
+  if (m.mla()) {
+    const double qk = m.qk_nope_head_dim + m.qk_rope_head_dim;
+    q = m.q_lora_rank > 0 ? hidden * m.q_lora_rank + m.q_lora_rank * (m.heads * qk) + m.q_lora_rank
+                          : hidden * m.heads * qk;
+    kv = hidden * (m.kv_lora_rank + m.qk_rope_head_dim) + m.kv_lora_rank +
+         static_cast<double>(m.kv_lora_rank) * m.heads * (m.qk_nope_head_dim + m.v_head_dim);
+    o = static_cast<double>(m.heads) * m.v_head_dim * hidden;
+  }
   const double mlp = (m.gated_mlp ? 3.0 : 2.0) * hidden * static_cast<double>(m.intermediate);
   const double router = m.moe() ? hidden * m.experts : 0.0;
   const double routed = experts_counted * 3.0 * hidden * static_cast<double>(m.expert_intermediate);

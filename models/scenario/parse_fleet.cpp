@@ -33,13 +33,13 @@ std::string gib(double bytes) {
 
 // vLLM refuses to start unless one max-length sequence's KV cache fits next to
 // the weights; so do we. KV heads are split across tensor-parallel ranks (and
-// replicated when there are fewer of them than ranks).
+// replicated when there are fewer of them than ranks; a latent cache whole on each).
 void check_fits(const Deployment& d, const std::string& pointer) {
   const double weights = d.llm.weight_bytes() / d.tensor_parallel;
-  const double kv_shards = std::min(d.tensor_parallel, d.llm.kv_heads);
+  const double copies = d.llm.kv_copies(d.tensor_parallel);
   const double kv = (d.llm.kv_bytes_per_token() * d.max_model_len_tokens +
-                     d.llm.kv_window_bytes_per_sequence(d.max_model_len_tokens)) /
-                    kv_shards;
+                     d.llm.kv_window_bytes_per_sequence(d.max_model_len_tokens)) *
+                    copies / d.tensor_parallel;
   const double usable = d.gpu_spec.memory_gib * kGiB * d.gpu_memory_utilization;
   if (weights + kv > usable) {
     js::fail(pointer,
@@ -51,13 +51,17 @@ void check_fits(const Deployment& d, const std::string& pointer) {
   }
   // The KV cache as the replica lays it out: whole blocks in the memory all
   // its GPUs leave beside the weights, at least one max_model_len_tokens sequence.
-  const double windows = d.max_running_seqs * d.llm.kv_window_bytes_per_sequence(d.max_model_len_tokens);
-  const double room = (d.tensor_parallel * usable - d.llm.weight_bytes() - windows) / d.llm.kv_bytes_per_token();
+  const double windows = d.max_running_seqs * d.llm.kv_window_bytes_per_sequence(d.max_model_len_tokens) * copies;
+  const double room =
+      (d.tensor_parallel * usable - d.llm.weight_bytes() - windows) / (d.llm.kv_bytes_per_token() * copies);
   const double blocks = std::floor(room / d.block_size_tokens);
   if (blocks * d.block_size_tokens < std::max(d.max_model_len_tokens, d.block_size_tokens)) {
     js::fail(pointer, "a KV cache of whole blocks holding one max_model_len_tokens sequence",
              "room for " + js::format_number(std::max(0.0, blocks)) + " blocks of " + std::to_string(d.block_size_tokens) +
-                 " tokens beside " + d.model + "'s weights");
+                 " tokens beside " + d.model + "'s weights" +
+                 (windows > 0.0 ? " and its windowed layers' " + gib(windows) + " GiB for max_running_seqs " +
+                                      std::to_string(d.max_running_seqs) + " sequences (lower max_running_seqs)"
+                                : ""));
   }
 }
 

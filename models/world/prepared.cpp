@@ -18,10 +18,13 @@ constexpr double kMaxIterationS = 3600.0;
 std::int64_t kv_capacity_tokens(const scenario::Deployment& d) {
   const double usable = d.tensor_parallel * d.gpu_spec.memory_gib * kBytesPerGib * d.gpu_memory_utilization;
   // Sliding-window layers hold at most their window of each running sequence.
-  const double windows = d.max_running_seqs * d.llm.kv_window_bytes_per_sequence(d.max_model_len_tokens);
+  // KV heads fewer than GPUs, or a latent cache, are held on several GPUs at once.
+  const double copies = d.llm.kv_copies(d.tensor_parallel);
+  const double windows = d.max_running_seqs * d.llm.kv_window_bytes_per_sequence(d.max_model_len_tokens) * copies;
   const double free_bytes = usable - d.llm.weight_bytes() - windows;
   // Bounded before the conversion: a tiny KV footprint must not overflow the count.
-  const double blocks = std::clamp(std::floor(free_bytes / d.llm.kv_bytes_per_token() / d.block_size_tokens), 0.0, 1e12);
+  const double blocks =
+      std::clamp(std::floor(free_bytes / (d.llm.kv_bytes_per_token() * copies) / d.block_size_tokens), 0.0, 1e12);
   return static_cast<std::int64_t>(blocks) * d.block_size_tokens;
 }
 }  // namespace

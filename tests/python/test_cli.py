@@ -247,13 +247,13 @@ def test_a_hugging_face_config_imports_and_runs_as_a_scenario_model(tmp_path):
     assert report["classes"]["dialogue"]["completed"] > 0
     # A config capstan does not model: status 2, one line naming the config and its pointer, no report.
     bad = json.loads(config.read_text())
-    bad["architectures"] = ["DeepseekV3ForCausalLM"]
+    bad["architectures"] = ["DeepseekV32ForCausalLM"]
     (tmp_path / "cfg" / "config.json").write_text(json.dumps(bad))
     proc = subprocess.run([CLI, "run", str(tmp_path / "s.json"), "-o", str(tmp_path / "out2")], capture_output=True,
                           text=True, timeout=300)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "config.json: /architectures/0: expected" in proc.stderr
-    assert "latent attention" in proc.stderr and not (tmp_path / "out2").exists()
+    assert "sparse attention" in proc.stderr and not (tmp_path / "out2").exists()
     proc = subprocess.run([CLI, "catalog", "import", str(tmp_path / "cfg" / "config.json")], capture_output=True,
                           text=True, timeout=60)
     assert proc.returncode == 2 and "/architectures/0" in proc.stderr and proc.stdout == ""

@@ -210,6 +210,22 @@ TEST_CASE("hf config: windowed, chunked and MXFP4 models read as their layers ru
   json sparse = qwen3_30b_a3b();
   sparse["decoder_sparse_step"] = 2;
   CHECK(read(sparse).dense_layers == 24);
+  // DeepSeek-V3's published config reads as the catalog's entry, its FP8 weights included.
+  const json v3 = {
+      {"architectures", {"DeepseekV3ForCausalLM"}}, {"model_type", "deepseek_v3"}, {"hidden_act", "silu"},
+      {"hidden_size", 7168}, {"intermediate_size", 18432}, {"moe_intermediate_size", 2048},
+      {"num_hidden_layers", 61}, {"num_attention_heads", 128}, {"num_key_value_heads", 128},
+      {"n_shared_experts", 1}, {"n_routed_experts", 256}, {"num_experts_per_tok", 8},
+      {"first_k_dense_replace", 3}, {"moe_layer_freq", 1}, {"q_lora_rank", 1536}, {"kv_lora_rank", 512},
+      {"qk_nope_head_dim", 128}, {"qk_rope_head_dim", 64}, {"v_head_dim", 128}, {"vocab_size", 129280},
+      {"max_position_embeddings", 163840}, {"tie_word_embeddings", false}, {"torch_dtype", "bfloat16"},
+      {"quantization_config", {{"quant_method", "fp8"}, {"weight_block_size", {128, 128}}}}};
+  const LlmSpec deepseek = read(v3);
+  same_dimensions(deepseek, *Catalog::builtin().llm("deepseek-v3"));
+  CHECK(deepseek.weight_bytes() == Catalog::builtin().llm("deepseek-v3")->weight_bytes());
+  CHECK(deepseek.kv_lora_rank == 512);
+  CHECK(deepseek.dense_layers == 3);
+  CHECK(deepseek.intermediate == 2048);  // one shared expert
   // Mistral 7B v0.1: every layer over 4,096 of its 32,768 tokens.
   json mistral = llama_3_1_8b();
   mistral["architectures"] = {"MistralForCausalLM"};
@@ -234,8 +250,10 @@ TEST_CASE("hf config: what capstan does not model is refused at its pointer", "[
   gemma["architectures"] = {"GemmaForCausalLM"};
   CHECK(pointer_of(gemma) == "/architectures/0");
   json deepseek = llama_3_1_8b();
-  deepseek["architectures"] = {"DeepseekV3ForCausalLM"};
+  deepseek["architectures"] = {"DeepseekV32ForCausalLM"};  // its sparse attention
   CHECK(pointer_of(deepseek) == "/architectures/0");
+  deepseek["architectures"] = {"DeepseekV3ForCausalLM"};  // a latent attention without its latent
+  CHECK(pointer_of(deepseek) == "/kv_lora_rank");
   json routed_none = qwen3_30b_a3b();
   routed_none["decoder_sparse_step"] = 100;
   CHECK(pointer_of(routed_none) == "/decoder_sparse_step");
@@ -253,9 +271,9 @@ TEST_CASE("hf config: what capstan does not model is refused at its pointer", "[
   json unknown = llama_3_1_8b();
   unknown["architectures"] = {"FalconForCausalLM"};
   CHECK(pointer_of(unknown) == "/architectures/0");
-  json fp8 = llama_3_1_8b();
-  fp8["quantization_config"] = {{"quant_method", "fp8"}};
-  CHECK(pointer_of(fp8) == "/quantization_config");
+  json awq = llama_3_1_8b();
+  awq["quantization_config"] = {{"quant_method", "awq"}};
+  CHECK(pointer_of(awq) == "/quantization_config");
   json qwen_window = qwen3_30b_a3b();  // switched on, with no window given
   qwen_window["use_sliding_window"] = true;
   CHECK(pointer_of(qwen_window) == "/sliding_window");
