@@ -11,7 +11,7 @@ namespace {
 constexpr std::array<std::string_view, kOperatorCount> kNames = {
     "qkv_gemm",   "o_gemm",   "gate_up_gemm", "down_gemm", "lm_head_gemm", "decode_attention", "prefill_attention",
     "add_rmsnorm", "rope",    "silu_gate",    "kv_append", "embedding",    "all_reduce",
-    "router_gemm", "expert_gate_up_gemm", "expert_down_gemm", "moe_permute"};
+    "router_gemm", "expert_gate_up_gemm", "expert_down_gemm", "moe_permute", "all_to_all"};
 
 }  // namespace
 
@@ -34,14 +34,17 @@ bool is_expert_gemm(Operator op) { return op == Operator::kExpertGateUpGemm || o
 bool is_moe(Operator op) { return op >= Operator::kRouterGemm; }
 
 GemmShape gemm_shape(Operator op, const catalog::LlmSpec& llm, int tensor_parallel, bool dense_layer) {
-  const std::int64_t tp = std::max(1, tensor_parallel);
+  // Data-parallel attention runs attention's and the dense MLPs' GEMMs whole on each GPU.
+  const bool whole = llm.data_parallel_attention && op != Operator::kLmHeadGemm && op != Operator::kRouterGemm &&
+                     !is_expert_gemm(op);
+  const std::int64_t tp = whole ? 1 : std::max(1, tensor_parallel);
   const std::int64_t hidden = llm.hidden;
   const std::int64_t q_cols = static_cast<std::int64_t>(llm.heads) * llm.head_dim;
   // KV heads are replicated, not split, once there are fewer of them than GPUs.
   const std::int64_t kv_heads_gpu = std::max<std::int64_t>(1, llm.kv_heads / tp);
   if (llm.mla() && (op == Operator::kQkvGemm || op == Operator::kOGemm)) {
     GemmShape shapes[3];
-    mla_qkv_shapes(llm, tensor_parallel, shapes);
+    mla_qkv_shapes(llm, static_cast<int>(tp), shapes);
     return op == Operator::kQkvGemm ? shapes[0]
                                     : GemmShape{static_cast<std::int64_t>(llm.heads) * llm.v_head_dim / tp, hidden};
   }
@@ -86,15 +89,15 @@ int mla_qkv_shapes(const catalog::LlmSpec& llm, int tensor_parallel, GemmShape o
   return n;
 }
 
-double WorkFormulas::heads() const { return static_cast<double>(llm.heads) / tp; }
+double WorkFormulas::heads() const { return static_cast<double>(llm.heads) / attention_tp(); }
 
-double WorkFormulas::kv_heads() const { return std::max(1.0, static_cast<double>(llm.kv_heads / tp)); }
+double WorkFormulas::kv_heads() const { return std::max(1.0, static_cast<double>(llm.kv_heads / attention_tp())); }
 
 double WorkFormulas::gemm_flops(Operator op, double rows, bool dense_layer) const {
   if (llm.mla() && op == Operator::kQkvGemm) {
     GemmShape shapes[3];
     double flops = 0.0;
-    for (int i = 0, n = mla_qkv_shapes(llm, tp, shapes); i < n; ++i)
+    for (int i = 0, n = mla_qkv_shapes(llm, attention_tp(), shapes); i < n; ++i)
       flops += 2.0 * rows * static_cast<double>(shapes[i].k) * static_cast<double>(shapes[i].n);
     return flops;
   }
@@ -106,7 +109,7 @@ double WorkFormulas::gemm_bytes(Operator op, double rows, bool dense_layer) cons
   if (llm.mla() && op == Operator::kQkvGemm) {
     GemmShape shapes[3];
     double bytes = 0.0;
-    for (int i = 0, n = mla_qkv_shapes(llm, tp, shapes); i < n; ++i) bytes += shape_bytes(shapes[i], rows);
+    for (int i = 0, n = mla_qkv_shapes(llm, attention_tp(), shapes); i < n; ++i) bytes += shape_bytes(shapes[i], rows);
     return bytes;
   }
   return shape_bytes(gemm_shape(op, llm, tp, dense_layer), rows);
@@ -196,7 +199,7 @@ double WorkFormulas::elementwise_bytes(Operator op, double tokens) const {
       if (llm.mla()) return 2.0 * tokens * (heads() + 1.0) * llm.qk_rope_head_dim * b;
       return 2.0 * tokens * (heads() + kv_heads()) * llm.head_dim * b;
     case Operator::kSiluGate:  // read gate and up, write their product
-      return 3.0 * tokens * (static_cast<double>(llm.intermediate) / tp) * b;
+      return 3.0 * tokens * (static_cast<double>(llm.intermediate) / attention_tp()) * b;
     case Operator::kMoePermute:  // one way: read each token once, write a copy per expert (or back: read, sum, write)
       return tokens * (1.0 + llm.experts_per_token) * llm.hidden * b;
     case Operator::kKvAppend:  // read new K and V, write them into their cache blocks (at the cache's precision)
@@ -207,6 +210,11 @@ double WorkFormulas::elementwise_bytes(Operator op, double tokens) const {
     default:
       throw std::invalid_argument("operator '" + std::string(operator_name(op)) + "' is not element-wise");
   }
+}
+
+double WorkFormulas::all_to_all_bytes(double tokens) const {
+  if (tp <= 1) return 0.0;
+  return tokens / tp * llm.experts_per_token * (tp - 1.0) / tp * llm.hidden * llm.activation_bytes;
 }
 
 double WorkFormulas::all_reduce_wire_bytes(double tokens) const {
@@ -250,18 +258,22 @@ IterationWork iteration_work(const catalog::LlmSpec& llm, int tensor_parallel, s
   auto at = [&w](Operator op) -> OperatorWork& { return w[static_cast<std::size_t>(op)]; };
   if (tokens <= 0.0 && lm_rows <= 0.0) return w;
 
+  // With data-parallel attention one GPU runs attention and the dense MLPs
+  // for its share of the batch (the others run theirs beside it).
+  const double share = f.token_share();
+  const double local = tokens * share;
   if (tokens > 0.0) {
     // The dense MLP (in a mixture of experts, its shared expert, if any).
     const bool mlp = llm.intermediate > 0;
     for (Operator op : {Operator::kQkvGemm, Operator::kOGemm, Operator::kGateUpGemm, Operator::kDownGemm}) {
       if ((op == Operator::kGateUpGemm || op == Operator::kDownGemm) && !mlp) continue;
-      at(op) = {op, layers, tokens, f.gemm_flops(op, tokens), f.gemm_bytes(op, tokens), 0.0, 0.0};
+      at(op) = {op, layers, local, f.gemm_flops(op, local), f.gemm_bytes(op, local), 0.0, 0.0};
     }
-    at(Operator::kAddRmsNorm) = {Operator::kAddRmsNorm, 2.0 * layers + 1.0, tokens, 0.0,
-                                 f.elementwise_bytes(Operator::kAddRmsNorm, tokens), 0.0, 0.0};
+    at(Operator::kAddRmsNorm) = {Operator::kAddRmsNorm, 2.0 * layers + 1.0, local, 0.0,
+                                 f.elementwise_bytes(Operator::kAddRmsNorm, local), 0.0, 0.0};
     for (Operator op : {Operator::kRope, Operator::kSiluGate, Operator::kKvAppend}) {
       if (op == Operator::kSiluGate && !mlp) continue;
-      at(op) = {op, layers, tokens, 0.0, f.elementwise_bytes(op, tokens), 0.0, 0.0};
+      at(op) = {op, layers, local, 0.0, f.elementwise_bytes(op, local), 0.0, 0.0};
     }
     if (llm.moe()) {
       // One grouped launch per layer for each expert GEMM; the experts' SiLU-gate
@@ -273,47 +285,55 @@ IterationWork iteration_work(const catalog::LlmSpec& llm, int tensor_parallel, s
         // are what they compute and move (the roofline times each shape).
         const double dense = llm.dense_layers, shared = mlp ? moe_layers : 0.0;
         for (Operator op : {Operator::kGateUpGemm, Operator::kDownGemm}) {
-          at(op) = {op, shared + dense, tokens,
-                    (shared * f.gemm_flops(op, tokens) + dense * f.gemm_flops(op, tokens, true)) / (shared + dense),
-                    (shared * f.gemm_bytes(op, tokens) + dense * f.gemm_bytes(op, tokens, true)) / (shared + dense),
+          at(op) = {op, shared + dense, local,
+                    (shared * f.gemm_flops(op, local) + dense * f.gemm_flops(op, local, true)) / (shared + dense),
+                    (shared * f.gemm_bytes(op, local) + dense * f.gemm_bytes(op, local, true)) / (shared + dense),
                     0.0, 0.0};
         }
-        const double dense_silu = 3.0 * tokens * (static_cast<double>(llm.dense_intermediate) / tensor_parallel) *
+        const double dense_silu = 3.0 * local * (static_cast<double>(llm.dense_intermediate) / f.attention_tp()) *
                                   llm.activation_bytes;
-        const double shared_silu = mlp ? f.elementwise_bytes(Operator::kSiluGate, tokens) : 0.0;
-        at(Operator::kSiluGate) = {Operator::kSiluGate, shared + dense, tokens, 0.0,
+        const double shared_silu = mlp ? f.elementwise_bytes(Operator::kSiluGate, local) : 0.0;
+        at(Operator::kSiluGate) = {Operator::kSiluGate, shared + dense, local, 0.0,
                                    (shared * shared_silu + dense * dense_silu) / (shared + dense), 0.0, 0.0};
       }
-      at(Operator::kRouterGemm) = {Operator::kRouterGemm, moe_layers, tokens,
-                                   f.gemm_flops(Operator::kRouterGemm, tokens),
-                                   f.gemm_bytes(Operator::kRouterGemm, tokens), 0.0, 0.0};
+      at(Operator::kRouterGemm) = {Operator::kRouterGemm, moe_layers, local,
+                                   f.gemm_flops(Operator::kRouterGemm, local),
+                                   f.gemm_bytes(Operator::kRouterGemm, local), 0.0, 0.0};
       for (Operator op : {Operator::kExpertGateUpGemm, Operator::kExpertDownGemm}) {
         at(op) = {op, moe_layers, tokens, f.expert_gemm_flops(op, tokens), f.expert_gemm_bytes(op, tokens), 0.0, 0.0};
       }
-      at(Operator::kMoePermute) = {Operator::kMoePermute, 2.0 * moe_layers, tokens, 0.0,
-                                   f.elementwise_bytes(Operator::kMoePermute, tokens), 0.0, 0.0};
+      at(Operator::kMoePermute) = {Operator::kMoePermute, 2.0 * moe_layers, local, 0.0,
+                                   f.elementwise_bytes(Operator::kMoePermute, local), 0.0, 0.0};
       const double routed = 3.0 * tokens * llm.experts_per_token *
                             (static_cast<double>(llm.expert_intermediate) / tensor_parallel) * llm.activation_bytes;
       OperatorWork& silu = at(Operator::kSiluGate);
       // count launches of `bytes` each on average: the sum is what they move.
       const double launches = silu.count + moe_layers;
-      silu = {Operator::kSiluGate, launches, tokens, 0.0,
+      silu = {Operator::kSiluGate, launches, local, 0.0,
               (silu.count * silu.bytes + moe_layers * routed) / launches, 0.0, 0.0};
     }
-    at(Operator::kEmbedding) = {Operator::kEmbedding, 1.0, tokens, 0.0,
-                                f.elementwise_bytes(Operator::kEmbedding, tokens), 0.0, 0.0};
-    if (tensor_parallel > 1) {
+    at(Operator::kEmbedding) = {Operator::kEmbedding, 1.0, local, 0.0,
+                                f.elementwise_bytes(Operator::kEmbedding, local), 0.0, 0.0};
+    if (llm.data_parallel_attention) {
+      // Each expert layer sends every token to its experts' GPUs and back.
+      if (llm.moe() && tensor_parallel > 1) {
+        at(Operator::kAllToAll) = {Operator::kAllToAll, 2.0 * llm.moe_layers(), local, 0.0, f.all_to_all_bytes(tokens),
+                                   0.0, 0.0};
+      }
+    } else if (tensor_parallel > 1) {
       at(Operator::kAllReduce) = {Operator::kAllReduce, 2.0 * layers, tokens, 0.0, f.all_reduce_wire_bytes(tokens),
                                   0.0, 0.0};
     }
   }
   if (decode_seqs > 0) {
-    at(Operator::kDecodeAttention) = {Operator::kDecodeAttention, layers, decode, 0.0, f.decode_bytes(decode, 0.0),
-                                      f.decode_flops(1.0), f.decode_bytes(0.0, 1.0)};
+    // Per context token of the whole batch: a GPU reads its share of it.
+    at(Operator::kDecodeAttention) = {Operator::kDecodeAttention, layers, decode * share,
+                                      0.0, f.decode_bytes(decode * share, 0.0), f.decode_flops(1.0) * share,
+                                      f.decode_bytes(0.0, 1.0) * share};
   }
   if (emitting_chunks > 0.0) {
-    at(Operator::kPrefillAttention) = {Operator::kPrefillAttention, layers, chunk_tokens, prefill_flops,
-                                       prefill_bytes, 0.0, 0.0};
+    at(Operator::kPrefillAttention) = {Operator::kPrefillAttention, layers, chunk_tokens * share,
+                                       prefill_flops * share, prefill_bytes * share, 0.0, 0.0};
   }
   if (lm_rows > 0.0) {
     at(Operator::kLmHeadGemm) = {Operator::kLmHeadGemm, 1.0, lm_rows, f.gemm_flops(Operator::kLmHeadGemm, lm_rows),

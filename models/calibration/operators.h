@@ -58,8 +58,9 @@ enum class Operator : int {
   kExpertGateUpGemm,
   kExpertDownGemm,
   kMoePermute,
+  kAllToAll,  // dispatch to the experts' GPUs and combine back (data-parallel attention)
 };
-inline constexpr int kOperatorCount = 17;
+inline constexpr int kOperatorCount = 18;
 
 // Stable names, used as keys in calibration profiles.
 std::string_view operator_name(Operator op);
@@ -144,6 +145,14 @@ struct WorkFormulas {
   double expert_gemm_rows(double tokens) const;
   double expert_gemm_groups(double tokens) const;
   double all_reduce_wire_bytes(double tokens) const;
+  // Bytes one GPU sends to the others in one all-to-all (dispatch or combine)
+  // of an iteration of `tokens`: its share of the tokens, each to
+  // experts_per_token experts, (tp-1)/tp of them on other GPUs.
+  double all_to_all_bytes(double tokens) const;
+  // The GPUs attention splits its heads over: tp, or 1 with data-parallel attention.
+  int attention_tp() const { return llm.data_parallel_attention ? 1 : tp; }
+  // The share of the iteration's tokens one GPU's attention and dense MLPs run.
+  double token_share() const { return llm.data_parallel_attention ? 1.0 / tp : 1.0; }
 };
 
 }  // namespace capstan::calibration

@@ -254,6 +254,17 @@ double all_reduce_seconds(const catalog::KernelFigures& k, double link_gb_per_s,
          past / (link * k.interconnect_large_share);
 }
 
+double RooflineModel::all_to_all_seconds(double bytes) const {
+  // DeepEP's intranode dispatch and combine kernels move 153-158 GB/s over
+  // the H800's NVLink of about 160 GB/s in practice (deepseek-ai/DeepEP,
+  // README): the link's large-message rate, as NCCL's rings reach it, with
+  // the engines' all-reduce floor.
+  if (tp_ <= 1) return 0.0;
+  const catalog::KernelFigures& k = gpu_.kernels;
+  const double link = std::max(gpu_.interconnect_gb_per_s, 1e-9) * 1e9;
+  return k.all_reduce_floor_us * 1e-6 + bytes / (link * k.interconnect_large_share);
+}
+
 double RooflineModel::all_reduce_seconds(double wire_bytes) const {
   return calibration::all_reduce_seconds(gpu_.kernels, gpu_.interconnect_gb_per_s, tp_, wire_bytes);
 }
@@ -269,6 +280,11 @@ double RooflineModel::prefill_attention_seconds(std::span<const PrefillChunk> pr
     bytes += f.prefill_bytes(chunk, prefix, window);
     row_tiles += std::ceil(chunk / k.prefill_tile_rows);
   }
+  // Data-parallel attention: each GPU prefills its share of the chunks.
+  const double share = f.token_share();
+  flops *= share;
+  bytes *= share;
+  row_tiles *= share;
   if (row_tiles == 0.0) return 0.0;
   // Too few tiles to fill the SMs compute and stream K and V at
   // proportionally lower rates.
@@ -316,13 +332,16 @@ std::array<IterationCost, kOperatorCount> RooflineModel::breakdown_of(const Iter
       c.fixed_s = w.count * gemm_seconds(w.op, w.rows);
     } else if (w.op == Operator::kDecodeAttention) {
       // Every layer launches; the windowed ones read at most their window of each sequence.
+      // With data-parallel attention a GPU runs its share of the sequences
+      // and of the batch's context.
       const IterationCost d = decode_attention_cost(w.rows);
+      const double share = WorkFormulas{llm_, tp_}.token_share();
       const double full = llm_.full_attention_layers();
       c.fixed_s = w.count * d.fixed_s;
-      c.per_context_token_s = full * d.per_context_token_s;
+      c.per_context_token_s = full * d.per_context_token_s * share;
       if (llm_.windowed()) {
-        c.per_window_token_s = (w.count - full) * d.per_context_token_s;
-        c.window_cap_tokens = static_cast<std::int64_t>(w.rows) * llm_.attention_window;
+        c.per_window_token_s = (w.count - full) * d.per_context_token_s * share;
+        c.window_cap_tokens = std::llround(w.rows / share) * llm_.attention_window;
       }
     } else if (w.op == Operator::kPrefillAttention) {
       const double full = llm_.full_attention_layers();
@@ -330,6 +349,8 @@ std::array<IterationCost, kOperatorCount> RooflineModel::breakdown_of(const Iter
       if (llm_.windowed()) c.fixed_s += (w.count - full) * prefill_attention_seconds(prefills, llm_.attention_window);
     } else if (w.op == Operator::kAllReduce) {
       c.fixed_s = w.count * all_reduce_seconds(w.bytes);
+    } else if (w.op == Operator::kAllToAll) {
+      c.fixed_s = w.count * all_to_all_seconds(w.bytes);
     } else if (w.op == Operator::kAddRmsNorm) {
       // operators.h counts the four passes of a fused kernel; unfused, the
       // residual add (read two, write one) and the RMSNorm (read one, write

@@ -103,6 +103,9 @@ class RooflineModel final : public ServiceTimeModel {
   double expert_gemm_seconds(Operator op, double tokens) const;
   double elementwise_seconds(double bytes) const;
   double all_reduce_seconds(double wire_bytes) const;
+  // One all-to-all (a mixture of experts' dispatch or combine under
+  // data-parallel attention) of `bytes` sent by each GPU.
+  double all_to_all_seconds(double bytes) const;
   // One prefill attention launch over the chunks in a full-attention layer,
   // or (window > 0) in one attending over its last `window` tokens.
   double prefill_attention_seconds(std::span<const PrefillChunk> prefills, double window = 0.0) const;

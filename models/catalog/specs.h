@@ -167,6 +167,13 @@ struct LlmSpec {
   // --enable-expert-parallel, tensor-parallel attention): each of the tp GPUs
   // holds experts/tp experts whole instead of a 1/tp slice of every one.
   bool expert_parallel = false;
+  // And with data-parallel attention (SGLang's --enable-dp-attention, vLLM's
+  // --data-parallel-size with expert parallelism): each of the tp GPUs runs
+  // attention and the dense MLPs for its own share of the batch with their
+  // whole weights, holds its own sequences' KV cache, and sends each token to
+  // its experts' GPUs and back (all-to-all dispatch and combine) instead of
+  // all-reducing.
+  bool data_parallel_attention = false;
   // Multi-head latent attention (DeepSeek V2 and V3; kv_lora_rank 0: none).
   // Each token caches one compressed latent of kv_lora_rank plus a shared
   // RoPE key of qk_rope_head_dim, for all heads; queries come through a
@@ -200,6 +207,13 @@ struct LlmSpec {
   double parameters() const;
   double active_parameters() const;
   double weight_bytes() const { return parameters() * bytes_per_param; }
+  // The weights a replica of `tp` GPUs holds: the model once, or with
+  // data-parallel attention every weight but the routed experts' on each GPU.
+  double replica_weight_bytes(int tp) const {
+    if (!data_parallel_attention) return weight_bytes();
+    const double routed = static_cast<double>(moe_layers()) * experts * 3.0 * hidden * static_cast<double>(expert_intermediate);
+    return (routed + (parameters() - routed) * tp) * bytes_per_param;
+  }
   // Distinct experts a batch of `tokens` activates per MoE layer, in
   // expectation when each token picks experts_per_token of `experts` at
   // random: E (1 - (1 - k/E)^tokens). 0 for a dense model.
@@ -215,6 +229,7 @@ struct LlmSpec {
   // splits the KV heads and replicates them once there are fewer than GPUs;
   // a latent cache is whole on every GPU.
   double kv_copies(int tp) const {
+    if (data_parallel_attention) return 1.0;
     if (mla()) return tp;
     return static_cast<double>(tp) / std::min(tp, kv_heads);
   }

@@ -1184,10 +1184,15 @@ std::vector<std::pair<std::string, std::string>> kubernetes_manifests(const scen
             {"limits", {{"nvidia.com/gpu", std::to_string(max_gpus)}}},
             {"disruption", {{"consolidationPolicy", "WhenEmpty"}, {"consolidateAfter", "300s"}}}}}};
       // The vLLM server with the deployment's engine settings.
+      // Data-parallel attention: one engine rank a GPU, the experts shared over
+      // them, each rank scheduling its share of the replica's sequences and tokens.
+      const bool dp = d.llm.data_parallel_attention;
+      auto per_rank = [&](int total) { return (total + d.tensor_parallel - 1) / d.tensor_parallel; };
       oj args = oj::array({"--model", d.llm.repository.empty() ? d.model : d.llm.repository, "--served-model-name",
-                           d.model, "--tensor-parallel-size", std::to_string(d.tensor_parallel), "--max-num-seqs",
-                           std::to_string(d.max_running_seqs), "--max-num-batched-tokens",
-                           std::to_string(d.max_batch_tokens), "--max-model-len", std::to_string(d.max_model_len_tokens),
+                           d.model, "--tensor-parallel-size", std::to_string(dp ? 1 : d.tensor_parallel),
+                           "--max-num-seqs", std::to_string(dp ? per_rank(d.max_running_seqs) : d.max_running_seqs),
+                           "--max-num-batched-tokens",
+                           std::to_string(dp ? per_rank(d.max_batch_tokens) : d.max_batch_tokens), "--max-model-len", std::to_string(d.max_model_len_tokens),
                            "--block-size", std::to_string(d.block_size_tokens), "--gpu-memory-utilization",
                            fmt("%g", d.gpu_memory_utilization)});
       args.push_back(d.prefix_caching ? "--enable-prefix-caching" : "--no-enable-prefix-caching");
@@ -1196,6 +1201,7 @@ std::vector<std::pair<std::string, std::string>> kubernetes_manifests(const scen
       // 4-bit weights come with their checkpoint (the model's repository).
       if (d.llm.gemm_precision == "fp8") args.insert(args.end(), {"--quantization", "fp8"});
       if (d.llm.kv_bytes == 1.0) args.insert(args.end(), {"--kv-cache-dtype", "fp8"});
+      if (dp) args.insert(args.end(), {"--data-parallel-size", std::to_string(d.tensor_parallel)});
       if (d.llm.expert_parallel) args.push_back("--enable-expert-parallel");
       const int replicas = pool.gpus / d.tensor_parallel;
       const oj selector = {{"capstan.io/site", dns_name(site.name)}, {"capstan.io/pool", dns_name(pool.name)}};

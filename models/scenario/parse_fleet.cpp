@@ -35,7 +35,7 @@ std::string gib(double bytes) {
 // the weights; so do we. KV heads are split across tensor-parallel ranks (and
 // replicated when there are fewer of them than ranks; a latent cache whole on each).
 void check_fits(const Deployment& d, const std::string& pointer) {
-  const double weights = d.llm.weight_bytes() / d.tensor_parallel;
+  const double weights = d.llm.replica_weight_bytes(d.tensor_parallel) / d.tensor_parallel;
   const double copies = d.llm.kv_copies(d.tensor_parallel);
   const double kv = (d.llm.kv_bytes_per_token() * d.max_model_len_tokens +
                      d.llm.kv_window_bytes_per_sequence(d.max_model_len_tokens)) *
@@ -53,7 +53,8 @@ void check_fits(const Deployment& d, const std::string& pointer) {
   // its GPUs leave beside the weights, at least one max_model_len_tokens sequence.
   const double windows = d.max_running_seqs * d.llm.kv_window_bytes_per_sequence(d.max_model_len_tokens) * copies;
   const double room =
-      (d.tensor_parallel * usable - d.llm.weight_bytes() - windows) / (d.llm.kv_bytes_per_token() * copies);
+      (d.tensor_parallel * usable - d.llm.replica_weight_bytes(d.tensor_parallel) - windows) /
+      (d.llm.kv_bytes_per_token() * copies);
   const double blocks = std::floor(room / d.block_size_tokens);
   if (blocks * d.block_size_tokens < std::max(d.max_model_len_tokens, d.block_size_tokens)) {
     js::fail(pointer, "a KV cache of whole blocks holding one max_model_len_tokens sequence",
@@ -163,7 +164,7 @@ Deployment parse_self_hosted(json& value, const std::string& pointer, const cata
   js::Object o(value, pointer,
                {"name", "model", "gpu", "tensor_parallel", "max_running_seqs", "max_batch_tokens",
                 "block_size_tokens", "gpu_memory_utilization", "iteration_overhead_ms", "prefix_caching", "profile",
-                "max_model_len_tokens", "engine", "precision", "expert_parallel"});
+                "max_model_len_tokens", "engine", "precision", "expert_parallel", "data_parallel_attention"});
   const Deployment defaults;
   Deployment d;
   d.name = o.name("name");
@@ -219,6 +220,14 @@ Deployment parse_self_hosted(json& value, const std::string& pointer, const cata
                "true with tensor_parallel " + std::to_string(d.tensor_parallel));
     }
     d.llm.expert_parallel = true;
+  }
+  if (o.has("data_parallel_attention") && o.boolean("data_parallel_attention")) {
+    if (!d.llm.expert_parallel || d.tensor_parallel < 2)
+      js::fail(o.ptr("data_parallel_attention"),
+               "false, or expert_parallel true with tensor_parallel of 2 or more (attention data-parallel over the "
+               "GPUs that share the experts)",
+               "true");
+    d.llm.data_parallel_attention = true;
   }
   d.max_model_len_tokens =
       static_cast<int>(o.integer("max_model_len_tokens", 1, llm->max_context_tokens, llm->max_context_tokens));

@@ -21,7 +21,7 @@ std::int64_t kv_capacity_tokens(const scenario::Deployment& d) {
   // KV heads fewer than GPUs, or a latent cache, are held on several GPUs at once.
   const double copies = d.llm.kv_copies(d.tensor_parallel);
   const double windows = d.max_running_seqs * d.llm.kv_window_bytes_per_sequence(d.max_model_len_tokens) * copies;
-  const double free_bytes = usable - d.llm.weight_bytes() - windows;
+  const double free_bytes = usable - d.llm.replica_weight_bytes(d.tensor_parallel) - windows;
   // Bounded before the conversion: a tiny KV footprint must not overflow the count.
   const double blocks =
       std::clamp(std::floor(free_bytes / (d.llm.kv_bytes_per_token() * copies) / d.block_size_tokens), 0.0, 1e12);

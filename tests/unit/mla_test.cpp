@@ -66,3 +66,42 @@ TEST_CASE("mla: attention reads the latent once for every head", "[mla]") {
   REQUIRE(cal::mla_qkv_shapes(lite, 8, shapes) == 2);
   CHECK(shapes[0].n == 16 * 192 + 576);
 }
+
+TEST_CASE("mla: data-parallel attention splits the batch, not the heads, and sends tokens to their experts",
+          "[mla][moe]") {
+  LlmSpec tp = v3();
+  tp.expert_parallel = true;
+  LlmSpec dp = tp;
+  dp.data_parallel_attention = true;
+  const int gpus = 8;
+  const double tokens = 512;
+  const cal::IterationWork a = cal::iteration_work(tp, gpus, 256, {}), b = cal::iteration_work(dp, gpus, 256, {});
+  auto at = [](const cal::IterationWork& w, cal::Operator op) { return w[static_cast<std::size_t>(op)]; };
+  // Each GPU runs its eighth of the batch through the whole attention.
+  CHECK(at(b, cal::Operator::kQkvGemm).rows == 256.0 / gpus);
+  CHECK(cal::gemm_shape(cal::Operator::kOGemm, dp, gpus).k == 128 * 128);
+  CHECK(cal::gemm_shape(cal::Operator::kOGemm, tp, gpus).k == 128 * 128 / gpus);
+  // And reads its eighth of the batch's latent cache instead of all of it.
+  CHECK(at(b, cal::Operator::kDecodeAttention).bytes_per_context_token ==
+        Approx(at(a, cal::Operator::kDecodeAttention).bytes_per_context_token / gpus));
+  // The experts' GEMMs see every GPU's tokens, as with tensor-parallel attention.
+  CHECK(at(b, cal::Operator::kExpertGateUpGemm).flops == at(a, cal::Operator::kExpertGateUpGemm).flops);
+  // No all-reduce: a dispatch and a combine per expert layer, each GPU
+  // sending its tokens' 8 copies, 7 in 8 of them to other GPUs.
+  CHECK(at(b, cal::Operator::kAllReduce).count == 0.0);
+  CHECK(at(b, cal::Operator::kAllToAll).count == 2.0 * 58);
+  const cal::WorkFormulas f{dp, gpus};
+  CHECK(f.all_to_all_bytes(tokens) == Approx(tokens / 8 * 8 * 7.0 / 8 * 7168 * dp.activation_bytes));
+  CHECK(at(a, cal::Operator::kAllToAll).count == 0.0);
+  // Memory: every GPU holds the attention and dense weights and its own sequences' cache, once.
+  const double routed = 58.0 * 256 * 3 * 7168 * 2048;
+  CHECK(dp.replica_weight_bytes(gpus) == Approx((routed + (dp.parameters() - routed) * gpus) * dp.bytes_per_param));
+  CHECK(dp.kv_copies(gpus) == 1.0);
+  CHECK(tp.kv_copies(gpus) == gpus);
+  // The roofline prices the all-to-all on the GPUs' link.
+  const cal::RooflineModel r(dp, h100_like(), summing_engine(), gpus);
+  const auto parts = r.breakdown(256, {});
+  CHECK(parts[static_cast<std::size_t>(cal::Operator::kAllToAll)].fixed_s ==
+        Approx(2.0 * 58 * r.all_to_all_seconds(f.all_to_all_bytes(256))));
+  CHECK(parts[static_cast<std::size_t>(cal::Operator::kAllReduce)].fixed_s == 0.0);
+}

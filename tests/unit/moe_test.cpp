@@ -227,6 +227,18 @@ TEST_CASE("moe: expert parallelism is a mixture of experts' choice, over a degre
     }
     return std::string("(accepted)");
   };
+  // Data-parallel attention needs the experts shared over the GPUs.
+  nlohmann::json dp = minimal;
+  dp["deployments"][0].update({{"model", "mixtral-8x7b"}, {"tensor_parallel", 2}, {"data_parallel_attention", true}});
+  dp["sites"][0]["pools"][0]["gpus"] = 2;
+  try {
+    capstan::scenario::load_json(dp, "dp.json");
+    FAIL("expected a ScenarioError");
+  } catch (const capstan::scenario::ScenarioError& e) {
+    CHECK(e.pointer() == "/deployments/0/data_parallel_attention");
+  }
+  dp["deployments"][0]["expert_parallel"] = true;
+  CHECK(capstan::scenario::load_json(dp, "dp.json").deployments[0].llm.data_parallel_attention);
   CHECK(pointer("llama-3-8b", 1) == "/deployments/0/expert_parallel");     // dense
   CHECK(pointer("mixtral-8x7b", 16) == "/deployments/0/expert_parallel");  // 8 experts over 16 GPUs
 }
