@@ -4,12 +4,12 @@
 // models/catalog/data/models.json), and a clear refusal for what it does not
 // model yet, at the config's own pointer.
 //
-// Read: Llama (2, 3.x), Mistral, Mixtral, Qwen2 / 2.5, Qwen3, Qwen2-MoE and
-// Qwen3-MoE, in bf16 or fp16 (float32 checkpoints are served in 16 bits).
-// Refused: sliding-window or chunked local attention (Gemma 2 and 3,
-// Mistral 7B v0.1, Llama 4), multi-head latent attention (DeepSeek V2 and
-// V3), gpt-oss, quantized checkpoints (quantization_config), mixtures of
-// experts with dense layers among their expert layers, and every other
+// Read: Llama (2, 3.x, 4), Mistral, Mixtral, Qwen2 / 2.5, Qwen3, Qwen2-MoE and
+// Qwen3-MoE, Gemma 2 and 3, gpt-oss, DeepSeek V2 and V3: sliding windows,
+// chunked attention (as a window of the chunk), dense layers among expert
+// layers and multi-head latent attention, from 16-bit, FP8 or (gpt-oss)
+// MXFP4 checkpoints. Refused: other quantized checkpoints, DeepSeek V3.2's
+// sparse attention, the first Gemma, other activations and every other
 // architecture. docs/scenario.md (catalog) lists them.
 //
 // Thread-safety: pure functions.
