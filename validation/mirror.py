@@ -17,7 +17,11 @@ and the source's load:
   (the source timed the engine alone).
 
 A set whose precision is fp8 is served with FP8 weights, FP8 GEMMs and an
-FP8 KV cache; the others in 16 bits.
+FP8 KV cache; fp4 with 4-bit float weights (NVFP4, gpt-oss's own MXFP4) on FP4
+tensor cores and an FP8 KV cache; the others in the model's own precision
+(16 bits, gpt-oss's MXFP4 experts), with the set's kv_cache where it gives
+one. expert_parallel and data_parallel_attention are the deployment's
+(the sources' "DEP": attention data-parallel, experts parallel, over the GPUs).
 
 Prefix caching is off (the sources' prompts are random tokens or distinct);
 KV memory is the share of the GPU the source gave the engine. The figures
@@ -56,6 +60,15 @@ def scenario(figure_set, row, source):
     if figure_set.get("precision") == "fp8":
         # FP8 weights and GEMMs, and the FP8 KV cache FP8 quantisation brings with it.
         deployment["precision"] = {"weights": "fp8", "activations": "fp8", "kv_cache": "fp8"}
+    elif figure_set.get("precision") == "fp4":
+        # 4-bit float weights (NVFP4, or the model's own MXFP4) on FP4 tensor cores, an FP8 KV cache.
+        weights = "mxfp4" if figure_set["model"].startswith("gpt-oss") else "nvfp4"
+        deployment["precision"] = {"weights": weights, "activations": "fp4", "kv_cache": "fp8"}
+    elif "kv_cache" in figure_set:
+        deployment["precision"] = {"kv_cache": figure_set["kv_cache"]}
+    for key in ("expert_parallel", "data_parallel_attention"):
+        if figure_set.get(key):
+            deployment[key] = True
     if kind == "online":
         rate = row["rate_per_s"]
         stages = ([{"rate_per_s": AT_ONCE_PER_S, "duration_s": n / AT_ONCE_PER_S}] if rate is None
@@ -106,7 +119,8 @@ def points(figures=None):
 
 
 METRICS = {"ttft_mean_ms": ("mean TTFT", "ms"), "itl_mean_ms": ("mean ITL", "ms"),
-           "throughput_req_per_s": ("throughput", "req/s"), "output_tokens_per_s": ("output throughput", "tok/s")}
+           "throughput_req_per_s": ("throughput", "req/s"), "output_tokens_per_s": ("output throughput", "tok/s"),
+           "output_tokens_per_s_per_gpu": ("output throughput per GPU", "tok/s")}
 
 
 def measure(figure_set, row, requests):
@@ -129,8 +143,9 @@ def measure(figure_set, row, requests):
             rates = []
             for _, g in done.groupby("replication"):
                 span = float((g.sent_s + g.e2e_ms / 1000.0).max() - g.sent_s.min())
-                per = figure_set["output_tokens"] if metric == "output_tokens_per_s" else 1
-                rates.append(len(g) * per / span)
+                per = figure_set["output_tokens"] if metric.startswith("output_tokens_per_s") else 1
+                gpus = figure_set["tensor_parallel"] if metric == "output_tokens_per_s_per_gpu" else 1
+                rates.append(len(g) * per / span / gpus)
             out[metric] = sum(rates) / len(rates)
     return out
 
