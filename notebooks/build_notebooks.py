@@ -206,22 +206,26 @@ print(f"planned fleet: {where.gpus.sum()} GPUs (hand-sized: {fleet.gpus.sum()})"
 where.pivot_table(index=["kind", "site", "region"], columns="gpu", values="gpus", aggfunc="sum", fill_value=0)
 '''),
     new_markdown_cell(r'''
-The planner ran 38 candidate fleets (6.4 minutes on this notebook's two cores). Screening ruled out reactive
+The planner ran 25 candidate fleets (4.7 minutes on this notebook's two cores). Screening ruled out reactive
 behaviour on an L40S (at least 56 ms even unloaded, network and the API server included), an A10G or an L4, and
-dialogue on an A10G or an L4 (at least 282 and 316 ms), and left out dialogue on L40S, whose estimated 440 GPUs cost
-over 1.5 times the cheapest estimate. Of the kinds it ran, dialogue and reactive behaviour both on H200s won;
-reactive behaviour on A100s cost 0.3% more, with dialogue on H100s 1.0% more and on A100s 7.0% more, and with H100s
-for reactive behaviour no fleet it tried held dialogue's interval under 200 ms. The planned fleet has **85 GPUs
-against the hand-sized 272** and meets every SLO at the peak, dialogue's with nothing to spare: its p95 TTFT 199 ms
-(the interval's upper end 199.9 ms) against 200, reactive's p95 46.4 ms against 50, content's 57 s against 60. A
-user-hour costs \$0.0239 [0.0239, 0.0240], 11% less than the hand-sized fleet's \$0.0269, which met neither
-(dialogue's p95 234 ms, reactive's 60 ms). Moving the edge to faster cards is what does it: an H200 costs more an
-hour than an L40S but serves a dialogue turn and a reactive decision several times faster, so far fewer of them hold
-the SLOs. It also moves most of the content onto spot (20 of US East's 28 H100s, and all 8 of EU West's, none on
-demand there): in a 12-minute window under the scenario's AWS `>20%` rate a reclaim is rare, and `spot_share.ipynb`
+dialogue on an A10G or an L4 (at least 282 and 316 ms), and left out every kind estimated at over 1.5 times the
+cheapest: dialogue on H200, B200, H100, A100, RTX PRO 6000 and L40S, reactive behaviour on RTX PRO 6000, H200 and
+B200. Of the kinds it ran, dialogue on MI325X and reactive behaviour on MI300X won; both on MI300X cost 2.3% more,
+and reactive behaviour on A100s 2.0% more. The planned fleet has **85 GPUs against the hand-sized 272** and meets
+every SLO at the peak: dialogue's p95 TTFT 163 ms (the interval's upper end 167 ms) against 200, reactive's p95
+48.1 ms against 50, content's 57 s against 60. A user-hour costs \$0.0232 [0.0231, 0.0232], 14% less than the
+hand-sized fleet's \$0.0269, which met neither (dialogue's p95 234 ms, reactive's 60 ms). Moving the edge to faster
+cards is what does it: AMD's MI300X and MI325X rent for two-thirds to three-quarters of an H100's hourly price in the
+catalog's 2026 samples and stream memory faster, so far fewer of them than of L40S hold the SLOs, at a lower price
+than NVIDIA's datacenter cards. That choice rests on their datasheet peaks, AMD's own measured GEMM rate and a public
+stream benchmark, their other kernel figures borrowed from the H100 class (`docs/scenario.md`, catalog), and on
+vLLM running on ROCm as on CUDA: an earlier run of this notebook, before the catalog had them, put both deployments
+on H200s at \$0.0239, 3% more. The plan also moves most of the content onto spot (20 of US East's 28 H100s, and all 8
+of EU West's, none on demand there): in a 12-minute window under the scenario's AWS `>20%` rate a reclaim is rare,
+and `spot_share.ipynb`
 shows what that bet costs when reclaims come.
-The scenario ships the fleet the planner finds for its own window, the US East evening
-(`docs/scenarios/consumer_world.md`).
+The scenario ships the NVIDIA fleet the planner found for its own window, the US East evening, before those GPUs
+were in the catalog (`docs/scenarios/consumer_world.md` says why it keeps it).
 
 ## The same fleet from 25k to 100k users
 
@@ -246,11 +250,11 @@ capstan.plot.latency_vs_load(load, metric="ttft", classes=["dialogue", "reactive
 capstan.plot.cost_vs_load(load, title="Cost per user-hour against load, the planned fleet")
 '''),
     new_markdown_cell(r'''
-At every load the planned fleet holds both SLOs: dialogue's p95 TTFT is 94 ms at 25k users, 97 ms at 50k and 199 ms
-at 100k (95.2% within 200 ms: the peak it was sized for, with nothing to spare), where Ashburn's queue grows from 0.2
-requests on average to 2.0; reactive behaviour's p95 stays at 45-46 ms, its time bound by the network and one request
-on an H200, not by load. A user-hour costs \$0.033 at 25k users, \$0.027 at 50k and \$0.024 at 100k: the fleet is
-sized for the peak, and the reviewers (35 at 25k users, 139 at 100k) are about \$0.021 of it at every load.
+At every load the planned fleet holds both SLOs: dialogue's p95 TTFT is 94 ms at 25k users, 97 ms at 50k and 164 ms
+at 100k (98.1% within 200 ms: the peak it was sized for), where Ashburn's queue grows from 0.2 requests on average to
+1.7; reactive behaviour's p95 stays at 47-48 ms, its time bound by the network and one request on an MI300X, not by
+load. A user-hour costs \$0.030 at 25k users, \$0.025 at 50k and \$0.023 at 100k: the fleet is sized for the peak,
+and the reviewers (35 at 25k users, 139 at 100k) are about \$0.021 of it at every load.
 '''),
 ]
 
@@ -1347,6 +1351,13 @@ the pools tried, up to 128 GPUs (p95 237 ms there); in FP8 on one L40S it needs 
 parameters are not what a decode step reads: a batch of a few dozen turns routes its tokens to nearly all 128
 experts, so each step reads nearly all 30 GB of FP8 weights against the dense 8B model's 8 GB, and on the L40S's
 864 GB/s (an H100 has 3,350) every turn's prefill waits behind those longer steps.
+
+**gpt-oss-20b matches FP8 on H100s, costs the least on L40S, and is the least certain.** With 3.6B active parameters, its experts in
+MXFP4 (about a quarter of bf16's bytes) and half its layers attending over only the last 128 tokens, it holds the SLO
+on 2 H100s (\$1.20 per 1000 user-hours, as the FP8 models) and on 5 L40S (\$1.85), the only L40S pool under \$2. But
+the accuracy page finds capstan 25% to 100% fast on gpt-oss on Hopper against TensorRT-LLM's published throughput
+(its MXFP4 experts run there through dequantising kernels whose rate no public source measures) and 24% to 52% fast
+on B200: read its rows as a lower bound on the fleet until a calibration on your GPUs says otherwise.
 
 What these figures rest on (`docs/accuracy.md`): FP8 and the mixture of experts are checked against TensorRT-LLM's
 published FP8 throughput on H100, H200 and L40S, where Mixtral-8x7B in FP8 on H100 holds within ±25% at every point
