@@ -90,7 +90,8 @@ void add_plan(CLI::App& app, int& exit_code) {
   cmd->add_option("--space", o.space, "Search space (JSON): pool size ranges, an attainment target");
   cmd->add_option("-o,--out", o.out_dir, "Output directory")->capture_default_str();
   cmd->add_option("--k8s", o.k8s_dir, "Also write Kubernetes manifests for the plan to this directory");
-  cmd->add_option("--set", o.overrides, "Override a field: key.path=value (repeatable)");
+  cmd->add_option("--set", o.overrides, "Override a field: key.path=value (repeatable)")
+      ->allow_extra_args(false);  // one key=value an occurrence: the positionals after it stay positionals
   cmd->add_option("--seed", o.seed, "Master seed, the same for every candidate (default: the scenario's)")->check(seed_check());
   cmd->add_option("--replications", o.replications, "Replications per candidate (default: the scenario's, at least 3)")
       ->check(CLI::Range(2, 10000));

@@ -68,7 +68,8 @@ void add_regress(CLI::App& app, int& exit_code) {
   cmd->add_option("--format", o.format, "Output: table, json or markdown (a pull-request comment)")
       ->check(CLI::IsMember({"table", "json", "markdown"}))
       ->capture_default_str();
-  cmd->add_option("--set", o.overrides, "Override a field for the re-run: key.path=value (repeatable)");
+  cmd->add_option("--set", o.overrides, "Override a field for the re-run: key.path=value (repeatable)")
+      ->allow_extra_args(false);  // one key=value an occurrence: the positionals after it stay positionals
   cmd->add_option("--seed", o.seed, "Re-run with this seed instead of the baseline's (compared with Welch's t)")->check(seed_check());
   cmd->add_option("--level", o.level, "Significance level, family-wise per baseline (default: the baseline's)")
       ->check(CLI::Range(1e-9, 0.5));

@@ -79,7 +79,8 @@ void add_run(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("run", "Simulate a scenario and write report.json and timeseries.csv");
   cmd->add_option("scenario", o.scenario, "Scenario file (JSON)")->required();
   cmd->add_option("-o,--out", o.out_dir, "Output directory")->capture_default_str();
-  cmd->add_option("--set", o.overrides, "Override a field: key.path=value (repeatable)");
+  cmd->add_option("--set", o.overrides, "Override a field: key.path=value (repeatable)")
+      ->allow_extra_args(false);  // one key=value an occurrence: the positionals after it stay positionals
   cmd->add_option("--seed", o.seed, "Master seed (default: the scenario's)")->check(seed_check());
   cmd->add_option("--replications", o.replications, "Independent replications (default: the scenario's)")
       ->check(CLI::Range(1, 10000));
@@ -99,7 +100,8 @@ void add_validate(CLI::App& app, int& exit_code) {
   static std::string max_memory;
   auto* cmd = app.add_subcommand("validate", "Check a scenario without running it");
   cmd->add_option("scenario", path, "Scenario file (JSON)")->required();
-  cmd->add_option("--set", overrides, "Override a field: key.path=value (repeatable)");
+  cmd->add_option("--set", overrides, "Override a field: key.path=value (repeatable)")
+      ->allow_extra_args(false);  // one key=value an occurrence: the positionals after it stay positionals
   cmd->add_option("--max-memory", max_memory,
                   "Refuse a scenario whose run would need more memory than this (default: half the machine's)")
       ->check(memory_check());

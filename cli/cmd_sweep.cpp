@@ -97,7 +97,8 @@ void add_sweep(CLI::App& app, int& exit_code) {
   cmd->add_option("--grid", o.grid, "An axis: key.path=value1,value2,... (repeatable; the first varies slowest)")
       ->required();
   cmd->add_option("-o,--out", o.out_dir, "Output directory")->capture_default_str();
-  cmd->add_option("--set", o.overrides, "Override a field at every point: key.path=value (repeatable)");
+  cmd->add_option("--set", o.overrides, "Override a field at every point: key.path=value (repeatable)")
+      ->allow_extra_args(false);  // one key=value an occurrence: the positionals after it stay positionals
   cmd->add_option("--seed", o.seed, "Master seed, the same at every point (default: the scenario's)")->check(seed_check());
   cmd->add_option("--replications", o.replications, "Replications per point (default: the scenario's)")
       ->check(CLI::Range(1, 10000));

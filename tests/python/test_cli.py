@@ -63,6 +63,23 @@ def test_bad_override_exits_2(tmp_path):
     assert "peak_users" in proc.stderr  # the nearest known name is suggested
 
 
+def test_set_before_the_positionals_takes_one_value(tmp_path, tiny_path):
+    # `--set key=value` takes its one value: a scenario or baseline after it is still the positional.
+    out = tmp_path / "out"
+    proc = subprocess.run([CLI, "run", "--set", "simulation.replications=1", "--set", "simulation.seed=3", tiny_path,
+                           "-o", str(out), "--no-html"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((out / "report.json").read_text())["manifest"]["replications"] == 1
+    proc = subprocess.run([CLI, "validate", "--set", "workload.peak_users=10", tiny_path], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    # regress: the baseline after --set is a baseline, not a malformed override (a bad key is named as such).
+    proc = subprocess.run([CLI, "regress", "--set", "workload.peak_userz=10",
+                           str(REPO / "scenarios" / "design_review.baseline.json")], capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 2 and "peak_users" in proc.stderr and "override" not in proc.stderr.split(":")[0]
+
+
 def test_run_writes_report_and_timeseries(tmp_path, tiny_path):
     out = tmp_path / "out"
     proc = subprocess.run([CLI, "run", tiny_path, "-o", str(out), "--replications", "2", "--threads", "2"],
