@@ -239,12 +239,16 @@ Json& BasicObject<Json>::raw(const std::string& key) const {
 template <typename Json>
 double BasicObject<Json>::number(const std::string& key, Range range, std::optional<double> fallback) const {
   record(ptr(key), with_default(number_schema(range), fallback), !fallback);
-  const Json* p = slot(key, !fallback, range.describe("a number"));
+  Json* p = slot(key, !fallback, range.describe("a number"));
   if (!p) {
     fill(key, *fallback);
     return *fallback;
   }
-  return number_at(*p, ptr(key), range);
+  const double x = number_at(*p, ptr(key), range);
+  // The canonical form holds the number as read: 60 and 60.0 (and a default
+  // left out) are one scenario, with one hash.
+  if constexpr (kWritesDefaults) *p = x;
+  return x;
 }
 
 template <typename Json>
@@ -253,7 +257,7 @@ std::int64_t BasicObject<Json>::integer(const std::string& key, std::int64_t lo,
   const std::string expected = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
   record(ptr(key), with_default(nlohmann::json{{"type", "integer"}, {"minimum", lo}, {"maximum", hi}}, fallback),
          !fallback);
-  const Json* p = slot(key, !fallback, expected);
+  Json* p = slot(key, !fallback, expected);
   if (!p) {
     fill(key, *fallback);
     return *fallback;
@@ -272,6 +276,7 @@ std::int64_t BasicObject<Json>::integer(const std::string& key, std::int64_t lo,
   if (!std::isfinite(x) || x != std::floor(x) || x < static_cast<double>(lo) || x > static_cast<double>(hi)) {
     fail(ptr(key), expected, describe(v));
   }
+  if constexpr (kWritesDefaults) *p = static_cast<std::int64_t>(x);  // canonical: 4.0 reads and hashes as 4
   return static_cast<std::int64_t>(x);
 }
 
@@ -282,7 +287,7 @@ std::uint64_t BasicObject<Json>::uint64(const std::string& key, std::optional<st
          with_default(nlohmann::json{{"type", "integer"}, {"minimum", 0}, {"maximum", 18446744073709551615ULL}},
                       fallback),
          !fallback);
-  const Json* p = slot(key, !fallback, expected);
+  Json* p = slot(key, !fallback, expected);
   if (!p) {
     fill(key, *fallback);
     return *fallback;
@@ -296,6 +301,7 @@ std::uint64_t BasicObject<Json>::uint64(const std::string& key, std::optional<st
   if (v.is_number_float()) {
     const double x = v.get<double>();
     if (std::isfinite(x) && x >= 0 && x == std::floor(x) && x < 9007199254740992.0) {
+      if constexpr (kWritesDefaults) *p = static_cast<std::uint64_t>(x);  // canonical: 1.0 hashes as 1
       return static_cast<std::uint64_t>(x);
     }
   }

@@ -86,6 +86,19 @@ TEST_CASE("the scenario hash covers content, not layout", "[scenario][override]"
   // Writing a default out explicitly is the same scenario.
   CHECK(load_file(kMinimal, {parse_override("simulation.seed=1")}).sha256 == base.sha256);
   CHECK(load_file(kMinimal, {parse_override("simulation.seed=2")}).sha256 != base.sha256);
+  // A default written as an integer, as a float or left out is the same scenario; so is an integer
+  // field written as a whole float.
+  for (const char* spelt : {"60", "60.0", "6e1"}) {
+    json written = minimal();
+    written["simulation"]["interval_s"] = json::parse(spelt);
+    CHECK(load_json(written, "w.json").sha256 == base.sha256);
+  }
+  json seed = minimal();
+  seed["simulation"]["seed"] = 1.0;
+  CHECK(load_json(seed, "w.json").sha256 == base.sha256);
+  json users = minimal();
+  users["workload"]["peak_users"] = users["workload"]["peak_users"].get<double>() + 0.5;
+  CHECK(load_json(users, "w.json").sha256 != base.sha256);
 }
 
 TEST_CASE("hosted deployments need no sites", "[scenario]") {
