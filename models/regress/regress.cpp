@@ -17,6 +17,7 @@
 #include "models/input/read_file.h"
 #include "models/input/write_files.h"
 #include "models/input_error.h"
+#include "models/world/figures.h"
 #include "sim/estimate.h"
 
 namespace capstan::regress {
@@ -78,9 +79,10 @@ Comparison compare_runs(const Baseline& b, const api::RunOutput& now, const json
     } else {
       const auto& values = *it->second;
       const sim::Estimate e = sim::estimate(values);
+      const world::FigureRange range = world::figure_range(pointer);
       r.now = e.mean;
-      r.now_low = e.low;
-      r.now_high = e.high;
+      r.now_low = range.clip(e.low);
+      r.now_high = range.clip(e.high);
       r.change = r.baseline != 0.0 ? (r.now - r.baseline) / std::abs(r.baseline)
                  : r.now == 0.0   ? 0.0
                                   : std::copysign(std::numeric_limits<double>::infinity(), r.now);
@@ -102,9 +104,10 @@ Comparison compare_runs(const Baseline& b, const api::RunOutput& now, const json
     r.figure = pointer;
     r.kind = *guarded(pointer);
     const sim::Estimate e = sim::estimate(*values);
+    const world::FigureRange range = world::figure_range(pointer);
     r.now = e.mean;
-    r.now_low = e.low;
-    r.now_high = e.high;
+    r.now_low = range.clip(e.low);
+    r.now_high = range.clip(e.high);
     r.baseline = std::numeric_limits<double>::quiet_NaN();
     r.verdict = "new";
     c.rows.push_back(r);
@@ -393,7 +396,8 @@ Baseline update(Baseline b, const Options& o) {
   for (const auto& [pointer, values] : now.replication_figures) {
     if (!guarded(pointer)) continue;
     const sim::Estimate e = sim::estimate(values);
-    b.figures.emplace_back(pointer, BaselineFigure{e.mean, e.low, e.high, values});
+    const world::FigureRange range = world::figure_range(pointer);
+    b.figures.emplace_back(pointer, BaselineFigure{e.mean, range.clip(e.low), range.clip(e.high), values});
   }
   return b;
 }

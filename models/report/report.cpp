@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "capstan/version.h"
+#include "models/world/figures.h"
 #include "sim/estimate.h"
 
 namespace capstan::report {
@@ -61,7 +62,10 @@ json build(const world::Prepared& prepared, const std::vector<world::Replication
     const json::json_pointer ptr(first[i].first);
     r[ptr] = finite(e.mean);
     if (runs.size() > 1) {
-      r[ptr.parent_pointer()][ptr.back() + "_ci95"] = json::array({finite(e.low), finite(e.high)});
+      // A t interval of a share near 1 or a count near 0 can pass its range: clipped to it.
+      const world::FigureRange range = world::figure_range(first[i].first);
+      r[ptr.parent_pointer()][ptr.back() + "_ci95"] =
+          json::array({finite(range.clip(e.low)), finite(range.clip(e.high))});
     }
   }
   double arrived = 0, completed = 0, dropped = 0, lost = 0, in_flight = 0, events = 0, sessions = 0;
