@@ -233,6 +233,13 @@ double total_parameters(const json& e) {
   return m.parameters();
 }
 
+// A mixture's routed experts: how many (`count`), how many a token takes, how wide (`width`).
+void read_routed(const Config& c, json& e, const char* count, const char* width) {
+  e["experts"] = c.integer(count, 1, 100'000);
+  e["experts_per_token"] = c.integer("num_experts_per_tok", 1, e["experts"].get<std::int64_t>());
+  e["expert_intermediate"] = c.integer(width, 1, 10'000'000);
+}
+
 std::string supported_list() {
   std::string s;
   for (const Known& k : kKnown) s += (s.empty() ? "" : ", ") + std::string(k.architecture);
@@ -340,20 +347,16 @@ json model_entry_from_hf_config(const json& config, const std::string& source_na
     // (moe_layer_freq 1) beside n_shared_experts shared experts.
     if (c.integer("moe_layer_freq", 1, 1000, 1) != 1)
       js::fail(c.ptr("moe_layer_freq"), "1 (every layer after the dense ones routed)", js::describe(c.at("moe_layer_freq")));
-    e["experts"] = c.integer("n_routed_experts", 1, 100'000);
-    e["experts_per_token"] = c.integer("num_experts_per_tok", 1, e["experts"].get<std::int64_t>());
-    e["expert_intermediate"] = c.integer("moe_intermediate_size", 1, 10'000'000);
+    read_routed(c, e, "n_routed_experts", "moe_intermediate_size");
     e["intermediate"] = c.integer("n_shared_experts", 0, 1000, 0) * e["expert_intermediate"].get<std::int64_t>();
     const std::int64_t dense = c.integer("first_k_dense_replace", 0, layers - 1, 0);
     if (dense > 0) {
       e["dense_layers"] = dense;
       e["dense_intermediate"] = c.integer("intermediate_size", 1, 10'000'000);
     }
-  } else if (family == Family::kGptOss) {
+  } else if (family == Family::kGptOss || family == Family::kMixtral) {
     e["intermediate"] = 0;  // no shared expert
-    e["experts"] = c.integer("num_local_experts", 1, 100'000);
-    e["experts_per_token"] = c.integer("num_experts_per_tok", 1, e["experts"].get<std::int64_t>());
-    e["expert_intermediate"] = c.integer("intermediate_size", 1, 10'000'000);
+    read_routed(c, e, "num_local_experts", "intermediate_size");
   } else if (family == Family::kLlama4) {
     // Every interleave_moe_layer_step-th layer routes (Scout: every one;
     // Maverick: every other), the others run a dense MLP intermediate_size_mlp wide.
@@ -365,19 +368,12 @@ json model_entry_from_hf_config(const json& config, const std::string& source_na
         js::fail(c.ptr("moe_layers"), "a list of the indices of the expert layers", js::describe(list));
       routed = static_cast<std::int64_t>(list.size());
     }
-    e["experts"] = c.integer("num_local_experts", 1, 100'000);
-    e["experts_per_token"] = c.integer("num_experts_per_tok", 1, e["experts"].get<std::int64_t>());
-    e["expert_intermediate"] = c.integer("intermediate_size", 1, 10'000'000);
+    read_routed(c, e, "num_local_experts", "intermediate_size");
     e["intermediate"] = e["expert_intermediate"];  // the shared expert, as wide as a routed one
     if (routed < layers) {
       e["dense_layers"] = layers - routed;
       e["dense_intermediate"] = c.integer("intermediate_size_mlp", 1, 10'000'000);
     }
-  } else if (family == Family::kMixtral) {
-    e["intermediate"] = 0;  // no shared expert
-    e["experts"] = c.integer("num_local_experts", 1, 100'000);
-    e["experts_per_token"] = c.integer("num_experts_per_tok", 1, e["experts"].get<std::int64_t>());
-    e["expert_intermediate"] = c.integer("intermediate_size", 1, 10'000'000);
   } else {
     // Qwen's: layer i routes when (i + 1) is a multiple of
     // decoder_sparse_step and i is not among mlp_only_layers; the others run
@@ -404,9 +400,7 @@ json model_entry_from_hf_config(const json& config, const std::string& source_na
       e["dense_layers"] = dense_count;
       e["dense_intermediate"] = c.integer("intermediate_size", 1, 10'000'000);
     }
-    e["experts"] = c.integer("num_experts", 1, 100'000);
-    e["experts_per_token"] = c.integer("num_experts_per_tok", 1, e["experts"].get<std::int64_t>());
-    e["expert_intermediate"] = c.integer("moe_intermediate_size", 1, 10'000'000);
+    read_routed(c, e, "num_experts", "moe_intermediate_size");
     e["intermediate"] =
         family == Family::kQwen2Moe ? c.integer("shared_expert_intermediate_size", 0, 10'000'000, 0) : 0;
   }
