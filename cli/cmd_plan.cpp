@@ -65,7 +65,10 @@ int run_plan(const PlanOptions& o) {
   std::cout << w.summary;
   if (result.feasible) {
     std::cout << "wrote " << (dir / "plan.json").string() << " (capstan run reproduces it), plan.txt and frontier.csv\n";
-    if (!o.k8s_dir.empty()) std::cout << "wrote " << w.manifests.size() << " Kubernetes manifests to " << o.k8s_dir << "\n";
+    if (!o.k8s_dir.empty()) {
+      std::cout << "wrote " << w.manifests.size() << " Kubernetes manifest" << (w.manifests.size() == 1 ? "" : "s")
+                << " to " << o.k8s_dir << "\n";
+    }
   } else {
     // A plan.json left by an earlier run would stand beside this answer as if it were its plan.
     std::error_code ec;

@@ -107,12 +107,21 @@ MemoryEstimate estimate_memory(const Prepared& p, int replications, int threads)
 void check_memory(const Prepared& p, int replications, int threads, double budget_bytes) {
   const MemoryEstimate e = estimate_memory(p, replications, threads);
   if (e.bytes <= budget_bytes) return;
+  // The whole sum: the replications' parts (the three largest named, the
+  // others together), and beside them the run's base and its merged series.
+  double per_replication = 0.0, rest = 0.0;
+  for (std::size_t i = 0; i < e.parts.size(); ++i) {
+    per_replication += e.parts[i].bytes;
+    if (i >= 3) rest += e.parts[i].bytes;
+  }
+  const double merged = e.bytes - kBaseBytes - e.at_once * per_replication;
   std::string found = "an estimated " + gib(e.bytes) + ": " + std::to_string(e.at_once) +
-                      " replication(s) at once (--threads, simulation.replications) x (";
+                      " replication(s) at once (--threads, simulation.replications) x " + gib(per_replication) + " (";
   for (std::size_t i = 0; i < e.parts.size() && i < 3; ++i) {
     found += (i ? ", " : "") + e.parts[i].what + " " + gib(e.parts[i].bytes) + " at " + e.parts[i].pointer;
   }
-  found += ")";
+  if (rest > 0.0) found += ", the rest " + gib(rest);
+  found += "), plus " + gib(kBaseBytes + merged) + " for the run and its merged time series";
   const std::string source = p.scenario.source_path.empty() ? "<scenario>" : p.scenario.source_path;
   throw scenario::ScenarioError(source, e.parts.front().pointer,
                                 "a run within the memory budget of " + gib(budget_bytes) +

@@ -156,6 +156,10 @@ def test_calibrate_without_a_gpu_exits_1_with_a_clear_message(tmp_path):
     assert proc.returncode == 1
     assert "no CUDA-capable GPU" in proc.stderr + proc.stdout
     assert not (tmp_path / "p.json").exists()
+    # Without a driver it says so, not that the driver's version is insufficient.
+    if not pathlib.Path("/proc/driver/nvidia").exists():
+        assert "no NVIDIA driver is installed" in probe.stdout + probe.stderr
+        assert "insufficient" not in probe.stdout + probe.stderr
 
 
 def test_a_scenario_served_only_by_a_hosted_api_runs_without_sites(tmp_path):

@@ -228,6 +228,13 @@ def test_a_run_over_the_memory_budget_is_refused_with_what_drives_it(tmp_path):
     proc, out = _run(tmp_path, *args, "--max-memory", "64M", timeout=60)
     _refused(proc, out, MINIMAL, "/sites", "a run within the memory budget of 0.0625 GiB (--max-memory")
     assert "80000 node slots" in proc.stderr and "replication(s) at once" in proc.stderr
+    # Its breakdown adds up to its total: replications x their parts, plus the run's own.
+    import re
+    m = re.search(r"found an estimated ([0-9.e+-]+) GiB: (\d+) replication\(s\) at once .*? x ([0-9.e+-]+) GiB .*"
+                  r"plus ([0-9.e+-]+) GiB for the run", proc.stderr)
+    assert m, proc.stderr
+    total, at_once, each, base = float(m[1]), int(m[2]), float(m[3]), float(m[4])
+    assert at_once * each + base == pytest.approx(total, rel=0.01)  # the three significant figures printed
     # The same through validate, and with room to spare it runs.
     proc = subprocess.run([str(cli_binary()), "validate", str(MINIMAL), *args, "--max-memory", "64M"],
                           capture_output=True, text=True, timeout=60)

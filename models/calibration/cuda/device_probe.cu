@@ -19,8 +19,11 @@ GpuProbe cuda_probe_gpu() {
   int count = 0;
   const cudaError_t err = cudaGetDeviceCount(&count);
   if (err != cudaSuccess || count == 0) {
+    // Without a driver the runtime says its version is "insufficient": say what is missing instead.
     p.message = std::string("no CUDA-capable GPU: ") +
-                (err != cudaSuccess ? cudaGetErrorString(err) : "the driver reports no devices");
+                (p.driver_version == 0 ? "no NVIDIA driver is installed"
+                 : err != cudaSuccess  ? cudaGetErrorString(err)
+                                       : "the driver reports no devices");
     cudaGetLastError();  // clear the sticky error so later calls start clean
     return p;
   }
