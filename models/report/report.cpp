@@ -1,5 +1,6 @@
 #include "models/report/report.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -124,14 +125,21 @@ std::string timeseries_csv(const sim::TimeSeries& merged) {
 
 std::string summary_table(const json& r) {
   std::ostringstream out;
-  char line[256];
+  char line[512];
   const auto& m = r["manifest"];
   std::snprintf(line, sizeof line, "%s: %.3g h simulated (%.3g h warm-up), %d replication(s), seed %llu, service times: %s\n\n",
                 m["scenario"].get<std::string>().c_str(), m["duration_h"].get<double>(), m["warmup_h"].get<double>(),
                 m["replications"].get<int>(), static_cast<unsigned long long>(m["seed"].get<std::uint64_t>()),
                 m["service_time_model"].get<std::string>().c_str());
   out << line;
-  std::snprintf(line, sizeof line, "%-14s %10s %8s %9s %9s %9s %9s  %-24s %8s\n", "class", "requests", "dropped",
+  // Name columns as wide as their longest name, so long names keep the columns in line.
+  auto width = [](const json& section, int least) {
+    int w = least;
+    for (const auto& item : section.items()) w = std::max(w, static_cast<int>(item.key().size()));
+    return std::min(w, 120);
+  };
+  const int cw = width(r["classes"], 14);
+  std::snprintf(line, sizeof line, "%-*s %10s %8s %9s %9s %9s %9s  %-24s %8s\n", cw, "class", "requests", "dropped",
                 "ttft p50", "ttft p95", "e2e p95", "net mean", "SLO", "attained");
   out << line;
   for (const auto& [name, c] : r["classes"].items()) {
@@ -139,7 +147,7 @@ std::string summary_table(const json& r) {
     char target[64];
     std::snprintf(target, sizeof target, "%s p%g <= %g ms", slo["metric"].get<std::string>().c_str(),
                   slo["percentile"].get<double>(), slo["threshold_ms"].get<double>());
-    std::snprintf(line, sizeof line, "%-14s %10.0f %8.0f %7.1fms %7.1fms %7.1fms %7.1fms  %-24s %7.2f%%\n",
+    std::snprintf(line, sizeof line, "%-*s %10.0f %8.0f %7.1fms %7.1fms %7.1fms %7.1fms  %-24s %7.2f%%\n", cw,
                   name.c_str(), c["requests"].get<double>(), c["dropped"].get<double>(),
                   c["latency_ms"]["ttft"]["p50"].get<double>(), c["latency_ms"]["ttft"]["p95"].get<double>(),
                   c["latency_ms"]["e2e"]["p95"].get<double>(), c["network_ms_mean"].get<double>(), target,
@@ -150,24 +158,30 @@ std::string summary_table(const json& r) {
   // A scenario served only by hosted APIs has no sites.
   const json no_sites = json::object();
   const json& sites = r.contains("sites") ? r["sites"] : no_sites;
+  const int sw = width(sites, 22);
   if (!sites.empty()) {
-    std::snprintf(line, sizeof line, "%-22s %8s %9s %10s %8s %12s\n", "site", "replicas", "GPU busy", "batch fill",
+    std::snprintf(line, sizeof line, "%-*s %8s %9s %10s %8s %12s\n", sw, "site", "replicas", "GPU busy", "batch fill",
                   "KV occ", "queue mean");
     out << line;
   }
   for (const auto& [name, s] : sites.items()) {
-    std::snprintf(line, sizeof line, "%-22s %8.0f %8.1f%% %9.1f%% %7.1f%% %12.2f\n", name.c_str(),
+    std::snprintf(line, sizeof line, "%-*s %8.0f %8.1f%% %9.1f%% %7.1f%% %12.2f\n", sw, name.c_str(),
                   s["replicas"].get<double>(), 100.0 * s["gpu_utilization"].get<double>(),
                   100.0 * s["batch_occupancy"].get<double>(), 100.0 * s["kv_occupancy"].get<double>(),
                   s["queue_length_mean"].get<double>());
     out << line;
   }
+  if (!sites.empty()) {
+    out << "(GPU busy: the share of time the replicas' GPUs run an iteration; batch fill: running sequences\n"
+           " over max_running_seqs; KV occ: the KV cache in use. Busy with small batches is busy, not full.)\n";
+  }
   if (r.contains("pools") && !r["pools"].empty()) {
-    std::snprintf(line, sizeof line, "\n%-26s %-9s %10s %11s %13s %11s %9s %6s\n", "pool", "capacity", "GPU-hours",
-                  "ready GPUs", "interruptions", "cold starts", "migrated", "lost");
+    const int pw = width(r["pools"], 26);
+    std::snprintf(line, sizeof line, "\n%-*s %-9s %10s %11s %13s %11s %9s %6s\n", pw, "pool", "capacity",
+                  "GPU-hours", "ready GPUs", "interruptions", "cold starts", "migrated", "lost");
     out << line;
     for (const auto& [name, p] : r["pools"].items()) {
-      std::snprintf(line, sizeof line, "%-26s %-9s %10.1f %11.2f %13.1f %11.1f %9.0f %6.0f\n", name.c_str(),
+      std::snprintf(line, sizeof line, "%-*s %-9s %10.1f %11.2f %13.1f %11.1f %9.0f %6.0f\n", pw, name.c_str(),
                     p["capacity"].get<std::string>().c_str(), p["gpu_hours"].get<double>(),
                     p["ready_gpus_mean"].get<double>(), p["interruptions"].get<double>(),
                     p["cold_starts"].get<double>(), p["requests_migrated"].get<double>(),
