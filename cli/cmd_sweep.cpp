@@ -1,5 +1,9 @@
 // `capstan sweep`: a scenario at every point of a grid, one row per point in
 // sweep.csv, and the plots drawn by the Python package when it is importable.
+#include <algorithm>
+#include <cstdlib>
+#include <sstream>
+#include <iomanip>
 #include <unistd.h>
 
 #include <cstdio>
@@ -57,6 +61,74 @@ void draw_plots(const std::filesystem::path& csv, const std::filesystem::path& d
   run_python_plots("capstan.sweep_plots", args, "sweep.csv");
 }
 
+// The points at a glance: the swept keys, each class's SLO percentile and
+// attainment, the cost per user-hour (sweep.csv has every figure).
+std::string points_table(const std::string& csv, const std::vector<api::SweepAxis>& grid) {
+  auto split = [](const std::string& row) {
+    std::vector<std::string> cells;
+    std::size_t from = 0;
+    while (true) {
+      const std::size_t comma = row.find(',', from);
+      cells.push_back(row.substr(from, comma == std::string::npos ? std::string::npos : comma - from));
+      if (comma == std::string::npos) return cells;
+      from = comma + 1;
+    }
+  };
+  std::vector<std::vector<std::string>> rows;
+  for (std::size_t at = 0, next; at < csv.size(); at = next + 1) {
+    next = csv.find('\n', at);
+    if (next == std::string::npos) next = csv.size();
+    if (next > at) rows.push_back(split(csv.substr(at, next - at)));
+  }
+  if (rows.size() < 2) return "";
+  const auto& header = rows.front();
+  std::vector<std::size_t> shown;
+  std::vector<std::string> titles;
+  auto show = [&](const std::string& column, const std::string& title) {
+    for (std::size_t i = 0; i < header.size(); ++i) {
+      if (header[i] == column) {
+        shown.push_back(i);
+        titles.push_back(title);
+        return;
+      }
+    }
+  };
+  for (const auto& axis : grid) show(axis.key, axis.key);
+  for (const auto& column : header) {
+    const std::string suffix = ".slo_percentile_ms";
+    if (column.size() > suffix.size() && column.compare(column.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      const std::string cls = column.substr(0, column.size() - suffix.size());
+      show(column, cls + " SLO ms");
+      show(cls + ".slo_attainment", cls + " attained");
+    }
+  }
+  show("cost.per_user_hour_usd", "$/user-hour");
+  std::vector<std::size_t> width(shown.size());
+  for (std::size_t c = 0; c < shown.size(); ++c) width[c] = std::max<std::size_t>(titles[c].size(), 8);
+  std::ostringstream out;
+  for (std::size_t c = 0; c < shown.size(); ++c) out << (c ? "  " : "") << std::setw(static_cast<int>(width[c])) << titles[c];
+  out << '\n';
+  for (std::size_t r = 1; r < rows.size(); ++r) {
+    for (std::size_t c = 0; c < shown.size(); ++c) {
+      const std::string& cell = shown[c] < rows[r].size() ? rows[r][shown[c]] : std::string();
+      std::string text = cell;
+      char* end = nullptr;
+      const double v = std::strtod(cell.c_str(), &end);
+      if (!cell.empty() && end && *end == '\0' && c >= grid.size()) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, titles[c].find("attained") != std::string::npos ? "%.4f"
+                                       : titles[c][0] == '$'                              ? "%.5f"
+                                                                                          : "%.1f",
+                      v);
+        text = buf;
+      }
+      out << (c ? "  " : "") << std::setw(static_cast<int>(width[c])) << (text.empty() ? "-" : text);
+    }
+    out << '\n';
+  }
+  return out.str();
+}
+
 int run_sweep(const SweepOptions& o) {
   api::SweepRequest request;
   request.base.scenario_path = o.scenario;
@@ -77,7 +149,9 @@ int run_sweep(const SweepOptions& o) {
   std::filesystem::create_directories(o.out_dir);
   const auto csv = std::filesystem::path(o.out_dir) / "sweep.csv";
   input::write_files({{csv, out.csv}});
-  std::cout << "wrote " << csv.string() << ": " << out.points << " points\n" << std::flush;
+  std::cout << points_table(out.csv, request.grid) << "wrote " << csv.string() << ": " << out.points
+            << " point" << (out.points == 1 ? "" : "s") << " (every figure)\n"
+            << std::flush;
   if (o.plots) {
     draw_plots(csv, o.out_dir, request.grid);
     std::vector<std::string> args = {"sweep", csv.string(), "--x", request.grid[0].key, "-o",

@@ -278,3 +278,21 @@ def test_a_hugging_face_config_imports_and_runs_as_a_scenario_model(tmp_path):
     proc = subprocess.run([CLI, "catalog", "import", str(tmp_path / "cfg" / "config.json")], capture_output=True,
                           text=True, timeout=60)
     assert proc.returncode == 2 and "/architectures/0" in proc.stderr and proc.stdout == ""
+
+
+def test_sweep_prints_a_table_of_its_points(tmp_path, tiny_path):
+    # One row per point: the swept value, each class's SLO percentile and attainment, the cost per user-hour,
+    # the same figures sweep.csv holds.
+    import csv
+    proc = subprocess.run([CLI, "sweep", tiny_path, "-o", str(tmp_path), "--replications", "1", "--no-plots",
+                           "--grid", "workload.peak_users=100,200,400"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split() and line.split()[0] == "workload.peak_users")
+    assert "$/user-hour" in lines[header] and "attained" in lines[header]
+    rows = [line.split() for line in lines[header + 1:header + 4]]
+    table = list(csv.DictReader((tmp_path / "sweep.csv").open()))
+    assert [r[0] for r in rows] == [t["workload.peak_users"] for t in table]
+    for row, point in zip(rows, table):
+        assert float(row[-1]) == pytest.approx(float(point["cost.per_user_hour_usd"]), abs=5e-6)
+    assert "3 points" in proc.stdout
