@@ -237,6 +237,12 @@ Json& BasicObject<Json>::raw(const std::string& key) const {
 }
 
 template <typename Json>
+Json& BasicObject<Json>::raw_optional(const std::string& key) const {
+  record(ptr(key), nlohmann::json::object(), false);
+  return *slot(key, true, "a value");
+}
+
+template <typename Json>
 double BasicObject<Json>::number(const std::string& key, Range range, std::optional<double> fallback) const {
   record(ptr(key), with_default(number_schema(range), fallback), !fallback);
   Json* p = slot(key, !fallback, range.describe("a number"));

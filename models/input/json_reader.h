@@ -74,6 +74,8 @@ class BasicObject {
   std::string ptr(std::string_view key) const { return child(pointer_, key); }
   bool has(const std::string& key) const { return value_->contains(key); }
   Json& raw(const std::string& key) const;  // required, any type
+  // Any type, present (the caller filled it in when absent): the schema records it as optional.
+  Json& raw_optional(const std::string& key) const;
   Json& json() const { return *value_; }
 
   double number(const std::string& key, Range range, std::optional<double> fallback = std::nullopt) const;

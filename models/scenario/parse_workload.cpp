@@ -84,7 +84,14 @@ Simulation parse_simulation(js::Object o) {
   Simulation s;
   // At least a second, and a measured window (after the warm-up) of at least a second.
   s.duration_h = o.number("duration_h", js::Range{1.0 / 3600.0, 8760}, defaults.duration_h);
-  s.warmup_h = o.number("warmup_h", js::Range{0.0, s.duration_h - 1.0 / 3600.0}, defaults.warmup_h);
+  // The schema records the field's own range; the bound duration_h sets is the validator's.
+  s.warmup_h = o.number("warmup_h", js::Range{0.0, 8760.0}, defaults.warmup_h);
+  if (s.warmup_h > s.duration_h - 1.0 / 3600.0) {
+    js::fail(o.ptr("warmup_h"),
+             "a number in [0, " + js::format_number(s.duration_h - 1.0 / 3600.0) +
+                 "] (a measured window of at least a second after it, within duration_h)",
+             js::format_number(s.warmup_h));
+  }
   s.start_hour_utc = o.number("start_hour_utc", js::Range{0.0, 24.0, false, true}, defaults.start_hour_utc);
   s.seed = o.uint64("seed", defaults.seed);
   s.replications = static_cast<int>(o.integer("replications", 1, 10000, defaults.replications));
@@ -255,10 +262,14 @@ InteractionClass parse_class(json& value, const std::string& pointer, const std:
       js::fail(o.ptr("trace"), "a class of a generative model (a classifier emits one token, not the trace's)",
                "deployment " + served_by->name + " serving classifier " + served_by->model);
     }
-  } else if (classifier && !o.has("output_tokens")) {
-    o.json()["output_tokens"] = {{"dist", "constant"}, {"value", 1}};
   }
-  if (!c.trace.enabled) c.output_tokens = parse_distribution(o.raw("output_tokens"), o.ptr("output_tokens"));
+  // A classifier's class may leave output_tokens out: one token, and the schema calls the field optional.
+  const bool filled = !c.trace.enabled && classifier && !o.has("output_tokens");
+  if (filled) o.json()["output_tokens"] = {{"dist", "constant"}, {"value", 1}};
+  if (!c.trace.enabled) {
+    c.output_tokens =
+        parse_distribution(filled ? o.raw_optional("output_tokens") : o.raw("output_tokens"), o.ptr("output_tokens"));
+  }
   if (!c.trace.enabled && classifier && (c.output_tokens.kind != Distribution::Kind::kConstant || c.output_tokens.value != 1.0)) {
     js::fail(o.ptr("output_tokens"), "{\"dist\": \"constant\", \"value\": 1} (a classifier emits one token)",
                "another distribution");

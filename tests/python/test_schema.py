@@ -83,3 +83,22 @@ def test_a_scenario_may_point_at_the_schema(tmp_path):
     proc = subprocess.run([CLI, "validate", str(path)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "/$schema" in proc.stderr
     assert any(True for _ in VALIDATOR.iter_errors(doc))
+
+
+def test_capstan_schema_on_the_scenarios_folder_describes_the_format_not_their_values(tmp_path):
+    # The glob takes the baselines too: they are left out, with a note, and the schema the three scenarios
+    # give accepts each of them (a classifier's class may leave output_tokens out).
+    proc = subprocess.run([CLI, "schema", *map(str, sorted((REPO / "scenarios").glob("*.json")))],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "a regress baseline, not a scenario: left out" in proc.stderr
+    validator = jsonschema.Draft202012Validator(json.loads(proc.stdout))
+    for path in GOOD[:-2]:
+        assert not list(validator.iter_errors(json.loads(path.read_text()))), path.name
+    # A bound one field sets on another is the validator's, not the schema's: training_sim's one hour
+    # does not cap every scenario's warm-up below an hour.
+    one = subprocess.run([CLI, "schema", str(REPO / "scenarios" / "training_sim.json")], capture_output=True,
+                         text=True, timeout=300)
+    longer = json.loads((REPO / "scenarios" / "training_sim.json").read_text())
+    longer["simulation"].update(duration_h=3, warmup_h=2)
+    assert not list(jsonschema.Draft202012Validator(json.loads(one.stdout)).iter_errors(longer))
