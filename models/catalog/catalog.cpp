@@ -214,8 +214,8 @@ LlmSpec read_llm(const std::string& name, json& doc, const std::string& pointer)
   m.layers = static_cast<int>(o.integer("layers", 1, 1000));
   m.hidden = static_cast<int>(o.integer("hidden", 1, 1'000'000));
   m.heads = static_cast<int>(o.integer("heads", 1, 10'000));
-  m.kv_heads = static_cast<int>(o.integer("kv_heads", 1, m.heads));
-  if (m.heads % m.kv_heads != 0) {
+  m.kv_heads = static_cast<int>(o.integer("kv_heads", 1, 10'000));
+  if (m.kv_heads > m.heads || m.heads % m.kv_heads != 0) {
     js::fail(o.ptr("kv_heads"), "a divisor of heads (" + std::to_string(m.heads) + ")", std::to_string(m.kv_heads));
   }
   m.head_dim = static_cast<int>(o.integer("head_dim", 1, 10'000, m.hidden / m.heads > 0 ? m.hidden / m.heads : 1));
@@ -229,7 +229,10 @@ LlmSpec read_llm(const std::string& name, json& doc, const std::string& pointer)
     m.expert_intermediate = static_cast<int>(o.integer("expert_intermediate", 1, 10'000'000));
     m.intermediate = static_cast<int>(o.integer("intermediate", 0, 10'000'000, 0));  // the shared expert's; 0: none
     if (o.has("dense_layers") || o.has("dense_intermediate")) {
-      m.dense_layers = static_cast<int>(o.integer("dense_layers", 1, m.layers - 1));
+      m.dense_layers = static_cast<int>(o.integer("dense_layers", 1, 1000));
+      if (m.dense_layers >= m.layers)
+        js::fail(o.ptr("dense_layers"), "fewer than layers (" + std::to_string(m.layers) + ")",
+                 std::to_string(m.dense_layers));
       m.dense_intermediate = static_cast<int>(o.integer("dense_intermediate", 1, 10'000'000));
     }
   } else {
@@ -252,7 +255,10 @@ LlmSpec read_llm(const std::string& name, json& doc, const std::string& pointer)
   }
   if (o.has("attention_window") || o.has("window_layers")) {
     m.attention_window = static_cast<int>(o.integer("attention_window", 1, 10'000'000));
-    m.window_layers = static_cast<int>(o.integer("window_layers", 1, m.layers));
+    m.window_layers = static_cast<int>(o.integer("window_layers", 1, 1000));
+    if (m.window_layers > m.layers)
+      js::fail(o.ptr("window_layers"), "at most layers (" + std::to_string(m.layers) + ")",
+               std::to_string(m.window_layers));
   }
   m.bytes_per_param = o.number("bytes_per_param", js::Range{0.125, 8.0}, defaults.bytes_per_param);  // 1-bit to fp64
   m.classifier = o.boolean("classifier", defaults.classifier);

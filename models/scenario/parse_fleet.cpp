@@ -230,7 +230,12 @@ Deployment parse_self_hosted(json& value, const std::string& pointer, const cata
     d.llm.data_parallel_attention = true;
   }
   d.max_model_len_tokens =
-      static_cast<int>(o.integer("max_model_len_tokens", 1, llm->max_context_tokens, llm->max_context_tokens));
+      static_cast<int>(o.integer("max_model_len_tokens", 1, 100'000'000, llm->max_context_tokens));
+  if (d.max_model_len_tokens > llm->max_context_tokens) {  // the model's bound: the validator's, not the schema's
+    js::fail(o.ptr("max_model_len_tokens"),
+             "an integer in [1, " + std::to_string(llm->max_context_tokens) + "] (" + d.model + "'s max_context_tokens)",
+             std::to_string(d.max_model_len_tokens));
+  }
   const std::string profile = o.string("profile", "", 4096);
   if (!profile.empty()) {
     const std::filesystem::path p(profile);

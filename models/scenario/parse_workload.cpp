@@ -57,8 +57,10 @@ Distribution parse_distribution(json& value, const std::string& pointer) {
     case Distribution::Kind::kExponential: d.mean = o.number("mean", js::positive(kMaxQuantity)); break;
     case Distribution::Kind::kUniform:
       d.min = o.number("min", js::non_negative(kMaxQuantity));
-      d.max = o.number("max", js::Range{d.min, kMaxQuantity});
-      if (d.max <= 0) js::fail(o.ptr("max"), "a number > 0", js::describe(value["max"]));
+      d.max = o.number("max", js::non_negative(kMaxQuantity));  // min's bound is the validator's, not the schema's
+      if (d.max < d.min || d.max <= 0)
+        js::fail(o.ptr("max"), "a number > 0 and at least min (" + js::format_number(d.min) + ")",
+                 js::describe(value["max"]));
       break;
     case Distribution::Kind::kLognormal:
       d.mean = o.number("mean", js::positive(kMaxQuantity));
