@@ -209,8 +209,8 @@ Window read_window(const Config& c, Family family, std::int64_t layers, std::int
   return w;
 }
 
-// The parameters an entry's dimensions give (LlmSpec::parameters).
-double total_parameters(const json& e) {
+// The model an entry's dimensions describe (for its parameter counts).
+LlmSpec spec_of(const json& e) {
   LlmSpec m;
   m.layers = e.at("layers").get<int>();
   m.hidden = e.at("hidden").get<int>();
@@ -230,7 +230,7 @@ double total_parameters(const json& e) {
   m.qk_nope_head_dim = e.value("qk_nope_head_dim", 0);
   m.qk_rope_head_dim = e.value("qk_rope_head_dim", 0);
   m.v_head_dim = e.value("v_head_dim", 0);
-  return m.parameters();
+  return m;
 }
 
 // A mixture's routed experts: how many (`count`), how many a token takes, how wide (`width`).
@@ -411,7 +411,7 @@ json model_entry_from_hf_config(const json& config, const std::string& source_na
   e["max_context_tokens"] = context;
   if (weights == "fp8") {
     // FP8 linear layers (with their block scales), the embeddings and head in bf16.
-    const double total = total_parameters(e);
+    const double total = spec_of(e).parameters();
     const double embeddings = static_cast<double>(e["vocab"].get<std::int64_t>()) * static_cast<double>(hidden) *
                               (e["tied_embeddings"].get<bool>() ? 1.0 : 2.0);
     e["bytes_per_param"] = ((total - embeddings) * 1.0 + embeddings * 2.0) / total;
@@ -419,9 +419,8 @@ json model_entry_from_hf_config(const json& config, const std::string& source_na
   if (weights == "mxfp4") {
     // gpt-oss: the experts' weights in MXFP4 (4 bits and an 8-bit scale per
     // 32), everything else in bf16: bytes_per_param is their average.
-    const double routed = static_cast<double>(layers) * e["experts"].get<double>() * 3.0 * static_cast<double>(hidden) *
-                          e["expert_intermediate"].get<double>();
-    const double total = total_parameters(e);
+    const LlmSpec spec = spec_of(e);
+    const double routed = spec.routed_parameters(), total = spec.parameters();
     e["bytes_per_param"] = (routed * (0.5 + 1.0 / 32.0) + (total - routed) * 2.0) / total;
   }
   const std::string repository = root.string("_name_or_path", "");

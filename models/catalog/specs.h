@@ -211,9 +211,11 @@ struct LlmSpec {
   // data-parallel attention every weight but the routed experts' on each GPU.
   double replica_weight_bytes(int tp) const {
     if (!data_parallel_attention) return weight_bytes();
-    const double routed = static_cast<double>(moe_layers()) * experts * 3.0 * hidden * static_cast<double>(expert_intermediate);
+    const double routed = routed_parameters();
     return (routed + (parameters() - routed) * tp) * bytes_per_param;
   }
+  // The routed experts' parameters (all of them, in every expert layer).
+  double routed_parameters() const;
   // Distinct experts a batch of `tokens` activates per MoE layer, in
   // expectation when each token picks experts_per_token of `experts` at
   // random: E (1 - (1 - k/E)^tokens). 0 for a dense model.
@@ -279,6 +281,10 @@ inline double parameters_with(const LlmSpec& m, double experts_counted) {
 }  // namespace detail
 
 inline double LlmSpec::parameters() const { return detail::parameters_with(*this, moe() ? experts : 0.0); }
+
+inline double LlmSpec::routed_parameters() const {
+  return moe() ? parameters() - detail::parameters_with(*this, 0.0) : 0.0;
+}
 
 inline double LlmSpec::active_parameters() const {
   return detail::parameters_with(*this, moe() ? experts_per_token : 0.0);
