@@ -41,11 +41,12 @@ print("capstan", capstan.__version__)
 
 
 def hand_sized_world(set=None):
-    """consumer_world with its first, hand-sized fleet (hand_sized_fleet.json) in place of the planned one it ships."""
+    """consumer_world with its first, hand-sized fleet (hand_sized_fleet.json: its deployments, sites and their
+    links) in place of the planned one it ships."""
     import json
     doc = capstan.load("../scenarios/consumer_world.json").to_dict()
     fleet = json.loads(pathlib.Path("hand_sized_fleet.json").read_text())
-    doc["deployments"], doc["sites"] = fleet["deployments"], fleet["sites"]
+    doc["deployments"], doc["sites"], doc["network"] = fleet["deployments"], fleet["sites"], fleet["network"]
     return capstan.load(doc, set=set)
 '''
 
@@ -190,7 +191,7 @@ space = {"deployments": {"dialogue-8b": {"gpus": "all"}, "reactive-1b": {"gpus":
 started = time.monotonic()
 planned = capstan.plan(scenario, space=space, set=PEAK)
 print(f"{planned.simulations} candidate fleets simulated in {(time.monotonic() - started) / 60:.1f} minutes")
-print(planned.summary)
+print(planned.table)
 '''),
     new_code_cell(r'''
 from capstan.plan_plots import frontier
@@ -321,8 +322,8 @@ def rtt_ms(doc, source):
     return best
 
 
-print(f"reactive: {reactive['rate_per_user_hour']} per user-hour, SLO {reactive['slo']['metric']} "
-      f"p{reactive['slo']['percentile']:.0f} <= {BUDGET_MS} ms")
+print(f"reactive: {reactive['rate_per_user_hour']:g} per user-hour, SLO {reactive['slo']['metric']} "
+      f"p{reactive['slo']['percentile']:.0f} <= {BUDGET_MS:g} ms")
 '''),
     new_markdown_cell(r'''
 ## The budget before any GPU work
@@ -417,7 +418,7 @@ fig = Figure(figsize=(9, 3.8), layout="constrained")
 ax_latency, ax_cost = fig.subplots(1, 2)
 labels = [f"{p}\n{g}" for p, g in placements.index]
 ax_latency.bar(labels, placements.e2e_p95_ms, color=["tab:blue", "tab:orange"] * 3)
-ax_latency.axhline(BUDGET_MS, color="black", linestyle="--", label=f"{BUDGET_MS} ms SLO")
+ax_latency.axhline(BUDGET_MS, color="black", linestyle="--", label=f"{BUDGET_MS:g} ms SLO")
 ax_latency.set_ylabel("reactive e2e p95 (ms)")
 ax_latency.legend()
 ax_cost.bar(labels, placements.usd_per_1000_user_hours, color=["tab:blue", "tab:orange"] * 3)
@@ -460,7 +461,7 @@ for (placement, gpu), group in sizing.groupby(["placement", "gpu"]):
                     label=f"{placement}, {gpu}")
     ax.fill_between(group.gpus, group.e2e_p95_ms_ci95_low, group.e2e_p95_ms_ci95_high,
                     color=line.get_color(), alpha=0.2)
-ax.axhline(BUDGET_MS, color="black", linestyle=":", label=f"{BUDGET_MS} ms SLO")
+ax.axhline(BUDGET_MS, color="black", linestyle=":", label=f"{BUDGET_MS:g} ms SLO")
 ax.set_xlabel("reactive GPUs in all")
 ax.set_ylabel("reactive e2e p95 (ms)")
 ax.grid(True, alpha=0.3)
@@ -472,7 +473,7 @@ target = reactive["slo"]["percentile"] / 100
 for (placement, gpu), group in sizing.groupby(["placement", "gpu"], sort=False):
     ok = group[group.attainment >= target]
     if ok.empty:
-        print(f"{placement}, {gpu}: no size up to {group.gpus.max()} GPUs holds {BUDGET_MS} ms at p95 "
+        print(f"{placement}, {gpu}: no size up to {group.gpus.max()} GPUs holds {BUDGET_MS:g} ms at p95 "
               f"(best p95 {group.e2e_p95_ms.min():.1f} ms)")
     else:
         r = ok.iloc[0]
@@ -758,7 +759,7 @@ as_written = pd.DataFrame([
     for s in world["sites"] for p in s["pools"] if p["deployment"] == deployment["name"]])
 REGION_NODES = as_written.groupby("site", sort=False).nodes.sum().to_dict()
 TOTAL_NODES = sum(REGION_NODES.values())
-print(f"content: {content['rate_per_user_hour']} per user-hour on {deployment['name']} ({deployment['model']}, "
+print(f"content: {content['rate_per_user_hour']:g} per user-hour on {deployment['name']} ({deployment['model']}, "
       f"{deployment['gpu']} x{TP}), SLO {content['slo']['metric']} p{content['slo']['percentile']:.0f} <= "
       f"{content['slo']['threshold_ms'] / 1000:.0f} s; {TOTAL_NODES} nodes, {TOTAL_NODES * TP} GPUs")
 as_written.set_index(["site", "pool"])

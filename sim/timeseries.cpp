@@ -1,6 +1,7 @@
 #include "sim/timeseries.h"
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
 
 namespace capstan::sim {
@@ -51,7 +52,9 @@ double TimeSeries::value(std::size_t column, std::size_t i) const {
     case Kind::kSum:
       return s;
     case Kind::kSampleMean:
-      return weights_[cell(column, i)] > 0 ? s / weights_[cell(column, i)] : 0.0;
+      // No sample: the mean is missing, not 0.
+      return weights_[cell(column, i)] > 0 ? s / weights_[cell(column, i)]
+                                           : std::numeric_limits<double>::quiet_NaN();
     case Kind::kTimeMean: {
       // A level is averaged over the whole interval: spans not recorded held
       // 0. The last interval ends at the horizon, where the run stopped.

@@ -31,7 +31,8 @@ class TimeSeries {
   Time interval() const { return interval_; }
   const std::vector<std::string>& columns() const { return names_; }
   Kind kind(std::size_t column) const { return kinds_[column]; }
-  // The column's figure for interval i (sum, or mean; 0 for an empty mean).
+  // The column's figure for interval i (sum, or mean; NaN for a sample mean
+  // with no sample in the interval: missing, never 0).
   // A time mean is over the interval's length, cut at the horizon for the last one.
   double value(std::size_t column, std::size_t i) const;
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -61,10 +62,17 @@ std::string fmt(const char* format, double x) {
   return buf;
 }
 
+// A CSV field: the figure, or empty where it is missing (a class that completed nothing).
+std::string finite_or_empty(double x) { return std::isfinite(x) ? fmt("%.6g", x) : std::string(); }
+
 std::string describe_class(const ClassVerdict& c, bool attainment_mode) {
   if (attainment_mode) {
     return c.name + "'s SLO attainment " + fmt("%.4f", c.attainment) + " (interval down to " +
            fmt("%.4f", c.attainment_low) + ") against " + fmt("%.4f", c.target);
+  }
+  if (std::isnan(c.percentile_ms)) {
+    return c.name + " completed no request, so it has no SLO percentile to hold against " + fmt("%.0f", c.threshold_ms) +
+           " ms (" + fmt("%.2f", 100 * c.dropped_share) + "% dropped or lost)";
   }
   return c.name + "'s SLO percentile " + fmt("%.1f", c.percentile_ms) + " ms (interval up to " +
          fmt("%.1f", c.percentile_high_ms) + ") against " + fmt("%.0f", c.threshold_ms) + " ms" +
@@ -495,8 +503,13 @@ Evaluation judge(const json& report, const std::vector<int>& gpus, const Space& 
     v.name = name;
     const auto& slo = c["slo"];
     v.threshold_ms = slo["threshold_ms"].get<double>();
-    v.percentile_ms = slo["percentile_ms"].get<double>();
-    v.percentile_high_ms = slo.contains("percentile_ms_ci95") ? slo["percentile_ms_ci95"][1].get<double>() : v.percentile_ms;
+    // A class that completed nothing has no percentile (null): it meets no threshold.
+    const json& q = slo["percentile_ms"];
+    v.percentile_ms = q.is_number() ? q.get<double>() : std::numeric_limits<double>::quiet_NaN();
+    const bool has_high = slo.contains("percentile_ms_ci95") && slo["percentile_ms_ci95"][1].is_number();
+    v.percentile_high_ms = has_high             ? slo["percentile_ms_ci95"][1].get<double>()
+                           : q.is_number() ? v.percentile_ms
+                                           : std::numeric_limits<double>::infinity();
     v.attainment = slo["attainment"].get<double>();
     v.attainment_low = slo.contains("attainment_ci95") ? slo["attainment_ci95"][0].get<double>() : v.attainment;
     const double requests = c["requests"].get<double>();
@@ -1006,9 +1019,10 @@ std::string summary(const Result& r, const Space& space) {
   out << "\ncost per user-hour " << fmt("%.5f", r.chosen.cost_per_user_hour) << " USD [" << fmt("%.5f", r.chosen.cost_low)
       << ", " << fmt("%.5f", r.chosen.cost_high) << "]\n";
   for (const auto& c : r.chosen.classes) {
-    std::snprintf(line, sizeof line, "  %-14s p%g %.1f ms (up to %.1f) vs %.0f ms; attainment %.4f (down to %.4f)  %s\n",
-                  c.name.c_str(), 100 * c.target, c.percentile_ms, c.percentile_high_ms, c.threshold_ms, c.attainment,
-                  c.attainment_low, c.met ? "met" : "MISSED");
+    const std::string q = std::isnan(c.percentile_ms) ? std::string("none completed")
+                          : fmt("%.1f ms", c.percentile_ms) + " (up to " + fmt("%.1f", c.percentile_high_ms) + ")";
+    std::snprintf(line, sizeof line, "  %-14s p%g %s vs %.0f ms; attainment %.4f (down to %.4f)  %s\n", c.name.c_str(),
+                  100 * c.target, q.c_str(), c.threshold_ms, c.attainment, c.attainment_low, c.met ? "met" : "MISSED");
     out << line;
   }
   // Runners-up: the next cheapest candidates, and why each lost.
@@ -1078,8 +1092,8 @@ std::string frontier_csv(const Result& r, const Space& space) {
     for (int g : e.gpus) out << "," << g;
     if (with_kinds) out << ",\"" << r.evaluated_kinds[k] << "\"";
     out << "," << fmt("%.9g", e.cost_per_user_hour) << "," << fmt("%.9g", e.cost_low) << "," << fmt("%.9g", e.cost_high)
-        << "," << fmt("%.6g", e.worst_ratio) << "," << (e.feasible ? 1 : 0) << "," << (dominated ? 0 : 1);
-    for (const auto& c : e.classes) out << "," << fmt("%.6g", c.percentile_high_ms) << "," << fmt("%.6g", c.attainment);
+        << "," << finite_or_empty(e.worst_ratio) << "," << (e.feasible ? 1 : 0) << "," << (dominated ? 0 : 1);
+    for (const auto& c : e.classes) out << "," << finite_or_empty(c.percentile_high_ms) << "," << fmt("%.6g", c.attainment);
     out << "\n";
   }
   return out.str();

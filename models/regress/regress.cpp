@@ -48,6 +48,10 @@ double two_sided_p(double t, double dof) {
   return std::min(1.0, 2.0 * boost::math::cdf(boost::math::complement(dist, std::abs(t))));
 }
 
+bool has_missing(const std::vector<double>& values) {
+  return std::any_of(values.begin(), values.end(), [](double x) { return std::isnan(x); });
+}
+
 // No spread to judge by: any difference at all is significant.
 double exact_p(double difference) { return difference == 0.0 ? 1.0 : 0.0; }
 
@@ -60,7 +64,9 @@ Comparison compare_runs(const Baseline& b, const api::RunOutput& now, const json
   c.test = paired ? "paired t" : "Welch t";
   std::map<std::string, const std::vector<double>*> current;
   for (const auto& [pointer, values] : now.replication_figures) {
-    if (guarded(pointer)) current.emplace(pointer, &values);
+    // A figure missing in a replication (a latency where nothing completed)
+    // reads as missing: a baseline that had it has drifted.
+    if (guarded(pointer) && !has_missing(values)) current.emplace(pointer, &values);
   }
   std::vector<double> p_values;
   for (const auto& [pointer, fig] : b.figures) {
@@ -394,7 +400,8 @@ Baseline update(Baseline b, const Options& o) {
                 {"service_time_profiles", m["service_time_profiles"]}};
   b.figures.clear();
   for (const auto& [pointer, values] : now.replication_figures) {
-    if (!guarded(pointer)) continue;
+    // A latency missing from any replication (nothing completed) guards nothing: left out.
+    if (!guarded(pointer) || has_missing(values)) continue;
     const sim::Estimate e = sim::estimate(values);
     const world::FigureRange range = world::figure_range(pointer);
     b.figures.emplace_back(pointer, BaselineFigure{e.mean, range.clip(e.low), range.clip(e.high), values});

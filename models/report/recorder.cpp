@@ -1,12 +1,19 @@
 #include "models/report/recorder.h"
 
 #include <algorithm>
+#include <limits>
 #include <string>
 
 namespace capstan::report {
 
 namespace {
 using scenario::Slo;
+
+// A figure with nothing to measure: null in report.json, empty in CSV.
+constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
+
+// The q-quantile in ms, or missing when the histogram is empty.
+double empty_or_ms(const sim::Histogram& h, double q) { return h.count() ? 1000.0 * h.quantile(q) : kMissing; }
 
 double slo_metric_s(Slo::Metric m, double ttft_s, double tpot_s, double e2e_s) {
   switch (m) {
@@ -142,12 +149,14 @@ void Recorder::add_class_figures(world::Figures& f) const {
     const std::pair<const char*, const sim::Histogram*> metrics[] = {
         {"ttft", &st.ttft_s}, {"tpot", &st.tpot_s}, {"e2e", &st.e2e_s}};
     for (const auto& [name, h] : metrics) {
+      // A class that completed nothing (or a metric no request had) has no
+      // latency: its figures are missing (null in report.json), never 0.
       const std::string m = base + "/latency_ms/" + name;
-      f.add(m + "/mean", 1000.0 * h->mean());
-      f.add(m + "/p50", 1000.0 * h->quantile(0.50));
-      f.add(m + "/p90", 1000.0 * h->quantile(0.90));
-      f.add(m + "/p95", 1000.0 * h->quantile(0.95));
-      f.add(m + "/p99", 1000.0 * h->quantile(0.99));
+      f.add(m + "/mean", h->count() ? 1000.0 * h->mean() : kMissing);
+      f.add(m + "/p50", empty_or_ms(*h, 0.50));
+      f.add(m + "/p90", empty_or_ms(*h, 0.90));
+      f.add(m + "/p95", empty_or_ms(*h, 0.95));
+      f.add(m + "/p99", empty_or_ms(*h, 0.99));
     }
     f.add(base + "/prompt_tokens_mean", st.requests ? st.prompt_tokens_sum / static_cast<double>(st.requests) : 0.0);
     f.add(base + "/prompt_tokens_max", static_cast<double>(st.prompt_tokens_max));
@@ -186,15 +195,19 @@ void Recorder::add_class_figures(world::Figures& f) const {
         f.add(at + "/spill_share", n ? static_cast<double>(st.spilled_by_origin[o]) / static_cast<double>(n) : 0.0);
       }
     }
-    f.add(base + "/network_ms_mean", st.completed ? st.network_ms_sum / static_cast<double>(st.completed) : 0.0);
+    f.add(base + "/network_ms_mean", st.completed ? st.network_ms_sum / static_cast<double>(st.completed) : kMissing);
     const double answered = static_cast<double>(st.completed + st.dropped + st.lost);
     f.add(base + "/slo/attainment", answered > 0 ? static_cast<double>(st.slo_met) / answered : 1.0);
     const sim::Histogram& mh = cls.slo.metric == Slo::Metric::kTtft   ? st.ttft_s
                                : cls.slo.metric == Slo::Metric::kTpot ? st.tpot_s
                                                                       : st.e2e_s;
-    const double q_ms = 1000.0 * mh.quantile(cls.slo.percentile / 100.0);
+    const double q_ms = empty_or_ms(mh, cls.slo.percentile / 100.0);
     f.add(base + "/slo/percentile_ms", q_ms);
-    f.add(base + "/slo/met", st.dropped == 0 && st.lost == 0 && q_ms <= cls.slo.threshold_ms ? 1.0 : 0.0);
+    // Met: every request answered in time. A drop or a loss misses, and a
+    // missing percentile (nothing completed) cannot meet a threshold; a class
+    // with no request in the window has nothing to miss.
+    const bool met = answered == 0 || (st.dropped == 0 && st.lost == 0 && q_ms <= cls.slo.threshold_ms);
+    f.add(base + "/slo/met", met ? 1.0 : 0.0);
     // Share of intervals (with traffic, after the warm-up) in which the SLO held.
     double intervals = 0.0, held = 0.0;
     for (const auto& h : st.interval_metric_s) {

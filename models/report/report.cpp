@@ -21,6 +21,14 @@ const char* metric_name(scenario::Slo::Metric m) {
 
 // Doubles print in full, but a NaN or infinity (never expected) must not break the JSON.
 double finite(double x) { return std::isfinite(x) ? x : 0.0; }
+
+// A time in a table cell: "12.3ms", or "-" where the figure is missing (null).
+std::string ms_cell(const json& v) {
+  if (!v.is_number()) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%7.1fms", v.get<double>());
+  return buf;
+}
 }  // namespace
 
 json build(const world::Prepared& prepared, const std::vector<world::ReplicationResult>& runs, std::uint64_t seed) {
@@ -55,12 +63,24 @@ json build(const world::Prepared& prepared, const std::vector<world::Replication
                 {"on_demand_usd_per_hour", prepared.gpu_usd_per_hour_on_demand},
                 {"spot_usd_per_hour", prepared.gpu_usd_per_hour_spot}};
   // Figures come in the same order from every replication.
+  // A figure missing from a replication (a latency where nothing completed)
+  // is estimated over the replications that have it, and is null where none has.
   const auto& first = runs.front().figures.values;
-  std::vector<double> samples(runs.size());
+  std::vector<double> samples;
+  samples.reserve(runs.size());
   for (std::size_t i = 0; i < first.size(); ++i) {
-    for (std::size_t k = 0; k < runs.size(); ++k) samples[k] = runs[k].figures.values[i].second;
-    const sim::Estimate e = sim::estimate(samples);
+    samples.clear();
+    for (const auto& run : runs) {
+      const double x = run.figures.values[i].second;
+      if (!std::isnan(x)) samples.push_back(x);
+    }
     const json::json_pointer ptr(first[i].first);
+    if (samples.empty()) {
+      r[ptr] = nullptr;
+      if (runs.size() > 1) r[ptr.parent_pointer()][ptr.back() + "_ci95"] = json::array({nullptr, nullptr});
+      continue;
+    }
+    const sim::Estimate e = sim::estimate(samples);
     r[ptr] = finite(e.mean);
     if (runs.size() > 1) {
       // A t interval of a share near 1 or a count near 0 can pass its range: clipped to it.
@@ -115,8 +135,10 @@ std::string timeseries_csv(const sim::TimeSeries& merged) {
       double v = merged.value(c, i);
       if (merged.kind(c) != sim::TimeSeries::Kind::kSampleMean) v /= n;  // sums over replications
       if (merged.columns()[c] == "cost_usd") v /= interval_h;
+      out << ',';
+      if (std::isnan(v)) continue;  // missing (a percentile of a minute with no request): an empty field
       std::snprintf(buf, sizeof buf, "%.6g", v);
-      out << ',' << buf;
+      out << buf;
     }
     out << '\n';
   }
@@ -147,11 +169,10 @@ std::string summary_table(const json& r) {
     char target[64];
     std::snprintf(target, sizeof target, "%s p%g <= %g ms", slo["metric"].get<std::string>().c_str(),
                   slo["percentile"].get<double>(), slo["threshold_ms"].get<double>());
-    std::snprintf(line, sizeof line, "%-*s %10.0f %8.0f %7.1fms %7.1fms %7.1fms %7.1fms  %-24s %7.2f%%\n", cw,
-                  name.c_str(), c["requests"].get<double>(), c["dropped"].get<double>(),
-                  c["latency_ms"]["ttft"]["p50"].get<double>(), c["latency_ms"]["ttft"]["p95"].get<double>(),
-                  c["latency_ms"]["e2e"]["p95"].get<double>(), c["network_ms_mean"].get<double>(), target,
-                  100.0 * slo["attainment"].get<double>());
+    std::snprintf(line, sizeof line, "%-*s %10.0f %8.0f %9s %9s %9s %9s  %-24s %7.2f%%\n", cw, name.c_str(),
+                  c["requests"].get<double>(), c["dropped"].get<double>(), ms_cell(c["latency_ms"]["ttft"]["p50"]).c_str(),
+                  ms_cell(c["latency_ms"]["ttft"]["p95"]).c_str(), ms_cell(c["latency_ms"]["e2e"]["p95"]).c_str(),
+                  ms_cell(c["network_ms_mean"]).c_str(), target, 100.0 * slo["attainment"].get<double>());
     out << line;
   }
   out << '\n';

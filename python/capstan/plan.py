@@ -16,24 +16,32 @@ from capstan.sweep import run_point
 
 
 class Plan:
-    """The outcome of `plan()`: `feasible`, `message` (the verdict in one sentence), `summary` (the table
+    """The outcome of `plan()`: `feasible`, `message` (the verdict in one sentence), `table` (the text
     ``capstan plan`` prints: pools written and planned, cost and SLO figures with intervals, the runners-up and
-    why each lost), `frontier` (a DataFrame of every candidate run), `scenario` (the planned scenario, a
-    `Scenario` that `capstan.run` reproduces the plan with; None without a plan), `plan_json` (its text),
-    `manifests` ({file name: YAML} when asked for) and `simulations` (candidates run)."""
+    why each lost), `summary` (the verdict as a dict, as a Result's `summary` is its report: feasible, message,
+    simulations and the planned GPUs per ``"<site>/<pool>"``, an autoscaled pool's ``max_gpus``), `frontier` (a DataFrame of every candidate run),
+    `scenario` (the planned scenario, a `Scenario` that `capstan.run` reproduces the plan with; None without a
+    plan), `plan_json` (its text), `manifests` ({file name: YAML} when asked for) and `simulations` (candidates
+    run)."""
 
     def __init__(self, out: Mapping[str, Any]):
         self.feasible: bool = out["feasible"]
         self.message: str = out["message"]
-        self.summary: str = out["summary"]
+        self.table: str = out["summary"]
         self.simulations: int = out["simulations"]
         self.plan_json: str = out["plan_json"]
         self.manifests: dict[str, str] = dict(out["manifests"])
         self.frontier = pd.read_csv(io.StringIO(out["frontier_csv"]))
         self.scenario: Scenario | None = load(json.loads(self.plan_json)) if self.plan_json else None
+        planned = json.loads(self.plan_json) if self.plan_json else {}
+        self.summary: dict[str, Any] = {
+            "feasible": self.feasible, "message": self.message, "simulations": self.simulations,
+            # An autoscaled pool's planned size is its autoscale max_gpus.
+            "gpus": {f"{site['name']}/{pool['name']}": pool.get("autoscale", {}).get("max_gpus", pool.get("gpus", 0))
+                     for site in planned.get("sites", []) for pool in site.get("pools", [])}}
 
     def __repr__(self) -> str:
-        return self.summary
+        return self.table
 
 
 def plan(scenario: Scenario | str | os.PathLike | Mapping, space: Mapping[str, Any] | str | os.PathLike | None = None,

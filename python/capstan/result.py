@@ -37,22 +37,62 @@ def flatten(figures: Mapping[str, Any], prefix: tuple[str, ...] = (), name=_colu
     return out
 
 
+def _typed(df: pd.DataFrame) -> pd.DataFrame:
+    """Columns as a pandas user expects them: figures float64 (a missing figure, JSON null, is NaN), an SLO's
+    ``met`` a boolean (met in every replication; with replications the share of them is ``slo_met_share``), text
+    columns of dtype string."""
+    out = {}
+    for column in df.columns:
+        values = df[column]
+        if column.endswith("slo_met") or column.startswith("slo_met_ci95"):
+            share = pd.to_numeric(values, errors="raise").astype("float64")
+            if column == "slo_met":
+                out["slo_met"] = share >= 1.0
+                if (share % 1 != 0).any() or "slo_met_ci95_low" in df.columns:
+                    out["slo_met_share"] = share
+            else:
+                out[column.replace("slo_met", "slo_met_share")] = share
+        elif all(v is None or isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            out[column] = values.astype("float64")
+        else:
+            out[column] = values.astype("string")
+    typed = pd.DataFrame(out, index=df.index)
+    return typed
+
+
 def _table(entries: Mapping[str, Mapping[str, Any]], index_name: str) -> pd.DataFrame:
     rows = {name: flatten(figures) for name, figures in entries.items()}
-    df = pd.DataFrame.from_dict(rows, orient="index")
+    df = _typed(pd.DataFrame.from_dict(rows, orient="index"))
     df.index.name = index_name
     return df
+
+
+def _long(entries: Any, path: tuple[str, ...], out: list[tuple]) -> None:
+    # Walks report.json: (path..., figure) -> (mean, low, high) for every number or null figure.
+    if not isinstance(entries, Mapping):
+        return
+    for key, value in entries.items():
+        if key.endswith(CI_SUFFIX):
+            continue
+        if isinstance(value, Mapping):
+            _long(value, path + (key,), out)
+        elif value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
+            low, high = entries.get(key + CI_SUFFIX, (None, None))
+            out.append((path, key, value, low, high))
 
 
 class Result:
     """The outcome of one run: report.json as a dict and as DataFrames, timeseries.csv, the CLI's table.
 
     Attributes: `summary` (the report as a dict, the same content as report.json),
-    `classes`, `sites`, `pools`, `cost`, `timeseries` (DataFrames), `kpis` (a Series of
+    `classes`, `sites`, `pools`, `cost`, `timeseries` (DataFrames), `latency` (per
+    class and metric), `figures` (every figure in tidy long form), `kpis` (a Series of
     the cost and token figures), `manifest` (dict), `table` (the CLI's summary
     text), `report_json` and `timeseries_csv` (the raw text). With more than
     one replication every figure X has its 95% interval in ``X_ci95_low`` and
-    ``X_ci95_high`` beside it.
+    ``X_ci95_high`` beside it. Figures are float64, NaN where missing (a latency
+    of a class that completed nothing); a frame's row mixes dtypes only where the
+    frame has text columns (``r.figures.loc["classes", "dialogue"]`` is all float).
     """
 
     def __init__(self, report_json: str, timeseries_csv: str, table: str, scenario: Scenario | None = None,
@@ -74,9 +114,43 @@ class Result:
     def classes(self) -> pd.DataFrame:
         """One row per interaction class: requests, completed, dropped, ``dropped_by_reason_<queue_timeout|too_long|
         no_capacity|interrupted|rate_limited|client_timeout>``, lost, ``<ttft|tpot|e2e>_<mean|p50|..|p99>_ms``, prompt_tokens_mean,
-        prompt_tokens_max, network_ms_mean and ``slo_<metric|threshold_ms|percentile|attainment>``; with the scenario's
-        features, cache, spill, ``overflow_*`` and ``review_*`` columns (docs/serving.md)."""
+        prompt_tokens_max, network_ms_mean and ``slo_<metric|threshold_ms|percentile|attainment|met>``; with the
+        scenario's features, cache, spill, ``overflow_*`` and ``review_*`` columns (docs/serving.md). Figures are
+        float64 (NaN where missing), ``slo_met`` a bool (met in every replication; ``slo_met_share`` gives the share
+        of replications when there are several), ``deployment`` and ``slo_metric`` strings."""
         return _table(self.summary.get("classes", {}), "class")
+
+    @functools.cached_property
+    def latency(self) -> pd.DataFrame:
+        """Latencies in ms, tidy: one row per (class, metric) with metric ttft, tpot and e2e, columns mean, p50, p90,
+        p95 and p99 (float64; NaN where the class completed nothing)."""
+        rows = {}
+        for name, c in self.summary.get("classes", {}).items():
+            for metric, figures in c.get("latency_ms", {}).items():
+                rows[(name, metric)] = {k: v for k, v in figures.items() if not k.endswith(CI_SUFFIX)}
+        df = pd.DataFrame.from_dict(rows, orient="index", dtype="float64")
+        df.index = pd.MultiIndex.from_tuples(list(rows), names=["class", "metric"])
+        return df
+
+    @functools.cached_property
+    def figures(self) -> pd.DataFrame:
+        """Every figure of the report in tidy long form: a MultiIndex (section, name, figure), e.g.
+        ``("classes", "dialogue", "latency_ms/ttft/p95")`` or ``("cost", "", "per_user_hour_usd")``, and float64
+        columns ``mean``, ``ci95_low`` and ``ci95_high`` (NaN without replications, or where a figure is missing)."""
+        rows: list[tuple] = []
+        for section in ("classes", "sites", "pools", "deployments", "fleet", "cost", "tokens", "users", "requests"):
+            entries = self.summary.get(section)
+            if not isinstance(entries, Mapping):
+                continue
+            named = section in ("classes", "sites", "pools", "deployments")
+            items = entries.items() if named else [("", entries)]
+            for name, figures in items:
+                found: list[tuple] = []
+                _long(figures, (), found)
+                rows.extend((section, name, "/".join(path + (key,)), v, lo, hi) for path, key, v, lo, hi in found)
+        df = pd.DataFrame(rows, columns=["section", "name", "figure", "mean", "ci95_low", "ci95_high"])
+        df = df.set_index(["section", "name", "figure"]).sort_index()
+        return df.astype("float64")
 
     @functools.cached_property
     def sites(self) -> pd.DataFrame:
@@ -124,11 +198,14 @@ class Result:
 
     @functools.cached_property
     def timeseries(self) -> pd.DataFrame:
-        """timeseries.csv as a DataFrame: one row per interval (minute, users, requests_<class>,
-        p95_<metric>_ms_<class>, busy_gpus, cost_usd_per_hour, ...)."""
+        """timeseries.csv as a DataFrame indexed by a TimedeltaIndex ``time`` (from the run's start): one row per
+        interval (minute, users, requests_<class>, p95_<metric>_ms_<class>, busy_gpus, cost_usd_per_hour, ...); a
+        percentile of a minute in which no request of the class completed is NaN."""
         if not self.timeseries_csv.strip():
-            return pd.DataFrame()
-        return pd.read_csv(io.StringIO(self.timeseries_csv))
+            return pd.DataFrame(index=pd.TimedeltaIndex([], name="time"))
+        df = pd.read_csv(io.StringIO(self.timeseries_csv))
+        df.index = pd.TimedeltaIndex(pd.to_timedelta(df["minute"], unit="min"), name="time")
+        return df
 
     @functools.cached_property
     def requests(self) -> pd.DataFrame | None:

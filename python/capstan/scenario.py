@@ -133,15 +133,33 @@ def _validated(text: str, source: str, overrides: tuple[str, ...], path: str | N
 
 
 def _profile_fixups(text: str, path: str) -> tuple[str, ...]:
-    # A file resolves a relative calibration profile against its own directory; the text we run
-    # has no directory, so such paths become absolute overrides.
+    # A file resolves the relative paths it names (calibration profiles, request traces, spot availability
+    # traces) against its own directory; the text we run has no directory, so such paths become absolute
+    # overrides.
     doc = json.loads(text)
     base = os.path.dirname(os.path.abspath(path))
     out = []
-    for i, deployment in enumerate(doc.get("deployments", [])):
-        profile = deployment.get("profile") if isinstance(deployment, dict) else None
-        if isinstance(profile, str) and profile and not os.path.isabs(profile):
-            out.append(f"deployments.{i}.profile={to_json_value(os.path.join(base, profile))}")
+
+    def fix(key: str, value: Any) -> None:
+        if isinstance(value, str) and value and not os.path.isabs(value):
+            out.append(f"{key}={to_json_value(os.path.join(base, value))}")
+
+    def items(parent: Any, name: str) -> list:
+        value = parent.get(name) if isinstance(parent, dict) else None
+        return value if isinstance(value, list) else []
+
+    def field(parent: Any, *names: str) -> Any:
+        for name in names:
+            parent = parent.get(name) if isinstance(parent, dict) else None
+        return parent
+
+    for i, deployment in enumerate(items(doc, "deployments")):
+        fix(f"deployments.{i}.profile", field(deployment, "profile"))
+    for i, cls in enumerate(items(doc, "classes")):
+        fix(f"classes.{i}.trace.file", field(cls, "trace", "file"))
+    for i, site in enumerate(items(doc, "sites")):
+        for j, pool in enumerate(items(site, "pools")):
+            fix(f"sites.{i}.pools.{j}.interruptions.file", field(pool, "interruptions", "file"))
     return tuple(out)
 
 

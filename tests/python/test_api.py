@@ -1,6 +1,9 @@
 """capstan.load / capstan.run on the tiny scenario: the happy path."""
+import copy
 import json
 import re
+import shutil
+import subprocess
 import threading
 
 import pandas as pd
@@ -8,6 +11,7 @@ import pytest
 
 import capstan
 from capstan import _core
+from conftest import REPO, cli_binary
 
 LATENCY_COLUMNS = [f"{m}_{s}_ms" for m in ("ttft", "tpot", "e2e") for s in ("mean", "p50", "p90", "p95", "p99")]
 
@@ -121,6 +125,115 @@ def test_run_timeseries(result, tiny):
     assert ts["requests_dialogue"].sum() == result.classes.loc["dialogue", "requests"]
 
 
+def test_frames_have_the_dtypes_and_indices_pandas_users_expect(replicated):
+    classes = replicated.classes
+    assert classes["slo_met"].dtype == bool and classes["slo_met_share"].dtype == "float64"
+    assert classes["slo_met"].loc["dialogue"] == (classes["slo_met_share"].loc["dialogue"] == 1.0)
+    assert str(classes["deployment"].dtype) == "string" and str(classes["slo_metric"].dtype) == "string"
+    numeric = classes.drop(columns=["slo_met", "deployment", "slo_metric"])
+    assert (numeric.dtypes == "float64").all(), numeric.dtypes[numeric.dtypes != "float64"]
+    # Latencies, tidy: (class, metric) rows of float64 percentiles, the same figures as the wide frame.
+    latency = replicated.latency
+    assert latency.index.names == ["class", "metric"] and set(latency.index) == {
+        ("dialogue", m) for m in ("ttft", "tpot", "e2e")}
+    assert list(latency.columns) == ["mean", "p50", "p90", "p95", "p99"] and (latency.dtypes == "float64").all()
+    assert latency.loc[("dialogue", "ttft"), "p95"] == classes.loc["dialogue", "ttft_p95_ms"]
+    # Every figure in long form, with its interval; a row is all float.
+    figures = replicated.figures
+    assert figures.index.names == ["section", "name", "figure"]
+    assert (figures.dtypes == "float64").all()
+    row = figures.loc[("classes", "dialogue", "latency_ms/ttft/p95")]
+    assert row["mean"] == classes.loc["dialogue", "ttft_p95_ms"]
+    assert row["ci95_low"] == classes.loc["dialogue", "ttft_p95_ms_ci95_low"]
+    assert figures.loc[("cost", "", "per_user_hour_usd"), "mean"] == replicated.summary["cost"]["per_user_hour_usd"]
+    assert figures.loc[("classes", "dialogue")].dtypes["mean"] == "float64"
+    # The time series is indexed by the time since the run's start.
+    ts = replicated.timeseries
+    assert isinstance(ts.index, pd.TimedeltaIndex) and ts.index.name == "time"
+    assert (ts.index == pd.to_timedelta(ts["minute"], unit="min")).all()
+    assert ts.index[1] - ts.index[0] == pd.Timedelta(minutes=1)
+
+
+def _starved(tiny_dict) -> dict:
+    """The tiny scenario with a second class whose client gives up after 1 ms: nothing of it ever completes."""
+    d = copy.deepcopy(tiny_dict)
+    content = copy.deepcopy(d["classes"][0])
+    content.update(name="content", deployment="big", timeout_s=0.001)
+    d["classes"].append(content)
+    d["deployments"].append({"name": "big", "model": "llama-3.2-1b", "gpu": "l4"})
+    d["sites"][0]["pools"].append({"name": "big", "deployment": "big", "gpus": 1})
+    d["simulation"]["warmup_h"] = 0.05
+    return d
+
+
+def test_a_class_that_completed_nothing_has_missing_latencies_not_zero(tiny_dict):
+    r = capstan.run(_starved(tiny_dict), replications=2)
+    content = r.summary["classes"]["content"]
+    assert content["completed"] == 0 and content["dropped"] > 0
+    for metric in ("ttft", "tpot", "e2e"):
+        for stat in ("mean", "p50", "p90", "p95", "p99"):
+            assert content["latency_ms"][metric][stat] is None, (metric, stat)
+        assert content["latency_ms"][metric]["p95_ci95"] == [None, None]
+    assert content["slo"]["percentile_ms"] is None and content["network_ms_mean"] is None
+    # Drops count as misses: nothing attained, nothing met.
+    assert content["slo"]["attainment"] == 0 and content["slo"]["met"] == 0
+    # The served class still has its figures.
+    assert r.summary["classes"]["dialogue"]["slo"]["percentile_ms"] > 0
+    # NaN in pandas, "-" in the table, empty in timeseries.csv (a gap in plots).
+    assert r.classes.loc["content", ["ttft_p95_ms", "slo_percentile_ms"]].isna().all()
+    assert r.latency.loc["content"].isna().all().all()
+    assert not r.classes.loc["content", "slo_met"]
+    line = next(l for l in r.table.splitlines() if l.startswith("content "))
+    assert " - " in line and "0.0ms" not in line
+    assert r.timeseries["p95_ttft_ms_content"].isna().all()
+    # The warm-up minutes have no percentile either: missing, never 0.
+    dialogue = r.timeseries["p95_ttft_ms_dialogue"]
+    warm = r.timeseries["minute"] < 3
+    assert dialogue[warm].isna().all() and (dialogue[~warm] > 0).all()
+    header, first = r.timeseries_csv.splitlines()[:2]
+    column = header.split(",").index("p95_ttft_ms_content")
+    assert first.split(",")[column] == ""
+
+
+def test_sweep_and_plan_report_a_starved_class_as_missing(tiny_dict):
+    df = capstan.sweep(_starved(tiny_dict), grid={"workload.peak_users": [100, 200]})
+    assert df["content.slo_percentile_ms"].isna().all() and df["content.ttft_p95_ms"].isna().all()
+    assert (df["dialogue.slo_percentile_ms"] > 0).all()
+    p = capstan.plan(_starved(tiny_dict), space={"pools": {"cloud/big": {"min_gpus": 1, "max_gpus": 1}}})
+    assert not p.feasible
+    assert "content completed no request" in p.table and "0.0 ms" not in p.table
+    assert p.frontier["content.percentile_ms_ci95_high"].isna().all()
+
+
+def test_a_file_with_relative_traces_runs_and_hashes_alike_from_python_and_the_cli(tiny_dict, tmp_path):
+    # A scenario names its request and spot availability traces relative to itself: Python loads it from any
+    # directory, and its hash (which leaves the traces' paths out, their bytes in) is the CLI's.
+    cli = cli_binary()
+    if cli is None:
+        pytest.skip("the capstan CLI is not built beside the package")
+    (tmp_path / "traces").mkdir()
+    shutil.copy(REPO / "tests" / "data" / "traces" / "azure_format.csv", tmp_path / "traces" / "requests.csv")
+    (tmp_path / "traces" / "spot.json").write_text('{"metadata": {"gap_seconds": 60}, "data": [1, 0, 1]}')
+    d = copy.deepcopy(tiny_dict)
+    d["classes"][0].pop("rate_per_user_hour"), d["classes"][0].pop("prompt_tokens"), d["classes"][0].pop("output_tokens")
+    d["classes"][0]["trace"] = {"file": "traces/requests.csv", "loop": True}
+    d["sites"][0]["pools"].append({"name": "spot", "deployment": "small", "gpus": 1, "capacity": "spot",
+                                   "interruptions": {"model": "trace", "file": "traces/spot.json"}})
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(d))
+    r = capstan.run(str(path))
+    assert r.pools.loc["cloud/spot", "interruptions"] == 1
+    out = subprocess.run([cli, "run", str(path), "-o", str(tmp_path / "out"), "--no-html"], cwd="/",
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["manifest"]["scenario_sha256"] == r.manifest["scenario_sha256"]
+    assert report["classes"] == r.summary["classes"]
+    # The trace's bytes are hashed: another spot trace gives another hash.
+    (tmp_path / "traces" / "spot.json").write_text('{"metadata": {"gap_seconds": 60}, "data": [1, 1, 1]}')
+    assert capstan.run(str(path)).manifest["scenario_sha256"] != r.manifest["scenario_sha256"]
+
+
 def test_run_is_repeatable_and_seed_overrides(tiny):
     a, b = capstan.run(tiny), capstan.run(tiny)
     assert a.report_json == b.report_json and a.timeseries_csv == b.timeseries_csv
@@ -202,7 +315,7 @@ def test_gil_is_released_during_a_run(tiny):
 def test_save_writes_the_cli_files(result, tmp_path):
     result.save(tmp_path / "out")
     assert json.loads((tmp_path / "out" / "report.json").read_text()) == result.summary
-    assert pd.read_csv(tmp_path / "out" / "timeseries.csv").equals(result.timeseries)
+    assert pd.read_csv(tmp_path / "out" / "timeseries.csv").equals(result.timeseries.reset_index(drop=True))
     assert (tmp_path / "out" / "summary.txt").read_text() == result.table
     assert "dialogue" in repr(result)
 

@@ -88,5 +88,5 @@ def test_a_plan_on_dask_equals_a_local_plan(client):
     pdt.assert_frame_equal(remote.frontier, local.frontier)
     # The planned scenario reproduces the plan's cost.
     cost = capstan.run(local.scenario).summary["cost"]["per_user_hour_usd"]
-    assert f"cost per user-hour {cost:.5f} USD" in local.summary
+    assert f"cost per user-hour {cost:.5f} USD" in local.table
     assert local.simulations == remote.simulations == len(local.frontier)

@@ -71,6 +71,9 @@ TEST_CASE("the consumer world's metros reach their edge sites first", "[topology
   CHECK(t.rtt_ms(2, site_index("edge-tokyo")) == 27.0);
   CHECK(t.rtt_ms(2, site_index("cloud-us-east")) == 193.0);
   CHECK(t.sites_by_rtt(2).front() == site_index("edge-tokyo"));
-  // metro-london -> edge-frankfurt goes through edge-london: 28 + 3 + 12.
-  CHECK(t.rtt_ms(1, site_index("edge-frankfurt")) == 43.0);
+  // metro-london -> cloud-us-east: through edge-london to cloud-eu-west (3 + 2) beats the direct link (6),
+  // then the Atlantic: 28 + 5 + 75.
+  CHECK(t.rtt_ms(1, site_index("cloud-us-east")) == 108.0);
+  // metro-london -> edge-tokyo crosses the Atlantic and the Pacific: 28 + 5 + 75 + 166.
+  CHECK(t.rtt_ms(1, site_index("edge-tokyo")) == 274.0);
 }
