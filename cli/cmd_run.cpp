@@ -62,14 +62,24 @@ int run_scenario(const RunOptions& o) {
 }
 }  // namespace
 
+void print_error(const std::string& what) {
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t end = what.find('\n', start);
+    std::cerr << "capstan: " << what.substr(start, end - start) << "\n";
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+}
+
 int guarded(const std::function<int()>& body) {
   try {
     return body();
   } catch (const InputError& e) {  // the scenario, or a profile it names
-    std::cerr << "capstan: " << e.what() << "\n";
+    print_error(e.what());
     return 2;
   } catch (const std::exception& e) {
-    std::cerr << "capstan: " << e.what() << "\n";
+    print_error(e.what());
     return 1;
   }
 }

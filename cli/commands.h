@@ -17,6 +17,10 @@ namespace capstan::cli {
 // any other failure prints and returns 1.
 int guarded(const std::function<int()>& body);
 
+// An error on stderr, "capstan: " before each of its lines (a file's errors
+// found in one pass come one per line).
+void print_error(const std::string& what);
+
 // Runs `python3 -m module args...` with the capstan package built beside this
 // executable, to draw plots; when no interpreter can import it and
 // matplotlib, says so (naming `written`, what was written without them).

@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   } catch (const std::exception& e) {
-    std::cerr << "capstan: " << e.what() << "\n";
+    capstan::cli::print_error(e.what());
     return 1;
   }
   return exit_code;

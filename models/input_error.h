@@ -4,6 +4,7 @@
 // expected and what was found; front ends report it and exit with status 2.
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace capstan {
 
@@ -53,22 +54,43 @@ inline std::string one_line(const std::string& s) {
   return out;
 }
 
+// One error of a document: where, what was expected, what was found.
+struct Issue {
+  std::string pointer, expected, found;
+};
+
 class InputError : public std::runtime_error {
  public:
-  InputError(std::string file, std::string pointer, std::string expected, std::string found)
-      : std::runtime_error(one_line(file + ": " + (pointer.empty() ? "" : pointer + ": ") + "expected " + expected +
-                                    ", found " + found)),
+  // `more`: further errors of the same file, found in the same pass; `unlisted`
+  // counts those past the ones listed. what() holds one line per error.
+  InputError(std::string file, std::string pointer, std::string expected, std::string found,
+             std::vector<Issue> more = {}, std::size_t unlisted = 0)
+      : std::runtime_error(message(file, pointer, expected, found, more, unlisted)),
         file_(std::move(file)),
         pointer_(std::move(pointer)),
         expected_(std::move(expected)),
-        found_(std::move(found)) {}
+        found_(std::move(found)),
+        more_(std::move(more)) {}
   const std::string& file() const { return file_; }
   const std::string& pointer() const { return pointer_; }  // "" when the whole file is at fault
   const std::string& expected() const { return expected_; }
   const std::string& found() const { return found_; }
+  const std::vector<Issue>& more() const { return more_; }  // the other errors, in the order read
 
  private:
+  static std::string line(const std::string& file, const std::string& pointer, const std::string& expected,
+                          const std::string& found) {
+    return one_line(file + ": " + (pointer.empty() ? "" : pointer + ": ") + "expected " + expected + ", found " + found);
+  }
+  static std::string message(const std::string& file, const std::string& pointer, const std::string& expected,
+                             const std::string& found, const std::vector<Issue>& more, std::size_t unlisted) {
+    std::string m = line(file, pointer, expected, found);
+    for (const Issue& i : more) m += "\n" + line(file, i.pointer, i.expected, i.found);
+    if (unlisted > 0) m += "\n" + one_line(file + ": and " + std::to_string(unlisted) + " more error(s) not listed");
+    return m;
+  }
   std::string file_, pointer_, expected_, found_;
+  std::vector<Issue> more_;
 };
 
 }  // namespace capstan

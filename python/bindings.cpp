@@ -63,6 +63,15 @@ void translate_scenario_error(std::exception_ptr p) {
     error.attr("pointer") = e.pointer();
     error.attr("expected") = e.expected();
     error.attr("found") = e.found();
+    // Every error of the file found in one pass, the first included.
+    py::list errors;
+    errors.append(py::dict(py::arg("pointer") = e.pointer(), py::arg("expected") = e.expected(),
+                           py::arg("found") = e.found()));
+    for (const capstan::Issue& i : e.more()) {
+      errors.append(py::dict(py::arg("pointer") = i.pointer, py::arg("expected") = i.expected,
+                             py::arg("found") = i.found));
+    }
+    error.attr("errors") = errors;
     PyErr_SetObject(g_scenario_error, error.ptr());
   }
 }

@@ -19,6 +19,52 @@ void fail(const std::string& pointer, const std::string& expected, const std::st
   throw FieldError(pointer, expected, found);
 }
 
+namespace {
+thread_local ErrorCollector* g_collector = nullptr;
+}  // namespace
+
+ErrorCollector::ErrorCollector() : previous_(g_collector) { g_collector = this; }
+ErrorCollector::~ErrorCollector() { g_collector = previous_; }
+ErrorCollector* ErrorCollector::active() { return g_collector; }
+ErrorCollector::Pause::Pause() : paused_(g_collector) { g_collector = nullptr; }
+ErrorCollector::Pause::~Pause() { g_collector = paused_; }
+
+void ErrorCollector::add(const FieldError& e) {
+  ++count_;
+  if (errors_.size() < kMaxErrors) errors_.push_back(e);
+}
+
+bool ErrorCollector::is_broken(const std::string& name) const {
+  return std::find(broken_.begin(), broken_.end(), name) != broken_.end();
+}
+
+namespace {
+
+// Runs a field's read; while errors are collected, a failed read is recorded
+// and `stand_in` gives the value it reads as.
+template <typename Body, typename StandIn>
+auto recovering(Body&& body, StandIn&& stand_in) -> decltype(body()) {
+  ErrorCollector* c = ErrorCollector::active();
+  if (!c) return body();
+  try {
+    return body();
+  } catch (const FieldError& e) {
+    if (!e.follows) c->add(e);
+    return stand_in();
+  }
+}
+
+// A number that satisfies `range`: the default, else a closed bound, 1, or the middle.
+double stand_in_number(const Range& range, std::optional<double> fallback) {
+  if (fallback && range.contains(*fallback)) return *fallback;
+  for (double x : {range.lo, 1.0, range.hi}) {
+    if (std::isfinite(x) && range.contains(x)) return x;
+  }
+  return range.lo + (range.hi - range.lo) / 2;
+}
+
+}  // namespace
+
 std::string format_number(double x) {
   if (std::isnan(x)) return "NaN";
   if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
@@ -208,12 +254,42 @@ const nlohmann::json& empty_object() {
 template <typename Json>
 BasicObject<Json>::BasicObject(Json& value, std::string pointer, std::vector<std::string> keys)
     : value_(&value), pointer_(std::move(pointer)) {
-  if (!value.is_object()) fail(pointer_, "an object", describe(value));
-  if (SchemaRecorder* r = SchemaRecorder::active()) r->object(pointer_, keys);
-  for (const auto& item : value.items()) {
-    if (std::find(keys.begin(), keys.end(), item.key()) == keys.end()) {
-      fail(child(pointer_, item.key()), "a known key", quoted_with_suggestion(item.key(), keys));
+  ErrorCollector* c = ErrorCollector::active();
+  if (!value.is_object()) {
+    if (!c) fail(pointer_, "an object", describe(value));
+    c->add(FieldError(pointer_, "an object", describe(value)));
+    // Read on as an empty object (the document is not used after an error).
+    if constexpr (kWritesDefaults) {
+      value = nlohmann::json::object();
+    } else {
+      value_ = &empty_object();
     }
+  }
+  if (SchemaRecorder* r = SchemaRecorder::active()) r->object(pointer_, keys);
+  std::vector<std::string> unknown;
+  bool comment = false;
+  for (const auto& item : value_->items()) {
+    if (item.key() == kCommentKey) {
+      const nlohmann::json& v = item.value();
+      if (!v.is_string() || v.get_ref<const std::string&>().size() > kMaxCommentChars) {
+        const std::string expected = "a comment: a string of at most " + std::to_string(kMaxCommentChars) + " characters";
+        if (!c) fail(child(pointer_, kCommentKey), expected, describe(v));
+        c->add(FieldError(child(pointer_, kCommentKey), expected, describe(v)));
+      }
+      comment = true;
+      continue;
+    }
+    if (std::find(keys.begin(), keys.end(), item.key()) == keys.end()) {
+      if (!c) fail(child(pointer_, item.key()), "a known key", quoted_with_suggestion(item.key(), keys));
+      c->add(FieldError(child(pointer_, item.key()), "a known key", quoted_with_suggestion(item.key(), keys)));
+      unknown.push_back(item.key());
+      const std::string meant = nearest(item.key(), keys);
+      if (!meant.empty()) misspelled_.push_back(meant);
+    }
+  }
+  if constexpr (kWritesDefaults) {
+    for (const auto& key : unknown) value_->erase(key);
+    if (comment) value_->erase(kCommentKey);
   }
 }
 
@@ -221,7 +297,11 @@ template <typename Json>
 Json* BasicObject<Json>::slot(const std::string& key, bool required, const std::string& expected) const {
   auto it = value_->find(key);
   if (it != value_->end()) return &*it;
-  if (required) fail(ptr(key), expected, "no value (the field is required)");
+  if (required) {
+    FieldError e(ptr(key), expected, "no value (the field is required)");
+    e.follows = std::find(misspelled_.begin(), misspelled_.end(), key) != misspelled_.end();
+    throw e;
+  }
   return nullptr;
 }
 
@@ -233,17 +313,35 @@ void BasicObject<Json>::fill(const std::string& key, nlohmann::json fallback) co
 template <typename Json>
 Json& BasicObject<Json>::raw(const std::string& key) const {
   record(ptr(key), nlohmann::json::object(), true);
-  return *slot(key, true, "a value");
+  return raw_slot(key);
 }
 
 template <typename Json>
 Json& BasicObject<Json>::raw_optional(const std::string& key) const {
   record(ptr(key), nlohmann::json::object(), false);
-  return *slot(key, true, "a value");
+  return raw_slot(key);
+}
+
+template <typename Json>
+Json& BasicObject<Json>::raw_slot(const std::string& key) const {
+  return recovering([&]() -> Json& { return *slot(key, true, "a value"); }, [&]() -> Json& {
+    static const nlohmann::json kNull;
+    if constexpr (kWritesDefaults) {
+      return (*value_)[key] = nullptr;  // read on as null: the caller's check of its type ends the part
+    } else {
+      return kNull;
+    }
+  });
 }
 
 template <typename Json>
 double BasicObject<Json>::number(const std::string& key, Range range, std::optional<double> fallback) const {
+  return recovering([&] { return number_strict(key, range, fallback); },
+                    [&] { return stand_in_number(range, fallback); });
+}
+
+template <typename Json>
+double BasicObject<Json>::number_strict(const std::string& key, Range range, std::optional<double> fallback) const {
   record(ptr(key), with_default(number_schema(range), fallback), !fallback);
   Json* p = slot(key, !fallback, range.describe("a number"));
   if (!p) {
@@ -260,6 +358,13 @@ double BasicObject<Json>::number(const std::string& key, Range range, std::optio
 template <typename Json>
 std::int64_t BasicObject<Json>::integer(const std::string& key, std::int64_t lo, std::int64_t hi,
                                         std::optional<std::int64_t> fallback) const {
+  return recovering([&] { return integer_strict(key, lo, hi, fallback); },
+                    [&] { return fallback && *fallback >= lo && *fallback <= hi ? *fallback : lo; });
+}
+
+template <typename Json>
+std::int64_t BasicObject<Json>::integer_strict(const std::string& key, std::int64_t lo, std::int64_t hi,
+                                               std::optional<std::int64_t> fallback) const {
   const std::string expected = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
   record(ptr(key), with_default(nlohmann::json{{"type", "integer"}, {"minimum", lo}, {"maximum", hi}}, fallback),
          !fallback);
@@ -288,6 +393,11 @@ std::int64_t BasicObject<Json>::integer(const std::string& key, std::int64_t lo,
 
 template <typename Json>
 std::uint64_t BasicObject<Json>::uint64(const std::string& key, std::optional<std::uint64_t> fallback) const {
+  return recovering([&] { return uint64_strict(key, fallback); }, [&] { return fallback.value_or(0); });
+}
+
+template <typename Json>
+std::uint64_t BasicObject<Json>::uint64_strict(const std::string& key, std::optional<std::uint64_t> fallback) const {
   const std::string expected = "an integer in [0, 18446744073709551615]";
   record(ptr(key),
          with_default(nlohmann::json{{"type", "integer"}, {"minimum", 0}, {"maximum", 18446744073709551615ULL}},
@@ -316,6 +426,11 @@ std::uint64_t BasicObject<Json>::uint64(const std::string& key, std::optional<st
 
 template <typename Json>
 bool BasicObject<Json>::boolean(const std::string& key, std::optional<bool> fallback) const {
+  return recovering([&] { return boolean_strict(key, fallback); }, [&] { return fallback.value_or(false); });
+}
+
+template <typename Json>
+bool BasicObject<Json>::boolean_strict(const std::string& key, std::optional<bool> fallback) const {
   record(ptr(key), with_default(nlohmann::json{{"type", "boolean"}}, fallback), !fallback);
   const Json* p = slot(key, !fallback, "true or false");
   if (!p) {
@@ -330,6 +445,13 @@ bool BasicObject<Json>::boolean(const std::string& key, std::optional<bool> fall
 template <typename Json>
 std::string BasicObject<Json>::string(const std::string& key, std::optional<std::string> fallback,
                                       std::size_t max_length) const {
+  return recovering([&] { return string_strict(key, fallback, max_length); },
+                    [&] { return fallback.value_or(std::string()); });
+}
+
+template <typename Json>
+std::string BasicObject<Json>::string_strict(const std::string& key, std::optional<std::string> fallback,
+                                             std::size_t max_length) const {
   const std::string expected = "a string of at most " + std::to_string(max_length) + " characters";
   record(ptr(key), with_default(nlohmann::json{{"type", "string"}, {"maxLength", max_length}}, fallback), !fallback);
   const Json* p = slot(key, !fallback, expected);
@@ -345,12 +467,26 @@ std::string BasicObject<Json>::string(const std::string& key, std::optional<std:
 template <typename Json>
 std::string BasicObject<Json>::name(const std::string& key) const {
   record(ptr(key), {{"type", "string"}, {"pattern", kNamePattern}}, true);
-  return name_at(*slot(key, true, "a name (a letter, then letters, digits, '-' or '_')"), ptr(key));
+  // A bad name reads as written where it is a string, so that what refers to it still finds it.
+  return recovering([&] { return name_at(*slot(key, true, "a name (a letter, then letters, digits, '-' or '_')"), ptr(key)); },
+                    [&] {
+                      auto it = value_->find(key);
+                      return it != value_->end() && it->is_string() ? it->template get<std::string>() : std::string();
+                    });
 }
 
 template <typename Json>
 std::size_t BasicObject<Json>::choice(const std::string& key, const std::vector<std::string>& options,
                                       std::optional<std::string> fallback) const {
+  return recovering([&] { return choice_strict(key, options, fallback); }, [&] {
+    const auto it = fallback ? std::find(options.begin(), options.end(), *fallback) : options.end();
+    return it == options.end() ? std::size_t{0} : static_cast<std::size_t>(it - options.begin());
+  });
+}
+
+template <typename Json>
+std::size_t BasicObject<Json>::choice_strict(const std::string& key, const std::vector<std::string>& options,
+                                             std::optional<std::string> fallback) const {
   std::string expected = "one of";
   for (std::size_t i = 0; i < options.size(); ++i) expected += (i ? ", \"" : " \"") + options[i] + "\"";
   record(ptr(key), with_default(nlohmann::json{{"enum", options}}, fallback), !fallback);
@@ -369,6 +505,18 @@ std::size_t BasicObject<Json>::choice(const std::string& key, const std::vector<
 template <typename Json>
 Json& BasicObject<Json>::array(const std::string& key, std::size_t min_items, std::size_t max_items,
                                bool required) const {
+  return recovering([&]() -> Json& { return array_strict(key, min_items, max_items, required); }, [&]() -> Json& {
+    if constexpr (kWritesDefaults) {
+      return (*value_)[key] = nlohmann::json::array();  // read on as empty
+    } else {
+      return empty_array();
+    }
+  });
+}
+
+template <typename Json>
+Json& BasicObject<Json>::array_strict(const std::string& key, std::size_t min_items, std::size_t max_items,
+                                      bool required) const {
   const std::string expected = "an array of " + std::to_string(min_items) + " to " + std::to_string(max_items) + " items";
   if (SchemaRecorder* r = SchemaRecorder::active()) {
     r->array(ptr(key), min_items, max_items);
@@ -390,7 +538,7 @@ template <typename Json>
 BasicObject<Json> BasicObject<Json>::object(const std::string& key, std::vector<std::string> keys,
                                             bool required) const {
   record(ptr(key), nlohmann::json::object(), required);
-  Json* p = slot(key, required, "an object");
+  Json* p = recovering([&] { return slot(key, required, "an object"); }, [] { return static_cast<Json*>(nullptr); });
   if (!p) {
     if constexpr (kWritesDefaults) {
       p = &((*value_)[key] = nlohmann::json::object());

@@ -30,9 +30,85 @@ class FieldError : public std::runtime_error {
  public:
   FieldError(std::string pointer, std::string expected, std::string found);
   std::string pointer, expected, found;
+  // While errors are collected: an error that follows from one already
+  // reported (a required field missing because its key was misspelled, and
+  // reported as unknown): not reported again.
+  bool follows = false;
 };
 
 [[noreturn]] void fail(const std::string& pointer, const std::string& expected, const std::string& found);
+
+// Collects the errors of one document so that it is reported in one pass.
+// While one is active on this thread, a field that fails its read is
+// recorded and reads as a stand-in value that satisfies its constraint (its
+// default, else a bound of its range, an empty string, an empty array or
+// object), so reading goes on; an object's unknown keys are recorded and
+// skipped. An error that a check throws (fail()) still ends the read: the
+// reader calls part() around each independent part of the document (a
+// section, one item of a list) so that it ends that part only. The caller
+// reports errors() when the read is done, and uses nothing it read.
+class ErrorCollector {
+ public:
+  static constexpr std::size_t kMaxErrors = 100;  // more are counted, not kept
+  ErrorCollector();
+  ~ErrorCollector();
+  ErrorCollector(const ErrorCollector&) = delete;
+  ErrorCollector& operator=(const ErrorCollector&) = delete;
+
+  static ErrorCollector* active();  // on this thread, or nullptr
+
+  // While one lives, errors throw as without a collector: for the other
+  // documents a scenario names (a trace, a profile), whose pointers are their own.
+  class Pause {
+   public:
+    Pause();
+    ~Pause();
+    Pause(const Pause&) = delete;
+    Pause& operator=(const Pause&) = delete;
+
+   private:
+    ErrorCollector* paused_;
+  };
+
+  void add(const FieldError& e);
+  const std::vector<FieldError>& errors() const { return errors_; }
+  std::size_t count() const { return count_; }  // all recorded, kept or not
+  bool empty() const { return count_ == 0; }
+
+  // Names of items that failed (a deployment, a site, an origin): the parts
+  // that refer to them are skipped, since their errors would follow from it.
+  void broken(const std::string& name) { broken_.push_back(name); }
+  bool is_broken(const std::string& name) const;
+
+ private:
+  std::vector<FieldError> errors_;
+  std::size_t count_ = 0;
+  std::vector<std::string> broken_;
+  ErrorCollector* previous_;
+};
+
+// Runs one independent part of a document. Without a collector it just runs
+// `body` (an error propagates). With one, an error the part throws is
+// recorded, unless the part had already recorded one (then it may follow from
+// that one's stand-in value), and the part ends there. Returns whether the
+// part ran to its end (its fields may have read as stand-ins): an item that
+// did is in the result, named as written.
+template <typename F>
+bool part(F&& body) {
+  ErrorCollector* c = ErrorCollector::active();
+  if (!c) {
+    body();
+    return true;
+  }
+  const std::size_t before = c->count();
+  try {
+    body();
+  } catch (const FieldError& e) {
+    if (c->count() == before && !e.follows) c->add(e);
+    return false;
+  }
+  return true;
+}
 
 // How a value reads in an error: numbers and short strings verbatim, long
 // strings cut, containers by kind ("an object", "an array of 3").
@@ -59,8 +135,16 @@ struct Range {
 inline Range positive(double hi) { return {0.0, hi, true, false}; }
 inline Range non_negative(double hi) { return {0.0, hi, false, false}; }
 
+// Any object of a document may hold a "$comment" (as JSON Schema spells one):
+// a string of at most kMaxCommentChars, not part of the value. An Object
+// removes it from the document, so a comment never changes a canonical form
+// or a hash.
+inline constexpr const char* kCommentKey = "$comment";
+inline constexpr std::size_t kMaxCommentChars = 20000;
+
 // One JSON object under validation. Construction checks that `value` is an
-// object holding only `keys` (an unknown key fails with a suggestion).
+// object holding only `keys` (an unknown key fails with a suggestion) and
+// perhaps a "$comment".
 // `Json` is nlohmann::json (defaults are written into the document) or
 // const nlohmann::json (read-only); use the aliases Object and ConstObject.
 template <typename Json>
@@ -97,6 +181,17 @@ class BasicObject {
   BasicObject object(const std::string& key, std::vector<std::string> keys, bool required) const;
 
  private:
+  // The reads without recovery (the public reads recover while errors are collected).
+  double number_strict(const std::string& key, Range range, std::optional<double> fallback) const;
+  std::int64_t integer_strict(const std::string& key, std::int64_t lo, std::int64_t hi,
+                              std::optional<std::int64_t> fallback) const;
+  std::uint64_t uint64_strict(const std::string& key, std::optional<std::uint64_t> fallback) const;
+  bool boolean_strict(const std::string& key, std::optional<bool> fallback) const;
+  std::string string_strict(const std::string& key, std::optional<std::string> fallback, std::size_t max_length) const;
+  std::size_t choice_strict(const std::string& key, const std::vector<std::string>& options,
+                            std::optional<std::string> fallback) const;
+  Json& array_strict(const std::string& key, std::size_t min_items, std::size_t max_items, bool required) const;
+  Json& raw_slot(const std::string& key) const;
   // The field, or nullptr when it is absent and optional; fails when absent and required.
   Json* slot(const std::string& key, bool required, const std::string& expected) const;
   // Records the default of an absent optional field in the document (Object
@@ -104,6 +199,7 @@ class BasicObject {
   void fill(const std::string& key, nlohmann::json fallback) const;
   Json* value_;
   std::string pointer_;
+  std::vector<std::string> misspelled_;  // known keys an unknown key was the nearest to
 };
 
 using Object = BasicObject<nlohmann::json>;

@@ -1,5 +1,7 @@
 #include "models/input/schema_recorder.h"
 
+#include "models/input/json_reader.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -133,6 +135,8 @@ nlohmann::json SchemaRecorder::build(const std::string& p) const {
     s["type"] = "object";
     nlohmann::json props = nlohmann::json::object();
     for (const std::string& key : n.keys) props[key] = build(p + "/" + key);
+    // Any object may hold a comment (json_reader.h).
+    props[kCommentKey] = {{"type", "string"}, {"maxLength", kMaxCommentChars}};
     s["properties"] = props;
     s["additionalProperties"] = false;
     nlohmann::json required = nlohmann::json::array();

@@ -155,10 +155,26 @@ Scenario load_document(json doc, const std::string& source, const std::string& b
                        const std::vector<Override>& overrides) {
   for (const Override& ov : overrides) apply_override(doc, ov, source);
   Scenario s;
-  try {
-    s = detail::parse_document(doc, base_dir);
-  } catch (const js::FieldError& e) {
-    throw ScenarioError(source, e.pointer, e.expected, e.found);
+  {
+    // Every error the document has, in one pass (json_reader.h): reported
+    // together, the first as the error's own fields, the rest in more().
+    js::ErrorCollector errors;
+    try {
+      s = detail::parse_document(doc, base_dir);
+    } catch (const js::FieldError& e) {
+      if (errors.count() == 0) errors.add(e);  // an error outside every part
+    } catch (const std::exception&) {
+      // After an error, a stand-in value may upset a later read: the errors
+      // found so far are the report. Before any, the failure is the report.
+      if (errors.empty()) throw;
+    }
+    if (!errors.empty()) {
+      const auto& list = errors.errors();
+      std::vector<Issue> more;
+      for (std::size_t i = 1; i < list.size(); ++i) more.push_back({list[i].pointer, list[i].expected, list[i].found});
+      throw ScenarioError(source, list[0].pointer, list[0].expected, list[0].found, std::move(more),
+                          errors.count() - list.size());
+    }
   }
   s.source_path = base_dir.empty() ? "" : source;
   s.canonical_json = doc.dump(-1, ' ', false, json::error_handler_t::replace);

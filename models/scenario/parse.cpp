@@ -1,6 +1,7 @@
 // The whole document: sections in order, then the cross-checks.
 #include <algorithm>
 #include <limits>
+#include <optional>
 
 #include "models/network/topology.h"
 #include "models/scenario/parse.h"
@@ -19,20 +20,39 @@ Scenario parse_document(json& doc, const std::string& base_dir) {
   Scenario s;
   s.name = top.name("name");
   s.description = top.string("description", Scenario{}.description, 20000);
-  s.simulation = parse_simulation(top.object("simulation",
-                                             {"duration_h", "warmup_h", "start_hour_utc", "seed", "replications",
-                                              "interval_s", "max_queue_s", "step_by_step"},
-                                             false));
-  s.workload = parse_workload(top.object("workload", {"peak_users", "diurnal", "session", "origins"}, true));
+  // Each section, and each item of a list, is one part (json_reader.h): while
+  // errors are collected, one part's error does not hide another's. The checks
+  // across parts run only on a document read without error.
+  js::ErrorCollector* const errors = js::ErrorCollector::active();
+  auto clean = [&] { return !errors || errors->empty(); };
+  js::part([&] {
+    s.simulation = parse_simulation(top.object("simulation",
+                                               {"duration_h", "warmup_h", "start_hour_utc", "seed", "replications",
+                                                "interval_s", "max_queue_s", "step_by_step"},
+                                               false));
+  });
+  const bool workload_read =
+      js::part([&] { s.workload = parse_workload(top.object("workload", {"peak_users", "diurnal", "session", "origins"}, true)); });
+  if (!workload_read && doc.contains("workload") && doc["workload"].is_object() && doc["workload"].contains("origins") &&
+      doc["workload"]["origins"].is_array()) {
+    for (const auto& origin : doc["workload"]["origins"]) mark_broken(origin);  // what links to them is skipped
+  }
 
   const catalog::Catalog& builtin = catalog::Catalog::builtin();
-  const catalog::Catalog catalog = top.has("catalog") ? builtin.with_overrides(doc["catalog"], "/catalog", base_dir) : builtin;
+  std::optional<catalog::Catalog> overridden;
+  const std::size_t before_catalog = errors ? errors->count() : 0;
+  js::part([&] {
+    if (top.has("catalog")) overridden.emplace(builtin.with_overrides(doc["catalog"], "/catalog", base_dir));
+  });
+  // The fleet names the catalog's entries: with its additions in error, the fleet's errors would follow from them.
+  if (errors && errors->count() > before_catalog) return s;
+  const catalog::Catalog& catalog = overridden ? *overridden : builtin;
 
   s.deployments = parse_deployments(top.array("deployments", 1, kMaxDeployments, true), "/deployments", catalog,
                                     base_dir);
   s.classes = parse_classes(top.array("classes", 1, kMaxClasses, true), "/classes", s.deployments, base_dir);
   // A replayed trace sends one event per row: bound the rows a run replays.
-  for (std::size_t c = 0; c < s.classes.size(); ++c) {
+  for (std::size_t c = 0; clean() && c < s.classes.size(); ++c) {
     const RequestTrace& t = s.classes[c].trace;
     if (!t.enabled || !t.loop) continue;
     const double passes = std::ceil(s.simulation.duration_h * 3600e9 / t.period_ns());
@@ -47,7 +67,7 @@ Scenario parse_document(json& doc, const std::string& base_dir) {
   // 9 KB): bound the cells so that no valid scenario can exhaust memory.
   const double cells = std::ceil(s.simulation.duration_h * 3600.0 / s.simulation.interval_s) *
                        static_cast<double>(s.classes.size());
-  if (cells > kMaxSeriesCells) {
+  if (clean() && cells > kMaxSeriesCells) {
     js::fail("/simulation/interval_s",
              "at most " + js::format_number(kMaxSeriesCells) + " time-series cells (intervals x classes; interval_s >= " +
                  js::format_number(std::ceil(s.simulation.duration_h * 3600.0 * s.classes.size() / kMaxSeriesCells)) +
@@ -55,20 +75,27 @@ Scenario parse_document(json& doc, const std::string& base_dir) {
              js::format_number(s.simulation.interval_s) + " (" + js::format_number(cells) + " cells)");
   }
   s.sites = parse_sites(top.array("sites", 0, kMaxSites, false), "/sites", catalog, s.deployments, base_dir);
-  for (std::size_t i = 0; i < s.sites.size(); ++i) {
-    for (std::size_t o = 0; o < s.workload.origins.size(); ++o) {
-      if (s.sites[i].name == s.workload.origins[o].name) {
-        js::fail("/sites/" + std::to_string(i) + "/name", "a name not used before (origins and sites share one namespace)",
-                 "\"" + s.sites[i].name + "\" (already at /workload/origins/" + std::to_string(o) + "/name)");
+  js::part([&] {
+    for (std::size_t i = 0; i < s.sites.size(); ++i) {
+      for (std::size_t o = 0; o < s.workload.origins.size(); ++o) {
+        if (s.sites[i].name == s.workload.origins[o].name) {
+          js::fail("/sites/" + std::to_string(i) + "/name",
+                   "a name not used before (origins and sites share one namespace)",
+                   "\"" + s.sites[i].name + "\" (already at /workload/origins/" + std::to_string(o) + "/name)");
+        }
       }
     }
-  }
-  s.links = parse_links(top.object("network", {"links"}, false), s);
-  s.routing = parse_routing(top.object("routing", {"policy", "budget_share", "max_spill_sites", "prefix_affinity",
-                                                         "prefix_affinity_max_waiting"}, false));
-  s.cost = parse_cost(top.object(
-      "cost", {"egress_usd_per_gb", "bytes_per_token", "reviewer_usd_per_hour", "reviewer_items_per_hour"}, false));
-  check_reachability(s);
+  });
+  js::part([&] { s.links = parse_links(top.object("network", {"links"}, false), s); });
+  js::part([&] {
+    s.routing = parse_routing(top.object("routing", {"policy", "budget_share", "max_spill_sites", "prefix_affinity",
+                                                     "prefix_affinity_max_waiting"}, false));
+  });
+  js::part([&] {
+    s.cost = parse_cost(top.object(
+        "cost", {"egress_usd_per_gb", "bytes_per_token", "reviewer_usd_per_hour", "reviewer_items_per_hour"}, false));
+  });
+  if (clean()) check_reachability(s);
   return s;
 }
 

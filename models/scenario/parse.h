@@ -64,4 +64,10 @@ const std::string& option_of(const std::vector<std::string>& options, Enum value
 // "expected a name not used before" when `name` is already in `seen` (name -> pointer).
 void check_unique(std::map<std::string, std::string>& seen, const std::string& name, const std::string& pointer);
 
+// While errors are collected (input::ErrorCollector): an item (a deployment,
+// an origin, a site) that failed to read is marked by its "name", and an item
+// whose `field` names a marked one is skipped, its errors following from that one's.
+void mark_broken(const nlohmann::json& item);
+bool refers_to_broken(const nlohmann::json& item, const char* field);
+
 }  // namespace capstan::scenario::detail

@@ -291,8 +291,14 @@ std::vector<Deployment> parse_deployments(json& list, const std::string& pointer
     const std::string where = js::child(pointer, i);
     json& item = list[i];
     const bool hosted = item.is_object() && item.contains("hosted");
-    out.push_back(hosted ? parse_hosted(item, where) : parse_self_hosted(item, where, catalog, base_dir));
-    check_unique(seen, out.back().name, js::child(where, "name"));
+    // One deployment is one part of the document (json_reader.h): a broken one is left out, and what
+    // refers to it is skipped.
+    const bool read = js::part([&] {
+      Deployment d = hosted ? parse_hosted(item, where) : parse_self_hosted(item, where, catalog, base_dir);
+      check_unique(seen, d.name, js::child(where, "name"));
+      out.push_back(std::move(d));
+    });
+    if (!read) mark_broken(item);
   }
   return out;
 }
@@ -304,6 +310,7 @@ std::vector<Site> parse_sites(json& list, const std::string& pointer, const cata
   double total_gpus = 0.0;
   for (std::size_t i = 0; i < list.size(); ++i) {
     const std::string where = js::child(pointer, i);
+    const bool read = js::part([&] {
     js::Object o(list[i], where, {"name", "kind", "region", "cloud", "pools"});
     Site site;
     site.name = o.name("name");
@@ -324,15 +331,20 @@ std::vector<Site> parse_sites(json& list, const std::string& pointer, const cata
     std::map<std::string, std::string> pool_names;
     for (std::size_t j = 0; j < pools.size(); ++j) {
       const std::string pool_where = js::child(o.ptr("pools"), j);
-      site.pools.push_back(parse_pool(pools[j], pool_where, catalog, deployments, site.cloud, base_dir));
-      check_unique(pool_names, site.pools.back().name, js::child(pool_where, "name"));
-      total_gpus += site.pools.back().gpus;
-      if (total_gpus > kMaxTotalGpus) {
-        js::fail(js::child(pool_where, "gpus"), "at most 1000000 GPUs in all pools together",
-                 js::format_number(total_gpus) + " so far");
-      }
+      if (refers_to_broken(pools[j], "deployment")) continue;
+      js::part([&] {
+        site.pools.push_back(parse_pool(pools[j], pool_where, catalog, deployments, site.cloud, base_dir));
+        check_unique(pool_names, site.pools.back().name, js::child(pool_where, "name"));
+        total_gpus += site.pools.back().gpus;
+        if (total_gpus > kMaxTotalGpus) {
+          js::fail(js::child(pool_where, "gpus"), "at most 1000000 GPUs in all pools together",
+                   js::format_number(total_gpus) + " so far");
+        }
+      });
     }
     out.push_back(std::move(site));
+    });
+    if (!read) mark_broken(list[i]);
   }
   return out;
 }
@@ -351,6 +363,8 @@ std::vector<Link> parse_links(js::Object network, const Scenario& scenario) {
   std::vector<Link> out;
   std::map<std::pair<std::string, std::string>, std::string> seen;
   for (std::size_t i = 0; i < list.size(); ++i) {
+    if (refers_to_broken(list[i], "a") || refers_to_broken(list[i], "b")) continue;
+    js::part([&] {
     js::Object o(list[i], js::child(network.ptr("links"), i), {"a", "b", "rtt_ms"});
     Link link;
     for (const char* end : {"a", "b"}) {
@@ -370,6 +384,7 @@ std::vector<Link> parse_links(js::Object network, const Scenario& scenario) {
                "a second link " + link.a + " - " + link.b + " (the first at " + it->second + ")");
     }
     out.push_back(link);
+    });
   }
   return out;
 }

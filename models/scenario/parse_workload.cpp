@@ -15,6 +15,17 @@ void check_unique(std::map<std::string, std::string>& seen, const std::string& n
   if (!inserted) js::fail(pointer, "a name not used before", "\"" + name + "\" (already at " + it->second + ")");
 }
 
+void mark_broken(const json& item) {
+  js::ErrorCollector* c = js::ErrorCollector::active();
+  if (c && item.is_object() && item.contains("name") && item["name"].is_string()) c->broken(item["name"].get<std::string>());
+}
+
+bool refers_to_broken(const json& item, const char* field) {
+  const js::ErrorCollector* c = js::ErrorCollector::active();
+  if (!c || !item.is_object() || !item.contains(field) || !item[field].is_string()) return false;
+  return c->is_broken(item[field].get<std::string>());
+}
+
 namespace {
 
 constexpr double kMaxQuantity = 1e9;
@@ -128,42 +139,54 @@ Workload parse_workload(js::Object o) {
   // Each user in session holds about 48 bytes: 5e7 users is 2.4 GB, above the
   // largest worlds run today (about 1.4e7 concurrent players).
   w.peak_users = o.number("peak_users", js::positive(5e7));
-  json& diurnal = o.raw("diurnal");
-  static const char* kDiurnal = "an array of 24 numbers in [0, 1], one per local hour, not all 0";
-  if (!diurnal.is_array() || diurnal.size() != 24) js::fail(o.ptr("diurnal"), kDiurnal, js::describe(diurnal));
-  double highest = 0.0;
-  for (std::size_t h = 0; h < 24; ++h) {
-    const double x = js::number_at(diurnal[h], js::child(o.ptr("diurnal"), h), js::non_negative(1.0));
-    w.diurnal.push_back(x);
-    highest = std::max(highest, x);
-  }
-  if (highest <= 0.0) js::fail(o.ptr("diurnal"), kDiurnal, "24 zeros");
+  // The diurnal curve, the sessions and the origins are parts of their own (json_reader.h).
+  js::part([&] {
+    json& diurnal = o.raw("diurnal");
+    static const char* kDiurnal = "an array of 24 numbers in [0, 1], one per local hour, not all 0";
+    if (!diurnal.is_array() || diurnal.size() != 24) js::fail(o.ptr("diurnal"), kDiurnal, js::describe(diurnal));
+    double highest = 0.0;
+    for (std::size_t h = 0; h < 24; ++h) {
+      const double x = js::number_at(diurnal[h], js::child(o.ptr("diurnal"), h), js::non_negative(1.0));
+      w.diurnal.push_back(x);
+      highest = std::max(highest, x);
+    }
+    if (highest <= 0.0) js::fail(o.ptr("diurnal"), kDiurnal, "24 zeros");
+  });
 
-  js::Object session = o.object("session", {"duration_min"}, false);
-  if (!session.has("duration_min")) {
-    session.json()["duration_min"] = {{"dist", "weibull"}, {"shape", 0.5}, {"scale", 20.0}};
-  }
-  w.session_minutes = parse_distribution(session.raw("duration_min"), session.ptr("duration_min"));
-  // Sessions start at users / mean length per second: a mean too short to
-  // resolve would stall the clock on arrivals.
-  if (!(w.session_minutes.expected() * 60.0 >= 1.0)) {
-    js::fail(session.ptr("duration_min"), "a session length with a mean of at least 1 s (1/60 minute)",
-             js::format_number(w.session_minutes.expected()) + " minutes");
-  }
+  js::part([&] {
+    js::Object session = o.object("session", {"duration_min"}, false);
+    if (!session.has("duration_min")) {
+      session.json()["duration_min"] = {{"dist", "weibull"}, {"shape", 0.5}, {"scale", 20.0}};
+    }
+    w.session_minutes = parse_distribution(session.raw("duration_min"), session.ptr("duration_min"));
+    // Sessions start at users / mean length per second: a mean too short to
+    // resolve would stall the clock on arrivals.
+    if (!(w.session_minutes.expected() * 60.0 >= 1.0)) {
+      js::fail(session.ptr("duration_min"), "a session length with a mean of at least 1 s (1/60 minute)",
+               js::format_number(w.session_minutes.expected()) + " minutes");
+    }
+  });
 
   json& origins = o.array("origins", 1, kMaxOrigins, true);
   std::map<std::string, std::string> seen;
   double share_sum = 0.0;
+  bool all_read = true;
   for (std::size_t i = 0; i < origins.size(); ++i) {
     const std::string where = js::child(o.ptr("origins"), i);
-    w.origins.push_back(parse_origin(origins[i], where));
-    check_unique(seen, w.origins.back().name, js::child(where, "name"));
-    share_sum += w.origins.back().share;
+    const bool read = js::part([&] {
+      w.origins.push_back(parse_origin(origins[i], where));
+      check_unique(seen, w.origins.back().name, js::child(where, "name"));
+      share_sum += w.origins.back().share;
+    });
+    if (!read) mark_broken(origins[i]);
+    all_read = all_read && read;
   }
-  if (std::fabs(share_sum - 1.0) > 1e-6) {
-    js::fail(o.ptr("origins"), "origin shares summing to 1 (within 1e-6)",
+  js::part([&] {
+    if (all_read && std::fabs(share_sum - 1.0) > 1e-6) {
+      js::fail(o.ptr("origins"), "origin shares summing to 1 (within 1e-6)",
                "shares summing to " + js::format_number(share_sum));
-  }
+    }
+  });
   return w;
 }
 
@@ -404,6 +427,9 @@ std::vector<InteractionClass> parse_classes(json& list, const std::string& point
   std::int64_t distinct_prompts = 0;
   for (std::size_t i = 0; i < list.size(); ++i) {
     const std::string where = js::child(pointer, i);
+    // A class served by a deployment that failed to read is skipped: its errors would follow from that one.
+    if (refers_to_broken(list[i], "deployment") || refers_to_broken(list[i], "overflow")) continue;
+    js::part([&] {
     classes.push_back(parse_class(list[i], where, deployments, base_dir));
     check_unique(seen, classes.back().name, js::child(where, "name"));
     distinct_prompts += classes.back().response_cache.distinct_prompts + classes.back().shared_prefix.prompts;
@@ -413,6 +439,7 @@ std::vector<InteractionClass> parse_classes(json& list, const std::string& point
                "at most 1000000 distinct prompts over all classes' response caches and shared prefixes",
                std::to_string(distinct_prompts) + " so far");
     }
+    });
   }
   return classes;
 }

@@ -172,8 +172,10 @@ def load(scenario: Union[str, os.PathLike, Mapping, Scenario], set: Mapping[str,
     as the CLI's ``--set key.path=value`` takes them.
 
     Raises capstan.ScenarioError, whose message is the CLI's (file, JSON
-    pointer, what was expected, what was found) and whose attributes `file`,
-    `pointer`, `expected` and `found` hold its parts.
+    pointer, what was expected, what was found; one line per error, every
+    error the file has found in one pass) and whose attributes `file`,
+    `pointer`, `expected` and `found` hold the first error's parts and
+    `errors` all of them, as dicts {pointer, expected, found}.
     """
     overrides = overrides_from(set)
     if isinstance(scenario, Scenario):

@@ -27,6 +27,31 @@ def test_wrong_type_in_dict(tiny_dict):
         assert part in message
 
 
+def test_every_error_in_one_pass(tiny_dict, tmp_path):
+    tiny_dict["workload"]["peak_users"] = "lots"
+    tiny_dict["classes"][0]["slo"]["percentile"] = 150
+    tiny_dict["routing"]["policy"] = "fastest"
+    with pytest.raises(capstan.ScenarioError) as info:
+        capstan.load(tiny_dict)
+    e = info.value
+    pointers = ["/workload/peak_users", "/classes/0/slo/percentile", "/routing/policy"]
+    assert [x["pointer"] for x in e.errors] == pointers
+    assert e.pointer == pointers[0] and e.errors[0]["found"] == e.found
+    assert all(x["expected"] and x["found"] for x in e.errors)
+    assert len(str(e).splitlines()) == 3
+    # The CLI prints the same errors, one line each, and exits 2.
+    cli = cli_binary()
+    if cli:
+        import json
+        path = tmp_path / "bad.json"
+        path.write_text(json.dumps(tiny_dict))
+        out = subprocess.run([cli, "validate", str(path)], capture_output=True, text=True)
+        assert out.returncode == 2 and out.stdout == ""
+        lines = out.stderr.splitlines()
+        assert [line.split(": ")[2] for line in lines] == pointers
+        assert all(line.startswith(f"capstan: {path}: ") for line in lines)
+
+
 def test_out_of_range_value(tiny_dict):
     tiny_dict["workload"]["peak_users"] = -5
     with pytest.raises(capstan.ScenarioError) as info:

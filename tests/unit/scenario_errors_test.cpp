@@ -2,6 +2,7 @@
 // pointer of the offending field, what was expected and what was found.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -568,4 +569,55 @@ TEST_CASE("a request trace is untrusted input, with its file and line", "[scenar
   doc["classes"][0]["trace"] = {{"file", "/dev/zero"}};
   e = with_doc(doc);
   CHECK(e.found() == "not a regular file");
+}
+
+TEST_CASE("every error of a document is reported in one pass, in the order read", "[scenario][errors]") {
+  json doc = minimal();
+  doc["simulation"] = {{"duration_h", -1}, {"replicatons", 3}};
+  doc["workload"]["peak_users"] = "many";
+  doc["classes"][0]["slo"]["threshold_ms"] = -5;
+  // An object's unknown keys come first, then its fields in turn.
+  // A second deployment whose GPU is unknown, and a class and a pool of it: only the deployment is reported.
+  doc["deployments"].push_back({{"name", "broken"}, {"model", "llama-3-8b"}, {"gpu", "h10"}});
+  json served = doc["classes"][0];
+  served["name"] = "served";
+  served["deployment"] = "broken";
+  served["slo"]["threshold_ms"] = -7;  // follows the broken deployment: skipped with its class
+  doc["classes"].push_back(served);
+  doc["sites"][0]["pools"].push_back({{"name", "more"}, {"deployment", "broken"}, {"gpus", -1}});
+  // A check relating fields ends its item only: the second pool still reports its own error.
+  doc["sites"][0]["pools"].push_back({{"name", "main"}, {"deployment", "chat"}, {"gpus", 2}});
+  doc["sites"][0]["pools"].push_back({{"name", "third"}, {"deployment", "chat"}, {"gpus", 2.5}});
+  doc["network"]["links"][0]["rtt_ms"] = -1;
+  doc["routing"] = {{"policy", "fastest"}};
+
+  const ScenarioError e = with_doc(doc);
+  std::vector<std::string> pointers{e.pointer()};
+  for (const auto& i : e.more()) pointers.push_back(i.pointer);
+  CHECK(pointers == std::vector<std::string>{"/simulation/replicatons", "/simulation/duration_h", "/workload/peak_users",
+                                             "/deployments/1/gpu", "/classes/0/slo/threshold_ms",
+                                             "/sites/0/pools/2/name", "/sites/0/pools/3/gpus",
+                                             "/network/links/0/rtt_ms", "/routing/policy"});
+  // One line per error, each a whole message.
+  const std::string what = e.what();
+  CHECK(static_cast<std::size_t>(std::count(what.begin(), what.end(), '\n')) == pointers.size() - 1);
+  CHECK_THAT(what, Contains("doc.json: /routing/policy: expected one of"));
+  CHECK_THAT(what, Contains("doc.json: /sites/0/pools/2/name: expected a name not used before"));
+}
+
+TEST_CASE("the checks across a document wait until its items read without error", "[scenario][errors]") {
+  // The origin reaches no site only because the site is in error: that error alone is reported.
+  json doc = minimal();
+  doc["sites"][0]["region"] = "mars";
+  const ScenarioError e = with_doc(doc);
+  CHECK(e.pointer() == "/sites/0/region");
+  CHECK(e.more().empty());
+}
+
+TEST_CASE("more than a hundred errors are counted, not listed", "[scenario][errors]") {
+  json doc = minimal();
+  for (int i = 0; i < 150; ++i) doc["workload"]["x" + std::to_string(i)] = i;
+  const ScenarioError e = with_doc(doc);
+  CHECK(e.more().size() == 99);
+  CHECK_THAT(std::string(e.what()), Contains("doc.json: and 50 more error(s) not listed"));
 }

@@ -1,6 +1,8 @@
 // Loading valid scenarios: values, defaults, overrides and the scenario hash.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+
 #include <nlohmann/json.hpp>
 
 #include "models/scenario/load.h"
@@ -87,4 +89,27 @@ TEST_CASE("the reference scenarios load", "[scenario]") {
   const Scenario world = load_file(kDir + "/scenarios/consumer_world.json");
   CHECK(world.workload.peak_users == 100000.0);
   CHECK(world.classes.size() == 4);
+}
+
+TEST_CASE("a $comment may sit in any object and changes neither the scenario nor its hash", "[scenario]") {
+  std::ifstream in(std::string(CAPSTAN_SOURCE_DIR) + "/tests/data/minimal.json");
+  const nlohmann::json plain = nlohmann::json::parse(in);
+  nlohmann::json commented = plain;
+  commented["$comment"] = "a starting point";
+  commented["workload"]["$comment"] = "peak users are concurrent";
+  commented["classes"][0]["slo"]["$comment"] = "p95 by default";
+  commented["sites"][0]["pools"][0]["$comment"] = "size it with capstan plan";
+  const auto a = load_json(plain, "plain.json");
+  const auto b = load_json(commented, "commented.json");
+  CHECK(a.sha256 == b.sha256);
+  CHECK(a.canonical_json == b.canonical_json);
+  CHECK(b.canonical_json.find("$comment") == std::string::npos);
+  nlohmann::json bad = plain;
+  bad["workload"]["$comment"] = 5;
+  try {
+    load_json(bad, "bad.json");
+    FAIL("a comment that is not a string was accepted");
+  } catch (const ScenarioError& e) {
+    CHECK(e.pointer() == "/workload/$comment");
+  }
 }
