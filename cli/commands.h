@@ -86,5 +86,6 @@ void add_catalog(CLI::App& app, int& exit_code);
 void add_sweep(CLI::App& app, int& exit_code);
 void add_plan(CLI::App& app, int& exit_code);
 void add_schema(CLI::App& app, int& exit_code);
+void add_init(CLI::App& app, int& exit_code);
 
 }  // namespace capstan::cli

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   capstan::cli::add_sweep(app, exit_code);
   capstan::cli::add_plan(app, exit_code);
   capstan::cli::add_schema(app, exit_code);
+  capstan::cli::add_init(app, exit_code);
   // An unknown subcommand: name the known ones (CLI11 would only say that one is required).
   if (argc > 1 && argv[1][0] != '-') {
     std::vector<std::string> known;
