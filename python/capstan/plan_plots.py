@@ -19,13 +19,25 @@ def frontier(df: pd.DataFrame) -> Figure:
     fig = Figure(figsize=(6.4, 4.2), layout="constrained")
     ax = fig.subplots()
     ok = df["feasible"] == 1
-    ax.scatter(df.loc[ok, "worst_slo_ratio"], df.loc[ok, "cost_per_user_hour_usd"], label="meets every SLO")
-    ax.scatter(df.loc[~ok, "worst_slo_ratio"], df.loc[~ok, "cost_per_user_hour_usd"], facecolors="none",
+    ratio = df["worst_slo_ratio"]
+    known = ratio.notna() & (ratio > 0)
+    # Ratios spanning more than a factor of 10 (a candidate far over its SLO) go on a log axis, so that one outlier
+    # does not squash the others against the limit.
+    wide = known.any() and ratio[known].max() / ratio[known].min() > 10
+    ax.scatter(ratio[ok & known], df.loc[ok & known, "cost_per_user_hour_usd"], label="meets every SLO")
+    ax.scatter(ratio[~ok & known], df.loc[~ok & known, "cost_per_user_hour_usd"], facecolors="none",
                edgecolors="tab:red", label="misses an SLO")
-    front = df[df["frontier"] == 1].sort_values("worst_slo_ratio")
+    front = df[(df["frontier"] == 1) & known].sort_values("worst_slo_ratio")
     ax.plot(front["worst_slo_ratio"], front["cost_per_user_hour_usd"], color="black", linewidth=1, label="frontier")
     ax.axvline(1.0, color="grey", linestyle="--", linewidth=1)
-    ax.set_xlabel("worst SLO percentile / threshold (upper 95% end)")
+    if wide:
+        ax.set_xscale("log")
+    # A candidate with a class that completed nothing has no ratio: marked at the right edge.
+    if (~known).any():
+        right = ax.get_xlim()[1]
+        ax.scatter([right] * int((~known).sum()), df.loc[~known, "cost_per_user_hour_usd"], marker=">",
+                   color="tab:red", clip_on=False, label="a class completed nothing")
+    ax.set_xlabel("worst SLO percentile / threshold (upper 95% end)" + (", log scale" if wide else ""))
     ax.set_ylabel("USD per user-hour")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")

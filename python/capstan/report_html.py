@@ -30,15 +30,20 @@ from capstan import plot
 rcParams["svg.hashsalt"] = "capstan"
 
 STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
+body { font-family: system-ui, sans-serif; margin: 2em auto; padding: 0 1em; max-width: 1100px; color: #222; }
 h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { font-size: 1.25em; margin-top: 1.6em; }
-table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; }
-th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; max-width: 100%; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; overflow-wrap: break-word; }
+th { font-weight: 600; vertical-align: bottom; }
 th:first-child, td:first-child { text-align: left; }
+table.wide { font-size: 0.8em; } table.wide th, table.wide td { padding: 0.2em 0.35em; }
+table.text td, table.text th { text-align: left; } table.text td:first-child { white-space: nowrap; }
 td.met { color: #0a6b28; font-weight: 600; } td.missed { color: #b00020; font-weight: 600; }
-.figure svg { max-width: 100%; height: auto; }
-.note { color: #555; font-size: 0.9em; } pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; }
+.figure svg { max-width: 100%; height: auto; } div.table { max-width: 100%; overflow-x: auto; }
+p, .note { text-align: left; } .note { color: #555; font-size: 0.9em; }
+pre { background: #f6f6f6; padding: 0.8em; font-size: 0.74em; white-space: pre-wrap; overflow-wrap: anywhere; }
 """
+
 
 
 def svg(fig: Figure) -> str:
@@ -49,8 +54,16 @@ def svg(fig: Figure) -> str:
     return '<div class="figure">' + text[text.index("<svg"):] + "</div>"
 
 
-def table(header: Iterable[str], rows: Iterable[Iterable[object]], classes: Iterable[Iterable[str]] | None = None) -> str:
-    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+def _breakable(name: str) -> str:
+    """A column name that may wrap after its dots and underscores (``dialogue.slo_percentile_ms``)."""
+    text = html.escape(name)
+    return text.replace(".", ".<wbr>").replace("_", "_<wbr>")
+
+
+def table(header: Iterable[str], rows: Iterable[Iterable[object]], classes: Iterable[Iterable[str]] | None = None,
+          css: str = "") -> str:
+    header = list(header)
+    head = "".join(f"<th>{_breakable(str(h))}</th>" for h in header)
     body = []
     for i, row in enumerate(rows):
         row_classes = list(classes[i]) if classes is not None else []
@@ -59,7 +72,11 @@ def table(header: Iterable[str], rows: Iterable[Iterable[object]], classes: Iter
             cls = row_classes[j] if j < len(row_classes) and row_classes[j] else ""
             cells.append(f'<td class="{cls}">{html.escape(str(cell))}</td>' if cls else f"<td>{html.escape(str(cell))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+    if len(header) > 8:  # many columns: a smaller type, so that they fit half a laptop screen
+        css = (css + " wide").strip()
+    opening = f'<table class="{css}">' if css else "<table>"
+    # In a box of the page's width: a table wider than a narrow window scrolls in its box, never the page.
+    return f'<div class="table">{opening}<tr>{head}</tr>{"".join(body)}</table></div>'
 
 
 def page(title: str, sections: Iterable[str]) -> str:
@@ -69,9 +86,22 @@ def page(title: str, sections: Iterable[str]) -> str:
 
 
 def _num(x: float, digits: int = 4) -> str:
+    """A figure as people read it: no scientific notation for everyday sizes, thousands separated, a count whole
+    (343,762 requests, 39,720 ms, 0.0255 USD); '-' where it is missing."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
-    return f"{x:.{digits}g}"
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return str(x)
+    magnitude = abs(x)
+    if magnitude >= 1000 or (magnitude >= 100 and float(x).is_integer()):
+        return f"{x:,.0f}"
+    if x == 0:
+        return "0"
+    text = f"{x:.{digits}g}"
+    if "e" not in text:
+        return text
+    # A small figure (a cost per interaction): as many decimals as its significant digits need.
+    return f"{x:.{max(0, digits - 1 - int(math.floor(math.log10(magnitude))))}f}"
 
 
 def _interval(d: Mapping, key: str, digits: int = 4) -> str:
@@ -86,7 +116,34 @@ def _manifest(manifest: Mapping) -> str:
     rows = [(key, manifest[key]) for key in ("scenario", "capstan_version", "scenario_sha256", "seed", "replications",
                                              "duration_h", "warmup_h", "mode", "service_time_model",
                                              "service_time_profiles") if key in manifest]
-    return "<h2>Manifest</h2>" + table(["field", "value"], rows)
+    return "<h2>Manifest</h2>" + table(["field", "value"], rows, css="text")
+
+
+def _pools(report: Mapping) -> str:
+    pools = report.get("pools", {})
+    if not pools:
+        return ""
+    columns = [("capacity", "capacity"), ("gpu_hours", "GPU-hours"), ("ready_gpus_mean", "ready GPUs"),
+               ("gpu_utilization", "GPU busy"), ("interruptions", "interruptions"), ("cold_starts", "cold starts"),
+               ("requests_migrated", "migrated"), ("requests_lost", "lost"), ("requests_dropped", "dropped"),
+               ("fallback_gpu_hours", "fallback GPU-hours")]
+    # A column that reads 0 for every pool (nothing lost, no fallback) says nothing: left out.
+    always = {"capacity", "gpu_hours", "ready_gpus_mean", "gpu_utilization"}
+    columns = [(key, title) for key, title in columns
+               if key in always or any(isinstance(p.get(key), (int, float)) and p.get(key) for p in pools.values())]
+    rows = []
+    for name, p in pools.items():
+        row = [name]
+        for key, _ in columns:
+            value = p.get(key)
+            if key == "gpu_utilization" and isinstance(value, (int, float)):
+                row.append(f"{100 * value:.1f}%")
+            else:
+                row.append(_num(value, 4) if isinstance(value, (int, float)) else (value if value is not None else "-"))
+        rows.append(row)
+    return ("<h2>Node pools</h2><p class=\"note\">Over the measured window. GPU busy: the share of time the pool's "
+            "GPUs run an iteration. Interruptions: spot nodes reclaimed; fallback: on-demand stand-ins.</p>"
+            + table(["pool"] + [title for _, title in columns], rows))
 
 
 def _classes(report: Mapping) -> str:
@@ -94,7 +151,7 @@ def _classes(report: Mapping) -> str:
     for name, c in report["classes"].items():
         slo = c["slo"]
         met = slo["met"] >= 1.0
-        rows.append((name, _num(c["requests"], 7), _num(c["dropped"], 7),
+        rows.append((name, _num(c["requests"]), _num(c["dropped"]),
                      f"{slo['metric']} p{slo['percentile']:g} <= {slo['threshold_ms']:g} ms",
                      _interval(slo, "percentile_ms"), _interval(slo, "attainment"), "met" if met else "missed"))
         marks.append([""] * 6 + ["met" if met else "missed"])
@@ -134,11 +191,27 @@ def slo_over_time(report: Mapping, ts: pd.DataFrame) -> Figure:
         ax.legend(loc="upper right", fontsize=8)
     axes[-1].set_xlabel("hour of the run")
     for ax in axes:
-        ax.axvspan(0, warmup, color="grey", alpha=0.12, linewidth=0)
+        _warmup(ax, warmup, "warm-up: not measured")
     return fig
 
 
-def fleet_over_time(ts: pd.DataFrame) -> Figure:
+def _warmup(ax, warmup_h: float, text: str = "warm-up") -> None:
+    """Shades the warm-up and says what it is, so that an empty stretch reads as intended."""
+    if warmup_h <= 0:
+        return
+    ax.axvspan(0, warmup_h, color="grey", alpha=0.12, linewidth=0)
+    ax.text(warmup_h / 2, 0.5, text, transform=ax.get_xaxis_transform(), ha="center", va="center", fontsize=8,
+            color="#555")
+
+
+def pool_style(i: int) -> dict:
+    """The i-th pool's line: tab20's twenty colours, then again dashed, then dotted: distinct for 60 pools."""
+    from matplotlib import colormaps
+    colours = colormaps["tab20"].colors
+    return {"color": colours[i % len(colours)], "linestyle": ("-", "--", ":")[(i // len(colours)) % 3]}
+
+
+def fleet_over_time(ts: pd.DataFrame, warmup_h: float = 0.0) -> Figure:
     """Users in session, and each pool's ready GPUs with its cold starts and interruptions marked."""
     pools = [c[len("ready_gpus:"):] for c in ts.columns if c.startswith("ready_gpus:")]
     fig = Figure(figsize=(10, 6))
@@ -146,8 +219,8 @@ def fleet_over_time(ts: pd.DataFrame) -> Figure:
     hours = ts["minute"] / 60.0
     ax_users.plot(hours, ts["users"], color="tab:grey")
     ax_users.set_ylabel("users in session")
-    for pool in pools:
-        line, = ax_gpus.plot(hours, ts[f"ready_gpus:{pool}"], label=pool, linewidth=1.2)
+    for i, pool in enumerate(pools):
+        line, = ax_gpus.plot(hours, ts[f"ready_gpus:{pool}"], label=pool, linewidth=1.2, **pool_style(i))
         for kind, marker in (("cold_starts", "^"), ("interruptions", "x")):
             column = f"{kind}:{pool}"
             if column in ts.columns:
@@ -159,27 +232,43 @@ def fleet_over_time(ts: pd.DataFrame) -> Figure:
     ax_gpus.set_ylabel("ready GPUs")
     ax_gpus.set_xlabel("hour of the run")
     ax_gpus.legend(fontsize=7, ncol=3, loc="upper left", bbox_to_anchor=(0, -0.25))
+    for ax in (ax_users, ax_gpus):
+        _warmup(ax, warmup_h)
     return fig
 
 
-def cost_over_time(ts: pd.DataFrame) -> Figure:
+def cost_over_time(ts: pd.DataFrame, warmup_h: float = 0.0) -> Figure:
     fig = Figure(figsize=(10, 2.6))
     ax = fig.subplots()
     ax.plot(ts["minute"] / 60.0, ts["cost_usd_per_hour"], color="tab:green")
     ax.set_ylabel("USD per hour")
     ax.set_xlabel("hour of the run")
     ax.set_title("cost rate", loc="left", fontsize=10)
+    _warmup(ax, warmup_h, "warm-up: billed, not in the report's cost")
     return fig
 
 
 def cost_breakdown(report: Mapping) -> Figure:
+    """The ledger as bars, each labelled with its amount; on a log axis when the amounts span over 100x, so that
+    a category of a few dollars beside one of thousands still shows."""
     breakdown = {k: v for k, v in report["cost"]["breakdown_usd"].items() if not k.endswith("_ci95")}
     fig = Figure(figsize=(10, 0.5 + 0.4 * len(breakdown)))
     ax = fig.subplots()
     names = list(breakdown)
-    ax.barh(names, [breakdown[n] for n in names], color="tab:blue")
+    values = [breakdown[n] or 0.0 for n in names]
+    positive = [v for v in values if v > 0]
+    log = bool(positive) and max(positive) / min(positive) > 100
+    bars = ax.barh(names, values, color="tab:blue")
     ax.invert_yaxis()
-    ax.set_xlabel("USD over the measured window")
+    if log:
+        ax.set_xscale("log")
+        ax.set_xlim(min(positive) / 3, max(positive) * 6)
+    else:
+        ax.set_xlim(0, (max(values) if values else 1) * 1.18 or 1)
+    for bar, v in zip(bars, values):
+        at = v if v > 0 else (ax.get_xlim()[0] if log else 0)
+        ax.text(at, bar.get_y() + bar.get_height() / 2, f"  ${v:,.2f}", va="center", fontsize=8)
+    ax.set_xlabel("USD over the measured window" + (", log scale" if log else ""))
     return fig
 
 
@@ -189,11 +278,12 @@ def run_page(report: Mapping, ts: pd.DataFrame) -> str:
     intro = (f"<h1>{html.escape(title)}</h1><p class=\"note\">{_num(m.get('duration_h', 0), 3)} h simulated, "
              f"the first {_num(m.get('warmup_h', 0), 3)} h warm-up (shaded), {m.get('replications')} replications, "
              f"seed {m.get('seed')}. Intervals are 95% confidence intervals over the replications.</p>")
+    warmup = m.get("warmup_h", 0.0)
     return page(title, [
-        intro, _classes(report), _cost(report),
+        intro, _classes(report), _cost(report), _pools(report),
         "<h2>SLO metric over the run</h2>", svg(slo_over_time(report, ts)),
-        "<h2>Users and ready GPUs per pool</h2>", svg(fleet_over_time(ts)),
-        "<h2>Cost rate over the run</h2>", svg(cost_over_time(ts)),
+        "<h2>Users and ready GPUs per pool</h2>", svg(fleet_over_time(ts, warmup)),
+        "<h2>Cost rate over the run</h2>", svg(cost_over_time(ts, warmup)),
         "<h2>Cost by category</h2>", svg(cost_breakdown(report)),
         _manifest(m)])
 
@@ -207,13 +297,16 @@ def sweep_page(df: pd.DataFrame, x: str, by: str | None = None) -> str:
              or c.endswith(".slo_attainment") or c.endswith(".slo_percentile_ms")]
     shown = [c for c in shown if not c.endswith("_ci95_low") and not c.endswith("_ci95_high")]
     rows = [[_num(v) if isinstance(v, float) else v for v in row] for row in df[shown].itertuples(index=False)]
+    # Short headers: "dialogue SLO ms", "dialogue attained", "USD per user-hour".
+    titles = [c if c in keys else c.replace(".slo_percentile_ms", " SLO ms").replace(".slo_attainment", " attained")
+              .replace("cost.per_user_hour_usd", "USD per user-hour") for c in shown]
     return page(title, [
         f"<h1>{html.escape(title)}</h1>",
         "<h2>Cost per user-hour</h2>",
         svg(plot.cost_vs_load(df, x=x, y="cost.per_user_hour_usd", by=by, ylabel="USD per user-hour",
                               title=f"cost per user-hour against {x}")),
         "<h2>SLO percentiles</h2>", svg(plot.slo_vs_load(df, x=x, by=by, title=f"SLO percentiles against {x}")),
-        "<h2>Points</h2>", table(shown, rows)])
+        "<h2>Points</h2>", table(titles, rows)])
 
 
 # ---- a plan ----
