@@ -43,13 +43,19 @@ int run_plan(const PlanOptions& o) {
   if (o.attainment) space.attainment = o.attainment;
   if (space.pools.empty()) throw std::runtime_error("nothing to plan: the scenario has no pool without an hourly schedule");
 
+  // The output paths before the search: a bad one costs no simulation.
+  {
+    const std::filesystem::path dir(o.out_dir);
+    input::check_targets({dir / "plan.txt", dir / "frontier.csv", dir / "plan.json", dir / "report.html"});
+    if (!o.k8s_dir.empty()) input::check_output_dir(o.k8s_dir);
+  }
   plan::ScenarioEvaluator evaluator(base, space);
   // A search does not know ahead how many fleets it will simulate: a count, no time left.
   Progress progress("candidate fleets simulated");
   const plan::Result result = plan::search(space, evaluator, [&progress](int n) { progress.update(n, 0); });
   progress.finish();
 
-  std::filesystem::create_directories(o.out_dir);
+  input::make_output_dir(o.out_dir);
   const std::filesystem::path dir(o.out_dir);
   const plan::Written w = plan::render(result, evaluator, base, !o.k8s_dir.empty());
   std::vector<std::pair<std::filesystem::path, std::string>> files = {{dir / "plan.txt", w.summary},
@@ -57,7 +63,7 @@ int run_plan(const PlanOptions& o) {
   if (result.feasible) {
     files.emplace_back(dir / "plan.json", w.plan_json);
     if (!o.k8s_dir.empty()) {
-      std::filesystem::create_directories(o.k8s_dir);
+      input::make_output_dir(o.k8s_dir);
       for (const auto& [name, text] : w.manifests) files.emplace_back(std::filesystem::path(o.k8s_dir) / name, text);
     }
   }

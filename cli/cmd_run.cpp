@@ -40,11 +40,16 @@ int run_scenario(const RunOptions& o) {
   Progress progress("replications");
   if (progress.enabled()) request.progress = [&progress](int done, int total) { progress.update(done, total); };
   request.log_requests = !o.requests_csv.empty();
-  // All the work happens before anything is written: a failed run leaves no half-report.
+  // All the work happens before anything is written: a failed run leaves no half-report. The output paths are
+  // checked first, so that a bad one costs no simulation.
+  const std::filesystem::path dir(o.out_dir);
+  std::vector<std::filesystem::path> targets = {dir / "timeseries.csv", dir / "report.json"};
+  if (!o.requests_csv.empty()) targets.emplace_back(o.requests_csv);
+  if (o.html) targets.push_back(dir / "report.html");
+  input::check_targets(targets);
   const api::RunOutput out = api::run(request);
   progress.finish();
-  std::filesystem::create_directories(o.out_dir);
-  const std::filesystem::path dir(o.out_dir);
+  input::make_output_dir(o.out_dir);
   std::vector<std::pair<std::filesystem::path, std::string>> files = {{dir / "timeseries.csv", out.timeseries_csv},
                                                                       {dir / "report.json", out.report_json}};
   if (!o.requests_csv.empty()) files.emplace_back(o.requests_csv, out.requests_csv);
@@ -66,7 +71,8 @@ void print_error(const std::string& what) {
   std::size_t start = 0;
   while (true) {
     const std::size_t end = what.find('\n', start);
-    std::cerr << "capstan: " << what.substr(start, end - start) << "\n";
+    // Each line valid UTF-8 without control characters, whatever a message from the system holds.
+    std::cerr << "capstan: " << one_line(what.substr(start, end == std::string::npos ? end : end - start)) << "\n";
     if (end == std::string::npos) break;
     start = end + 1;
   }

@@ -144,9 +144,14 @@ int run_sweep(const SweepOptions& o) {
                       "point " + std::to_string(point + 1) + " of " + std::to_string(points));
     };
   }
+  {
+    const std::filesystem::path dir(o.out_dir);
+    input::check_targets({dir / "sweep.csv", dir / "report.html", dir / "cost_per_user_hour.png",
+                          dir / "cost_per_user_hour.svg", dir / "slo_percentiles.png", dir / "slo_percentiles.svg"});
+  }
   const api::SweepOutput out = api::sweep(request);  // every point validated before any runs
   progress.finish();
-  std::filesystem::create_directories(o.out_dir);
+  input::make_output_dir(o.out_dir);
   const auto csv = std::filesystem::path(o.out_dir) / "sweep.csv";
   input::write_files({{csv, out.csv}});
   std::cout << points_table(out.csv, request.grid) << "wrote " << csv.string() << ": " << out.points

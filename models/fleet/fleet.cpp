@@ -1,6 +1,8 @@
 #include "models/fleet/fleet.h"
 
 #include <algorithm>
+#include <cassert>
+#include <queue>
 #include <cmath>
 
 #include "models/workload/sample.h"
@@ -90,6 +92,7 @@ Fleet::Fleet(sim::Simulator& sim, serving::RequestPool& requests, serving::Repli
     while (pools_[pool].site != spec.site || pools_[pool].index != spec.pool) ++pool;
     slot_pool_.push_back(static_cast<std::uint32_t>(pool));
     pools_[pool].slots.push_back(id);
+    pools_[pool].down.insert(id);
   }
   nodes_.resize(replicas_.size());
   for (auto& p : pools_) p.busy_mark.assign(p.slots.size(), 0.0);
@@ -100,13 +103,26 @@ double Fleet::price(const Pool& p, const Node& n) const {
 }
 
 int Fleet::count(const Pool& p, bool spot, bool fallback, bool ready_only) const {
-  int n = 0;
+  // Kept as nodes change state (set_state): a pool of 100,000 nodes is not scanned on every event.
+  const int n = ready_only ? p.ready_nodes[spot][fallback] : p.up_nodes[spot][fallback];
+#ifndef NDEBUG
+  int scanned = 0;
   for (std::uint32_t slot : p.slots) {
     const Node& node = nodes_[slot];
     if (node.spot != spot || node.fallback != fallback) continue;
-    if (ready_only ? node.state == State::kReady : up(node.state)) ++n;
+    if (ready_only ? node.state == State::kReady : up(node.state)) ++scanned;
   }
+  assert(scanned == n);
+#endif
   return n;
+}
+
+void Fleet::set_state(Pool& p, Node& n, State s) {
+  if (up(n.state)) --p.up_nodes[n.spot][n.fallback];
+  if (n.state == State::kReady) --p.ready_nodes[n.spot][n.fallback];
+  n.state = s;
+  if (up(s)) ++p.up_nodes[n.spot][n.fallback];
+  if (s == State::kReady) ++p.ready_nodes[n.spot][n.fallback];
 }
 
 void Fleet::start(cost::Ledger& ledger, Relocator& relocator) {
@@ -142,10 +158,9 @@ void Fleet::start(cost::Ledger& ledger, Relocator& relocator) {
 
 bool Fleet::start_node(std::size_t pool, bool spot, bool fallback, bool ready_now) {
   Pool& p = pools_[pool];
-  auto free = std::find_if(p.slots.begin(), p.slots.end(),
-                           [&](std::uint32_t s) { return nodes_[s].state == State::kDown; });
-  if (free == p.slots.end()) return false;
-  const std::uint32_t slot = *free;
+  if (p.down.empty()) return false;
+  const std::uint32_t slot = *p.down.begin();  // the first free slot, in O(log n) for pools of 100,000 nodes
+  p.down.erase(p.down.begin());
   Node& n = nodes_[slot];
   const sim::Time now = sim_.now();
   n = Node{};
@@ -154,10 +169,10 @@ bool Fleet::start_node(std::size_t pool, bool spot, bool fallback, bool ready_no
   n.billed_since = now;
   ledger_->add_rate(spot ? cost::Category::kGpuSpot : cost::Category::kGpuOnDemand, now, price(p, n));
   if (ready_now) {
-    n.state = State::kReady;
+    set_state(p, n, State::kReady);
     set_ready(p, slot, true);
   } else {
-    n.state = State::kProvisioning;
+    set_state(p, n, State::kProvisioning);
     if (now >= warmup_) ++p.cold_starts;
     series_.record(p.cold_start_column, now, 1.0);
     n.step = sim_.schedule_at(now + p.boot, target_, kStep, slot);
@@ -204,11 +219,11 @@ void Fleet::step(std::uint32_t slot) {
   Node& n = nodes_[slot];
   Pool& p = pools_[slot_pool_[slot]];
   if (n.state == State::kProvisioning) {
-    n.state = State::kLoading;
+    set_state(p, n, State::kLoading);
     n.step = sim_.schedule_at(sim_.now() + p.load, target_, kStep, slot);
     return;
   }
-  n.state = State::kReady;
+  set_state(p, n, State::kReady);
   set_ready(p, slot, true);
   reconcile(slot_pool_[slot]);  // a spot node ready may relieve a fallback node
 }
@@ -254,7 +269,7 @@ void Fleet::drain(std::uint32_t slot, bool reclaimed) {
     return;
   }
   set_ready(p, slot, false);
-  n.state = State::kDraining;
+  set_state(p, n, State::kDraining);
   n.reclaimed = reclaimed;
   // The queue goes elsewhere at once; what runs may finish before the node goes.
   moving_.clear();
@@ -281,7 +296,8 @@ void Fleet::gone(std::uint32_t slot) {
   sim_.cancel(n.gone);
   if (n.state == State::kReady) set_ready(p, slot, false);
   const bool was_serving = n.state == State::kReady || n.state == State::kDraining;
-  n.state = State::kDown;
+  set_state(p, n, State::kDown);
+  p.down.insert(slot);
   if (was_serving) {
     p.serving_nodes.add(now, -1.0);
     moving_.clear();
@@ -290,7 +306,7 @@ void Fleet::gone(std::uint32_t slot) {
   }
   replicas_[slot]->set_accepting(false);
   bill_stop(p, n, now);
-  reconcile(slot_pool_[slot]);
+  if (p.releasing == 0) reconcile(slot_pool_[slot]);  // release() reconciles once, after its last node
 }
 
 void Fleet::bill_stop(Pool& p, const Node& n, sim::Time at) {
@@ -310,27 +326,42 @@ void Fleet::count_move(std::uint32_t replica, Move move) {
 
 void Fleet::release(std::size_t pool, int nodes, bool spot, bool fallback) {
   Pool& p = pools_[pool];
-  // Nodes not serving yet go first (at once); then the least-loaded ready ones drain.
-  for (State state : {State::kProvisioning, State::kLoading, State::kReady}) {
-    while (nodes > 0) {
-      std::uint32_t pick = UINT32_MAX;
-      for (std::uint32_t slot : p.slots) {
-        const Node& n = nodes_[slot];
-        if (n.state != state || n.spot != spot || n.fallback != fallback) continue;
-        if (pick == UINT32_MAX || replicas_[slot]->running() + static_cast<int>(replicas_[slot]->waiting()) <
-                                      replicas_[pick]->running() + static_cast<int>(replicas_[pick]->waiting())) {
-          pick = slot;
-        }
+  ++p.releasing;
+  // Nodes not serving yet go first (at once), in slot order; then the least-loaded ready ones drain.
+  for (State state : {State::kProvisioning, State::kLoading}) {
+    std::vector<std::uint32_t> picks;
+    for (std::uint32_t slot : p.slots) {
+      if (static_cast<int>(picks.size()) == nodes) break;
+      const Node& n = nodes_[slot];
+      if (n.state == state && n.spot == spot && n.fallback == fallback) picks.push_back(slot);
+    }
+    for (std::uint32_t slot : picks) gone(slot);
+    nodes -= static_cast<int>(picks.size());
+  }
+  if (nodes > 0) {
+    // The least loaded (running + waiting) first, the first in slot order among equals. A draining node's queue
+    // moves to other replicas at once, so loads only grow while this runs: a heap whose stale entries are pushed
+    // back with their load now finds each pick exactly, in O(n log n) rather than a scan per node.
+    auto load = [&](std::uint32_t slot) { return replicas_[slot]->running() + static_cast<int>(replicas_[slot]->waiting()); };
+    using Entry = std::pair<int, std::uint32_t>;  // (load, slot): slots ascend with the pool's order
+    std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap;
+    for (std::uint32_t slot : p.slots) {
+      const Node& n = nodes_[slot];
+      if (n.state == State::kReady && n.spot == spot && n.fallback == fallback) heap.emplace(load(slot), slot);
+    }
+    while (nodes > 0 && !heap.empty()) {
+      const auto [was, slot] = heap.top();
+      heap.pop();
+      const int now = load(slot);
+      if (now != was) {
+        heap.emplace(now, slot);
+        continue;
       }
-      if (pick == UINT32_MAX) break;
       --nodes;
-      if (state == State::kReady) {
-        drain(pick, false);
-      } else {
-        gone(pick);
-      }
+      drain(slot, false);
     }
   }
+  --p.releasing;
 }
 
 void Fleet::reconcile(std::size_t pool) {
@@ -415,10 +446,12 @@ void Fleet::evaluate(std::size_t pool) {
   }
   const int current = std::max(p.target, 1);
   int desired = p.target;
-  if (std::abs(usage / (as.target * current) - 1.0) > as.tolerance) {
-    desired = static_cast<int>(std::ceil(usage / as.target - 1e-9));
-  }
   const int min_nodes = as.min_gpus / p.gpus_per_node, max_nodes = as.max_gpus / p.gpus_per_node;
+  if (std::abs(usage / (as.target * current) - 1.0) > as.tolerance) {
+    // Clamped before it becomes an int: a tiny target (1e-12) asks for more nodes than an int holds.
+    const double wanted = std::ceil(usage / as.target - 1e-9);
+    desired = wanted >= max_nodes ? max_nodes : static_cast<int>(std::max(wanted, 0.0));
+  }
   desired = std::clamp(desired, min_nodes, max_nodes);
   // Scale up at once; scale down to the highest recommendation of the stabilisation window.
   const sim::Time window = sim::from_seconds(as.scale_down_delay_s);

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -92,7 +93,11 @@ class Fleet final : public sim::Target {
     int gpus_per_node = 1;
     double spot_usd_per_gpu_hour = 0.0, on_demand_usd_per_gpu_hour = 0.0;
     sim::Time boot = 0, load = 0, notice = 0, fallback_after = 0;
-    std::vector<std::uint32_t> slots;      // replica ids
+    std::vector<std::uint32_t> slots;      // replica ids, ascending
+    std::set<std::uint32_t> down;          // the slots whose node is down: the lowest starts next
+    int releasing = 0;                     // inside release(): gone() leaves reconciling to its caller
+    int up_nodes[2][2] = {};               // [spot][fallback]: nodes provisioning, loading or ready
+    int ready_nodes[2][2] = {};            // [spot][fallback]: nodes ready
     int target = 0;                        // nodes the pool wants up
     int pending_replacements = 0;          // spot requests waiting out their delay
     int available = -1;                    // trace: spot nodes obtainable now (-1: unlimited)
@@ -111,6 +116,8 @@ class Fleet final : public sim::Target {
   };
 
   static bool up(State s) { return s == State::kProvisioning || s == State::kLoading || s == State::kReady; }
+  // Every change of a node's state goes through here, so that the pool's counts stay whole.
+  void set_state(Pool& p, Node& n, State s);
   int count(const Pool& p, bool spot, bool fallback, bool ready_only) const;
   bool start_node(std::size_t pool, bool spot, bool fallback, bool ready_now);
   void step(std::uint32_t slot);

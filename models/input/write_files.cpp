@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "models/input_error.h"
+
 namespace capstan::input {
 
 namespace {
@@ -41,7 +43,43 @@ int write_one(const std::filesystem::path& path, const std::string& text, bool& 
 
 }  // namespace
 
+void check_output_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::path at = dir.empty() ? std::filesystem::path(".") : dir;
+  // The path itself, or its first ancestor that exists, must be a directory.
+  while (!std::filesystem::exists(at, ec)) {
+    if (!at.has_parent_path() || at.parent_path() == at) return;  // relative to the working directory
+    at = at.parent_path();
+  }
+  if (!std::filesystem::is_directory(at, ec)) {
+    throw InputError(dir.string(), "", "an output directory capstan can make",
+                     "\"" + at.string() + "\" in its way, which is not a directory");
+  }
+}
+
+void check_targets(const std::vector<std::filesystem::path>& paths) {
+  for (const auto& path : paths) {
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
+      throw InputError(path.string(), "", "a path for an output file (absent, or a file to replace)",
+                       std::filesystem::is_directory(status) ? "a directory" : "something that is not a regular file");
+    }
+    check_output_dir(path.parent_path());
+  }
+}
+
+void make_output_dir(const std::filesystem::path& dir) {
+  check_output_dir(dir);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw InputError(dir.string(), "", "an output directory capstan can make", ec.message());
+}
+
 void write_files(const std::vector<std::pair<std::filesystem::path, std::string>>& files) {
+  std::vector<std::filesystem::path> targets;
+  for (const auto& f : files) targets.push_back(f.first);
+  check_targets(targets);
   std::vector<std::filesystem::path> temporaries;
   auto discard = [&] {
     std::error_code ignored;

@@ -321,8 +321,12 @@ Space parse_space(const std::string& text, const std::string& path, const api::R
     doc = js::parse_strict(text);
   } catch (const js::FieldError& e) {
     throw InputError(path, e.pointer, e.expected, e.found);
-  } catch (const json::exception&) {
-    throw InputError(path, "", "valid JSON", "a syntax error");
+  } catch (const json::parse_error& e) {
+    throw InputError(path, "", "valid JSON", input::syntax_error(e));
+  } catch (const json::exception& e) {  // e.g. out_of_range.406: a number overflows a double
+    std::string what = e.what();
+    const auto at = what.find("] ");
+    throw InputError(path, "", "valid JSON", at == std::string::npos ? what : what.substr(at + 2));
   }
   try {
     js::ConstObject o(doc, "", {"pools", "deployments", "attainment", "availability", "budget_usd_per_user_hour"});

@@ -28,6 +28,9 @@ using nlohmann::json;
 namespace {
 
 constexpr std::uintmax_t kMaxBaselineBytes = 16u << 20;
+// A baseline figure's values: a cost, a latency in ms or a share, far inside a double's range so that sums of
+// squares over replications stay finite.
+const js::Range kFigureRange{-1e15, 1e15};
 
 bool starts_with(const std::string& s, std::string_view prefix) { return s.rfind(prefix, 0) == 0; }
 
@@ -44,6 +47,8 @@ double variance_of(const std::vector<double>& x) {
 }
 
 double two_sided_p(double t, double dof) {
+  // Figures so spread that the statistic is not a number: no spread to judge by (a difference is significant).
+  if (!std::isfinite(t) || !std::isfinite(dof) || dof <= 0) return t == 0.0 ? 1.0 : 0.0;
   const boost::math::students_t dist(dof);
   return std::min(1.0, 2.0 * boost::math::cdf(boost::math::complement(dist, std::abs(t))));
 }
@@ -234,8 +239,12 @@ Baseline read_baseline(const std::string& path) {
     doc = input::parse_strict(text);
   } catch (const input::FieldError& e) {
     throw InputError(path, e.pointer, e.expected, e.found);
-  } catch (const json::exception&) {
-    throw InputError(path, "", "valid JSON", "a syntax error");
+  } catch (const json::parse_error& e) {
+    throw InputError(path, "", "valid JSON", input::syntax_error(e));
+  } catch (const json::exception& e) {  // e.g. out_of_range.406: a number overflows a double
+    std::string what = e.what();
+    const auto at = what.find("] ");
+    throw InputError(path, "", "valid JSON", at == std::string::npos ? what : what.substr(at + 2));
   }
   Baseline b;
   b.path = path;
@@ -280,13 +289,13 @@ Baseline read_baseline(const std::string& path) {
         if (!guarded(pointer)) js::fail(at, "the JSON pointer of a guarded figure (docs/ci.md)", "\"" + pointer + "\"");
         js::ConstObject f(value, at, {"mean", "ci95", "replications"});
         BaselineFigure fig;
-        fig.mean = f.number("mean", js::Range{-1e300, 1e300});
+        fig.mean = f.number("mean", kFigureRange);
         const json& ci = f.array("ci95", 2, 2, true);
-        fig.ci_low = js::number_at(ci[0], js::child(f.ptr("ci95"), 0), js::Range{-1e300, 1e300});
-        fig.ci_high = js::number_at(ci[1], js::child(f.ptr("ci95"), 1), js::Range{-1e300, 1e300});
+        fig.ci_low = js::number_at(ci[0], js::child(f.ptr("ci95"), 0), kFigureRange);
+        fig.ci_high = js::number_at(ci[1], js::child(f.ptr("ci95"), 1), kFigureRange);
         const json& reps = f.array("replications", 1, 10000, true);
         for (std::size_t i = 0; i < reps.size(); ++i) {
-          fig.replications.push_back(js::number_at(reps[i], js::child(f.ptr("replications"), i), js::Range{-1e300, 1e300}));
+          fig.replications.push_back(js::number_at(reps[i], js::child(f.ptr("replications"), i), kFigureRange));
         }
         b.figures.emplace_back(pointer, std::move(fig));
       }

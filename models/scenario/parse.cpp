@@ -1,5 +1,6 @@
 // The whole document: sections in order, then the cross-checks.
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <optional>
 
@@ -96,7 +97,78 @@ Scenario parse_document(json& doc, const std::string& base_dir) {
         "cost", {"egress_usd_per_gb", "bytes_per_token", "reviewer_usd_per_hour", "reviewer_items_per_hour"}, false));
   });
   if (clean()) check_reachability(s);
+  if (clean()) check_fleet_work(s);
   return s;
+}
+
+namespace {
+
+// A node's mean age at preemption under the bathtub CDF: the integral of 1 - F(t) up to max_lifetime_h.
+double bathtub_mean_lifetime_h(const Interruptions& in) {
+  constexpr int kSteps = 2000;
+  const double h = in.max_lifetime_h / kSteps;
+  double sum = 0.0;
+  for (int k = 0; k <= kSteps; ++k) {
+    const double t = k * h;
+    const double f = std::min(1.0, in.scale * (1.0 - std::exp(-t / in.early_h) + std::exp((t - in.max_lifetime_h) / in.late_h)));
+    sum += (k == 0 || k == kSteps ? 0.5 : 1.0) * (1.0 - f);
+  }
+  return sum * h;
+}
+
+}  // namespace
+
+void check_fleet_work(const Scenario& s) {
+  const double hours = s.simulation.duration_h;
+  for (std::size_t i = 0; i < s.sites.size(); ++i) {
+    for (std::size_t j = 0; j < s.sites[i].pools.size(); ++j) {
+      const Pool& pool = s.sites[i].pools[j];
+      const int tp = s.deployment(pool.deployment).tensor_parallel;
+      int gpus = std::max(pool.gpus, pool.autoscale.max_gpus);
+      for (int g : pool.autoscale.schedule_gpus) gpus = std::max(gpus, g);
+      const double nodes = static_cast<double>(gpus / std::max(1, tp));
+      const std::string at = "/sites/" + std::to_string(i) + "/pools/" + std::to_string(j);
+      // Reclaims the run would simulate, each a handful of events (notice, loss, replacement, boot, load).
+      const Interruptions& in = pool.interruptions;
+      double reclaims = 0.0;
+      std::string how;
+      switch (in.model) {
+        case Interruptions::Model::kPoisson:
+          reclaims = in.per_node_hour * nodes * hours;
+          how = "per_node_hour x nodes x duration_h";
+          break;
+        case Interruptions::Model::kBathtub:
+          reclaims = nodes * hours / std::max(bathtub_mean_lifetime_h(in), 1e-300);
+          how = "nodes x duration_h / the mean lifetime of " + js::format_number(bathtub_mean_lifetime_h(in)) + " h";
+          break;
+        case Interruptions::Model::kTrace: {
+          const auto ticks = static_cast<std::size_t>(std::min<double>(hours * 3600.0 / in.gap_s + 1.0,
+                                                                      static_cast<double>(in.available.size())));
+          for (std::size_t t = 1; t < ticks; ++t) {
+            reclaims += std::max(0.0, std::min<double>(in.available[t - 1], nodes) - std::min<double>(in.available[t], nodes));
+          }
+          how = "the nodes the trace takes away, tick by tick";
+          break;
+        }
+        case Interruptions::Model::kNone: break;
+      }
+      if (reclaims > kMaxReclaims) {
+        js::fail(at + "/interruptions",
+                 "at most " + js::format_number(kMaxReclaims) + " spot reclaims in a run (bounded as --max-memory bounds memory)",
+                 js::format_number(reclaims) + " (" + how + ")");
+      }
+      // A metric autoscaler looks at each of the pool's nodes at each evaluation.
+      if (pool.autoscale.enabled && pool.autoscale.schedule_gpus.empty()) {
+        const double looks = hours * 3600.0 / pool.autoscale.period_s * nodes;
+        if (looks > kMaxAutoscaleLooks) {
+          js::fail(at + "/autoscale/period_s",
+                   "at most " + js::format_number(kMaxAutoscaleLooks) + " node looks by the autoscaler in a run "
+                   "(duration_h x 3600 / period_s x max nodes)",
+                   js::format_number(looks));
+        }
+      }
+    }
+  }
 }
 
 void check_reachability(const Scenario& s) {

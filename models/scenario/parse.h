@@ -53,6 +53,11 @@ Cost parse_cost(input::Object o);
 // Cross-checks that need the whole scenario: names unique across origins and
 // sites, every origin reaching a site that serves each class it sends.
 void check_reachability(const Scenario& scenario);
+// Bounds the work of the fleet's changes, as --max-memory bounds memory: spot reclaims in the run, and an
+// autoscaler's looks at its nodes.
+void check_fleet_work(const Scenario& scenario);
+inline constexpr double kMaxReclaims = 1e7;
+inline constexpr double kMaxAutoscaleLooks = 5e9;
 
 // The option that names `value`, for options listed in the order of its enum:
 // how an enumerated field takes its default from the struct in scenario.h.

@@ -43,8 +43,12 @@ void read_trace(Interruptions& in, const std::string& path) {
     doc = input::parse_strict(text);
   } catch (const input::FieldError& e) {
     throw ScenarioError(path, e.pointer, e.expected, e.found);
-  } catch (const json::exception&) {
-    throw ScenarioError(path, "", "valid JSON", "a syntax error");
+  } catch (const json::parse_error& e) {
+    throw ScenarioError(path, "", "valid JSON", input::syntax_error(e));
+  } catch (const json::exception& e) {  // e.g. out_of_range.406: a number overflows a double
+    std::string what = e.what();
+    const auto at = what.find("] ");
+    throw ScenarioError(path, "", "valid JSON", at == std::string::npos ? what : what.substr(at + 2));
   }
   try {
     js::Object top(doc, "", {"metadata", "data"});

@@ -21,6 +21,7 @@ namespace {
 
 constexpr std::uintmax_t kMaxTraceFileBytes = 256u << 20;
 constexpr std::size_t kMaxTraceRows = 10'000'000;
+constexpr std::size_t kMaxTraceFields = 1000;
 constexpr std::int64_t kMaxRowTokens = 10'000'000;
 
 // The names each column goes by: the Azure trace's, then capstan's own.
@@ -63,6 +64,8 @@ bool digits(std::string_view s, std::size_t n, int& out) {
   return true;
 }
 
+constexpr double kMaxTraceSeconds = 9e9;
+
 // Days from 1970-01-01 to a civil date (proleptic Gregorian).
 std::int64_t days_from_civil(std::int64_t y, int m, int d) {
   y -= m <= 2;
@@ -78,7 +81,8 @@ bool parse_time_ns(std::string_view s, std::int64_t& ns) {
   double seconds = 0.0;
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), seconds);
   if (ec == std::errc() && end == s.data() + s.size()) {
-    if (!std::isfinite(seconds) || seconds < 0 || seconds > 1e11) return false;
+    // Nanoseconds in a signed 64-bit count: seconds up to 9e9 (about 285 years), none beyond.
+    if (!std::isfinite(seconds) || seconds < 0 || seconds > kMaxTraceSeconds) return false;
     ns = static_cast<std::int64_t>(std::llround(seconds * 1e9));
     return true;
   }
@@ -88,7 +92,11 @@ bool parse_time_ns(std::string_view s, std::int64_t& ns) {
       !digits(s.substr(14), 2, mi) || s[16] != ':' || !digits(s.substr(17), 2, sec)) {
     return false;
   }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return false;
+  // A real date (no February 30), from 1970 to 2261: its nanoseconds since 1970 fit a signed 64-bit count.
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (y < 1970 || y > 2261 || mo < 1 || mo > 12 || h > 23 || mi > 59 || sec > 60) return false;
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (d < 1 || d > kDays[mo - 1] + (mo == 2 && leap ? 1 : 0)) return false;
   std::int64_t fraction_ns = 0;
   std::string_view rest = s.substr(19);
   if (!rest.empty()) {
@@ -132,6 +140,12 @@ void read_request_trace(RequestTrace& trace) {
     rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
     if (line.empty()) continue;
     const std::string where = "line " + std::to_string(line_no);
+    // A line of more fields than any trace has is refused before it is split (a header of a million commas).
+    const auto commas = static_cast<std::size_t>(std::count(line.begin(), line.end(), ','));
+    if (commas >= kMaxTraceFields) {
+      throw ScenarioError(path, where, "at most " + std::to_string(kMaxTraceFields) + " comma-separated fields",
+                          std::to_string(commas + 1));
+    }
     const auto cells = split(line);
     if (header) {
       fields = cells.size();
@@ -167,7 +181,9 @@ void read_request_trace(RequestTrace& trace) {
     }
     std::int64_t ns = 0;
     if (!parse_time_ns(cells[at[0]], ns)) {
-      throw ScenarioError(path, where, "a timestamp such as 2023-11-16 18:15:46.6805900, or seconds",
+      throw ScenarioError(path, where,
+                          "a timestamp such as 2023-11-16 18:15:46.6805900 (a real date from 1970 to 2261), or "
+                          "seconds in [0, 9000000000]",
                           shown(cells[at[0]]));
     }
     if (rows->empty()) first_ns = last_ns = ns;

@@ -29,6 +29,21 @@ double RequestTrace::requests_per_s() const {
   return period > 0 ? static_cast<double>(rows->size()) / (period * 1e-9) : 0.0;
 }
 
+double RequestTrace::most_rows_within(double window_ns) const {
+  if (!rows || rows->empty()) return 0.0;
+  const auto& r = *rows;
+  std::size_t most = 0;
+  for (std::size_t i = 0, j = 0; j < r.size(); ++j) {  // rows i..j within the window, times non-decreasing
+    while (time_scale * static_cast<double>(r[j].at_ns - r[i].at_ns) > window_ns) ++i;
+    most = std::max(most, j - i + 1);
+  }
+  double n = static_cast<double>(most);
+  // A looped trace whose pass is shorter than the window sends a pass again within it.
+  const double period = period_ns();
+  if (loop && period > 0 && period < window_ns) n = static_cast<double>(r.size()) * std::ceil(window_ns / period + 1.0);
+  return n;
+}
+
 double RequestTrace::mean_output_tokens() const {
   if (!rows || rows->empty()) return 0.0;
   double sum = 0.0;

@@ -121,6 +121,9 @@ struct RequestTrace {
   // run nanoseconds, and the requests per second it sends.
   double period_ns() const;
   double requests_per_s() const;
+  // The most rows sent within any `window_ns` of run time (scaled by time_scale; a looped trace's passes
+  // included): what can be waiting at once when they all arrive together.
+  double most_rows_within(double window_ns) const;
   double mean_output_tokens() const;
 };
 

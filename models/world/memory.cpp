@@ -68,11 +68,17 @@ MemoryEstimate estimate_memory(const Prepared& p, int replications, int threads)
   // rate waits; an open-loop load sends no more than its stages hold (with
   // room for a Poisson count's spread).
   double alive = 1000.0;
+  double trace_rows = 0.0;
   for (const auto& c : s.classes) {
     const double per_s = c.trace.enabled     ? c.trace.requests_per_s()
                          : c.arrivals.enabled ? c.arrivals.peak_rate_per_s()
                                               : c.rate_per_user_hour / 3600.0 * s.workload.peak_users;
     double waiting = per_s * (s.simulation.max_queue_s + 60.0);
+    if (c.trace.enabled) {
+      // A trace's rows may bunch (ten million at one instant): what arrives within the window, not the mean rate.
+      waiting = c.trace.most_rows_within((s.simulation.max_queue_s + 60.0) * 1e9);
+      trace_rows += static_cast<double>(c.trace.rows->size());
+    }
     if (c.arrivals.enabled) {
       const double sent = c.arrivals.expected_requests();
       waiting = std::min(waiting, sent + 6.0 * std::sqrt(sent) + 100.0);
@@ -81,6 +87,11 @@ MemoryEstimate estimate_memory(const Prepared& p, int replications, int threads)
   }
   e.parts.push_back({"/simulation/max_queue_s", js_count(alive) + " requests waiting or running",
                      alive * static_cast<double>(sizeof(serving::Request) + sizeof(std::uint32_t) * 4)});
+  // Replayed traces' rows, read once (counted with each replication: an estimate errs high).
+  if (trace_rows > 0) {
+    e.parts.push_back({"/classes", js_count(trace_rows) + " trace rows",
+                       trace_rows * static_cast<double>(sizeof(scenario::TraceRow))});
+  }
   // The time series: a column per class figure, per pool and the fleet's, each interval.
   const double intervals = std::ceil(s.simulation.duration_h * 3600.0 / s.simulation.interval_s);
   double pools = 0.0;

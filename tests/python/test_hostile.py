@@ -308,3 +308,185 @@ def test_the_python_run_takes_a_memory_budget_too():
     with pytest.raises(ValueError):
         capstan.run(scenario, max_memory=10)
     assert capstan.run(scenario, replications=1, max_memory=2**30).summary["cost"]["per_user_hour_usd"] > 0
+
+
+# ---- issue 23, item 13: the new inputs, tried again ----
+
+TINY = REPO / "tests" / "python" / "data" / "tiny.json"
+
+
+def _cli(*args, timeout=120, **kwargs):
+    return subprocess.run([str(cli_binary()), *map(str, args)], capture_output=True, text=True, timeout=timeout, **kwargs)
+
+
+def _one_line(proc):
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+def _tiny_with(tmp_path, edit, name="s.json"):
+    doc = json.loads(TINY.read_text())
+    edit(doc)
+    path = tmp_path / name
+    path.write_text(json.dumps(doc))
+    return path
+
+
+@pytest.mark.parametrize("blocked", ["report.json", "timeseries.csv", "report.html"])
+def test_an_output_file_that_is_a_directory_is_refused_before_the_run(tmp_path, blocked):
+    out = tmp_path / "out"
+    (out / blocked).mkdir(parents=True)
+    line = _one_line(_cli("run", TINY, "-o", out))
+    assert f"{out / blocked}: expected a path for an output file" in line and "found a directory" in line
+    assert sorted(p.name for p in out.iterdir()) == [blocked]  # nothing beside it, not even a temporary
+
+
+def test_a_plan_whose_manifest_or_plan_is_a_directory_writes_nothing(tmp_path):
+    out = tmp_path / "plan"
+    (out / "plan.json").mkdir(parents=True)
+    line = _one_line(_cli("plan", TINY, "-o", out, "--k8s", tmp_path / "k8s"))
+    assert "plan.json: expected a path for an output file" in line
+    assert sorted(p.name for p in out.iterdir()) == ["plan.json"] and not (tmp_path / "k8s").exists()
+    # A manifest's path taken by a directory: found when the manifests are written, before any of them is.
+    out2, k8s = tmp_path / "plan2", tmp_path / "k8s2"
+    (k8s / "cloud-main.yaml").mkdir(parents=True)
+    line = _one_line(_cli("plan", TINY, "-o", out2, "--k8s", k8s))
+    assert "cloud-main.yaml: expected a path for an output file" in line
+    assert not (out2 / "plan.txt").exists() and not (out2 / "frontier.csv").exists()
+
+
+@pytest.mark.parametrize("name", [b"f\nn", b"u\xff"])
+def test_an_output_directory_that_cannot_be_made_is_one_line_of_utf8(tmp_path, name):
+    import os
+    blocker = os.path.join(os.fsencode(tmp_path), name)
+    with open(blocker, "wb") as f:
+        f.write(b"a file in the way")
+    proc = subprocess.run([os.fsencode(str(cli_binary())), b"run", os.fsencode(str(TINY)), b"-o",
+                           os.path.join(blocker, b"sub")], capture_output=True, timeout=120)
+    assert proc.returncode == 2
+    err = proc.stderr.decode("utf-8")  # raises if it is not UTF-8
+    assert len(err.splitlines()) == 1 and "expected an output directory capstan can make" in err
+
+
+@pytest.mark.parametrize("kind", ["space", "baseline", "spot trace"])
+def test_a_syntax_error_is_placed_at_its_line_and_column(tmp_path, kind):
+    bad = '{\n  "a": 1,\n  x\n}'
+    if kind == "space":
+        (tmp_path / "space.json").write_text(bad)
+        proc = _cli("plan", TINY, "--space", tmp_path / "space.json", "-o", tmp_path / "out")
+    elif kind == "baseline":
+        (tmp_path / "b.baseline.json").write_text(bad)
+        proc = _cli("regress", tmp_path / "b.baseline.json")
+    else:
+        (tmp_path / "spot.json").write_text(bad)
+        path = _tiny_with(tmp_path, lambda d: d["sites"][0]["pools"].append(
+            {"name": "spot", "deployment": "small", "gpus": 1, "capacity": "spot",
+             "interruptions": {"model": "trace", "file": "spot.json"}}))
+        proc = _cli("validate", path)
+    assert "expected valid JSON, found a syntax error at line 3, column 3" in _one_line(proc)
+
+
+def test_a_baseline_of_absurd_values_is_refused_at_its_figure(tmp_path):
+    baseline = json.loads((REPO / "scenarios" / "training_sim.baseline.json").read_text())
+    baseline["scenario"] = str(REPO / "scenarios" / "training_sim.json")
+    figure = next(iter(baseline["figures"]))
+    baseline["figures"][figure]["replications"] = [1e300, -1e300]
+    path = tmp_path / "absurd.baseline.json"
+    path.write_text(json.dumps(baseline))
+    line = _one_line(_cli("regress", path))
+    assert f"{path}: /figures/" in line and "/replications/0: expected a number in [-1e+15, 1e+15]" in line
+
+
+def _trace_class(tmp_path, rows, header="timestamp_s,prompt_tokens,output_tokens"):
+    (tmp_path / "t.csv").write_text(header + "\n" + "".join(rows))
+
+    def edit(doc):
+        cls = doc["classes"][0]
+        for key in ("rate_per_user_hour", "prompt_tokens", "output_tokens"):
+            cls.pop(key)
+        cls["trace"] = {"file": "t.csv"}
+    return _tiny_with(tmp_path, edit)
+
+
+@pytest.mark.parametrize("stamp", ["2262-04-12 00:00:00", "9999-12-31 23:59:59", "2023-02-30 10:00:00",
+                                   "2023-04-31 10:00:00", "1969-12-31 23:59:59", "9300000000", "1e19"])
+def test_a_trace_time_out_of_range_or_not_a_date_is_refused_at_its_line(tmp_path, stamp):
+    path = _trace_class(tmp_path, ["2023-01-01 00:00:00,10,10\n", f"{stamp},10,10\n"],
+                        header="TIMESTAMP,ContextTokens,GeneratedTokens")
+    line = _one_line(_cli("validate", path))
+    assert "t.csv: line 3: expected a timestamp" in line and "out of order" not in line
+
+
+def test_a_leap_day_is_a_date(tmp_path):
+    path = _trace_class(tmp_path, ["2024-02-28 23:59:59,10,10\n", "2024-02-29 00:00:01,10,10\n"],
+                        header="TIMESTAMP,ContextTokens,GeneratedTokens")
+    assert _cli("validate", path).returncode == 0
+
+
+def test_a_header_of_millions_of_commas_is_refused_without_exhausting_memory(tmp_path):
+    import resource
+    (tmp_path / "t.csv").write_text("," * 20_000_000 + "\n")
+    path = _trace_class(tmp_path, [])
+    (tmp_path / "t.csv").write_text("," * 20_000_000 + "\n")
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+    line = _one_line(_cli("validate", path, preexec_fn=limit))
+    assert "line 1: expected at most 1000 comma-separated fields, found 20000001" in line
+
+
+def test_a_trace_bunched_at_one_instant_counts_against_the_memory_budget(tmp_path):
+    path = _trace_class(tmp_path, ["5,100,50\n"] * 1_000_000)
+    proc = _cli("run", path, "-o", tmp_path / "out", "--max-memory", "100M")
+    line = _one_line(proc)
+    assert "/simulation/max_queue_s: expected a run within the memory budget" in line
+    assert "1001000 requests waiting or running" in line and "1000000 trace rows" in line
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("interruptions, found", [
+    ({"model": "poisson", "per_node_hour": 1000}, "(per_node_hour x nodes x duration_h)"),
+    ({"model": "bathtub", "scale": 0.3, "early_h": 1e-13, "late_h": 1e-13, "max_lifetime_h": 1e-13},
+     "nodes x duration_h / the mean lifetime of"),
+])
+def test_a_fleet_whose_reclaims_would_never_finish_is_refused_with_the_bound(tmp_path, interruptions, found):
+    path = _tiny_with(tmp_path, lambda d: d["sites"][0]["pools"].append(
+        {"name": "spot", "deployment": "small", "gpus": 100000, "capacity": "spot", "interruptions": interruptions}))
+    line = _one_line(_cli("validate", path, timeout=60))
+    assert "/sites/0/pools/1/interruptions: expected at most 10000000 spot reclaims in a run" in line and found in line
+
+
+def test_an_autoscaler_looking_too_often_at_too_many_nodes_is_refused(tmp_path):
+    def edit(doc):
+        doc["simulation"]["duration_h"] = 24
+        doc["sites"][0]["pools"] = [{"name": "big", "deployment": "small", "gpus": 1, "autoscale": {
+            "min_gpus": 1, "max_gpus": 100000, "metric": "batch_occupancy", "target": 0.5, "period_s": 1}}]
+    line = _one_line(_cli("validate", _tiny_with(tmp_path, edit)))
+    assert "/sites/0/pools/0/autoscale/period_s: expected at most 5000000000 node looks" in line
+
+
+def test_an_hourly_schedule_up_to_100000_gpus_runs(tmp_path):
+    # Starting and releasing 100,000 nodes an hour once took quadratic time; the subprocess timeout guards a hang.
+    def edit(doc):
+        doc["simulation"]["duration_h"] = 6
+        doc["sites"][0]["pools"] = [{"name": "s", "deployment": "small", "gpus": 1,
+                                     "autoscale": {"schedule": [1 if h % 2 else 100000 for h in range(24)]}}]
+    proc = _cli("run", _tiny_with(tmp_path, edit), "-o", tmp_path / "out", "--no-html", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    pools = json.loads((tmp_path / "out" / "report.json").read_text())["pools"]
+    assert pools["cloud/s"]["cold_starts"] == 2 * 99999  # starts at 100,000, then climbs back twice in six hours
+
+
+def test_a_tiny_autoscale_target_scales_at_least_as_far_as_a_small_one(tmp_path):
+    ready = {}
+    for target in (1e-12, 1e-3):
+        path = _tiny_with(tmp_path, lambda d, t=target: d["sites"][0].update(pools=[
+            {"name": "a", "deployment": "small", "gpus": 1,
+             "autoscale": {"min_gpus": 1, "max_gpus": 8, "metric": "batch_occupancy", "target": t}}]),
+            name=f"t{target}.json")
+        out = tmp_path / f"out{target}"
+        assert _cli("run", path, "-o", out, "--no-html").returncode == 0
+        ready[target] = json.loads((out / "report.json").read_text())["pools"]["cloud/a"]["ready_gpus_mean"]
+    assert ready[1e-12] >= ready[1e-3] > 4
