@@ -2,6 +2,7 @@
 // Untrusted input at fault: a scenario file, a calibration profile. The
 // message names the file, the JSON pointer of the offending field, what was
 // expected and what was found; front ends report it and exit with status 2.
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -76,6 +77,13 @@ class InputError : public std::runtime_error {
   const std::string& expected() const { return expected_; }
   const std::string& found() const { return found_; }
   const std::vector<Issue>& more() const { return more_; }  // the other errors, in the order read
+  // Whether what() is one line of text per error (no NUL, no empty line): what the fuzz targets hold it to.
+  bool lines_well_formed() const {
+    const std::string m = what();
+    if (m.empty() || m.find('\0') != std::string::npos || m.find("\n\n") != std::string::npos || m.back() == '\n') return false;
+    const auto lines = static_cast<std::size_t>(std::count(m.begin(), m.end(), '\n')) + 1;
+    return lines == 1 + more_.size() || lines == 2 + more_.size();  // the last may count the unlisted
+  }
 
  private:
   static std::string line(const std::string& file, const std::string& pointer, const std::string& expected,

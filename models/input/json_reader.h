@@ -216,6 +216,25 @@ nlohmann::json parse_strict(const std::string& text);
 // the bytes it last read (the file may not be JSON at all, nor meant to be shown).
 std::string syntax_error(const nlohmann::json::parse_error& e);
 
+// parse_strict for a file's text, its failures as the caller's input error
+// Error(file, pointer, expected, found): a NUL byte or a repeated key at its
+// pointer, a syntax error at its line and column, a number that overflows a
+// double as the parser says.
+template <typename Error>
+nlohmann::json parse_file_text(const std::string& text, const std::string& file) {
+  try {
+    return parse_strict(text);
+  } catch (const FieldError& e) {
+    throw Error(file, e.pointer, e.expected, e.found);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error(file, "", "valid JSON", syntax_error(e));
+  } catch (const nlohmann::json::exception& e) {  // e.g. out_of_range.406: a number overflows a double
+    const std::string what = e.what();
+    const auto at = what.find("] ");
+    throw Error(file, "", "valid JSON", at == std::string::npos ? what : what.substr(at + 2));
+  }
+}
+
 // For the active SchemaRecorder (schema_recorder.h), if any: the object at
 // `pointer` holds named entries (a catalog section), not known keys.
 void record_map(const std::string& pointer);

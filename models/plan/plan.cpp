@@ -316,18 +316,7 @@ Space read_space(const std::string& path, const api::RunRequest& request) {
 
 Space parse_space(const std::string& text, const std::string& path, const api::RunRequest& request) {
   Space space = default_space(request);
-  json doc;
-  try {
-    doc = js::parse_strict(text);
-  } catch (const js::FieldError& e) {
-    throw InputError(path, e.pointer, e.expected, e.found);
-  } catch (const json::parse_error& e) {
-    throw InputError(path, "", "valid JSON", input::syntax_error(e));
-  } catch (const json::exception& e) {  // e.g. out_of_range.406: a number overflows a double
-    std::string what = e.what();
-    const auto at = what.find("] ");
-    throw InputError(path, "", "valid JSON", at == std::string::npos ? what : what.substr(at + 2));
-  }
+  json doc = input::parse_file_text<InputError>(text, path);
   try {
     js::ConstObject o(doc, "", {"pools", "deployments", "attainment", "availability", "budget_usd_per_user_hour"});
     if (o.has("attainment")) space.attainment = o.number("attainment", js::Range{0.0, 1.0, true, false});

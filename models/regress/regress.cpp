@@ -234,18 +234,7 @@ std::vector<std::string> find_baselines(const std::string& dir) {
 
 Baseline read_baseline(const std::string& path) {
   const std::string text = input::read_file_or_throw<InputError>(path, kMaxBaselineBytes);
-  json doc;
-  try {
-    doc = input::parse_strict(text);
-  } catch (const input::FieldError& e) {
-    throw InputError(path, e.pointer, e.expected, e.found);
-  } catch (const json::parse_error& e) {
-    throw InputError(path, "", "valid JSON", input::syntax_error(e));
-  } catch (const json::exception& e) {  // e.g. out_of_range.406: a number overflows a double
-    std::string what = e.what();
-    const auto at = what.find("] ");
-    throw InputError(path, "", "valid JSON", at == std::string::npos ? what : what.substr(at + 2));
-  }
+  json doc = input::parse_file_text<InputError>(text, path);
   Baseline b;
   b.path = path;
   try {

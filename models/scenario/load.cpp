@@ -218,18 +218,7 @@ Scenario load_text_in(const std::string& text, const std::string& source, const 
   if (std::all_of(text.begin(), text.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); })) {
     throw ScenarioError(source, "", "a JSON object", "an empty file");
   }
-  json doc;
-  try {
-    doc = js::parse_strict(text);
-  } catch (const js::FieldError& e) {  // a NUL byte, a repeated key
-    throw ScenarioError(source, e.pointer, e.expected, e.found);
-  } catch (const json::parse_error& e) {
-    throw ScenarioError(source, "", "valid JSON", js::syntax_error(e));
-  } catch (const json::exception& e) {  // e.g. out_of_range.406: a number overflows a double
-    std::string what = e.what();
-    const auto at = what.find("] ");
-    throw ScenarioError(source, "", "valid JSON", at == std::string::npos ? what : what.substr(at + 2));
-  }
+  json doc = input::parse_file_text<ScenarioError>(text, source);
   check_depth(doc, source);
   if (!doc.is_object()) throw ScenarioError(source, "", "a JSON object", js::describe(doc));
   return load_document(std::move(doc), source, base_dir, overrides);

@@ -38,18 +38,7 @@ void read_trace(Interruptions& in, const std::string& path) {
   const input::SchemaRecorder::Pause own_document;
   const std::string text = input::read_file_or_throw<ScenarioError>(path, kMaxTraceBytes);
   in.trace_sha256 = sha256_hex(text);
-  json doc;
-  try {
-    doc = input::parse_strict(text);
-  } catch (const input::FieldError& e) {
-    throw ScenarioError(path, e.pointer, e.expected, e.found);
-  } catch (const json::parse_error& e) {
-    throw ScenarioError(path, "", "valid JSON", input::syntax_error(e));
-  } catch (const json::exception& e) {  // e.g. out_of_range.406: a number overflows a double
-    std::string what = e.what();
-    const auto at = what.find("] ");
-    throw ScenarioError(path, "", "valid JSON", at == std::string::npos ? what : what.substr(at + 2));
-  }
+  json doc = input::parse_file_text<ScenarioError>(text, path);
   try {
     js::Object top(doc, "", {"metadata", "data"});
     js::Object meta = top.object("metadata", {"gap_seconds"}, true);
