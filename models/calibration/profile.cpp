@@ -255,7 +255,7 @@ ordered_json errors_json(const ErrorSummary& e) {
 }  // namespace
 
 Profile parse_profile(const std::string& text, const std::string& source) {
-  const input::SchemaRecorder::Pause own_document;  // a profile is not part of the scenario naming it
+  const input::OwnDocument own_document;  // a profile is not part of the scenario naming it
   json doc;
   try {
     doc = input::parse_strict(text);

@@ -58,7 +58,8 @@ class ErrorCollector {
   static ErrorCollector* active();  // on this thread, or nullptr
 
   // While one lives, errors throw as without a collector: for the other
-  // documents a scenario names (a trace, a profile), whose pointers are their own.
+  // documents a scenario names (a trace, a profile), whose pointers are their
+  // own (schema_recorder.h's OwnDocument pauses this and the recorder together).
   class Pause {
    public:
     Pause();

@@ -19,6 +19,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "models/input/json_reader.h"
+
 namespace capstan::input {
 
 class SchemaRecorder {
@@ -71,6 +73,15 @@ class SchemaRecorder {
   nlohmann::json build(const std::string& pattern) const;
   std::map<std::string, Node> nodes_;  // by folded pointer: "*" an array item, "{}" a map entry
   SchemaRecorder* previous_;
+};
+
+// While one lives, this thread reads another document than the scenario
+// naming it (a spot availability trace, a calibration profile), whose
+// pointers are its own: neither the schema recorder nor the error collector
+// takes what it reads, and its errors throw, naming its file.
+struct OwnDocument {
+  SchemaRecorder::Pause schema;
+  ErrorCollector::Pause errors;
 };
 
 }  // namespace capstan::input

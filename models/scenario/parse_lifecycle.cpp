@@ -35,7 +35,7 @@ constexpr Bucket kAwsBuckets[] = {{"<5%", 0.025}, {"5-10%", 0.075}, {"10-15%", 0
 
 // A trace of spot availability: {"metadata": {"gap_seconds": N}, "data": [count, ...]}.
 void read_trace(Interruptions& in, const std::string& path) {
-  const input::SchemaRecorder::Pause own_document;
+  const input::OwnDocument own_document;
   const std::string text = input::read_file_or_throw<ScenarioError>(path, kMaxTraceBytes);
   in.trace_sha256 = sha256_hex(text);
   json doc = input::parse_file_text<ScenarioError>(text, path);

@@ -490,3 +490,13 @@ def test_a_tiny_autoscale_target_scales_at_least_as_far_as_a_small_one(tmp_path)
         assert _cli("run", path, "-o", out, "--no-html").returncode == 0
         ready[target] = json.loads((out / "report.json").read_text())["pools"]["cloud/a"]["ready_gpus_mean"]
     assert ready[1e-12] >= ready[1e-3] > 4
+
+
+def test_an_error_inside_a_spot_trace_names_the_trace_not_the_scenario(tmp_path):
+    # The scenario's errors are collected in one pass; a file it names reports its own, at its own pointer.
+    (tmp_path / "spot.json").write_text('{"metadata": {"gap_seconds": -5}, "data": [1]}')
+    path = _tiny_with(tmp_path, lambda d: d["sites"][0]["pools"].append(
+        {"name": "spot", "deployment": "small", "gpus": 1, "capacity": "spot",
+         "interruptions": {"model": "trace", "file": "spot.json"}}))
+    line = _one_line(_cli("validate", path))
+    assert line.startswith(f"capstan: {tmp_path / 'spot.json'}: /metadata/gap_seconds: expected a number in [1, ")
