@@ -63,38 +63,16 @@ void draw_plots(const std::filesystem::path& csv, const std::filesystem::path& d
 
 // The points at a glance: the swept keys, each class's SLO percentile and
 // attainment, the cost per user-hour (sweep.csv has every figure).
-std::string points_table(const std::string& csv, const std::vector<api::SweepAxis>& grid) {
-  auto split = [](const std::string& row) {
-    std::vector<std::string> cells;
-    std::size_t from = 0;
-    while (true) {
-      const std::size_t comma = row.find(',', from);
-      cells.push_back(row.substr(from, comma == std::string::npos ? std::string::npos : comma - from));
-      if (comma == std::string::npos) return cells;
-      from = comma + 1;
-    }
-  };
-  std::vector<std::vector<std::string>> rows;
-  for (std::size_t at = 0, next; at < csv.size(); at = next + 1) {
-    next = csv.find('\n', at);
-    if (next == std::string::npos) next = csv.size();
-    if (next > at) rows.push_back(split(csv.substr(at, next - at)));
-  }
-  if (rows.size() < 2) return "";
-  const auto& header = rows.front();
-  std::vector<std::size_t> shown;
-  std::vector<std::string> titles;
+std::string points_table(const api::SweepOutput& sweep, const std::vector<api::SweepAxis>& grid) {
+  if (sweep.rows.empty()) return "";
+  std::vector<std::string> shown, titles;  // columns, and their titles here
   auto show = [&](const std::string& column, const std::string& title) {
-    for (std::size_t i = 0; i < header.size(); ++i) {
-      if (header[i] == column) {
-        shown.push_back(i);
-        titles.push_back(title);
-        return;
-      }
-    }
+    if (std::find(sweep.columns.begin(), sweep.columns.end(), column) == sweep.columns.end()) return;
+    shown.push_back(column);
+    titles.push_back(title);
   };
   for (const auto& axis : grid) show(axis.key, axis.key);
-  for (const auto& column : header) {
+  for (const auto& column : sweep.columns) {
     const std::string suffix = ".slo_percentile_ms";
     if (column.size() > suffix.size() && column.compare(column.size() - suffix.size(), suffix.size(), suffix) == 0) {
       const std::string cls = column.substr(0, column.size() - suffix.size());
@@ -108,13 +86,13 @@ std::string points_table(const std::string& csv, const std::vector<api::SweepAxi
   std::ostringstream out;
   for (std::size_t c = 0; c < shown.size(); ++c) out << (c ? "  " : "") << std::setw(static_cast<int>(width[c])) << titles[c];
   out << '\n';
-  for (std::size_t r = 1; r < rows.size(); ++r) {
+  for (const auto& row : sweep.rows) {
     for (std::size_t c = 0; c < shown.size(); ++c) {
-      const std::string& cell = shown[c] < rows[r].size() ? rows[r][shown[c]] : std::string();
-      std::string text = cell;
+      const auto it = row.find(shown[c]);
+      std::string text = it == row.end() ? std::string() : it->second;
       char* end = nullptr;
-      const double v = std::strtod(cell.c_str(), &end);
-      if (!cell.empty() && end && *end == '\0' && c >= grid.size()) {
+      const double v = std::strtod(text.c_str(), &end);
+      if (!text.empty() && end && *end == '\0' && c >= grid.size()) {
         char buf[32];
         std::snprintf(buf, sizeof buf, titles[c].find("attained") != std::string::npos ? "%.4f"
                                        : titles[c][0] == '$'                              ? "%.5f"
@@ -154,7 +132,7 @@ int run_sweep(const SweepOptions& o) {
   input::make_output_dir(o.out_dir);
   const auto csv = std::filesystem::path(o.out_dir) / "sweep.csv";
   input::write_files({{csv, out.csv}});
-  std::cout << points_table(out.csv, request.grid) << "wrote " << csv.string() << ": " << out.points
+  std::cout << points_table(out, request.grid) << "wrote " << csv.string() << ": " << out.points
             << " point" << (out.points == 1 ? "" : "s") << " (every figure)\n"
             << std::flush;
   if (o.plots) {

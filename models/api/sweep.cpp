@@ -171,6 +171,8 @@ SweepOutput sweep(const SweepRequest& request) {
     }
     out.csv += "\n";
   }
+  out.columns = std::move(columns);
+  out.rows = std::move(rows);
   return out;
 }
 

@@ -4,6 +4,7 @@
 // command line (`capstan sweep`, sweep.csv) and the Python package
 // (capstan.sweep, which runs points locally or as Dask tasks).
 #include <functional>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -39,6 +40,10 @@ struct SweepRequest {
 struct SweepOutput {
   std::string csv;   // sweep.csv: the keys, then the figures; one row per point
   int points = 0;
+  // The same, not yet written out: the columns in order, and each point's
+  // cells by column (as sweep.csv holds them; a column a point lacks is absent).
+  std::vector<std::string> columns;
+  std::vector<std::map<std::string, std::string>> rows;
 };
 
 // Validates every point before running any; every point runs with the same

@@ -54,6 +54,12 @@ auto recovering(Body&& body, StandIn&& stand_in) -> decltype(body()) {
   }
 }
 
+// An error found while an object is opened: thrown, or recorded while errors are collected (the object reads on).
+void fail_or_record(ErrorCollector* c, const std::string& pointer, const std::string& expected, const std::string& found) {
+  if (!c) fail(pointer, expected, found);
+  c->add(FieldError(pointer, expected, found));
+}
+
 // A number that satisfies `range`: the default, else a closed bound, 1, or the middle.
 double stand_in_number(const Range& range, std::optional<double> fallback) {
   if (fallback && range.contains(*fallback)) return *fallback;
@@ -256,8 +262,7 @@ BasicObject<Json>::BasicObject(Json& value, std::string pointer, std::vector<std
     : value_(&value), pointer_(std::move(pointer)) {
   ErrorCollector* c = ErrorCollector::active();
   if (!value.is_object()) {
-    if (!c) fail(pointer_, "an object", describe(value));
-    c->add(FieldError(pointer_, "an object", describe(value)));
+    fail_or_record(c, pointer_, "an object", describe(value));
     // Read on as an empty object (the document is not used after an error).
     if constexpr (kWritesDefaults) {
       value = nlohmann::json::object();
@@ -273,15 +278,13 @@ BasicObject<Json>::BasicObject(Json& value, std::string pointer, std::vector<std
       const nlohmann::json& v = item.value();
       if (!v.is_string() || v.get_ref<const std::string&>().size() > kMaxCommentChars) {
         const std::string expected = "a comment: a string of at most " + std::to_string(kMaxCommentChars) + " characters";
-        if (!c) fail(child(pointer_, kCommentKey), expected, describe(v));
-        c->add(FieldError(child(pointer_, kCommentKey), expected, describe(v)));
+        fail_or_record(c, child(pointer_, kCommentKey), expected, describe(v));
       }
       comment = true;
       continue;
     }
     if (std::find(keys.begin(), keys.end(), item.key()) == keys.end()) {
-      if (!c) fail(child(pointer_, item.key()), "a known key", quoted_with_suggestion(item.key(), keys));
-      c->add(FieldError(child(pointer_, item.key()), "a known key", quoted_with_suggestion(item.key(), keys)));
+      fail_or_record(c, child(pointer_, item.key()), "a known key", quoted_with_suggestion(item.key(), keys));
       unknown.push_back(item.key());
       const std::string meant = nearest(item.key(), keys);
       if (!meant.empty()) misspelled_.push_back(meant);

@@ -182,25 +182,17 @@ Scenario load_document(json doc, const std::string& source, const std::string& b
   // document's (a scenario without traces hashes its document alone). Their
   // paths are not: the same trace named from another directory (the Python
   // API names it by its absolute path) hashes alike.
-  std::string hashed = s.canonical_json;
-  if (std::any_of(s.classes.begin(), s.classes.end(), [](const auto& c) { return c.trace.enabled; }) ||
-      std::any_of(s.sites.begin(), s.sites.end(), [](const auto& site) {
-        return std::any_of(site.pools.begin(), site.pools.end(),
-                           [](const auto& pool) { return !pool.interruptions.trace_sha256.empty(); });
-      })) {
-    json unnamed = doc;
-    for (auto& c : unnamed["classes"]) {
-      if (c.contains("trace") && c["trace"].is_object() && c["trace"].contains("file")) c["trace"]["file"] = "";
-    }
-    for (auto& site : unnamed["sites"]) {
-      for (auto& pool : site["pools"]) {
-        if (pool.contains("interruptions") && pool["interruptions"].is_object() && pool["interruptions"].contains("file")) {
-          pool["interruptions"]["file"] = "";
-        }
-      }
-    }
-    hashed = unnamed.dump(-1, ' ', false, json::error_handler_t::replace);
+  // (Without traces the blanked copy is the document itself.)
+  json unnamed = doc;
+  for (auto& c : unnamed["classes"]) {
+    if (c.contains("trace")) c["trace"]["file"] = "";
   }
+  for (auto& site : unnamed["sites"]) {
+    for (auto& pool : site["pools"]) {
+      if (pool.contains("interruptions") && pool["interruptions"].contains("file")) pool["interruptions"]["file"] = "";
+    }
+  }
+  std::string hashed = unnamed.dump(-1, ' ', false, json::error_handler_t::replace);
   for (const auto& c : s.classes) {
     if (c.trace.enabled) hashed += "\nrequest trace " + c.trace.sha256;
   }

@@ -123,10 +123,7 @@ void check_fleet_work(const Scenario& s) {
   for (std::size_t i = 0; i < s.sites.size(); ++i) {
     for (std::size_t j = 0; j < s.sites[i].pools.size(); ++j) {
       const Pool& pool = s.sites[i].pools[j];
-      const int tp = s.deployment(pool.deployment).tensor_parallel;
-      int gpus = std::max(pool.gpus, pool.autoscale.max_gpus);
-      for (int g : pool.autoscale.schedule_gpus) gpus = std::max(gpus, g);
-      const double nodes = static_cast<double>(gpus / std::max(1, tp));
+      const double nodes = pool.most_nodes(s.deployment(pool.deployment).tensor_parallel);
       const std::string at = "/sites/" + std::to_string(i) + "/pools/" + std::to_string(j);
       // Reclaims the run would simulate, each a handful of events (notice, loss, replacement, boot, load).
       const Interruptions& in = pool.interruptions;
@@ -137,10 +134,12 @@ void check_fleet_work(const Scenario& s) {
           reclaims = in.per_node_hour * nodes * hours;
           how = "per_node_hour x nodes x duration_h";
           break;
-        case Interruptions::Model::kBathtub:
-          reclaims = nodes * hours / std::max(bathtub_mean_lifetime_h(in), 1e-300);
-          how = "nodes x duration_h / the mean lifetime of " + js::format_number(bathtub_mean_lifetime_h(in)) + " h";
+        case Interruptions::Model::kBathtub: {
+          const double lifetime_h = bathtub_mean_lifetime_h(in);
+          reclaims = nodes * hours / std::max(lifetime_h, 1e-300);
+          how = "nodes x duration_h / the mean lifetime of " + js::format_number(lifetime_h) + " h";
           break;
+        }
         case Interruptions::Model::kTrace: {
           const auto ticks = static_cast<std::size_t>(std::min<double>(hours * 3600.0 / in.gap_s + 1.0,
                                                                       static_cast<double>(in.available.size())));

@@ -294,6 +294,8 @@ struct Pool {
   Autoscale autoscale;
   // The most nodes the pool can hold at once: draining nodes and their
   // replacements, fallback nodes and the spot nodes that relieve them.
+  // The most nodes it wants at once: its size, autoscale maximum or largest scheduled hour.
+  int most_nodes(int tensor_parallel) const;
   int node_slots(int tensor_parallel) const;
 };
 

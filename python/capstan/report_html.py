@@ -139,7 +139,7 @@ def _pools(report: Mapping) -> str:
             if key == "gpu_utilization" and isinstance(value, (int, float)):
                 row.append(f"{100 * value:.1f}%")
             else:
-                row.append(_num(value, 4) if isinstance(value, (int, float)) else (value if value is not None else "-"))
+                row.append(_num(value))  # a number as people read it, text as it is, '-' where missing
         rows.append(row)
     return ("<h2>Node pools</h2><p class=\"note\">Over the measured window. GPU busy: the share of time the pool's "
             "GPUs run an iteration. Interruptions: spot nodes reclaimed; fallback: on-demand stand-ins.</p>"

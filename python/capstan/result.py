@@ -37,6 +37,11 @@ def flatten(figures: Mapping[str, Any], prefix: tuple[str, ...] = (), name=_colu
     return out
 
 
+def _is_figure(value: Any) -> bool:
+    """A figure of report.json: a number, or null where it is missing (a bool is not one)."""
+    return value is None or isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _typed(df: pd.DataFrame) -> pd.DataFrame:
     """Columns as a pandas user expects them: figures float64 (a missing figure, JSON null, is NaN), an SLO's
     ``met`` a boolean (met in every replication; with replications the share of them is ``slo_met_share``), text
@@ -44,20 +49,19 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
     out = {}
     for column in df.columns:
         values = df[column]
-        if column.endswith("slo_met") or column.startswith("slo_met_ci95"):
+        if column == "slo_met" or column.startswith("slo_met_ci95"):
             share = pd.to_numeric(values, errors="raise").astype("float64")
             if column == "slo_met":
                 out["slo_met"] = share >= 1.0
-                if (share % 1 != 0).any() or "slo_met_ci95_low" in df.columns:
+                if "slo_met_ci95_low" in df.columns:  # replicated: the share of replications that met it
                     out["slo_met_share"] = share
             else:
                 out[column.replace("slo_met", "slo_met_share")] = share
-        elif all(v is None or isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        elif all(_is_figure(v) for v in values):
             out[column] = values.astype("float64")
         else:
             out[column] = values.astype("string")
-    typed = pd.DataFrame(out, index=df.index)
-    return typed
+    return pd.DataFrame(out, index=df.index)
 
 
 def _table(entries: Mapping[str, Mapping[str, Any]], index_name: str) -> pd.DataFrame:
@@ -76,7 +80,7 @@ def _long(entries: Any, path: tuple[str, ...], out: list[tuple]) -> None:
             continue
         if isinstance(value, Mapping):
             _long(value, path + (key,), out)
-        elif value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
+        elif _is_figure(value):
             low, high = entries.get(key + CI_SUFFIX, (None, None))
             out.append((path, key, value, low, high))
 
