@@ -135,6 +135,23 @@ std::string joined(const std::vector<std::string>& items, const char* separator 
   return out;
 }
 
+// The metro of that name (a name already checked against kMetros).
+const Metro& metro_named(const std::string& name) {
+  return *std::find_if(std::begin(kMetros), std::end(kMetros), [&](const Metro& m) { return name == m.name; });
+}
+
+// `chosen` (--metros, --classes): at least one, each once, each among `known`.
+void check_choices(const std::string& flag, const std::string& one, const std::string& many,
+                   const std::vector<std::string>& chosen, const std::vector<std::string>& known) {
+  if (chosen.empty()) refuse(flag, "at least one " + one, "none");
+  for (const auto& x : chosen) {
+    if (std::count(chosen.begin(), chosen.end(), x) > 1) refuse(flag, "each " + one + " once", "\"" + x + "\" twice");
+    if (std::find(known.begin(), known.end(), x) == known.end()) {
+      refuse(flag, many + " among " + joined(known, ", "), input::quoted_with_suggestion(x, known));
+    }
+  }
+}
+
 ordered_json build(const Choices& c, const std::map<std::string, int>& tensor_parallel) {
   const auto templates = class_templates();
   ordered_json doc;
@@ -156,8 +173,7 @@ ordered_json build(const Choices& c, const std::map<std::string, int>& tensor_pa
   const double share = 1.0 / static_cast<double>(c.metros.size());
   double given = 0.0;
   for (std::size_t i = 0; i < c.metros.size(); ++i) {
-    const Metro& m = *std::find_if(std::begin(kMetros), std::end(kMetros),
-                                   [&](const Metro& x) { return c.metros[i] == x.name; });
+    const Metro& m = metro_named(c.metros[i]);
     // Equal shares that sum to exactly 1.
     const double s = i + 1 == c.metros.size() ? 1.0 - given : share;
     given += s;
@@ -193,7 +209,7 @@ ordered_json build(const Choices& c, const std::map<std::string, int>& tensor_pa
   doc["deployments"] = deployments;
   ordered_json sites = ordered_json::array(), links = ordered_json::array();
   for (const auto& metro : c.metros) {
-    const Metro& m = *std::find_if(std::begin(kMetros), std::end(kMetros), [&](const Metro& x) { return metro == x.name; });
+    const Metro& m = metro_named(metro);
     ordered_json pools = ordered_json::array();
     for (const auto& d : deployments) {
       const int tp = d["tensor_parallel"].get<int>();
@@ -247,20 +263,8 @@ void add_init(CLI::App& app, int& exit_code) {
       std::vector<std::string> metro_names, class_names;
       for (const Metro& x : kMetros) metro_names.push_back(x.name);
       for (const auto& t : class_templates()) class_names.push_back(t.name);
-      if (c.metros.empty()) refuse("--metros", "at least one metro", "none");
-      for (const auto& x : c.metros) {
-        if (std::count(c.metros.begin(), c.metros.end(), x) > 1) refuse("--metros", "each metro once", "\"" + x + "\" twice");
-        if (std::find(metro_names.begin(), metro_names.end(), x) == metro_names.end()) {
-          refuse("--metros", "metros among " + joined(metro_names, ", "), input::quoted_with_suggestion(x, metro_names));
-        }
-      }
-      if (c.classes.empty()) refuse("--classes", "at least one class", "none");
-      for (const auto& x : c.classes) {
-        if (std::count(c.classes.begin(), c.classes.end(), x) > 1) refuse("--classes", "each class once", "\"" + x + "\" twice");
-        if (std::find(class_names.begin(), class_names.end(), x) == class_names.end()) {
-          refuse("--classes", "classes among " + joined(class_names, ", "), input::quoted_with_suggestion(x, class_names));
-        }
-      }
+      check_choices("--metros", "metro", "metros", c.metros, metro_names);
+      check_choices("--classes", "class", "classes", c.classes, class_names);
       const auto& catalog = catalog::Catalog::builtin();
       if (!catalog.gpu(c.gpu)) {
         refuse("--gpu", "a GPU kind of the catalog", input::quoted_with_suggestion(c.gpu, catalog.gpu_names()));

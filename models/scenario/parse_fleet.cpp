@@ -311,38 +311,39 @@ std::vector<Site> parse_sites(json& list, const std::string& pointer, const cata
   for (std::size_t i = 0; i < list.size(); ++i) {
     const std::string where = js::child(pointer, i);
     const bool read = js::part([&] {
-    js::Object o(list[i], where, {"name", "kind", "region", "cloud", "pools"});
-    Site site;
-    site.name = o.name("name");
-    check_unique(seen, site.name, o.ptr("name"));
-    site.kind = static_cast<Site::Kind>(o.choice("kind", kSiteKinds, option_of(kSiteKinds, Site{}.kind)));
-    const std::string region = o.string("region", std::nullopt, 200);
-    if (!catalog.has_region(region)) {
-      js::fail(o.ptr("region"), "a region of the catalog", js::quoted_with_suggestion(region, catalog.region_names()));
-    }
-    site.region = catalog::canonical_name(region);
-    const auto& clouds = catalog::Clouds::builtin();
-    const std::string cloud = o.string("cloud", Site{}.cloud, 200);
-    if (!clouds.cloud(cloud)) {
-      js::fail(o.ptr("cloud"), "a cloud of the catalog", js::quoted_with_suggestion(cloud, clouds.names()));
-    }
-    site.cloud = catalog::canonical_name(cloud);
-    json& pools = o.array("pools", 0, kMaxPoolsPerSite, false);
-    std::map<std::string, std::string> pool_names;
-    for (std::size_t j = 0; j < pools.size(); ++j) {
-      const std::string pool_where = js::child(o.ptr("pools"), j);
-      if (refers_to_broken(pools[j], "deployment")) continue;
-      js::part([&] {
-        site.pools.push_back(parse_pool(pools[j], pool_where, catalog, deployments, site.cloud, base_dir));
-        check_unique(pool_names, site.pools.back().name, js::child(pool_where, "name"));
-        total_gpus += site.pools.back().gpus;
-        if (total_gpus > kMaxTotalGpus) {
-          js::fail(js::child(pool_where, "gpus"), "at most 1000000 GPUs in all pools together",
-                   js::format_number(total_gpus) + " so far");
-        }
-      });
-    }
-    out.push_back(std::move(site));
+      js::Object o(list[i], where, {"name", "kind", "region", "cloud", "pools"});
+      Site site;
+      site.name = o.name("name");
+      check_unique(seen, site.name, o.ptr("name"));
+      site.kind = static_cast<Site::Kind>(o.choice("kind", kSiteKinds, option_of(kSiteKinds, Site{}.kind)));
+      const std::string region = o.string("region", std::nullopt, 200);
+      if (!catalog.has_region(region)) {
+        js::fail(o.ptr("region"), "a region of the catalog",
+                 js::quoted_with_suggestion(region, catalog.region_names()));
+      }
+      site.region = catalog::canonical_name(region);
+      const auto& clouds = catalog::Clouds::builtin();
+      const std::string cloud = o.string("cloud", Site{}.cloud, 200);
+      if (!clouds.cloud(cloud)) {
+        js::fail(o.ptr("cloud"), "a cloud of the catalog", js::quoted_with_suggestion(cloud, clouds.names()));
+      }
+      site.cloud = catalog::canonical_name(cloud);
+      json& pools = o.array("pools", 0, kMaxPoolsPerSite, false);
+      std::map<std::string, std::string> pool_names;
+      for (std::size_t j = 0; j < pools.size(); ++j) {
+        const std::string pool_where = js::child(o.ptr("pools"), j);
+        if (refers_to_broken(pools[j], "deployment")) continue;
+        js::part([&] {
+          site.pools.push_back(parse_pool(pools[j], pool_where, catalog, deployments, site.cloud, base_dir));
+          check_unique(pool_names, site.pools.back().name, js::child(pool_where, "name"));
+          total_gpus += site.pools.back().gpus;
+          if (total_gpus > kMaxTotalGpus) {
+            js::fail(js::child(pool_where, "gpus"), "at most 1000000 GPUs in all pools together",
+                     js::format_number(total_gpus) + " so far");
+          }
+        });
+      }
+      out.push_back(std::move(site));
     });
     if (!read) mark_broken(list[i]);
   }
@@ -365,25 +366,25 @@ std::vector<Link> parse_links(js::Object network, const Scenario& scenario) {
   for (std::size_t i = 0; i < list.size(); ++i) {
     if (refers_to_broken(list[i], "a") || refers_to_broken(list[i], "b")) continue;
     js::part([&] {
-    js::Object o(list[i], js::child(network.ptr("links"), i), {"a", "b", "rtt_ms"});
-    Link link;
-    for (const char* end : {"a", "b"}) {
-      const std::string name = o.string(end, std::nullopt, 200);
-      if (!known.count(name)) {
-        js::fail(o.ptr(end), "the name of an origin, a site or a hosted API's region",
-                 js::quoted_with_suggestion(name, nodes));
+      js::Object o(list[i], js::child(network.ptr("links"), i), {"a", "b", "rtt_ms"});
+      Link link;
+      for (const char* end : {"a", "b"}) {
+        const std::string name = o.string(end, std::nullopt, 200);
+        if (!known.count(name)) {
+          js::fail(o.ptr(end), "the name of an origin, a site or a hosted API's region",
+                   js::quoted_with_suggestion(name, nodes));
+        }
+        (end[0] == 'a' ? link.a : link.b) = name;
       }
-      (end[0] == 'a' ? link.a : link.b) = name;
-    }
-    if (link.a == link.b) js::fail(o.ptr("b"), "a node other than a (\"" + link.a + "\")", "\"" + link.b + "\"");
-    link.rtt_ms = o.number("rtt_ms", js::non_negative(10000));
-    auto key = std::minmax(link.a, link.b);
-    auto [it, inserted] = seen.emplace(std::make_pair(key.first, key.second), o.pointer());
-    if (!inserted) {
-      js::fail(o.pointer(), "one link per pair of nodes",
-               "a second link " + link.a + " - " + link.b + " (the first at " + it->second + ")");
-    }
-    out.push_back(link);
+      if (link.a == link.b) js::fail(o.ptr("b"), "a node other than a (\"" + link.a + "\")", "\"" + link.b + "\"");
+      link.rtt_ms = o.number("rtt_ms", js::non_negative(10000));
+      auto key = std::minmax(link.a, link.b);
+      auto [it, inserted] = seen.emplace(std::make_pair(key.first, key.second), o.pointer());
+      if (!inserted) {
+        js::fail(o.pointer(), "one link per pair of nodes",
+                 "a second link " + link.a + " - " + link.b + " (the first at " + it->second + ")");
+      }
+      out.push_back(link);
     });
   }
   return out;

@@ -17,7 +17,9 @@ void check_unique(std::map<std::string, std::string>& seen, const std::string& n
 
 void mark_broken(const json& item) {
   js::ErrorCollector* c = js::ErrorCollector::active();
-  if (c && item.is_object() && item.contains("name") && item["name"].is_string()) c->broken(item["name"].get<std::string>());
+  if (c && item.is_object() && item.contains("name") && item["name"].is_string()) {
+    c->broken(item["name"].get<std::string>());
+  }
 }
 
 bool refers_to_broken(const json& item, const char* field) {
@@ -430,15 +432,15 @@ std::vector<InteractionClass> parse_classes(json& list, const std::string& point
     // A class served by a deployment that failed to read is skipped: its errors would follow from that one.
     if (refers_to_broken(list[i], "deployment") || refers_to_broken(list[i], "overflow")) continue;
     js::part([&] {
-    classes.push_back(parse_class(list[i], where, deployments, base_dir));
-    check_unique(seen, classes.back().name, js::child(where, "name"));
-    distinct_prompts += classes.back().response_cache.distinct_prompts + classes.back().shared_prefix.prompts;
-    if (distinct_prompts > kMaxDistinctPrompts) {
-      js::fail(js::child(where, classes.back().shared_prefix.enabled ? "shared_prefix" : "response_cache") +
-                   (classes.back().shared_prefix.enabled ? "/prompts" : "/distinct_prompts"),
-               "at most 1000000 distinct prompts over all classes' response caches and shared prefixes",
-               std::to_string(distinct_prompts) + " so far");
-    }
+      classes.push_back(parse_class(list[i], where, deployments, base_dir));
+      check_unique(seen, classes.back().name, js::child(where, "name"));
+      distinct_prompts += classes.back().response_cache.distinct_prompts + classes.back().shared_prefix.prompts;
+      if (distinct_prompts > kMaxDistinctPrompts) {
+        js::fail(js::child(where, classes.back().shared_prefix.enabled ? "shared_prefix" : "response_cache") +
+                     (classes.back().shared_prefix.enabled ? "/prompts" : "/distinct_prompts"),
+                 "at most 1000000 distinct prompts over all classes' response caches and shared prefixes",
+                 std::to_string(distinct_prompts) + " so far");
+      }
     });
   }
   return classes;
