@@ -205,6 +205,23 @@ def test_sweep_and_plan_report_a_starved_class_as_missing(tiny_dict):
     assert p.frontier["content.percentile_ms_ci95_high"].isna().all()
 
 
+def test_a_plan_has_its_text_in_table_and_its_verdict_as_a_dict(tiny):
+    p = capstan.plan(tiny)
+    assert p.feasible and isinstance(p.table, str) and "cost per user-hour" in p.table and repr(p) == p.table
+    planned = {f"{s['name']}/{q['name']}": q["gpus"] for s in p.scenario.to_dict()["sites"] for q in s["pools"]}
+    assert p.summary == {"feasible": True, "message": p.message, "simulations": p.simulations, "gpus": planned}
+
+
+def test_a_class_with_no_request_has_nothing_to_miss(tiny_dict):
+    d = copy.deepcopy(tiny_dict)
+    quiet = copy.deepcopy(d["classes"][0])
+    quiet.update(name="quiet", rate_per_user_hour=0)
+    d["classes"].append(quiet)
+    c = capstan.run(d).summary["classes"]["quiet"]
+    assert c["requests"] == 0 and c["latency_ms"]["ttft"]["p95"] is None and c["slo"]["percentile_ms"] is None
+    assert c["slo"]["attainment"] == 1 and c["slo"]["met"] == 1
+
+
 def test_a_file_with_relative_traces_runs_and_hashes_alike_from_python_and_the_cli(tiny_dict, tmp_path):
     # A scenario names its request and spot availability traces relative to itself: Python loads it from any
     # directory, and its hash (which leaves the traces' paths out, their bytes in) is the CLI's.
