@@ -72,8 +72,11 @@ Fleet::Fleet(sim::Simulator& sim, serving::RequestPool& requests, serving::Repli
       pools_.push_back(std::move(p));
     }
   }
+  memos_.resize(p_.deployments.size());
   for (std::uint32_t id = 0; id < p_.replicas.size(); ++id) {
     const auto& spec = p_.replicas[id];
+    auto& memo = memos_[spec.deployment];
+    if (!memo) memo = std::make_unique<serving::IterationMemo>(p_.deployments[spec.deployment].service_time);
     const auto& dep = s.deployments[spec.deployment];
     serving::ReplicaConfig cfg;
     cfg.id = id;
@@ -86,7 +89,7 @@ Fleet::Fleet(sim::Simulator& sim, serving::RequestPool& requests, serving::Repli
     cfg.step_by_step = s.simulation.step_by_step;
     cfg.prefix_caching = dep.prefix_caching;
     replicas_.push_back(std::make_unique<serving::Replica>(sim, requests, observer, cfg,
-                                                           p_.deployments[spec.deployment].service_time));
+                                                           p_.deployments[spec.deployment].service_time, memo.get()));
     replicas_.back()->track_busy(&series, busy_column, spec.gpus);
     std::size_t pool = 0;
     while (pools_[pool].site != spec.site || pools_[pool].index != spec.pool) ++pool;

@@ -142,6 +142,7 @@ class Fleet final : public sim::Target {
   sim::Time warmup_, horizon_;
   cost::Ledger* ledger_ = nullptr;
   Relocator* relocator_ = nullptr;
+  std::vector<std::unique_ptr<serving::IterationMemo>> memos_;  // per deployment; before the replicas that use them
   std::vector<std::unique_ptr<serving::Replica>> replicas_;
   std::vector<Node> nodes_;             // per slot
   std::vector<std::uint32_t> slot_pool_;

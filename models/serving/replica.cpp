@@ -18,12 +18,13 @@ std::int64_t to_fixed(double seconds) { return std::llround(seconds * 1e9 * (1 <
 }  // namespace
 
 Replica::Replica(sim::Simulator& sim, RequestPool& pool, ReplicaObserver& observer, const ReplicaConfig& config,
-                 std::shared_ptr<const calibration::ServiceTimeModel> model)
+                 std::shared_ptr<const calibration::ServiceTimeModel> model, IterationMemo* memo)
     : sim_(sim),
       pool_(pool),
       observer_(observer),
       config_(config),
       model_(std::move(model)),
+      memo_(memo),
       target_(sim.add_target(this)),
       levels_(static_cast<std::size_t>(std::max(config.priority_levels, 1))),
       prefix_cache_(std::max(1, config.block_size_tokens)) {}
@@ -257,7 +258,7 @@ void Replica::plan() {
     if (!cached) cached = model_->iteration(n, {});
     block_cost_ = *cached;
   } else {
-    block_cost_ = model_->iteration(n, chunk_shapes_);
+    block_cost_ = memo_ ? memo_->iteration(n, chunk_shapes_) : model_->iteration(n, chunk_shapes_);
   }
   block_context0_ = decode_context_at(iteration_);
   // Sliding-window layers: affine on one side of their cap; a block below it

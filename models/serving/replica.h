@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "models/calibration/service_time_model.h"
+#include "models/serving/iteration_memo.h"
 #include "models/serving/prefix_cache.h"
 #include "models/serving/request.h"
 #include "sim/gauge.h"
@@ -69,8 +70,10 @@ class Replica final : public sim::Target {
  public:
   enum Kind : std::uint32_t { kArrive, kBlockEnd };
 
+  // `memo`, when given, prices the mixed iterations (shared with the
+  // deployment's other replicas; it must outlive the replica).
   Replica(sim::Simulator& sim, RequestPool& pool, ReplicaObserver& observer, const ReplicaConfig& config,
-          std::shared_ptr<const calibration::ServiceTimeModel> model);
+          std::shared_ptr<const calibration::ServiceTimeModel> model, IterationMemo* memo = nullptr);
 
   std::uint32_t target() const { return target_; }
   void handle(sim::Simulator& sim, std::uint32_t kind, std::uint64_t data) override;
@@ -173,6 +176,7 @@ class Replica final : public sim::Target {
   ReplicaObserver& observer_;
   ReplicaConfig config_;
   std::shared_ptr<const calibration::ServiceTimeModel> model_;
+  IterationMemo* memo_;
   std::uint32_t target_;
 
   std::size_t levels_;                               // priority levels

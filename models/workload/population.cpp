@@ -20,11 +20,11 @@ Population::Population(sim::Simulator& sim, const scenario::Scenario& scenario, 
       series_(series),
       target_(sim.add_target(this)),
       horizon_(horizon),
-      warmup_(warmup),
-      prompt_cdf_(prompt_cdf) {
+      warmup_(warmup) {
   const auto rep = static_cast<std::uint64_t>(replication);
   users_column_ = series.add_column("users", sim::TimeSeries::Kind::kTimeMean);
-  for (const auto& cls : s_.classes) {
+  for (std::size_t c = 0; c < s_.classes.size(); ++c) {
+    const auto& cls = s_.classes[c];
     interactions_per_s_ += cls.rate_per_user_hour / 3600.0;
     prompt_rng_.emplace_back(seed, rep, "class/" + cls.name + "/prompt");
     output_rng_.emplace_back(seed, rep, "class/" + cls.name + "/output");
@@ -37,7 +37,8 @@ Population::Population(sim::Simulator& sim, const scenario::Scenario& scenario, 
       double run = 0.0;
       for (int i = 1; i <= cls.shared_prefix.prompts; ++i) cdf.push_back((run += std::pow(i, -cls.shared_prefix.zipf_s)) / total);
     }
-    shared_cdf_.push_back(std::move(cdf));
+    shared_cdf_.emplace_back(std::move(cdf));
+    prompt_cdf_.emplace_back(c < prompt_cdf.size() ? prompt_cdf[c] : std::vector<double>{});
     repeated_tokens_.emplace_back(cls.response_cache.enabled ? cls.response_cache.distinct_prompts : 0, 0);
     const auto& dep = s_.deployment(cls.deployment);
     window_tokens_.push_back(dep.hosted ? std::int64_t{1} << 30 : dep.max_model_len_tokens);
@@ -213,7 +214,7 @@ std::uint32_t Population::shared_index(std::uint32_t cls, std::uint32_t session)
   const auto& cdf = shared_cdf_[cls];
   const auto n = static_cast<std::uint32_t>(sp.prompts);
   if (cdf.empty()) return std::min(n - 1, static_cast<std::uint32_t>(u * n));
-  return std::min(n - 1, static_cast<std::uint32_t>(std::upper_bound(cdf.begin(), cdf.end(), u) - cdf.begin()));
+  return std::min(n - 1, cdf.index(u));
 }
 
 void Population::interact(std::uint32_t origin, std::uint32_t session) {
@@ -233,8 +234,7 @@ Interaction Population::draw(std::uint32_t origin, std::uint32_t session, std::u
   in.output_tokens = sample_tokens(c.output_tokens, output_rng_[cls]);
   if (const auto& cdf = prompt_cdf_[cls]; !cdf.empty()) {
     const double pick = cache_rng_[cls].uniform();
-    in.prompt_id = static_cast<std::int32_t>(std::upper_bound(cdf.begin(), cdf.end(), pick) - cdf.begin());
-    in.prompt_id = std::min(in.prompt_id, static_cast<std::int32_t>(cdf.size() - 1));
+    in.prompt_id = static_cast<std::int32_t>(cdf.index(pick));
     // A repeated prompt is the same text each time: the length first drawn for it.
     auto& len = repeated_tokens_[cls][static_cast<std::size_t>(in.prompt_id)];
     if (len == 0) len = in.prompt_tokens;

@@ -19,6 +19,7 @@
 
 #include "models/scenario/scenario.h"
 #include "models/serving/prefix_cache.h"
+#include "models/workload/cdf_search.h"
 #include "models/workload/diurnal.h"
 #include "sim/rng.h"
 #include "sim/simulator.h"
@@ -132,10 +133,10 @@ class Population final : public sim::Target {
   std::vector<sim::RandomStream> interaction_rng_;  // per origin: gaps, picks and classes
   std::vector<sim::RandomStream> prompt_rng_, output_rng_;  // per class
   std::vector<std::int64_t> window_tokens_;                 // per class: its deployment's max_model_len
-  const std::vector<std::vector<double>>& prompt_cdf_;      // per class
+  std::vector<CdfSearch> prompt_cdf_;                       // per class (empty: no response cache)
   std::vector<sim::RandomStream> cache_rng_;                // per class: which prompt
   std::vector<sim::RandomStream> shared_rng_;               // per class: which shared prefix, per request
-  std::vector<std::vector<double>> shared_cdf_;             // per class: shared prefix popularity (empty: uniform)
+  std::vector<CdfSearch> shared_cdf_;                       // per class: shared prefix popularity (empty: uniform)
   std::vector<std::vector<std::int32_t>> repeated_tokens_;  // per class and prompt: its length, as first drawn
   std::uint32_t shared_index(std::uint32_t cls, std::uint32_t session);
   bool populating_ = false;                         // placing the users in session at the start
