@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/dask.h"
 #include "cli/progress.h"
 #include "models/api/load_scenario.h"
 #include "models/input/write_files.h"
@@ -28,6 +29,7 @@ struct PlanOptions {
   std::optional<int> replications;
   std::optional<double> attainment;
   int threads = 0;
+  std::string dask;  // a scheduler's address: the candidates' replications run there
 };
 
 int run_plan(const PlanOptions& o) {
@@ -49,7 +51,21 @@ int run_plan(const PlanOptions& o) {
     input::check_targets({dir / "plan.txt", dir / "frontier.csv", dir / "plan.json", dir / "report.html"});
     if (!o.k8s_dir.empty()) input::check_output_dir(o.k8s_dir);
   }
-  plan::ScenarioEvaluator evaluator(base, space);
+  plan::ScenarioEvaluator::Runner runner;
+  if (!o.dask.empty()) {
+    runner = [&o, &base](const std::vector<std::vector<std::string>>& batch) {
+      std::vector<api::RunRequest> runs;
+      for (const auto& extra : batch) {
+        api::RunRequest r = base;
+        r.overrides.insert(r.overrides.end(), extra.begin(), extra.end());
+        runs.push_back(std::move(r));
+      }
+      std::vector<std::string> reports;
+      for (auto& out : run_on_dask(o.dask, runs)) reports.push_back(std::move(out.report_json));
+      return reports;
+    };
+  }
+  plan::ScenarioEvaluator evaluator(base, space, runner);
   // A search does not know ahead how many fleets it will simulate: a count, no time left.
   Progress progress("candidate fleets simulated");
   const plan::Result result = plan::search(space, evaluator, [&progress](int n) { progress.update(n, 0); });
@@ -109,6 +125,8 @@ void add_plan(CLI::App& app, int& exit_code) {
                   "upper end of its percentile's interval within the threshold)")
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--threads", o.threads, "Threads for replications (0: all cores)")->check(CLI::Range(0, 1024));
+  cmd->add_option("--dask", o.dask,
+                  "Run every replication of every candidate as a task on this Dask scheduler (tcp://host:8786)");
   cmd->callback([&exit_code] { exit_code = guarded([] { return run_plan(o); }); });
 }
 

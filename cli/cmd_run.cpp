@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "cli/commands.h"
+#include "cli/dask.h"
 #include "cli/progress.h"
 #include "models/api/api.h"
 #include "models/input/write_files.h"
@@ -27,6 +28,7 @@ struct RunOptions {
   std::string max_memory;
   bool html = true;
   std::string requests_csv;
+  std::string dask;  // a scheduler's address: the replications run there
 };
 
 int run_scenario(const RunOptions& o) {
@@ -47,7 +49,7 @@ int run_scenario(const RunOptions& o) {
   if (!o.requests_csv.empty()) targets.emplace_back(o.requests_csv);
   if (o.html) targets.push_back(dir / "report.html");
   input::check_targets(targets);
-  const api::RunOutput out = api::run(request);
+  const api::RunOutput out = o.dask.empty() ? api::run(request) : run_on_dask(o.dask, {request}).front();
   progress.finish();
   input::make_output_dir(o.out_dir);
   std::vector<std::pair<std::filesystem::path, std::string>> files = {{dir / "timeseries.csv", out.timeseries_csv},
@@ -107,6 +109,8 @@ void add_run(CLI::App& app, int& exit_code) {
   cmd->add_option("--max-memory", o.max_memory,
                   "Refuse a run whose estimated peak memory is over this (e.g. 16G; default: half the machine's)")
       ->check(memory_check());
+  cmd->add_option("--dask", o.dask,
+                  "Run each replication as a task on this Dask scheduler (tcp://host:8786); same results as locally");
   cmd->callback([&exit_code] { exit_code = guarded([] { return run_scenario(o); }); });
 }
 

@@ -12,6 +12,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/dask.h"
 #include "cli/progress.h"
 #include "models/api/sweep.h"
 #include "models/input/write_files.h"
@@ -31,6 +32,7 @@ struct SweepOptions {
   std::optional<int> replications;
   int threads = 0;
   bool plots = true;
+  std::string dask;  // a scheduler's address: the points' replications run there
 };
 
 // "key.path=v1,v2,...": the axis. Values are split at commas and each is
@@ -127,6 +129,13 @@ int run_sweep(const SweepOptions& o) {
     input::check_targets({dir / "sweep.csv", dir / "report.html", dir / "cost_per_user_hour.png",
                           dir / "cost_per_user_hour.svg", dir / "slo_percentiles.png", dir / "slo_percentiles.svg"});
   }
+  if (!o.dask.empty()) {
+    request.runner = [&o](const std::vector<api::RunRequest>& runs) {
+      std::vector<std::string> reports;
+      for (auto& out : run_on_dask(o.dask, runs)) reports.push_back(std::move(out.report_json));
+      return reports;
+    };
+  }
   const api::SweepOutput out = api::sweep(request);  // every point validated before any runs
   progress.finish();
   input::make_output_dir(o.out_dir);
@@ -161,6 +170,8 @@ void add_sweep(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(1, 10000));
   cmd->add_option("--threads", o.threads, "Threads for replications (0: all cores)")->check(CLI::Range(0, 1024));
   cmd->add_flag("!--no-plots", o.plots, "Write sweep.csv only (no plots, no report.html)");
+  cmd->add_option("--dask", o.dask,
+                  "Run every replication of every point as a task on this Dask scheduler (tcp://host:8786)");
   cmd->callback([&exit_code] { exit_code = guarded([] { return run_sweep(o); }); });
 }
 

@@ -28,6 +28,12 @@ void print_error(const std::string& what);
 bool run_python_plots(const std::string& module, const std::vector<std::string>& args, const std::string& written,
                       const std::string& what = "plots");
 
+// Runs `python3 -m module args...` with the capstan package built beside
+// this executable and the first interpreter ($CAPSTAN_PYTHON, /usr/bin/python3,
+// python3) that can import `imports` ("capstan, matplotlib"): its exit status,
+// or -1 when no interpreter can.
+int run_python_module(const std::string& module, const std::vector<std::string>& args, const std::string& imports);
+
 // A master seed: an integer from 0 to 2^64 - 1 as written, so that "-1"
 // does not wrap to 2^64 - 1 and 2^64 is not clamped.
 inline CLI::Validator seed_check() {

@@ -48,8 +48,7 @@ int run_python(const std::vector<std::string>& args, const std::string& pythonpa
 
 }  // namespace
 
-bool run_python_plots(const std::string& module, const std::vector<std::string>& args, const std::string& written,
-                      const std::string& what) {
+int run_python_module(const std::string& module, const std::vector<std::string>& args, const std::string& imports) {
   // The package built beside this executable; the interpreter: $CAPSTAN_PYTHON, Debian's, or python3 on PATH.
   std::error_code ec;
   const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
@@ -59,11 +58,21 @@ bool run_python_plots(const std::string& module, const std::vector<std::string>&
   candidates.emplace_back("/usr/bin/python3");
   candidates.emplace_back("python3");
   for (const auto& py : candidates) {
-    if (run_python({py, "-c", "import " + module + ", matplotlib"}, pythonpath, true) != 0) continue;
+    if (run_python({py, "-c", "import " + imports}, pythonpath, true) != 0) continue;
     std::vector<std::string> command = {py, "-m", module};
     command.insert(command.end(), args.begin(), args.end());
-    if (run_python(command, pythonpath, false) == 0) return true;
-    std::cerr << "capstan: the " << what << " failed (" << py << " -m " << module << "); " << written << " is written\n";
+    const int status = run_python(command, pythonpath, false);
+    return status < 0 ? 1 : status;
+  }
+  return -1;
+}
+
+bool run_python_plots(const std::string& module, const std::vector<std::string>& args, const std::string& written,
+                      const std::string& what) {
+  const int status = run_python_module(module, args, module + ", matplotlib");
+  if (status == 0) return true;
+  if (status > 0) {
+    std::cerr << "capstan: the " << what << " failed (python3 -m " << module << "); " << written << " is written\n";
     return false;
   }
   std::cerr << "capstan: no " << what

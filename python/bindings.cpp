@@ -127,6 +127,43 @@ py::tuple run(const std::optional<std::string>& path, const std::optional<std::s
                         py::str(output.requests_csv));
 }
 
+py::bytes run_replication(const std::optional<std::string>& path, const std::optional<std::string>& text,
+                          const std::string& source, std::vector<std::string> overrides,
+                          std::optional<std::uint64_t> seed, std::optional<int> replications, int replication,
+                          bool log_requests) {
+  if (replications && *replications < 1) throw py::value_error("replications must be at least 1");
+  auto request = make_request(path, text, source, std::move(overrides));
+  request.seed = seed;
+  request.replications = replications;
+  request.log_requests = log_requests;
+  std::string bytes;
+  {
+    py::gil_scoped_release release;
+    bytes = capstan::api::run_replication(request, replication);
+  }
+  return py::bytes(bytes);
+}
+
+py::tuple merge_replications(const std::optional<std::string>& path, const std::optional<std::string>& text,
+                             const std::string& source, std::vector<std::string> overrides,
+                             std::optional<std::uint64_t> seed, std::optional<int> replications,
+                             const std::vector<py::bytes>& parts, bool log_requests) {
+  auto request = make_request(path, text, source, std::move(overrides));
+  request.seed = seed;
+  request.replications = replications;
+  request.log_requests = log_requests;
+  std::vector<std::string> blobs;
+  blobs.reserve(parts.size());
+  for (const auto& part : parts) blobs.emplace_back(part);
+  capstan::api::RunOutput output;
+  {
+    py::gil_scoped_release release;
+    output = capstan::api::merge_replications(request, blobs);
+  }
+  return py::make_tuple(py::str(output.report_json), py::str(output.timeseries_csv), py::str(output.summary),
+                        py::str(output.requests_csv));
+}
+
 py::dict gpu_probe() {
   capstan::calibration::GpuProbe probe;
   {
@@ -299,6 +336,23 @@ PYBIND11_MODULE(_core, m) {
         "Returns the scenario after overrides as canonical JSON text. Raises ScenarioError when the\n"
         "scenario is invalid, ValueError when neither or both of path and text are given.");
 
+  m.def("run_replication", &run_replication, py::arg("path") = py::none(), py::arg("text") = py::none(),
+        py::arg("source") = "<scenario>", py::arg("overrides") = std::vector<std::string>{},
+        py::arg("seed") = py::none(), py::arg("replications") = py::none(), py::arg("replication") = 0,
+        py::arg("log_requests") = false,
+        "run_replication(path=None, text=None, source='<scenario>', overrides=[], seed=None, replications=None,\n"
+        "                replication=0, log_requests=False) -> bytes\n\n"
+        "Simulate replication `replication` (0-based) of the run run() would make, on one thread, and return\n"
+        "its results as bytes for merge_replications(): a Dask task of a distributed run.");
+  m.def("merge_replications", &merge_replications, py::arg("path") = py::none(), py::arg("text") = py::none(),
+        py::arg("source") = "<scenario>", py::arg("overrides") = std::vector<std::string>{},
+        py::arg("seed") = py::none(), py::arg("replications") = py::none(), py::arg("parts") = std::vector<py::bytes>{},
+        py::arg("log_requests") = false,
+        "merge_replications(path=None, text=None, source='<scenario>', overrides=[], seed=None,\n"
+        "                   replications=None, parts=[], log_requests=False)\n"
+        "    -> (report_json, timeseries_csv, summary, requests_csv)\n\n"
+        "run()'s output from every replication's bytes (run_replication()'s, in replication order), bit for\n"
+        "bit what run() returns. Raises RuntimeError on bytes of another run.");
   m.def("run", &run, py::arg("path") = py::none(), py::arg("text") = py::none(), py::arg("source") = "<scenario>",
         py::arg("overrides") = std::vector<std::string>{}, py::arg("seed") = py::none(),
         py::arg("replications") = py::none(), py::arg("threads") = 0, py::arg("progress") = py::none(),

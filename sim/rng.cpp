@@ -41,4 +41,6 @@ double RandomStream::uniform() { return static_cast<double>(engine_() >> 11) * 0
 
 double RandomStream::exponential(double mean) { return -mean * std::log1p(-uniform()); }
 
+double LookaheadStream::exponential(double mean) { return -mean * std::log1p(-uniform()); }
+
 }  // namespace capstan::sim

@@ -36,4 +36,26 @@ class RandomStream {
   Engine engine_;
 };
 
+// A stream that draws one value ahead, so that a model can see its next
+// uniform before it draws it (to fetch the memory that draw will pick while
+// other events run). Its uniform() and exponential() give exactly the
+// values a RandomStream of the same name gives; it offers no engine().
+class LookaheadStream {
+ public:
+  LookaheadStream(std::uint64_t master_seed, std::uint64_t replication, std::string_view name)
+      : stream_(master_seed, replication, name), next_(stream_.uniform()) {}
+  double uniform() {
+    const double u = next_;
+    next_ = stream_.uniform();
+    return u;
+  }
+  double exponential(double mean);
+  // What the next uniform() will return.
+  double peek_uniform() const { return next_; }
+
+ private:
+  RandomStream stream_;
+  double next_;
+};
+
 }  // namespace capstan::sim

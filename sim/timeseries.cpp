@@ -4,7 +4,14 @@
 #include <limits>
 #include <stdexcept>
 
+#include "sim/bytes.h"
+
 namespace capstan::sim {
+
+using bytes::put;
+using bytes::put_string;
+using bytes::take;
+using bytes::take_string;
 
 namespace {
 // Checked before the division, which a zero interval would make undefined.
@@ -76,6 +83,40 @@ void TimeSeries::merge(const TimeSeries& other) {
     weights_[k] += other.weights_[k];
   }
   replications_ += other.replications_;
+}
+
+void TimeSeries::write(std::string& out) const {
+  put(out, interval_);
+  put(out, horizon_);
+  put(out, static_cast<std::uint64_t>(intervals_));
+  put(out, static_cast<std::int64_t>(replications_));
+  put(out, static_cast<std::uint64_t>(names_.size()));
+  for (std::size_t c = 0; c < names_.size(); ++c) {
+    put_string(out, names_[c]);
+    put(out, static_cast<std::int64_t>(kinds_[c]));
+  }
+  for (double v : sums_) put(out, v);
+  for (double v : weights_) put(out, v);
+}
+
+TimeSeries TimeSeries::read(std::string_view& in) {
+  const Time interval = take<Time>(in), horizon = take<Time>(in);
+  if (!(interval > 0) || horizon < 0) throw std::runtime_error("time series bytes: bad interval or horizon");
+  TimeSeries t(interval, horizon);
+  if (take<std::uint64_t>(in) != t.intervals_) throw std::runtime_error("time series bytes: interval count mismatch");
+  t.replications_ = static_cast<int>(take<std::int64_t>(in));
+  const auto columns = take<std::uint64_t>(in);
+  if (columns > in.size()) throw std::runtime_error("result bytes are truncated");
+  for (std::uint64_t c = 0; c < columns; ++c) {
+    std::string name = take_string(in);
+    const auto kind = take<std::int64_t>(in);
+    if (kind < 0 || kind > static_cast<std::int64_t>(Kind::kTimeMean)) throw std::runtime_error("time series bytes: bad kind");
+    t.add_column(std::move(name), static_cast<Kind>(kind));
+  }
+  if (in.size() < 2 * t.sums_.size() * sizeof(double)) throw std::runtime_error("result bytes are truncated");
+  for (double& v : t.sums_) v = take<double>(in);
+  for (double& v : t.weights_) v = take<double>(in);
+  return t;
 }
 
 }  // namespace capstan::sim

@@ -8,6 +8,7 @@
 // a mean. Not thread-safe.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sim/time.h"
@@ -40,6 +41,11 @@ class TimeSeries {
   void merge(const TimeSeries& other);
   // How many replications this series holds: 1, plus those merged in.
   int replications() const { return replications_; }
+  // The whole series as bytes and back, every value bit for bit (a
+  // replication run in another process comes back this way). read() throws
+  // std::runtime_error on bytes write() did not make, and consumes what it reads.
+  void write(std::string& out) const;
+  static TimeSeries read(std::string_view& in);
 
  private:
   std::size_t cell(std::size_t column, std::size_t i) const { return column * intervals_ + i; }

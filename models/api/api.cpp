@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <mutex>
+#include <stdexcept>
+#include <string_view>
 
 #include "models/api/load_scenario.h"
 #include "models/report/report.h"
@@ -9,6 +11,7 @@
 #include "models/world/memory.h"
 #include "models/world/prepared.h"
 #include "models/world/world.h"
+#include "sim/bytes.h"
 #include "sim/replication.h"
 
 namespace capstan::api {
@@ -36,32 +39,33 @@ std::string validate(const RunRequest& request) {
   return s.canonical_json;
 }
 
-RunOutput run(const RunRequest& request) {
+namespace {
+
+// The scenario as the run will simulate it, with its seed and replication count.
+struct Planned {
+  std::uint64_t seed;
+  int replications;
+  world::Prepared prepared;
+};
+
+Planned plan_run(const RunRequest& request, int threads_for_memory, int replications_for_memory) {
   scenario::Scenario s = load_scenario(request);
   if (request.seed) s.simulation.seed = *request.seed;
   if (request.replications) s.simulation.replications = *request.replications;
   const std::uint64_t seed = s.simulation.seed;
   const int replications = s.simulation.replications;
-  const world::Prepared prepared(std::move(s));
-  world::check_memory(prepared, replications, request.threads,
-                      request.max_memory_bytes.value_or(world::default_memory_budget_bytes()));
-  std::atomic<int> done{0};
-  std::mutex progress_mutex;
-  report::SeriesMerger series(replications);
-  const auto runs = sim::run_replications<world::ReplicationResult>(replications, request.threads, [&](int r) {
-    auto result = world::simulate(prepared, seed, r, request.log_requests);
-    series.add(r, std::move(result.timeseries));
-    result.timeseries = sim::TimeSeries(sim::kMinute, sim::kMinute);  // merged: not kept
-    if (request.progress) {
-      std::lock_guard<std::mutex> lock(progress_mutex);
-      request.progress(++done, replications);
-    }
-    return result;
-  });
-  const nlohmann::json report = report::build(prepared, runs, seed);
+  Planned p{seed, replications, world::Prepared(std::move(s))};
+  world::check_memory(p.prepared, replications_for_memory > 0 ? replications_for_memory : replications,
+                      threads_for_memory, request.max_memory_bytes.value_or(world::default_memory_budget_bytes()));
+  return p;
+}
+
+RunOutput finish(const RunRequest& request, const Planned& p, const std::vector<world::ReplicationResult>& runs,
+                 const sim::TimeSeries& series) {
+  const nlohmann::json report = report::build(p.prepared, runs, p.seed);
   RunOutput out;
   out.report_json = report.dump(2);
-  out.timeseries_csv = report::timeseries_csv(series.merged());
+  out.timeseries_csv = report::timeseries_csv(series);
   out.summary = report::summary_table(report);
   if (request.log_requests) {
     out.requests_csv = world::request_log_header();
@@ -76,6 +80,88 @@ RunOutput run(const RunRequest& request) {
     out.replication_figures.emplace_back(first[i].first, std::move(values));
   }
   return out;
+}
+
+constexpr std::uint64_t kReplicationMagic = 0x6361707374616e31ULL;  // "capstan1"
+
+// What identifies the run a replication belongs to: the canonical scenario, seed and count.
+std::string run_identity(const Planned& p) {
+  return p.prepared.scenario.canonical_json + "#seed=" + std::to_string(p.seed) +
+         "#replications=" + std::to_string(p.replications);
+}
+
+}  // namespace
+
+RunOutput run(const RunRequest& request) {
+  const Planned p = plan_run(request, request.threads, 0);
+  std::atomic<int> done{0};
+  std::mutex progress_mutex;
+  report::SeriesMerger series(p.replications);
+  const auto runs = sim::run_replications<world::ReplicationResult>(p.replications, request.threads, [&](int r) {
+    auto result = world::simulate(p.prepared, p.seed, r, request.log_requests);
+    series.add(r, std::move(result.timeseries));
+    result.timeseries = sim::TimeSeries(sim::kMinute, sim::kMinute);  // merged: not kept
+    if (request.progress) {
+      std::lock_guard<std::mutex> lock(progress_mutex);
+      request.progress(++done, p.replications);
+    }
+    return result;
+  });
+  return finish(request, p, runs, series.merged());
+}
+
+std::string run_replication(const RunRequest& request, int replication) {
+  const Planned p = plan_run(request, 1, 1);
+  if (replication < 0 || replication >= p.replications)
+    throw std::out_of_range("replication " + std::to_string(replication) + " of a run of " +
+                            std::to_string(p.replications));
+  const world::ReplicationResult r = world::simulate(p.prepared, p.seed, replication, request.log_requests);
+  namespace b = sim::bytes;
+  std::string out;
+  b::put(out, kReplicationMagic);
+  b::put_string(out, run_identity(p));
+  b::put(out, static_cast<std::int64_t>(replication));
+  b::put(out, static_cast<std::uint64_t>(r.figures.values.size()));
+  for (const auto& [pointer, value] : r.figures.values) {
+    b::put_string(out, pointer);
+    b::put(out, value);
+  }
+  for (std::uint64_t v : {r.arrived, r.completed, r.dropped, r.lost, r.in_flight, r.events, r.sessions}) b::put(out, v);
+  b::put_string(out, r.requests_csv);
+  r.timeseries.write(out);
+  return out;
+}
+
+RunOutput merge_replications(const RunRequest& request, const std::vector<std::string>& replications) {
+  const Planned p = plan_run(request, 1, 1);
+  if (replications.size() != static_cast<std::size_t>(p.replications))
+    throw std::runtime_error("merging " + std::to_string(replications.size()) + " replications of a run of " +
+                             std::to_string(p.replications));
+  const std::string identity = run_identity(p);
+  namespace b = sim::bytes;
+  std::vector<world::ReplicationResult> runs(replications.size());
+  report::SeriesMerger series(p.replications);
+  for (std::size_t i = 0; i < replications.size(); ++i) {
+    std::string_view in = replications[i];
+    if (b::take<std::uint64_t>(in) != kReplicationMagic) throw std::runtime_error("not a capstan replication's bytes");
+    if (b::take_string(in) != identity) throw std::runtime_error("a replication of another run (scenario, seed or count)");
+    if (b::take<std::int64_t>(in) != static_cast<std::int64_t>(i))
+      throw std::runtime_error("replication " + std::to_string(i) + " is out of order");
+    auto& r = runs[i];
+    const auto figures = b::take<std::uint64_t>(in);
+    if (figures > in.size()) throw std::runtime_error("result bytes are truncated");
+    r.figures.values.reserve(figures);
+    for (std::uint64_t f = 0; f < figures; ++f) {
+      std::string pointer = b::take_string(in);
+      r.figures.add(std::move(pointer), b::take<double>(in));
+    }
+    for (std::uint64_t* v : {&r.arrived, &r.completed, &r.dropped, &r.lost, &r.in_flight, &r.events, &r.sessions})
+      *v = b::take<std::uint64_t>(in);
+    r.requests_csv = b::take_string(in);
+    series.add(static_cast<int>(i), sim::TimeSeries::read(in));
+    if (!in.empty()) throw std::runtime_error("replication bytes run past their end");
+  }
+  return finish(request, p, runs, series.merged());
 }
 
 }  // namespace capstan::api

@@ -35,6 +35,9 @@ struct SweepRequest {
   std::vector<SweepAxis> grid;      // points: the cartesian product, the first axis varying slowest
   // Called after each replication: (points done, points, replications done in this point, replications).
   std::function<void(int, int, int, int)> progress;
+  // When set, runs every point's request at once (elsewhere: a Dask cluster)
+  // and returns each point's report.json text in order; progress is then not called.
+  std::function<std::vector<std::string>(const std::vector<RunRequest>&)> runner;
 };
 
 struct SweepOutput {

@@ -178,13 +178,23 @@ void Population::schedule_interactions(std::uint32_t origin) {
   if (users == 0) return;
   const sim::Time at =
       sim_.now() + sim::from_seconds(interaction_rng_[origin].exponential(1.0 / (users * interactions_per_s_)));
-  if (at < horizon_) next_interaction_[origin] = sim_.schedule_at(at, target_, kInteraction, origin);
+  if (at < horizon_) {
+    next_interaction_[origin] = sim_.schedule_at(at, target_, kInteraction, origin);
+    // The next draw of this stream picks the user, unless the event is
+    // cancelled first: fetch that user's line while other events run.
+    auto& active = active_[origin];
+    __builtin_prefetch(&active[pick_index(interaction_rng_[origin].peek_uniform(), active.size())]);
+  }
+}
+
+std::size_t Population::pick_index(double u, std::size_t users) {
+  return std::min(users - 1, static_cast<std::size_t>(u * static_cast<double>(users)));
 }
 
 void Population::pick_interaction(std::uint32_t origin) {
   auto& active = active_[origin];
   auto& rng = interaction_rng_[origin];
-  const auto i = std::min(active.size() - 1, static_cast<std::size_t>(rng.uniform() * static_cast<double>(active.size())));
+  const std::size_t i = pick_index(rng.uniform(), active.size());
   if (sim_.now() >= active[i].end) {  // its session is over: no interaction, and it leaves the population
     free_sessions_.push_back(active[i].session);
     active[i] = active.back();

@@ -103,6 +103,7 @@ class Population final : public sim::Target {
   void schedule_interactions(std::uint32_t origin);
   void pick_interaction(std::uint32_t origin);
   void interact(std::uint32_t origin, std::uint32_t session);
+  static std::size_t pick_index(double u, std::size_t users);  // the user a uniform draw picks
 
   sim::Simulator& sim_;
   const scenario::Scenario& s_;
@@ -130,7 +131,7 @@ class Population final : public sim::Target {
   std::vector<double> class_cumulative_;   // cumulative rate shares, last = 1
   std::vector<std::vector<ActiveUser>> active_;     // per origin: sessions not yet found ended
   std::vector<sim::EventId> next_interaction_;      // per origin
-  std::vector<sim::RandomStream> interaction_rng_;  // per origin: gaps, picks and classes
+  std::vector<sim::LookaheadStream> interaction_rng_;  // per origin: gaps, picks and classes
   std::vector<sim::RandomStream> prompt_rng_, output_rng_;  // per class
   std::vector<std::int64_t> window_tokens_;                 // per class: its deployment's max_model_len
   std::vector<CdfSearch> prompt_cdf_;                       // per class (empty: no response cache)

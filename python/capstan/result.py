@@ -235,7 +235,7 @@ class Result:
 def run(scenario: Scenario | str | os.PathLike | Mapping, set: Mapping[str, Any] | Iterable[str] | None = None,
         seed: int | None = None, replications: int | None = None, threads: int = 0,
         progress: Callable[[int, int], None] | None = None, max_memory: float | None = None,
-        requests: bool = False) -> Result:
+        requests: bool = False, client: Any = None) -> Result:
     """Simulate a scenario and return its Result.
 
     `scenario` is a Scenario from `load()`, or anything `load()` takes (a path
@@ -248,13 +248,57 @@ def run(scenario: Scenario | str | os.PathLike | Mapping, set: Mapping[str, Any]
     the machine's memory) is refused (docs/limits.md). With `requests` the
     Result's `requests` holds one row per request sent after the warm-up.
 
+    With `client` (a ``dask.distributed.Client``) each replication runs as a Dask task (retried when its worker
+    dies) and the results are merged here, bit for bit those of a local run; `threads` and `max_memory` are then
+    unused (each worker checks one replication against half its own machine's memory).
+
     Raises capstan.ScenarioError for an invalid scenario or override, or a run over the memory budget.
     """
     if not isinstance(scenario, Scenario):
         scenario = load(scenario)
     overrides = scenario.run_overrides(set)
-    report_json, timeseries_csv, table, requests_csv = _core.run(
-        text=scenario.text, source=scenario.source, overrides=overrides, seed=seed,
-        replications=replications, threads=threads, progress=progress, max_memory=max_memory,
-        log_requests=requests)
+    if client is not None:
+        report_json, timeseries_csv, table, requests_csv = run_on_dask(
+            client, scenario.text, scenario.source, list(overrides), seed, replications, requests, progress)
+    else:
+        report_json, timeseries_csv, table, requests_csv = _core.run(
+            text=scenario.text, source=scenario.source, overrides=overrides, seed=seed,
+            replications=replications, threads=threads, progress=progress, max_memory=max_memory,
+            log_requests=requests)
     return Result(report_json, timeseries_csv, table, scenario, overrides, requests_csv if requests else "")
+
+
+def run_replication(text: str, source: str, overrides: list[str], seed: int | None, replications: int,
+                    replication: int, log_requests: bool = False) -> bytes:
+    """One replication of a run, as bytes that ``_core.merge_replications`` merges. This is the Dask task of a
+    distributed run: it needs nothing but capstan importable on the worker."""
+    return _core.run_replication(text=text, source=source, overrides=overrides, seed=seed,
+                                 replications=replications, replication=replication, log_requests=log_requests)
+
+
+def run_on_dask(client: Any, text: str, source: str, overrides: list[str], seed: int | None,
+                replications: int | None, log_requests: bool = False,
+                progress: Callable[[int, int], None] | None = None) -> tuple:
+    """A run's replications as Dask tasks, merged into what ``_core.run`` returns. The scenario is validated here
+    first (with one replication's memory estimate), so an invalid one is refused before anything is sent."""
+    import uuid
+
+    from distributed import as_completed
+
+    doc = json.loads(_core.validate(text=text, source=source, overrides=overrides))
+    count = replications if replications is not None else int(doc["simulation"]["replications"])
+    if count < 1:
+        raise ValueError("replications must be at least 1")
+    tag = uuid.uuid4().hex
+    futures = [client.submit(run_replication, text, source, overrides, seed, count, r, log_requests,
+                             key=f"capstan-replication-{tag}-{r}", pure=False, retries=2)
+               for r in range(count)]
+    try:
+        if progress is not None:
+            for done, _ in enumerate(as_completed(futures), start=1):
+                progress(done, count)
+        parts = client.gather(futures)
+    finally:
+        client.cancel(futures)
+    return _core.merge_replications(text=text, source=source, overrides=overrides, seed=seed, replications=count,
+                                    parts=parts, log_requests=log_requests)

@@ -13,6 +13,7 @@
 #include "models/calibration/roofline.h"
 #include "models/serving/iteration_memo.h"
 #include "models/workload/cdf_search.h"
+#include "sim/rng.h"
 #include "tests/support/specs.h"
 
 namespace cal = capstan::calibration;
@@ -100,4 +101,21 @@ TEST_CASE("CDF guide table: the index upper_bound finds, for every draw", "[hot_
   for (int i = 0; i < 300; ++i) uneven.push_back(acc += (rng() % 7 == 0 ? 0.0 : unit(rng)));
   for (double& c : uneven) c /= acc;
   check(uneven);
+}
+
+TEST_CASE("lookahead stream: the values a RandomStream of its name gives, and a peek at the next", "[hot_path]") {
+  capstan::sim::RandomStream plain(42, 3, "origin/tokyo/interactions");
+  capstan::sim::LookaheadStream ahead(42, 3, "origin/tokyo/interactions");
+  for (int i = 0; i < 10000; ++i) {
+    const double peeked = ahead.peek_uniform();
+    if (i % 3 == 0) {
+      const double e = plain.exponential(2.5);
+      const double got = ahead.exponential(2.5);
+      REQUIRE(std::memcmp(&e, &got, sizeof e) == 0);
+    } else {
+      const double u = plain.uniform();
+      REQUIRE(ahead.uniform() == u);
+      REQUIRE(peeked == u);
+    }
+  }
 }
