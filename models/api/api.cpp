@@ -84,10 +84,11 @@ RunOutput finish(const RunRequest& request, const Planned& p, const std::vector<
 
 constexpr std::uint64_t kReplicationMagic = 0x6361707374616e31ULL;  // "capstan1"
 
-// What identifies the run a replication belongs to: the canonical scenario, seed and count.
+// What identifies the run a replication belongs to: the canonical scenario and the seed. Not the count:
+// replication r is the same in a run of any length, so the first k of a run of n merge into a run of k
+// (the planner's sequential test stops a candidate so).
 std::string run_identity(const Planned& p) {
-  return p.prepared.scenario.canonical_json + "#seed=" + std::to_string(p.seed) +
-         "#replications=" + std::to_string(p.replications);
+  return p.prepared.scenario.canonical_json + "#seed=" + std::to_string(p.seed);
 }
 
 }  // namespace

@@ -50,9 +50,10 @@ RunOutput run(const RunRequest& request);
 // The same run split for other processes (Dask workers): each replication
 // of the request, as bytes, and the run's output merged from them, in
 // replication order. merge_replications(request, {run_replication(request, r)
-// for r in 0..n-1}) equals run(request), bit for bit. The bytes are checked
-// against the scenario (its hash and replication count); std::runtime_error
-// on bytes that do not belong to it.
+// for r in 0..n-1}) equals run(request), bit for bit; replication r is the
+// same in a run of any length, so the first k of n merge into the run of k.
+// The bytes are checked against the scenario and seed, and must come in
+// replication order; std::runtime_error on bytes that do not belong.
 std::string run_replication(const RunRequest& request, int replication);
 RunOutput merge_replications(const RunRequest& request, const std::vector<std::string>& replications);
 

@@ -13,6 +13,8 @@
 #include "models/input/read_file.h"
 #include "models/input_error.h"
 #include "models/scenario/load.h"
+#include "models/world/figures.h"
+#include "sim/estimate.h"
 #include "sim/replication.h"
 
 namespace capstan::plan {
@@ -463,13 +465,7 @@ std::vector<Evaluation> ScenarioEvaluator::evaluate(const std::vector<std::vecto
     for (const auto& extra : batch) {
       api::RunRequest r = scenario_;
       r.overrides.insert(r.overrides.end(), extra.begin(), extra.end());
-      // All of a candidate's replications at once, up to twice the cores:
-      // three on two cores finish in one and a half rounds instead of two.
-      // Results do not depend on the thread count.
-      const int cores = sim::default_threads();
-      const int replications = r.replications.value_or(1);
-      if (r.threads == 0 && replications > cores && replications <= 2 * cores) r.threads = replications;
-      reports.push_back(api::run(r).report_json);
+      reports.push_back(run_local(r));
     }
   }
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -481,9 +477,89 @@ std::vector<Evaluation> ScenarioEvaluator::evaluate(const std::vector<std::vecto
   return out;
 }
 
+std::string ScenarioEvaluator::run_local(const api::RunRequest& request) {
+  api::RunRequest r = request;
+  const int cores = r.threads > 0 ? r.threads : sim::default_threads();
+  const int replications = r.replications.value_or(1);
+  // All of a candidate's replications at once, up to twice the cores: three
+  // on two cores finish in one and a half rounds instead of two. Results do
+  // not depend on the thread count.
+  if (replications <= 2 * cores || !(alpha_ > 0)) {
+    if (r.threads == 0 && replications > cores && replications <= 2 * cores) r.threads = replications;
+    return api::run(r).report_json;
+  }
+  // More: in rounds of one replication per core, the sequential test after
+  // each round; the replications merge into exactly what api::run returns.
+  std::vector<std::string> parts;
+  while (static_cast<int>(parts.size()) < replications) {
+    const int done = static_cast<int>(parts.size());
+    const int round = std::min(cores, replications - done);
+    auto more = sim::run_replications<std::string>(round, cores, [&](int i) { return api::run_replication(r, done + i); });
+    for (auto& p : more) parts.push_back(std::move(p));
+    const int k = static_cast<int>(parts.size());
+    if (k >= 2 && k < replications) {
+      api::RunRequest partial = r;
+      partial.replications = k;
+      api::RunOutput out = api::merge_replications(partial, parts);
+      if (clearly_infeasible(out, space_, alpha_)) {
+        ++stopped_early_;
+        return std::move(out.report_json);
+      }
+    }
+  }
+  return api::merge_replications(r, parts).report_json;
+}
+
+double lower_bound(const std::vector<double>& values, double alpha) {
+  const sim::Estimate e = sim::estimate(values, 1.0 - 2.0 * alpha);  // two-sided at 1 - 2 alpha: one side at 1 - alpha
+  return e.low;
+}
+
+double upper_bound(const std::vector<double>& values, double alpha) {
+  const sim::Estimate e = sim::estimate(values, 1.0 - 2.0 * alpha);
+  return e.high;
+}
+
+bool clearly_infeasible(const api::RunOutput& partial, const Space& space, double alpha) {
+  const json report = json::parse(partial.report_json);
+  auto figure = [&](const std::string& pointer) -> const std::vector<double>* {
+    const auto it = std::find_if(partial.replication_figures.begin(), partial.replication_figures.end(),
+                                 [&](const auto& f) { return f.first == pointer; });
+    if (it == partial.replication_figures.end() || it->second.size() < 2) return nullptr;
+    // A replication without the figure (nothing completed) leaves it to the full run.
+    if (std::any_of(it->second.begin(), it->second.end(), [](double v) { return !std::isfinite(v); })) return nullptr;
+    return &it->second;
+  };
+  for (const auto& [name, c] : report["classes"].items()) {
+    const std::string base = world::pointer("/classes", name);
+    if (space.attainment) {
+      if (const auto* v = figure(base + "/slo/attainment"); v && upper_bound(*v, alpha) < *space.attainment) return true;
+      continue;
+    }
+    if (const auto* v = figure(base + "/slo/percentile_ms");
+        v && lower_bound(*v, alpha) > c["slo"]["threshold_ms"].get<double>())
+      return true;
+    // Drops and losses over the percentile's allowance (and the availability
+    // target's): judge() compares the replications' mean counts, so the test
+    // bounds the mean of each replication's excess over the allowance.
+    const auto* requests = figure(base + "/requests");
+    const auto* dropped = figure(base + "/dropped");
+    const auto* lost = figure(base + "/lost");
+    if (!requests || !dropped || !lost) continue;
+    double allowance = 1.0 - c["slo"]["percentile"].get<double>() / 100.0;
+    if (space.availability) allowance = std::min(allowance, 1.0 - *space.availability);
+    std::vector<double> excess;
+    for (std::size_t i = 0; i < requests->size(); ++i)
+      excess.push_back((*dropped)[i] + (*lost)[i] - allowance * (*requests)[i]);
+    if (lower_bound(excess, alpha) > 0.0) return true;
+  }
+  return false;
+}
+
 Evaluation judge(const json& report, const std::vector<int>& gpus, const Space& space) {
   Evaluation e;
   e.gpus = gpus;
+  e.replications = report.contains("manifest") ? report["manifest"].value("replications", 0) : 0;
   const auto& cost = report["cost"];
   e.cost_per_user_hour = cost.value("per_user_hour_usd", 0.0);
   const json ci = cost.value("per_user_hour_usd_ci95", json::array({e.cost_per_user_hour, e.cost_per_user_hour}));
@@ -1069,7 +1145,7 @@ std::string frontier_csv(const Result& r, const Space& space) {
   for (const auto& p : space.pools) out << "," << pool_key(p);
   const bool with_kinds = !r.evaluated_kinds.empty();
   if (with_kinds) out << ",kinds";
-  out << ",cost_per_user_hour_usd,cost_ci95_low,cost_ci95_high,worst_slo_ratio,feasible,frontier";
+  out << ",cost_per_user_hour_usd,cost_ci95_low,cost_ci95_high,worst_slo_ratio,feasible,frontier,replications";
   if (!r.evaluated.empty()) {
     for (const auto& c : r.evaluated.front().classes) out << "," << c.name << ".percentile_ms_ci95_high," << c.name << ".attainment";
   }
@@ -1085,7 +1161,8 @@ std::string frontier_csv(const Result& r, const Space& space) {
     for (int g : e.gpus) out << "," << g;
     if (with_kinds) out << ",\"" << r.evaluated_kinds[k] << "\"";
     out << "," << fmt("%.9g", e.cost_per_user_hour) << "," << fmt("%.9g", e.cost_low) << "," << fmt("%.9g", e.cost_high)
-        << "," << finite_or_empty(e.worst_ratio) << "," << (e.feasible ? 1 : 0) << "," << (dominated ? 0 : 1);
+        << "," << finite_or_empty(e.worst_ratio) << "," << (e.feasible ? 1 : 0) << "," << (dominated ? 0 : 1) << ","
+        << e.replications;
     for (const auto& c : e.classes) out << "," << finite_or_empty(c.percentile_high_ms) << "," << fmt("%.6g", c.attainment);
     out << "\n";
   }

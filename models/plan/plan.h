@@ -108,6 +108,7 @@ struct Evaluation {
   std::vector<ClassVerdict> classes;
   bool feasible = false;
   double worst_ratio = 0;  // the largest SLO percentile's upper end over its threshold
+  int replications = 0;    // replications run: fewer than asked when the sequential test stopped it
   double users = 0;        // mean concurrent users in the measured window
   // Half the cost interval's width, in USD per hour of the window: a saving
   // smaller than this cannot be told from the runs' noise.
@@ -127,6 +128,22 @@ class Evaluator {
 // `runner`, which takes each candidate's overrides (on top of the scenario's
 // own) and returns its report.json text, in order; the Python package passes
 // one that runs them as Dask tasks.
+// The planner's sequential test. After k >= 2 of a candidate's replications
+// (of n > k), the candidate is declared infeasible without the rest when,
+// for some class, the one-sided (1 - alpha) Student-t bound of the
+// replications' mean SLO percentile lies above its threshold (with an
+// attainment target: the bound of its mean attainment below the target).
+// With replication figures normal about their mean, a class whose true
+// mean sits exactly at its threshold is stopped with probability alpha at
+// each look, and one the full run would accept far less often
+// (tests/unit/plan_sequential_test.cpp measures both). `partial` is the
+// merged output of the first k replications.
+bool clearly_infeasible(const api::RunOutput& partial, const Space& space, double alpha);
+// The one-sided (1 - alpha) Student-t bounds of the mean of `values` (k >= 2).
+double lower_bound(const std::vector<double>& values, double alpha);
+double upper_bound(const std::vector<double>& values, double alpha);
+inline constexpr double kSequentialAlpha = 0.01;
+
 class ScenarioEvaluator final : public Evaluator {
  public:
   using Runner = std::function<std::vector<std::string>(const std::vector<std::vector<std::string>>& overrides)>;
@@ -138,6 +155,11 @@ class ScenarioEvaluator final : public Evaluator {
   void choose_kinds(std::vector<std::string> kind_overrides, Space space);
   // The overrides that make a candidate's fleet, kinds included.
   std::vector<std::string> overrides(const std::vector<int>& gpus) const;
+  // The sequential test's alpha (0: every candidate runs every replication).
+  // It applies where a candidate's replications run in rounds: locally, more
+  // replications than twice the threads (--threads, or the cores).
+  void set_sequential_alpha(double alpha) { alpha_ = alpha; }
+  int stopped_early() const { return stopped_early_; }  // candidates the sequential test stopped
 
  private:
   api::RunRequest scenario_;
@@ -145,7 +167,10 @@ class ScenarioEvaluator final : public Evaluator {
   Runner runner_;
   std::vector<std::string> kinds_;
   int simulations_ = 0;
+  double alpha_ = kSequentialAlpha;
+  int stopped_early_ = 0;
   std::map<std::vector<std::string>, std::string> reports_;  // by overrides: no candidate runs twice
+  std::string run_local(const api::RunRequest& r);
 };
 
 struct Result {

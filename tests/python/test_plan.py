@@ -340,3 +340,21 @@ def test_a_bad_capacity_choice_exits_2(tmp_path, entry, pointer, expected):
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert f"{space}: {pointer}" in proc.stderr and expected in proc.stderr, proc.stderr
     assert proc.stderr.count("\n") == 1
+
+
+def test_the_sequential_test_stops_hopeless_candidates_and_keeps_the_plan(tmp_path):
+    # Eight replications per candidate: on one thread they run in rounds, with the sequential test after each;
+    # on four threads all at once (no test). The plan is the same, and only candidates the full run rejects
+    # stop early (docs/plan.md).
+    space = {"pools": {p: {"min_gpus": 1, "max_gpus": 4} for p in POOLS}}
+    staged = capstan.plan(SCENARIO, space=space, replications=8, threads=1)
+    whole = capstan.plan(SCENARIO, space=space, replications=8, threads=4)
+    assert staged.feasible and whole.feasible
+    assert staged.plan_json == whole.plan_json and staged.summary == whole.summary
+    stopped = staged.frontier[staged.frontier["replications"] < 8]
+    assert len(stopped) > 0, staged.frontier
+    assert set(whole.frontier["replications"]) == {8}
+    full = whole.frontier.set_index([f"{p}" for p in POOLS])
+    for _, row in stopped.iterrows():
+        assert row["feasible"] == 0
+        assert full.loc[tuple(row[p] for p in POOLS), "feasible"] == 0
