@@ -24,10 +24,17 @@ namespace capstan::serving {
 class IterationMemo {
  public:
   // 2^log2_slots slots, allocated at the first mixed iteration.
-  explicit IterationMemo(std::shared_ptr<const calibration::ServiceTimeModel> model, unsigned log2_slots = 12);
+  // 4,096 slots: on consumer_world a larger table hits more often but
+  // misses the CPU's caches more, and runs no faster.
+  static constexpr unsigned kDefaultLog2Slots = 12;
+  explicit IterationMemo(std::shared_ptr<const calibration::ServiceTimeModel> model,
+                         unsigned log2_slots = kDefaultLog2Slots);
 
   // model->iteration(decode_seqs, chunks), from the memo when this exact shape was priced last in its slot.
   calibration::IterationCost iteration(std::int64_t decode_seqs, std::span<const calibration::PrefillChunk> chunks);
+
+  // The table's bytes once allocated (world/memory.h counts them).
+  static std::size_t bytes(unsigned log2_slots = kDefaultLog2Slots) { return sizeof(Slot) << log2_slots; }
 
   std::uint64_t hits() const { return hits_; }
   std::uint64_t misses() const { return misses_; }

@@ -58,7 +58,10 @@ MemoryEstimate estimate_memory(const Prepared& p, int replications, int threads)
   // Each deployment's service-time model and its memo of GEMM times.
   const double models = static_cast<double>(s.deployments.size());
   double memo = 0.0;
-  for (const auto& d : s.deployments) memo += calibration::RooflineModel::memo_bytes(d.llm.moe());
+  for (const auto& d : s.deployments) {
+    memo += calibration::RooflineModel::memo_bytes(d.llm.moe());
+    if (!d.hosted) memo += static_cast<double>(serving::IterationMemo::bytes());
+  }
   e.parts.push_back({"/deployments", js_count(models) + " service-time models", memo});
   // Users in session: the peak, with room for the Poisson spread and the free list.
   const double users = 1.25 * s.workload.peak_users + 100.0;
@@ -103,7 +106,8 @@ MemoryEstimate estimate_memory(const Prepared& p, int replications, int threads)
   double cache = 0.0;
   for (const auto& c : s.classes) {
     if (!c.response_cache.enabled) continue;
-    cache += c.response_cache.distinct_prompts * sizeof(double) +
+    // The popularity table, and the population's copy with its guide table.
+    cache += c.response_cache.distinct_prompts * (2 * sizeof(double) + sizeof(std::uint32_t)) +
              static_cast<double>(s.sites.size()) * c.response_cache.distinct_prompts * kCacheSlotBytes;
   }
   if (cache > 0) e.parts.push_back({"/classes", "response caches", cache});
