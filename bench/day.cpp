@@ -7,9 +7,6 @@
 // batch-change mode and the step-by-step reference (one event per
 // iteration, as iteration-level simulators step).
 //   capstan_bench_day [scenario.json] [--hours H] [--json]
-#include <sys/resource.h>
-
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -18,15 +15,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/support.h"
 #include "models/api/api.h"
 
 namespace {
 
-struct Figures {
-  double requests = 0.0;
-  double events = 0.0;
-  double wall_s = 0.0;
-};
+using capstan::bench::Figures;
+using capstan::bench::peak_rss_mib;
 
 // Spot reclaims all day, replaced after a minute.
 const std::vector<std::string> kStressedSpot = {
@@ -59,18 +54,7 @@ Figures run(const std::string& scenario, double hours, double start_hour, bool s
                        "simulation.start_hour_utc=" + std::to_string(start_hour),
                        std::string("simulation.step_by_step=") + (step ? "true" : "false")};
   request.overrides.insert(request.overrides.end(), extra.begin(), extra.end());
-  const auto t0 = std::chrono::steady_clock::now();
-  const auto out = capstan::api::run(request);
-  const auto t1 = std::chrono::steady_clock::now();
-  const auto report = nlohmann::json::parse(out.report_json);
-  return {report["requests"]["arrived"].get<double>(), report["requests"]["events"].get<double>(),
-          std::chrono::duration<double>(t1 - t0).count()};
-}
-
-double peak_rss_mib() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // KiB on Linux
+  return capstan::bench::timed_run(request);
 }
 
 }  // namespace

@@ -5,9 +5,6 @@
 // peak resident memory (which must stay under 2 GiB), beside the baseline
 // of consumer_world itself (100,000 users) over the same hours.
 //   capstan_bench_million [--hours H] [--json]
-#include <sys/resource.h>
-
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -15,15 +12,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/support.h"
 #include "models/api/api.h"
 
 namespace {
 
-struct Figures {
-  double requests = 0.0;
-  double events = 0.0;
-  double wall_s = 0.0;
-};
+using capstan::bench::Figures;
+using capstan::bench::peak_rss_mib;
 
 Figures run(const std::string& text, double hours) {
   capstan::api::RunRequest request;
@@ -32,17 +27,7 @@ Figures run(const std::string& text, double hours) {
   request.replications = 1;
   request.threads = 1;
   request.overrides = {"simulation.duration_h=" + std::to_string(hours), "simulation.warmup_h=0"};
-  const auto t0 = std::chrono::steady_clock::now();
-  const auto out = capstan::api::run(request);
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const auto report = nlohmann::json::parse(out.report_json);
-  return {report["requests"]["arrived"].get<double>(), report["requests"]["events"].get<double>(), wall};
-}
-
-double peak_rss_mib() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // KiB on Linux
+  return capstan::bench::timed_run(request);
 }
 
 }  // namespace
