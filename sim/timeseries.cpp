@@ -102,6 +102,9 @@ void TimeSeries::write(std::string& out) const {
 TimeSeries TimeSeries::read(std::string_view& in) {
   const Time interval = take<Time>(in), horizon = take<Time>(in);
   if (!(interval > 0) || horizon < 0) throw std::runtime_error("time series bytes: bad interval or horizon");
+  // The count must come out of the bytes' own cells, before anything is allocated for them.
+  if (horizon / interval > static_cast<Time>(in.size() / sizeof(double)))
+    throw std::runtime_error("result bytes are truncated");
   TimeSeries t(interval, horizon);
   if (take<std::uint64_t>(in) != t.intervals_) throw std::runtime_error("time series bytes: interval count mismatch");
   t.replications_ = static_cast<int>(take<std::int64_t>(in));
