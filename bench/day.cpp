@@ -82,10 +82,10 @@ int main(int argc, char** argv) {
   if (json) {
     nlohmann::json j = {
         {"day", {{"hours", hours}, {"requests", day.requests}, {"events", day.events}, {"wall_s", day.wall_s},
-                 {"requests_per_s", day.requests / day.wall_s}, {"peak_rss_mib", day_rss_mib}}},
+                 {"requests_per_s", day.per_s()}, {"peak_rss_mib", day_rss_mib}}},
         {"day_changing_fleet", {{"requests", changing.requests}, {"events", changing.events},
-                                {"wall_s", changing.wall_s}, {"requests_per_s", changing.requests / changing.wall_s},
-                                {"speed_vs_fixed", (changing.requests / changing.wall_s) / (day.requests / day.wall_s)}}},
+                                {"wall_s", changing.wall_s}, {"requests_per_s", changing.per_s()},
+                                {"speed_vs_fixed", changing.per_s() / day.per_s()}}},
         {"peak_hour", {{"requests", fast.requests},
                        {"batch_change_wall_s", fast.wall_s}, {"step_by_step_wall_s", step.wall_s},
                        {"batch_change_events", fast.events}, {"step_by_step_events", step.events},
@@ -94,16 +94,14 @@ int main(int argc, char** argv) {
     return 0;
   }
   std::printf("consumer_world with a fixed fleet, %.0f simulated hours, 1 replication, 1 thread\n", hours);
-  std::printf("  requests simulated      %14.0f\n", day.requests);
-  std::printf("  events                  %14.0f\n", day.events);
-  std::printf("  wall time               %14.2f s\n", day.wall_s);
-  std::printf("  requests per wall-second%14.0f\n", day.requests / day.wall_s);
+  capstan::bench::print_counts(day);
+  std::printf("  requests per wall-second%14.0f\n", day.per_s());
   std::printf("  peak resident memory    %14.1f MiB\n", day_rss_mib);
   std::printf("as written (autoscaled dialogue pools), spot reclaimed at 2 per node-hour\n");
   std::printf("  requests simulated      %14.0f\n", changing.requests);
   std::printf("  events                  %14.0f\n", changing.events);
-  std::printf("  requests per wall-second%14.0f   (%.2f x the fixed fleet's)\n\n", changing.requests / changing.wall_s,
-              (changing.requests / changing.wall_s) / (day.requests / day.wall_s));
+  std::printf("  requests per wall-second%14.0f   (%.2f x the fixed fleet's)\n\n", changing.per_s(),
+              changing.per_s() / day.per_s());
   std::printf("peak hour (%.0f requests)   batch-change   step-by-step   ratio\n", fast.requests);
   std::printf("  wall time (s)          %12.2f   %12.2f   %5.2f\n", fast.wall_s, step.wall_s, step.wall_s / fast.wall_s);
   std::printf("  events                 %12.0f   %12.0f   %5.2f\n", fast.events, step.events, step.events / fast.events);

@@ -72,21 +72,19 @@ int main(int argc, char** argv) {
     const nlohmann::json j = {
         {"hours", hours},
         {"million", {{"requests", million.requests}, {"events", million.events}, {"wall_s", million.wall_s},
-                     {"requests_per_s", million.requests / million.wall_s}, {"peak_rss_mib", million_rss}}},
+                     {"requests_per_s", million.per_s()}, {"peak_rss_mib", million_rss}}},
         {"consumer_world", {{"requests", baseline.requests}, {"wall_s", baseline.wall_s},
-                            {"requests_per_s", baseline.requests / baseline.wall_s}}}};
+                            {"requests_per_s", baseline.per_s()}}}};
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
   std::printf("a million users (consumer_world x10, pools x10), %g simulated hours, 1 replication, 1 thread\n", hours);
-  std::printf("  requests simulated      %14.0f\n", million.requests);
-  std::printf("  events                  %14.0f\n", million.events);
-  std::printf("  wall time               %14.1f s\n", million.wall_s);
-  std::printf("  requests per wall-second%14.0f   (%.2f x consumer_world's)\n", million.requests / million.wall_s,
-              (million.requests / million.wall_s) / (baseline.requests / baseline.wall_s));
+  capstan::bench::print_counts(million);
+  std::printf("  requests per wall-second%14.0f   (%.2f x consumer_world's)\n", million.per_s(),
+              million.per_s() / baseline.per_s());
   std::printf("  peak resident memory    %14.1f MiB  (limit 2048)\n", million_rss);
   std::printf("baseline: consumer_world (100,000 users), the same hours\n");
   std::printf("  requests simulated      %14.0f\n", baseline.requests);
-  std::printf("  requests per wall-second%14.0f\n", baseline.requests / baseline.wall_s);
+  std::printf("  requests per wall-second%14.0f\n", baseline.per_s());
   return 0;
 }

@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <chrono>
+#include <cstdio>
 
 #include <nlohmann/json.hpp>
 
@@ -14,7 +15,15 @@ struct Figures {
   double requests = 0.0;  // requests that arrived
   double events = 0.0;
   double wall_s = 0.0;
+  double per_s() const { return requests / wall_s; }  // simulated requests per wall-second
 };
+
+// The lines every benchmark prints for a run: requests, events, wall time.
+inline void print_counts(const Figures& f) {
+  std::printf("  requests simulated      %14.0f\n", f.requests);
+  std::printf("  events                  %14.0f\n", f.events);
+  std::printf("  wall time               %14.2f s\n", f.wall_s);
+}
 
 // api::run(request), timed, with the report's request and event counts.
 inline Figures timed_run(const api::RunRequest& request) {

@@ -83,19 +83,28 @@ std::string validate(const std::optional<std::string>& path, const std::optional
   return capstan::api::validate(request);
 }
 
+// A run's request: make_request's, with the seed and replications that replace the scenario's.
+capstan::api::RunRequest make_run_request(const std::optional<std::string>& path, const std::optional<std::string>& text,
+                                          const std::string& source, std::vector<std::string> overrides,
+                                          std::optional<std::uint64_t> seed, std::optional<int> replications,
+                                          bool log_requests) {
+  if (replications && *replications < 1) throw py::value_error("replications must be at least 1");
+  auto request = make_request(path, text, source, std::move(overrides));
+  request.seed = seed;
+  request.replications = replications;
+  request.log_requests = log_requests;
+  return request;
+}
+
 py::tuple run(const std::optional<std::string>& path, const std::optional<std::string>& text, const std::string& source,
               std::vector<std::string> overrides, std::optional<std::uint64_t> seed, std::optional<int> replications,
               int threads, const std::optional<py::function>& progress, std::optional<double> max_memory,
               bool log_requests) {
-  if (replications && *replications < 1) throw py::value_error("replications must be at least 1");
   if (threads < 0) throw py::value_error("threads must be 0 (all cores) or more");
   if (max_memory && !(*max_memory >= 1024.0 * 1024.0)) throw py::value_error("max_memory must be at least 1 MiB (in bytes)");
-  auto request = make_request(path, text, source, std::move(overrides));
-  request.seed = seed;
-  request.replications = replications;
+  auto request = make_run_request(path, text, source, std::move(overrides), seed, replications, log_requests);
   request.threads = threads;
   request.max_memory_bytes = max_memory;
-  request.log_requests = log_requests;
 
   // The callback runs on a simulation thread: it takes the GIL, and an
   // exception it raises is kept and re-raised once the run is over (the
@@ -131,11 +140,7 @@ py::bytes run_replication(const std::optional<std::string>& path, const std::opt
                           const std::string& source, std::vector<std::string> overrides,
                           std::optional<std::uint64_t> seed, std::optional<int> replications, int replication,
                           bool log_requests) {
-  if (replications && *replications < 1) throw py::value_error("replications must be at least 1");
-  auto request = make_request(path, text, source, std::move(overrides));
-  request.seed = seed;
-  request.replications = replications;
-  request.log_requests = log_requests;
+  const auto request = make_run_request(path, text, source, std::move(overrides), seed, replications, log_requests);
   std::string bytes;
   {
     py::gil_scoped_release release;
@@ -148,10 +153,7 @@ py::tuple merge_replications(const std::optional<std::string>& path, const std::
                              const std::string& source, std::vector<std::string> overrides,
                              std::optional<std::uint64_t> seed, std::optional<int> replications,
                              const std::vector<py::bytes>& parts, bool log_requests) {
-  auto request = make_request(path, text, source, std::move(overrides));
-  request.seed = seed;
-  request.replications = replications;
-  request.log_requests = log_requests;
+  const auto request = make_run_request(path, text, source, std::move(overrides), seed, replications, log_requests);
   std::vector<std::string> blobs;
   blobs.reserve(parts.size());
   for (const auto& part : parts) blobs.emplace_back(part);

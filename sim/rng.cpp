@@ -39,8 +39,13 @@ RandomStream::RandomStream(std::uint64_t master_seed, std::uint64_t replication,
 
 double RandomStream::uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
 
-double RandomStream::exponential(double mean) { return -mean * std::log1p(-uniform()); }
+namespace {
+// Inversion of a uniform on [0, 1).
+double exponential_of(double u, double mean) { return -mean * std::log1p(-u); }
+}  // namespace
 
-double LookaheadStream::exponential(double mean) { return -mean * std::log1p(-uniform()); }
+double RandomStream::exponential(double mean) { return exponential_of(uniform(), mean); }
+
+double LookaheadStream::exponential(double mean) { return exponential_of(uniform(), mean); }
 
 }  // namespace capstan::sim

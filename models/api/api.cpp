@@ -122,14 +122,7 @@ std::string run_replication(const RunRequest& request, int replication) {
   b::put(out, kReplicationMagic);
   b::put_string(out, run_identity(p));
   b::put(out, static_cast<std::int64_t>(replication));
-  b::put(out, static_cast<std::uint64_t>(r.figures.values.size()));
-  for (const auto& [pointer, value] : r.figures.values) {
-    b::put_string(out, pointer);
-    b::put(out, value);
-  }
-  for (std::uint64_t v : {r.arrived, r.completed, r.dropped, r.lost, r.in_flight, r.events, r.sessions}) b::put(out, v);
-  b::put_string(out, r.requests_csv);
-  r.timeseries.write(out);
+  world::write_result(r, out);
   return out;
 }
 
@@ -145,21 +138,12 @@ RunOutput merge_replications(const RunRequest& request, const std::vector<std::s
   for (std::size_t i = 0; i < replications.size(); ++i) {
     std::string_view in = replications[i];
     if (b::take<std::uint64_t>(in) != kReplicationMagic) throw std::runtime_error("not a capstan replication's bytes");
-    if (b::take_string(in) != identity) throw std::runtime_error("a replication of another run (scenario, seed or count)");
+    if (b::take_string(in) != identity) throw std::runtime_error("a replication of another run (scenario or seed)");
     if (b::take<std::int64_t>(in) != static_cast<std::int64_t>(i))
       throw std::runtime_error("replication " + std::to_string(i) + " is out of order");
-    auto& r = runs[i];
-    const auto figures = b::take<std::uint64_t>(in);
-    if (figures > in.size()) throw std::runtime_error("result bytes are truncated");
-    r.figures.values.reserve(figures);
-    for (std::uint64_t f = 0; f < figures; ++f) {
-      std::string pointer = b::take_string(in);
-      r.figures.add(std::move(pointer), b::take<double>(in));
-    }
-    for (std::uint64_t* v : {&r.arrived, &r.completed, &r.dropped, &r.lost, &r.in_flight, &r.events, &r.sessions})
-      *v = b::take<std::uint64_t>(in);
-    r.requests_csv = b::take_string(in);
-    series.add(static_cast<int>(i), sim::TimeSeries::read(in));
+    runs[i] = world::read_result(in);
+    series.add(static_cast<int>(i), std::move(runs[i].timeseries));
+    runs[i].timeseries = sim::TimeSeries(sim::kMinute, sim::kMinute);  // merged: not kept
     if (!in.empty()) throw std::runtime_error("replication bytes run past their end");
   }
   return finish(request, p, runs, series.merged());

@@ -484,7 +484,7 @@ std::string ScenarioEvaluator::run_local(const api::RunRequest& request) {
   // All of a candidate's replications at once, up to twice the cores: three
   // on two cores finish in one and a half rounds instead of two. Results do
   // not depend on the thread count.
-  if (replications <= 2 * cores || !(alpha_ > 0)) {
+  if (replications <= 2 * cores) {
     if (r.threads == 0 && replications > cores && replications <= 2 * cores) r.threads = replications;
     return api::run(r).report_json;
   }
@@ -501,10 +501,7 @@ std::string ScenarioEvaluator::run_local(const api::RunRequest& request) {
       api::RunRequest partial = r;
       partial.replications = k;
       api::RunOutput out = api::merge_replications(partial, parts);
-      if (clearly_infeasible(out, space_, alpha_)) {
-        ++stopped_early_;
-        return std::move(out.report_json);
-      }
+      if (clearly_infeasible(out, space_, kSequentialAlpha)) return std::move(out.report_json);
     }
   }
   return api::merge_replications(r, parts).report_json;

@@ -155,11 +155,6 @@ class ScenarioEvaluator final : public Evaluator {
   void choose_kinds(std::vector<std::string> kind_overrides, Space space);
   // The overrides that make a candidate's fleet, kinds included.
   std::vector<std::string> overrides(const std::vector<int>& gpus) const;
-  // The sequential test's alpha (0: every candidate runs every replication).
-  // It applies where a candidate's replications run in rounds: locally, more
-  // replications than twice the threads (--threads, or the cores).
-  void set_sequential_alpha(double alpha) { alpha_ = alpha; }
-  int stopped_early() const { return stopped_early_; }  // candidates the sequential test stopped
 
  private:
   api::RunRequest scenario_;
@@ -167,9 +162,9 @@ class ScenarioEvaluator final : public Evaluator {
   Runner runner_;
   std::vector<std::string> kinds_;
   int simulations_ = 0;
-  double alpha_ = kSequentialAlpha;
-  int stopped_early_ = 0;
   std::map<std::vector<std::string>, std::string> reports_;  // by overrides: no candidate runs twice
+  // Runs a candidate here; where its replications run in rounds (more than
+  // twice the threads: --threads, or the cores), with the sequential test.
   std::string run_local(const api::RunRequest& r);
 };
 

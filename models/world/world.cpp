@@ -24,6 +24,7 @@
 #include "models/workload/open_loop.h"
 #include "models/workload/population.h"
 #include "models/workload/trace_replay.h"
+#include "sim/bytes.h"
 #include "sim/simulator.h"
 
 namespace capstan::world {
@@ -503,6 +504,35 @@ ReplicationResult simulate(const Prepared& prepared, std::uint64_t seed, int rep
 const char* request_log_header() {
   return "replication,sent_s,class,origin,site,replica,prompt_tokens,cached_tokens,output_tokens,ttft_ms,tpot_ms,"
          "e2e_ms,outcome\n";
+}
+
+void write_result(const ReplicationResult& r, std::string& out) {
+  namespace b = sim::bytes;
+  b::put(out, static_cast<std::uint64_t>(r.figures.values.size()));
+  for (const auto& [pointer, value] : r.figures.values) {
+    b::put_string(out, pointer);
+    b::put(out, value);
+  }
+  for (std::uint64_t v : {r.arrived, r.completed, r.dropped, r.lost, r.in_flight, r.events, r.sessions}) b::put(out, v);
+  b::put_string(out, r.requests_csv);
+  r.timeseries.write(out);
+}
+
+ReplicationResult read_result(std::string_view& in) {
+  namespace b = sim::bytes;
+  ReplicationResult r;
+  const auto figures = b::take<std::uint64_t>(in);
+  if (figures > in.size()) throw std::runtime_error("result bytes are truncated");
+  r.figures.values.reserve(figures);
+  for (std::uint64_t f = 0; f < figures; ++f) {
+    std::string pointer = b::take_string(in);
+    r.figures.add(std::move(pointer), b::take<double>(in));
+  }
+  for (std::uint64_t* v : {&r.arrived, &r.completed, &r.dropped, &r.lost, &r.in_flight, &r.events, &r.sessions})
+    *v = b::take<std::uint64_t>(in);
+  r.requests_csv = b::take_string(in);
+  r.timeseries = sim::TimeSeries::read(in);
+  return r;
 }
 
 }  // namespace capstan::world

@@ -6,6 +6,7 @@
 // result bit for bit.
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "models/world/figures.h"
 #include "models/world/prepared.h"
@@ -30,6 +31,12 @@ struct ReplicationResult {
 };
 
 ReplicationResult simulate(const Prepared& prepared, std::uint64_t seed, int replication, bool log_requests = false);
+
+// A replication's result as bytes and back, bit for bit (a replication run
+// in another process comes back this way). read_result() consumes what it
+// reads and throws std::runtime_error on bytes write_result() did not make.
+void write_result(const ReplicationResult& r, std::string& out);
+ReplicationResult read_result(std::string_view& in);
 // The columns of ReplicationResult::requests_csv.
 const char* request_log_header();
 

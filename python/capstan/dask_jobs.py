@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import uuid
 from typing import Any
 
 
@@ -42,18 +41,14 @@ def main(argv: list[str]) -> int:
     with open(os.path.join(directory, "jobs.json"), encoding="utf-8") as f:
         jobs = json.load(f)
     from capstan import _core
-    from capstan.result import run_replication
+    from capstan.result import gather_run, submit_run
 
-    # Validated before anything is sent: the command line has checked them already, so this only resolves
-    # each scenario's relative paths and replication count.
-    runs = []
+    # The command line has validated every run already: this resolves each scenario's relative paths.
     try:
+        runs = []
         for job in jobs:
             scenario = _scenario(job)
-            overrides = scenario.run_overrides(job["overrides"])
-            doc = json.loads(_core.validate(text=scenario.text, source=scenario.source, overrides=overrides))
-            count = job["replications"] if job["replications"] is not None else int(doc["simulation"]["replications"])
-            runs.append((scenario, overrides, count))
+            runs.append((scenario, scenario.run_overrides(job["overrides"])))
     except _core.ScenarioError as e:
         return fail(str(e))
     try:
@@ -64,27 +59,24 @@ def main(argv: list[str]) -> int:
         client = Client(address, timeout="30s")
     except Exception as e:  # an unreachable scheduler: OSError, TimeoutError
         return fail(f"cannot reach the Dask scheduler at {address}: {e}")
-    tag = uuid.uuid4().hex
+    submitted = []
     try:
-        futures = [[client.submit(run_replication, scenario.text, scenario.source, overrides, job["seed"], count, r,
-                                  bool(job["log_requests"]), key=f"capstan-replication-{tag}-{i}-{r}", pure=False,
-                                  retries=2)
-                    for r in range(count)]
-                   for i, (job, (scenario, overrides, count)) in enumerate(zip(jobs, runs))]
-        try:
-            for i, (job, (scenario, overrides, count)) in enumerate(zip(jobs, runs)):
-                parts = client.gather(futures[i])
-                report, series, summary, requests = _core.merge_replications(
-                    text=scenario.text, source=scenario.source, overrides=overrides, seed=job["seed"],
-                    replications=count, parts=parts, log_requests=bool(job["log_requests"]))
-                with open(os.path.join(directory, f"result-{i}.json"), "w", encoding="utf-8") as out:
-                    json.dump({"report_json": report, "timeseries_csv": series, "summary": summary,
-                               "requests_csv": requests}, out)
-        finally:
-            client.cancel([f for run in futures for f in run])
+        # Every replication of every run at once, so that the cluster's workers all have work.
+        for job, (scenario, overrides) in zip(jobs, runs):
+            submitted.append(submit_run(client, scenario.text, scenario.source, overrides, job["seed"],
+                                        job["replications"], bool(job["log_requests"])))
+        for i, (job, (scenario, overrides), (futures, count)) in enumerate(zip(jobs, runs, submitted)):
+            report, series, summary, requests = gather_run(client, futures, scenario.text, scenario.source,
+                                                           overrides, job["seed"], count, bool(job["log_requests"]))
+            with open(os.path.join(directory, f"result-{i}.json"), "w", encoding="utf-8") as out:
+                json.dump({"report_json": report, "timeseries_csv": series, "summary": summary,
+                           "requests_csv": requests}, out)
+    except _core.ScenarioError as e:
+        return fail(str(e))
     except Exception as e:
         return fail(f"a task failed on the Dask cluster at {address}: {type(e).__name__}: {e}")
     finally:
+        client.cancel([f for futures, _ in submitted for f in futures])
         client.close()
     return 0
 

@@ -276,14 +276,12 @@ def run_replication(text: str, source: str, overrides: list[str], seed: int | No
                                  replications=replications, replication=replication, log_requests=log_requests)
 
 
-def run_on_dask(client: Any, text: str, source: str, overrides: list[str], seed: int | None,
-                replications: int | None, log_requests: bool = False,
-                progress: Callable[[int, int], None] | None = None) -> tuple:
-    """A run's replications as Dask tasks, merged into what ``_core.run`` returns. The scenario is validated here
-    first (with one replication's memory estimate), so an invalid one is refused before anything is sent."""
+def submit_run(client: Any, text: str, source: str, overrides: list[str], seed: int | None,
+               replications: int | None, log_requests: bool = False) -> tuple[list, int]:
+    """Send a run's replications to Dask as tasks (retried when their worker dies): the futures, in replication
+    order, and their count. The scenario is validated here first, so an invalid one is refused before anything
+    is sent."""
     import uuid
-
-    from distributed import as_completed
 
     doc = json.loads(_core.validate(text=text, source=source, overrides=overrides))
     count = replications if replications is not None else int(doc["simulation"]["replications"])
@@ -293,12 +291,28 @@ def run_on_dask(client: Any, text: str, source: str, overrides: list[str], seed:
     futures = [client.submit(run_replication, text, source, overrides, seed, count, r, log_requests,
                              key=f"capstan-replication-{tag}-{r}", pure=False, retries=2)
                for r in range(count)]
+    return futures, count
+
+
+def gather_run(client: Any, futures: list, text: str, source: str, overrides: list[str], seed: int | None,
+               count: int, log_requests: bool = False) -> tuple:
+    """The submitted replications gathered and merged: what ``_core.run`` returns, bit for bit."""
+    parts = client.gather(futures)
+    return _core.merge_replications(text=text, source=source, overrides=overrides, seed=seed, replications=count,
+                                    parts=parts, log_requests=log_requests)
+
+
+def run_on_dask(client: Any, text: str, source: str, overrides: list[str], seed: int | None,
+                replications: int | None, log_requests: bool = False,
+                progress: Callable[[int, int], None] | None = None) -> tuple:
+    """A run's replications as Dask tasks, merged into what ``_core.run`` returns."""
+    from distributed import as_completed
+
+    futures, count = submit_run(client, text, source, overrides, seed, replications, log_requests)
     try:
         if progress is not None:
             for done, _ in enumerate(as_completed(futures), start=1):
                 progress(done, count)
-        parts = client.gather(futures)
+        return gather_run(client, futures, text, source, overrides, seed, count, log_requests)
     finally:
         client.cancel(futures)
-    return _core.merge_replications(text=text, source=source, overrides=overrides, seed=seed, replications=count,
-                                    parts=parts, log_requests=log_requests)
