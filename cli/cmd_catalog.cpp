@@ -1,4 +1,4 @@
-// `capstan catalog [gpus|models|engines|regions|clouds]`: the compiled-in catalogs
+// `capstan catalog [gpus|models|engines|regions|clouds|instances]`: the compiled-in catalogs
 // with their prices, figures and sources, as a table or as JSON.
 // `capstan catalog import config.json`: a Hugging Face config as a catalog
 // model entry, with the parameters it holds and runs per token.
@@ -87,14 +87,46 @@ void print_engines(const ordered_json& doc) {
   std::printf("default: %s (engines.json has every figure's source)\n", doc["default"].get<std::string>().c_str());
 }
 
+// A price cell: "-" where the cloud does not sell that basis there.
+std::string price_cell(const ordered_json& prices, const char* basis) {
+  if (!prices.contains(basis)) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", prices[basis].get<double>());
+  return buf;
+}
+
+void print_instances(const ordered_json& instances) {
+  std::printf("%-26s %-7s %-10s %4s %5s %8s %-6s %7s  %-40s  %s\n", "instance", "cloud", "gpu", "gpus", "vcpus",
+              "mem GiB", "link", "net Gb/s", "$/h on-demand/spot/1y/3y (region)", "regions");
+  for (const auto& [name, in] : instances.items()) {
+    std::string first, regions;
+    if (in.contains("prices")) {
+      for (const auto& [region, p] : in["prices"].items()) {
+        if (first.empty()) {
+          first = price_cell(p, "on_demand") + "/" + price_cell(p, "spot") + "/" + price_cell(p, "reserved_1y") + "/" +
+                  price_cell(p, "reserved_3y") + " (" + region + ")";
+        }
+        regions += (regions.empty() ? "" : ",") + region;
+      }
+    } else {
+      first = "owned";
+    }
+    std::printf("%-26s %-7s %-10s %4d %5.0f %8.0f %-6s %7.0f  %-40s  %s\n", in.value("api_name", name).c_str(),
+                in["cloud"].get<std::string>().c_str(), in["gpu"].get<std::string>().c_str(), in["gpus"].get<int>(),
+                in.value("vcpus", 0.0), in.value("memory_gib", 0.0), in.value("gpu_interconnect", "pcie").c_str(),
+                in.value("network_gbps", 0.0), first.c_str(), regions.c_str());
+  }
+  std::printf("(instances.json holds every figure's source and how each price was sampled; 0: not stated)\n");
+}
+
 }  // namespace
 
 void add_catalog(CLI::App& app, int& exit_code) {
   static std::string what = "all";
   static std::string format = "table";
-  auto* cmd = app.add_subcommand("catalog", "List the built-in GPUs, models, engines, regions and clouds with prices and sources");
-  cmd->add_option("what", what, "gpus, models, engines, regions, clouds or all")
-      ->check(CLI::IsMember({"all", "gpus", "models", "engines", "regions", "clouds"}))
+  auto* cmd = app.add_subcommand("catalog", "List the built-in GPUs, models, engines, regions, clouds and instance types with prices and sources");
+  cmd->add_option("what", what, "gpus, models, engines, regions, clouds, instances or all")
+      ->check(CLI::IsMember({"all", "gpus", "models", "engines", "regions", "clouds", "instances"}))
       ->capture_default_str();
   cmd->add_option("--format", format, "table or json")->check(CLI::IsMember({"table", "json"}))->capture_default_str();
   cmd->callback([cmd, &exit_code] {
@@ -104,12 +136,14 @@ void add_catalog(CLI::App& app, int& exit_code) {
       const ordered_json models_doc = document("models.json");
       const ordered_json clouds_doc = document("clouds.json");
       const ordered_json engines_doc = document("engines.json");
+      const ordered_json instances_doc = document("instances.json");
       ordered_json out = ordered_json::object();
       if (what == "all" || what == "gpus") out["gpus"] = gpus_doc["gpus"];
       if (what == "all" || what == "models") out["models"] = models_doc["models"];
       if (what == "all" || what == "engines") out["engines"] = engines_doc;
       if (what == "all" || what == "regions") out["regions"] = gpus_doc["regions"];
       if (what == "all" || what == "clouds") out["clouds"] = clouds_doc;
+      if (what == "all" || what == "instances") out["instances"] = instances_doc["instances"];
       if (format == "json") {
         std::cout << (what == "all" ? out : out.begin().value()).dump(2) << "\n";
         return 0;
@@ -123,6 +157,7 @@ void add_catalog(CLI::App& app, int& exit_code) {
         if (kind == "engines") print_engines(entries);
         if (kind == "regions") print_regions(entries);
         if (kind == "clouds") print_clouds(entries);
+        if (kind == "instances") print_instances(entries);
       }
       std::fflush(stdout);
       return 0;

@@ -23,6 +23,17 @@ std::string canonical_name(std::string_view name) {
   return out;
 }
 
+const char* basis_name(Basis b) {
+  switch (b) {
+    case Basis::kOnDemand: return "on_demand";
+    case Basis::kSpot: return "spot";
+    case Basis::kReserved1y: return "reserved_1y";
+    case Basis::kReserved3y: return "reserved_3y";
+    case Basis::kOwned: return "owned";
+  }
+  return "on_demand";
+}
+
 namespace {
 
 constexpr std::size_t kMaxEntries = 1000;
@@ -290,6 +301,86 @@ void expand_hf_config(json& entry, const std::string& where, const std::string& 
   entry = std::move(imported);
 }
 
+const std::vector<std::string> kInstanceClouds = {"aws", "gcp", "azure", "generic"};
+const std::vector<std::string> kInterconnects = {"nvlink", "pcie"};
+const std::vector<std::string> kCloudBases = {"on_demand", "spot", "reserved_1y", "reserved_3y"};
+
+InstanceSpec read_instance(const std::string& name, json& doc, const std::string& pointer,
+                           const std::map<std::string, std::string>& regions,
+                           const std::map<std::string, GpuSpec>& gpus) {
+  js::Object o(doc, pointer,
+               {"cloud", "api_name", "gpu", "gpus", "vcpus", "memory_gib", "local_nvme_gb", "gpu_interconnect",
+                "gpu_interconnect_gb_per_s", "network_gbps", "prices", "capital_usd", "amortisation_years",
+                "power_usd_per_month", "colocation_usd_per_month", "source", "price_note", "notes"});
+  InstanceSpec in;
+  in.name = name;
+  in.cloud = kInstanceClouds[o.choice("cloud", kInstanceClouds)];
+  in.api_name = o.has("api_name") ? o.string("api_name", std::nullopt, 200) : name;
+  if (canonical_name(in.api_name) != name) {
+    js::fail(o.ptr("api_name"), "the entry's name as the cloud spells it (\"" + name + "\" in any case)",
+             "\"" + in.api_name + "\"");
+  }
+  const std::string gpu = canonical_name(o.string("gpu", std::nullopt, 200));
+  if (!gpus.count(gpu)) {
+    std::vector<std::string> names;
+    for (const auto& [n, g] : gpus) names.push_back(n);
+    js::fail(o.ptr("gpu"), "a GPU of the catalog", js::quoted_with_suggestion(gpu, names));
+  }
+  in.gpu = gpu;
+  in.gpus = static_cast<int>(o.integer("gpus", 1, 64));
+  in.vcpus = o.number("vcpus", js::non_negative(100000), 0.0);
+  in.memory_gib = o.number("memory_gib", js::non_negative(1e7), 0.0);
+  in.local_nvme_gb = o.number("local_nvme_gb", js::non_negative(1e8), 0.0);
+  in.gpu_interconnect = kInterconnects[o.choice("gpu_interconnect", kInterconnects, "pcie")];
+  in.gpu_interconnect_gb_per_s = o.number("gpu_interconnect_gb_per_s", js::non_negative(1e5), 0.0);
+  in.network_gbps = o.number("network_gbps", js::non_negative(1e6), 0.0);
+  in.source = o.string("source", std::string(), 4000);
+  in.price_note = o.string("price_note", std::string(), 4000);
+  o.string("notes", std::string(), 4000);
+  if (in.cloud == "generic") {
+    // Own hardware: one price wherever it stands, billed whether used or not.
+    for (const char* key : {"prices"}) {
+      if (o.has(key)) js::fail(o.ptr(key), "no prices for a generic instance (its price is made of capital_usd, "
+                                            "amortisation_years, power_usd_per_month and colocation_usd_per_month)",
+                               "prices");
+    }
+    in.capital_usd = o.number("capital_usd", js::non_negative(1e9));
+    in.amortisation_years = o.number("amortisation_years", js::Range{0.0, 30.0, true, false});
+    in.power_usd_per_month = o.number("power_usd_per_month", js::non_negative(1e8), 0.0);
+    in.colocation_usd_per_month = o.number("colocation_usd_per_month", js::non_negative(1e8), 0.0);
+    InstancePrice p;
+    p.usd_per_hour[static_cast<int>(Basis::kOwned)] =
+        in.capital_usd / (in.amortisation_years * kHoursPerYear) +
+        (in.power_usd_per_month + in.colocation_usd_per_month) * 12.0 / kHoursPerYear;
+    in.prices["*"] = p;
+    return in;
+  }
+  for (const char* key : {"capital_usd", "amortisation_years", "power_usd_per_month", "colocation_usd_per_month"}) {
+    if (o.has(key)) js::fail(o.ptr(key), "no own-hardware cost on a " + in.cloud + " instance (only cloud generic)", key);
+  }
+  json& list = o.raw("prices");
+  if (!list.is_object() || list.empty() || list.size() > kMaxEntries) {
+    js::fail(o.ptr("prices"), "an object of region: prices, at least one region", js::describe(list));
+  }
+  js::record_map(o.ptr("prices"));
+  for (auto& item : list.items()) {
+    const std::string where = js::child(o.ptr("prices"), item.key());
+    const std::string region = canonical_name(item.key());
+    if (!regions.count(region)) {
+      std::vector<std::string> names;
+      for (const auto& [n, d] : regions) names.push_back(n);
+      js::fail(where, "a region of the catalog", js::quoted_with_suggestion(item.key(), names));
+    }
+    js::Object r(item.value(), where, kCloudBases);
+    InstancePrice p;
+    for (std::size_t b = 0; b < kCloudBases.size(); ++b) {
+      if (b == 0 || r.has(kCloudBases[b])) p.usd_per_hour[b] = r.number(kCloudBases[b], js::positive(1e5));
+    }
+    in.prices[region] = p;
+  }
+  return in;
+}
+
 // Catalog names may hold dots ("llama-3.2-1b"), unlike scenario names.
 bool is_entry_name(const std::string& key) {
   std::string undotted = key;
@@ -365,10 +456,22 @@ Catalog Catalog::from_documents(const json& gpus_doc, const json& models_doc, co
   return c;
 }
 
+Catalog Catalog::from_documents(const json& gpus_doc, const json& models_doc, const json& engines_doc,
+                                const json& instances_doc) {
+  Catalog c = from_documents(gpus_doc, models_doc, engines_doc);
+  json instances = instances_doc;
+  js::Object i(instances, "", {"about", "instances", "generic"});
+  merge_section(i.raw("instances"), "/instances", c.instances_, c.instance_docs_,
+                [&](const std::string& name, json& doc, const std::string& where) {
+                  return read_instance(name, doc, where, c.regions_, c.gpus_);
+                });
+  return c;
+}
+
 Catalog Catalog::with_overrides(const json& overrides, const std::string& pointer, const std::string& base_dir) const {
   Catalog c = *this;
   json doc = overrides;
-  js::Object o(doc, pointer, {"regions", "gpus", "models", "engines"});
+  js::Object o(doc, pointer, {"regions", "gpus", "models", "engines", "instances"});
   if (o.has("models") && doc["models"].is_object() && doc["models"].size() <= kMaxEntries) {
     for (auto& [key, entry] : doc["models"].items()) {
       if (entry.is_object() && entry.contains("hf_config")) {
@@ -385,20 +488,27 @@ Catalog Catalog::with_overrides(const json& overrides, const std::string& pointe
   }
   if (o.has("models")) merge_section(doc["models"], o.ptr("models"), c.llms_, c.llm_docs_, read_llm);
   if (o.has("engines")) merge_section(doc["engines"], o.ptr("engines"), c.engines_, c.engine_docs_, read_engine);
+  if (o.has("instances")) {
+    merge_section(doc["instances"], o.ptr("instances"), c.instances_, c.instance_docs_,
+                  [&](const std::string& name, json& entry, const std::string& where) {
+                    return read_instance(name, entry, where, c.regions_, c.gpus_);
+                  });
+  }
   return c;
 }
 
 const Catalog& Catalog::builtin() {
   static const Catalog catalog = [] {
-    json gpus, models, engines;
+    json gpus, models, engines, instances;
     for (const EmbeddedFile& f : embedded_files()) {
       const std::string name = f.name;
       if (name == "gpus.json") gpus = json::parse(f.text);
       if (name == "models.json") models = json::parse(f.text);
       if (name == "engines.json") engines = json::parse(f.text);
+      if (name == "instances.json") instances = json::parse(f.text);
     }
     try {
-      return from_documents(gpus, models, engines);
+      return from_documents(gpus, models, engines, instances);
     } catch (const js::FieldError& e) {
       throw std::logic_error(std::string("built-in catalog: ") + e.what());
     }
@@ -421,6 +531,28 @@ const EngineSpec* Catalog::engine(std::string_view name) const {
   return it == engines_.end() ? nullptr : &it->second;
 }
 
+const InstanceSpec* cheapest_instance(const Catalog& catalog, const std::string& cloud, const std::string& gpu,
+                                      int tensor_parallel, const std::string& region, Basis basis) {
+  const InstanceSpec* best = nullptr;
+  double best_usd = 0.0;
+  for (const auto& [name, candidate] : catalog.instances()) {  // in name order: ties go to the first
+    if (candidate.cloud != cloud || candidate.gpu != gpu || candidate.gpus < tensor_parallel) continue;
+    const InstancePrice* price = candidate.price_in(region);
+    if (!price || !price->offers(basis)) continue;
+    const double per_replica = price->at(basis) / (candidate.gpus / tensor_parallel);
+    if (!best || per_replica < best_usd || (per_replica == best_usd && candidate.gpus < best->gpus)) {
+      best = &candidate;
+      best_usd = per_replica;
+    }
+  }
+  return best;
+}
+
+const InstanceSpec* Catalog::instance(std::string_view name) const {
+  auto it = instances_.find(canonical_name(name));
+  return it == instances_.end() ? nullptr : &it->second;
+}
+
 bool Catalog::has_region(std::string_view name) const { return regions_.count(canonical_name(name)) > 0; }
 
 namespace {
@@ -436,5 +568,6 @@ std::vector<std::string> Catalog::gpu_names() const { return keys_of(gpus_); }
 std::vector<std::string> Catalog::llm_names() const { return keys_of(llms_); }
 std::vector<std::string> Catalog::region_names() const { return keys_of(regions_); }
 std::vector<std::string> Catalog::engine_names() const { return keys_of(engines_); }
+std::vector<std::string> Catalog::instance_names() const { return keys_of(instances_); }
 
 }  // namespace capstan::catalog

@@ -29,9 +29,12 @@ class Catalog {
   // each document.
   static Catalog from_documents(const nlohmann::json& gpus_doc, const nlohmann::json& models_doc,
                                 const nlohmann::json& engines_doc);
+  // With instances.json's document too: {"about", "instances": {...}, "generic": {...}}.
+  static Catalog from_documents(const nlohmann::json& gpus_doc, const nlohmann::json& models_doc,
+                                const nlohmann::json& engines_doc, const nlohmann::json& instances_doc);
 
   // A copy with a scenario's overrides applied: {"regions": {name: text},
-  // "gpus": {name: {field: value}}, "models": {...}, "engines": {...}}. A field of an existing
+  // "gpus": {name: {field: value}}, "models": {...}, "engines": {...}, "instances": {...}}. A field of an existing
   // entry replaces that field; a new name adds an entry (all its required
   // fields given). Throws input::FieldError with pointers below
   // `pointer` (where `overrides` sits in the scenario, e.g. "/catalog").
@@ -44,6 +47,8 @@ class Catalog {
   const GpuSpec* gpu(std::string_view name) const;  // nullptr when unknown
   const LlmSpec* llm(std::string_view name) const;
   const EngineSpec* engine(std::string_view name) const;
+  const InstanceSpec* instance(std::string_view name) const;
+  const std::map<std::string, InstanceSpec>& instances() const { return instances_; }
   // The engine a deployment that names none runs.
   const std::string& default_engine() const { return default_engine_; }
   bool has_region(std::string_view name) const;
@@ -52,21 +57,31 @@ class Catalog {
   std::vector<std::string> llm_names() const;
   std::vector<std::string> region_names() const;
   std::vector<std::string> engine_names() const;
+  std::vector<std::string> instance_names() const;
 
  private:
   std::map<std::string, std::string> regions_;  // name -> description
   std::map<std::string, GpuSpec> gpus_;
   std::map<std::string, LlmSpec> llms_;
   std::map<std::string, EngineSpec> engines_;
+  std::map<std::string, InstanceSpec> instances_;
   std::string default_engine_;
   // The entries as JSON text, so that an override can replace single fields.
   std::map<std::string, std::string> gpu_docs_;
   std::map<std::string, std::string> llm_docs_;
   std::map<std::string, std::string> engine_docs_;
+  std::map<std::string, std::string> instance_docs_;
   // gpus.json's "default_kernels" as JSON text: the kernel figures of a GPU
   // entry that gives none (or only some groups).
   std::string default_kernels_;
 };
+
+// The cheapest instance of `cloud` carrying `gpu` with room for a replica of
+// `tensor_parallel` GPUs, by its price per replica (its GPUs / tensor_parallel,
+// rounded down) on `basis` in `region`; the fewer GPUs on a tie, then the
+// name. nullptr when none is sold there on that basis.
+const InstanceSpec* cheapest_instance(const Catalog& catalog, const std::string& cloud, const std::string& gpu,
+                                      int tensor_parallel, const std::string& region, Basis basis);
 
 // Canonical form of a catalog name: lowercase ASCII.
 std::string canonical_name(std::string_view name);

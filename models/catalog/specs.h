@@ -16,6 +16,56 @@ struct GpuPrice {
   double spot_usd_per_hour = 0.0;       // per GPU
 };
 
+// How a node is paid for: by the hour on demand, at the spot market's price
+// (reclaimable), reserved or committed for one or three years (billed
+// whether used or not), or owned (capital amortised plus power and
+// colocation, billed whether used or not).
+enum class Basis { kOnDemand, kSpot, kReserved1y, kReserved3y, kOwned };
+inline constexpr int kBases = 5;
+inline constexpr double kHoursPerYear = 8760.0;   // a year of 365 days, as clouds bill commitments
+inline constexpr double kHoursPerMonth = kHoursPerYear / 12.0;
+// The scenario's and the catalog's names: "on_demand", "spot", "reserved_1y", "reserved_3y", "owned".
+const char* basis_name(Basis b);
+
+// An instance's price per instance-hour in one region, by basis; a basis the
+// cloud does not sell there is negative.
+struct InstancePrice {
+  double usd_per_hour[kBases] = {-1.0, -1.0, -1.0, -1.0, -1.0};
+  double at(Basis b) const { return usd_per_hour[static_cast<int>(b)]; }
+  bool offers(Basis b) const { return at(b) >= 0.0; }
+};
+
+// A machine a cloud rents (or one a user owns): its GPUs, host and network,
+// and its prices by region. Names are canonical lowercase; api_name is the
+// cloud's own spelling, which Kubernetes node labels carry.
+struct InstanceSpec {
+  std::string name;
+  std::string api_name;
+  std::string cloud;                      // "aws", "gcp", "azure" or "generic"
+  std::string gpu;                        // GPU catalog name
+  int gpus = 0;
+  double vcpus = 0.0;
+  double memory_gib = 0.0;
+  double local_nvme_gb = 0.0;
+  std::string gpu_interconnect;           // "nvlink" or "pcie"
+  double gpu_interconnect_gb_per_s = 0.0; // per GPU, one direction
+  double network_gbps = 0.0;
+  std::map<std::string, InstancePrice> prices;  // by region; a generic instance's one price is under "*"
+  // Own hardware (cloud "generic"): what the hourly price is made of.
+  double capital_usd = 0.0;
+  double amortisation_years = 0.0;
+  double power_usd_per_month = 0.0;
+  double colocation_usd_per_month = 0.0;
+  std::string source;
+  std::string price_note;
+
+  // The price in `region`, or nullptr where the cloud does not offer it there.
+  const InstancePrice* price_in(const std::string& region) const {
+    auto it = prices.find(cloud == "generic" ? std::string("*") : region);
+    return it == prices.end() ? nullptr : &it->second;
+  }
+};
+
 // How fast real serving kernels run on one GPU, as shares of its datasheet
 // peaks plus the fixed costs the peaks do not show. The roofline model
 // (models/calibration/roofline.h) prices every operator from these; each

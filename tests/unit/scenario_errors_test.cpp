@@ -126,7 +126,7 @@ TEST_CASE("unknown GPU, model, region, deployment and node names suggest the nea
   ScenarioError e = with_overrides({{"deployments.chat.gpu", "h10"}});
   CHECK(e.pointer() == "/deployments/0/gpu");
   // The nearest name, then every known one.
-  CHECK(e.found() == "\"h10\" (did you mean \"h100\"? known: a100-80gb, a10g, b200, h100, h200, l4, l40s, mi300x, mi325x, rtx-pro-6000)");
+  CHECK(e.found() == "\"h10\" (did you mean \"h100\"? known: a100-40gb, a100-80gb, a10g, b200, h100, h200, l4, l40s, mi300x, mi325x, rtx-pro-6000)");
   e = with_overrides({{"deployments.chat.model", "llama3-8b"}});
   CHECK(e.pointer() == "/deployments/0/model");
   CHECK_THAT(e.found(), Catch::Matchers::StartsWith("\"llama3-8b\" (did you mean \"llama-3-8b\"? known: "));
