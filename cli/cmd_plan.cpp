@@ -13,6 +13,7 @@
 #include "cli/progress.h"
 #include "models/api/load_scenario.h"
 #include "models/input/write_files.h"
+#include "models/input_error.h"
 #include "models/plan/plan.h"
 
 namespace capstan::cli {
@@ -24,6 +25,7 @@ struct PlanOptions {
   std::string space;
   std::string out_dir = "out/plan";
   std::string k8s_dir;
+  std::string cloud;  // the manifests' cloud, for every site ("": each site's own)
   std::vector<std::string> overrides;
   std::optional<std::uint64_t> seed;
   std::optional<int> replications;
@@ -51,6 +53,11 @@ int run_plan(const PlanOptions& o) {
     input::check_targets({dir / "plan.txt", dir / "frontier.csv", dir / "plan.json", dir / "report.html"});
     if (!o.k8s_dir.empty()) input::check_output_dir(o.k8s_dir);
   }
+  // The manifests' cloud must sell the written fleet's machines: a bad --cloud costs no simulation either.
+  if (!o.cloud.empty()) {
+    if (o.k8s_dir.empty()) throw capstan::InputError("--cloud", "", "--k8s DIR beside it (--cloud names the manifests' cloud)", "no --k8s");
+    plan::kubernetes_manifests(written, {o.cloud});
+  }
   plan::ScenarioEvaluator::Runner runner;
   if (!o.dask.empty()) {
     runner = [&o, &base](const std::vector<std::vector<std::string>>& batch) {
@@ -73,7 +80,7 @@ int run_plan(const PlanOptions& o) {
 
   input::make_output_dir(o.out_dir);
   const std::filesystem::path dir(o.out_dir);
-  const plan::Written w = plan::render(result, evaluator, base, !o.k8s_dir.empty());
+  const plan::Written w = plan::render(result, evaluator, base, !o.k8s_dir.empty(), {o.cloud});
   std::vector<std::pair<std::filesystem::path, std::string>> files = {{dir / "plan.txt", w.summary},
                                                                        {dir / "frontier.csv", w.frontier_csv}};
   if (result.feasible) {
@@ -115,6 +122,9 @@ void add_plan(CLI::App& app, int& exit_code) {
   cmd->add_option("--space", o.space, "Search space (JSON): pool size ranges, an attainment target");
   cmd->add_option("-o,--out", o.out_dir, "Output directory")->capture_default_str();
   cmd->add_option("--k8s", o.k8s_dir, "Also write Kubernetes manifests for the plan to this directory");
+  cmd->add_option("--cloud", o.cloud,
+                  "The manifests' cloud for every site, instead of each site's own: its cheapest machine that fits")
+      ->check(CLI::IsMember({"aws", "gcp", "azure", "generic"}));
   cmd->add_option("--set", o.overrides, "Override a field: key.path=value (repeatable)")
       ->allow_extra_args(false);  // one key=value an occurrence: the positionals after it stay positionals
   cmd->add_option("--seed", o.seed, "Master seed, the same for every candidate (default: the scenario's)")->check(seed_check());

@@ -83,6 +83,20 @@ std::string validate(const std::optional<std::string>& path, const std::optional
   return capstan::api::validate(request);
 }
 
+// The Kubernetes manifests of a scenario's fleet as it is written (a plan.json is one).
+py::dict manifests(const std::optional<std::string>& path, const std::optional<std::string>& text,
+                   const std::string& source, std::vector<std::string> overrides, const std::string& cloud) {
+  const auto request = make_request(path, text, source, std::move(overrides));
+  std::vector<std::pair<std::string, std::string>> files;
+  {
+    py::gil_scoped_release release;
+    files = capstan::plan::kubernetes_manifests(capstan::api::load_scenario(request), {cloud});
+  }
+  py::dict out;
+  for (const auto& [name, yaml] : files) out[py::str(name)] = yaml;
+  return out;
+}
+
 // A run's request: make_request's, with the seed and replications that replace the scenario's.
 capstan::api::RunRequest make_run_request(const std::optional<std::string>& path, const std::optional<std::string>& text,
                                           const std::string& source, std::vector<std::string> overrides,
@@ -222,7 +236,7 @@ std::string regress(std::vector<std::string> baselines, std::vector<std::string>
 py::dict plan(const std::optional<std::string>& path, const std::optional<std::string>& text, const std::string& source,
               std::vector<std::string> overrides, const std::optional<std::string>& space_text,
               std::optional<std::uint64_t> seed, std::optional<int> replications, std::optional<double> attainment,
-              int threads, bool manifests, py::object runner, py::object progress) {
+              int threads, bool manifests, const std::string& cloud, py::object runner, py::object progress) {
   namespace pl = capstan::plan;
   capstan::api::RunRequest base = make_request(path, text, source, std::move(overrides));
   base.threads = threads;
@@ -251,7 +265,7 @@ py::dict plan(const std::optional<std::string>& path, const std::optional<std::s
       };
     }
     result = pl::search(space, evaluator, on_simulation);
-    written = pl::render(result, evaluator, base, manifests);
+    written = pl::render(result, evaluator, base, manifests, {cloud});
   }
   py::dict d;
   d["feasible"] = result.feasible;
@@ -384,15 +398,24 @@ PYBIND11_MODULE(_core, m) {
   m.def("plan", &plan, py::arg("path") = py::none(), py::arg("text") = py::none(), py::arg("source") = "<scenario>",
         py::arg("overrides") = std::vector<std::string>{}, py::arg("space") = py::none(), py::arg("seed") = py::none(),
         py::arg("replications") = py::none(), py::arg("attainment") = py::none(), py::arg("threads") = 0,
-        py::arg("manifests") = false, py::arg("runner") = py::none(), py::arg("progress") = py::none(),
+        py::arg("manifests") = false, py::arg("cloud") = "", py::arg("runner") = py::none(),
+        py::arg("progress") = py::none(),
         "plan(path=None, text=None, source='<scenario>', overrides=[], space=None, seed=None, replications=None,\n"
-        "     attainment=None, threads=0, manifests=False, runner=None, progress=None) -> dict\n\n"
+        "     attainment=None, threads=0, manifests=False, cloud='', runner=None, progress=None) -> dict\n\n"
         "capstan plan (docs/plan.md): `space` is the space file's JSON text. `runner(list of override lists)`\n"
         "returns each candidate's report.json text; without it candidates run here. `progress(n, None)`\n"
         "is called after each candidate fleet simulated (n so far; the search does not know its total).\n"
         "Returns feasible,\n"
         "message, simulations, summary, frontier_csv, plan_json ('' without a plan), manifests\n"
-        "({file: yaml} when asked), seed and replications.");
+        "({file: yaml} when asked; for `cloud`, 'aws', 'gcp', 'azure' or 'generic', instead of each\n"
+        "site's own), seed and replications.");
+
+  m.def("manifests", &manifests, py::arg("path") = py::none(), py::arg("text") = py::none(),
+        py::arg("source") = "<scenario>", py::arg("overrides") = std::vector<std::string>{}, py::arg("cloud") = "",
+        "manifests(path=None, text=None, source='<scenario>', overrides=[], cloud='') -> dict\n\n"
+        "The Kubernetes manifests (docs/clouds.md) of a scenario's fleet as written, {file: yaml}: what\n"
+        "capstan plan --k8s writes for its plan.json. `cloud` ('aws', 'gcp', 'azure' or 'generic') writes\n"
+        "them for that cloud instead of each site's own. Raises ScenarioError on a bad scenario or cloud.");
 
   m.def("sweep_figures", &sweep_figures, py::arg("report_json"),
         "sweep_figures(report_json) -> str\n\n"

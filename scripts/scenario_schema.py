@@ -32,8 +32,8 @@ DISTRIBUTIONS = [
 ]
 
 # Where each heading's tables of docs/scenario.md sit in a scenario; the
-# catalog section's three tables are its GPU entries, their kernel figures
-# and its model entries.
+# catalog section's four tables are its GPU entries, their kernel figures,
+# its model entries and its engine entries.
 SECTIONS = {
     "Top level": [""], "simulation": ["/simulation"], "workload": ["/workload"],
     "origins[]": ["/workload/origins/*"], "classes": ["/classes/*"], "review": ["/classes/*/review"],
@@ -42,7 +42,8 @@ SECTIONS = {
     "interruptions": ["/sites/*/pools/*/interruptions"], "replacement": ["/sites/*/pools/*/replacement"],
     "cold_start": ["/sites/*/pools/*/cold_start"], "autoscale": ["/sites/*/pools/*/autoscale"],
     "network": ["/network"], "routing": ["/routing"], "cost": ["/cost"],
-    "catalog": ["/catalog/gpus/{}", "/catalog/gpus/{}/kernels", "/catalog/models/{}"],
+    "catalog": ["/catalog/gpus/{}", "/catalog/gpus/{}/kernels", "/catalog/models/{}", "/catalog/engines/{}"],
+    "instances": ["/catalog/instances/{}"],
 }
 
 

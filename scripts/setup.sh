@@ -15,6 +15,9 @@ packages=(
   python3-nbclient python3-nbformat python3-ipykernel python3-distributed python3-yaml
   python3-pil python3-scipy python3-jsonschema python3-pytest-xdist chromium
 )
+# Node.js and npm for the Kubernetes manifest validator (tests/k8s). A Node.js that is
+# already here stays: NodeSource's nodejs bundles npm and conflicts with Debian's npm.
+command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -26,6 +29,8 @@ if ((${#missing[@]})); then
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
 fi
+# The validator's schemas, as tests/k8s/package-lock.json pins them.
+npm ci --prefix tests/k8s --no-audit --no-fund --loglevel=error
 
 build_dir=${CAPSTAN_BUILD_DIR:-build}
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE=/usr/bin/python3

@@ -9,11 +9,25 @@ const char* category_name(Category c) {
   switch (c) {
     case Category::kGpuOnDemand: return "gpu_on_demand";
     case Category::kGpuSpot: return "gpu_spot";
+    case Category::kGpuReserved1y: return "gpu_reserved_1y";
+    case Category::kGpuReserved3y: return "gpu_reserved_3y";
+    case Category::kGpuOwned: return "gpu_owned";
     case Category::kHostedApi: return "hosted_api";
     case Category::kNetworkEgress: return "network_egress";
     case Category::kHumanModeration: return "human_moderation";
   }
   return "unknown";
+}
+
+Category gpu_category(catalog::Basis basis) {
+  switch (basis) {
+    case catalog::Basis::kOnDemand: return Category::kGpuOnDemand;
+    case catalog::Basis::kSpot: return Category::kGpuSpot;
+    case catalog::Basis::kReserved1y: return Category::kGpuReserved1y;
+    case catalog::Basis::kReserved3y: return Category::kGpuReserved3y;
+    case catalog::Basis::kOwned: return Category::kGpuOwned;
+  }
+  return Category::kGpuOnDemand;
 }
 
 Ledger::Ledger(const scenario::Scenario& scenario, sim::TimeSeries& series, sim::Time warmup, sim::Time horizon)

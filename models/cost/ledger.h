@@ -14,8 +14,12 @@
 
 namespace capstan::cost {
 
-enum class Category : std::size_t { kGpuOnDemand, kGpuSpot, kHostedApi, kNetworkEgress, kHumanModeration };
-inline constexpr std::size_t kCategories = 5;
+enum class Category : std::size_t {
+  kGpuOnDemand, kGpuSpot, kGpuReserved1y, kGpuReserved3y, kGpuOwned, kHostedApi, kNetworkEgress, kHumanModeration
+};
+inline constexpr std::size_t kCategories = 8;
+// The category a node of this basis is billed under.
+Category gpu_category(catalog::Basis basis);
 // The key of each category under /cost/breakdown_usd.
 const char* category_name(Category c);
 
@@ -35,6 +39,8 @@ class Ledger {
   // Bills the rates up to the horizon; call once, at the end of the run.
   void close();
 
+  // USD over the measured window, by category (after close()).
+  const std::array<double, kCategories>& totals() const { return totals_; }
   // The /cost section: total, KPIs and the breakdown.
   void add_figures(world::Figures& f, double user_hours, double interactions, double tokens) const;
 

@@ -55,10 +55,12 @@ Fleet::Fleet(sim::Simulator& sim, serving::RequestPool& requests, serving::Repli
       p.key = s.sites[site].name + "/" + spec.name;
       while (s.deployments[p.deployment].name != spec.deployment) ++p.deployment;
       const auto& dep = s.deployments[p.deployment];
-      p.gpus_per_node = dep.tensor_parallel;
-      const auto& price = dep.gpu_spec.price_in(s.sites[site].region);
-      p.spot_usd_per_gpu_hour = price.spot_usd_per_hour;
-      p.on_demand_usd_per_gpu_hour = price.on_demand_usd_per_hour;
+      p.gpus_per_node = spec.gpus_per_node;
+      p.replicas_per_node = spec.replicas_per_node;
+      p.tensor_parallel = dep.tensor_parallel;
+      p.usd_per_node_hour = spec.usd_per_node_hour;
+      p.on_demand_usd_per_node_hour = spec.on_demand_usd_per_node_hour;
+      p.category = cost::gpu_category(spec.basis);
       p.boot = sim::from_seconds(spec.cold_start.boot_s);
       p.load = sim::from_seconds(dep.llm.weight_bytes() / (spec.cold_start.weight_load_gb_per_s * 1e9) +
                                  spec.cold_start.engine_start_s);
@@ -93,16 +95,41 @@ Fleet::Fleet(sim::Simulator& sim, serving::RequestPool& requests, serving::Repli
     replicas_.back()->track_busy(&series, busy_column, spec.gpus);
     std::size_t pool = 0;
     while (pools_[pool].site != spec.site || pools_[pool].index != spec.pool) ++pool;
-    slot_pool_.push_back(static_cast<std::uint32_t>(pool));
-    pools_[pool].slots.push_back(id);
-    pools_[pool].down.insert(id);
+    Pool& p = pools_[pool];
+    // A node's replicas are consecutive: every replicas_per_node-th of the pool starts a node.
+    if (p.replicas.size() % static_cast<std::size_t>(p.replicas_per_node) == 0) {
+      const auto node = static_cast<std::uint32_t>(nodes_.size());
+      nodes_.push_back(Node{});
+      nodes_.back().first = id;
+      slot_pool_.push_back(static_cast<std::uint32_t>(pool));
+      p.slots.push_back(node);
+      p.down.insert(node);
+    }
+    replica_node_.push_back(p.slots.back());
+    p.replicas.push_back(id);
   }
-  nodes_.resize(replicas_.size());
-  for (auto& p : pools_) p.busy_mark.assign(p.slots.size(), 0.0);
+  for (auto& p : pools_) p.busy_mark.assign(p.replicas.size(), 0.0);
 }
 
+// A reserved or owned pool pays for its nodes up front (start()); its fallback nodes, and every other node, by the second.
 double Fleet::price(const Pool& p, const Node& n) const {
-  return p.gpus_per_node * (n.spot ? p.spot_usd_per_gpu_hour : p.on_demand_usd_per_gpu_hour);
+  if (n.fallback) return p.on_demand_usd_per_node_hour;
+  return p.spec->committed() ? 0.0 : p.usd_per_node_hour;
+}
+
+cost::Category Fleet::category(const Pool& p, const Node& n) const {
+  return n.fallback ? cost::Category::kGpuOnDemand : p.category;
+}
+
+bool Fleet::node_idle(const Pool& p, const Node& n) const {
+  for (int r = 0; r < p.replicas_per_node; ++r) {
+    if (!replicas_[n.first + static_cast<std::uint32_t>(r)]->idle()) return false;
+  }
+  return true;
+}
+
+void Fleet::set_accepting(const Pool& p, const Node& n, bool accepting) {
+  for (int r = 0; r < p.replicas_per_node; ++r) replicas_[n.first + static_cast<std::uint32_t>(r)]->set_accepting(accepting);
 }
 
 int Fleet::count(const Pool& p, bool spot, bool fallback, bool ready_only) const {
@@ -137,12 +164,14 @@ void Fleet::start(cost::Ledger& ledger, Relocator& relocator) {
     const auto& as = p.spec->autoscale;
     const int gpus = as.schedule_gpus.empty() ? p.spec->gpus : scheduled_gpus(as, sim_cfg.start_hour_utc, 0.0);
     p.target = gpus / p.gpus_per_node;
+    // Reserved and owned nodes are paid for whether up or not: the pool's largest size, the whole run.
+    if (p.spec->committed()) ledger.add_rate(p.category, 0, p.spec->most_nodes() * p.usd_per_node_hour);
     const auto& in = p.spec->interruptions;
     if (in.model == scenario::Interruptions::Model::kTrace) p.available = in.available.front();
     const int spot_now = p.spec->spot && p.available >= 0 ? std::min(p.target, p.available) : p.target;
     for (int n = 0; n < spot_now; ++n) start_node(i, p.spec->spot, false, true);
     for (std::uint32_t slot : p.slots) {
-      if (nodes_[slot].state == State::kDown) replicas_[slot]->set_accepting(false);
+      if (nodes_[slot].state == State::kDown) set_accepting(p, nodes_[slot], false);
     }
     if (spot_now < p.target) reconcile(i);
     if (in.model == scenario::Interruptions::Model::kTrace) {
@@ -166,11 +195,13 @@ bool Fleet::start_node(std::size_t pool, bool spot, bool fallback, bool ready_no
   p.down.erase(p.down.begin());
   Node& n = nodes_[slot];
   const sim::Time now = sim_.now();
+  const std::uint32_t first = n.first;
   n = Node{};
+  n.first = first;
   n.spot = spot;
   n.fallback = fallback;
   n.billed_since = now;
-  ledger_->add_rate(spot ? cost::Category::kGpuSpot : cost::Category::kGpuOnDemand, now, price(p, n));
+  ledger_->add_rate(category(p, n), now, price(p, n));
   if (ready_now) {
     set_state(p, n, State::kReady);
     set_ready(p, slot, true);
@@ -205,7 +236,7 @@ void Fleet::handle(sim::Simulator&, std::uint32_t kind, std::uint64_t data) {
     case kReclaim: reclaim(index); break;
     case kGone: gone(index); break;
     case kDrained:
-      if (nodes_[index].state == State::kDraining && replicas_[index]->idle()) gone(index);
+      if (nodes_[index].state == State::kDraining && node_idle(pools_[slot_pool_[index]], nodes_[index])) gone(index);
       break;
     case kReplace:
       --pools_[index].pending_replacements;
@@ -238,7 +269,7 @@ void Fleet::set_ready(Pool& p, std::uint32_t slot, bool ready) {
   p.ready_since = now;
   p.ready_gpus.set(now, level + (ready ? 1 : -1) * p.gpus_per_node);
   if (ready) p.serving_nodes.add(now, 1.0);
-  replicas_[slot]->set_accepting(ready);
+  set_accepting(p, nodes_[slot], ready);
 }
 
 void Fleet::reclaim(std::uint32_t slot) {
@@ -276,7 +307,7 @@ void Fleet::drain(std::uint32_t slot, bool reclaimed) {
   n.reclaimed = reclaimed;
   // The queue goes elsewhere at once; what runs may finish before the node goes.
   moving_.clear();
-  replicas_[slot]->take_waiting(moving_);
+  for (int r = 0; r < p.replicas_per_node; ++r) replicas_[n.first + static_cast<std::uint32_t>(r)]->take_waiting(moving_);
   for (std::uint32_t id : moving_) relocator_->relocate(id, now);
   if (reclaimed) {
     n.gone = sim_.schedule_at(now + p.notice, target_, kGone, slot);
@@ -286,7 +317,7 @@ void Fleet::drain(std::uint32_t slot, bool reclaimed) {
 }
 
 void Fleet::schedule_drained(std::uint32_t slot) {
-  if (replicas_[slot]->idle()) sim_.schedule_at(sim_.now(), target_, kDrained, slot);
+  if (node_idle(pools_[slot_pool_[slot]], nodes_[slot])) sim_.schedule_at(sim_.now(), target_, kDrained, slot);
 }
 
 void Fleet::gone(std::uint32_t slot) {
@@ -304,26 +335,29 @@ void Fleet::gone(std::uint32_t slot) {
   if (was_serving) {
     p.serving_nodes.add(now, -1.0);
     moving_.clear();
-    replicas_[slot]->evict(moving_);
+    for (int r = 0; r < p.replicas_per_node; ++r) replicas_[n.first + static_cast<std::uint32_t>(r)]->evict(moving_);
     for (std::uint32_t id : moving_) relocator_->relocate(id, now);
   }
-  replicas_[slot]->set_accepting(false);
+  set_accepting(p, n, false);
   bill_stop(p, n, now);
   if (p.releasing == 0) reconcile(slot_pool_[slot]);  // release() reconciles once, after its last node
 }
 
 void Fleet::bill_stop(Pool& p, const Node& n, sim::Time at) {
-  ledger_->add_rate(n.spot ? cost::Category::kGpuSpot : cost::Category::kGpuOnDemand, at, -price(p, n));
+  ledger_->add_rate(category(p, n), at, -price(p, n));
+  if (p.spec->committed() && !n.fallback) return;  // billed whole, at close()
   const sim::Time from = std::max(n.billed_since, warmup_), to = std::min(at, horizon_);
   if (to > from) {
-    const double gpu_h = p.gpus_per_node * sim::to_seconds(to - from) / 3600.0;
+    const double hours = sim::to_seconds(to - from) / 3600.0;
+    p.usd[static_cast<std::size_t>(category(p, n))] += price(p, n) * hours;
+    const double gpu_h = p.gpus_per_node * hours;
     p.gpu_hours += gpu_h;
     if (n.fallback) p.fallback_gpu_hours += gpu_h;
   }
 }
 
 void Fleet::count_move(std::uint32_t replica, Move move) {
-  Pool& p = pools_[slot_pool_[replica]];
+  Pool& p = pools_[slot_pool_[replica_node_[replica]]];
   ++(move == Move::kMigrated ? p.migrated : move == Move::kLost ? p.lost : p.dropped);
 }
 
@@ -345,7 +379,14 @@ void Fleet::release(std::size_t pool, int nodes, bool spot, bool fallback) {
     // The least loaded (running + waiting) first, the first in slot order among equals. A draining node's queue
     // moves to other replicas at once, so loads only grow while this runs: a heap whose stale entries are pushed
     // back with their load now finds each pick exactly, in O(n log n) rather than a scan per node.
-    auto load = [&](std::uint32_t slot) { return replicas_[slot]->running() + static_cast<int>(replicas_[slot]->waiting()); };
+    auto load = [&](std::uint32_t slot) {
+      int sum = 0;
+      for (int r = 0; r < p.replicas_per_node; ++r) {
+        const auto& replica = *replicas_[nodes_[slot].first + static_cast<std::uint32_t>(r)];
+        sum += replica.running() + static_cast<int>(replica.waiting());
+      }
+      return sum;
+    };
     using Entry = std::pair<int, std::uint32_t>;  // (load, slot): slots ascend with the pool's order
     std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap;
     for (std::uint32_t slot : p.slots) {
@@ -431,13 +472,13 @@ void Fleet::evaluate(std::size_t pool) {
   const sim::Time now = sim_.now();
   // Total usage over the ready replicas; not-ready ones count as using nothing (as the HPA does).
   double usage = 0.0;
-  for (std::size_t k = 0; k < p.slots.size(); ++k) {
-    const std::uint32_t slot = p.slots[k];
-    const auto& r = *replicas_[slot];
+  for (std::size_t k = 0; k < p.replicas.size(); ++k) {
+    const std::uint32_t id = p.replicas[k];
+    const auto& r = *replicas_[id];
     const double busy_now = r.busy().integral(now);
     const double busy_s = busy_now - p.busy_mark[k];
     p.busy_mark[k] = busy_now;
-    if (nodes_[slot].state != State::kReady) continue;
+    if (nodes_[replica_node_[id]].state != State::kReady) continue;
     switch (as.metric) {
       case scenario::Autoscale::Metric::kQueuePerReplica: usage += static_cast<double>(r.waiting()); break;
       case scenario::Autoscale::Metric::kBatchOccupancy:
@@ -447,12 +488,14 @@ void Fleet::evaluate(std::size_t pool) {
       case scenario::Autoscale::Metric::kGpuBusy: usage += std::min(1.0, busy_s / as.period_s); break;
     }
   }
-  const int current = std::max(p.target, 1);
+  // The HPA's arithmetic counts replicas (pods); nodes follow, as a node autoscaler provisions them.
+  const int per_node = p.replicas_per_node;
+  const int current = std::max(p.target, 1) * per_node;
   int desired = p.target;
   const int min_nodes = as.min_gpus / p.gpus_per_node, max_nodes = as.max_gpus / p.gpus_per_node;
   if (std::abs(usage / (as.target * current) - 1.0) > as.tolerance) {
     // Clamped before it becomes an int: a tiny target (1e-12) asks for more nodes than an int holds.
-    const double wanted = std::ceil(usage / as.target - 1e-9);
+    const double wanted = std::ceil(std::ceil(usage / as.target - 1e-9) / per_node - 1e-9);
     desired = wanted >= max_nodes ? max_nodes : static_cast<int>(std::max(wanted, 0.0));
   }
   desired = std::clamp(desired, min_nodes, max_nodes);
@@ -488,7 +531,7 @@ void Fleet::reset_statistics(sim::Time now) {
   for (auto& p : pools_) {
     p.ready_gpus.reset(now);
     p.serving_nodes.reset(now);
-    for (std::size_t k = 0; k < p.slots.size(); ++k) p.busy_mark[k] = 0.0;
+    for (double& mark : p.busy_mark) mark = 0.0;
   }
 }
 
@@ -497,17 +540,34 @@ void Fleet::close(sim::Time horizon) {
   for (auto& p : pools_) {
     if (horizon > p.ready_since) series_.record_span(p.ready_column, p.ready_since, horizon, p.ready_gpus.level());
     p.ready_since = horizon;
+    if (p.spec->committed() && horizon > warmup_) {
+      const double hours = sim::to_seconds(horizon - warmup_) / 3600.0;
+      p.gpu_hours += p.spec->most_nodes() * p.gpus_per_node * hours;
+      p.usd[static_cast<std::size_t>(p.category)] += p.spec->most_nodes() * p.usd_per_node_hour * hours;
+    }
     for (std::uint32_t slot : p.slots) {
       const Node& n = nodes_[slot];
-      if (n.state == State::kDown) continue;
+      if (n.state == State::kDown || (p.spec->committed() && !n.fallback)) continue;
       const sim::Time from = std::max(n.billed_since, warmup_);
       if (horizon > from) {
-        const double gpu_h = p.gpus_per_node * sim::to_seconds(horizon - from) / 3600.0;
+        const double hours = sim::to_seconds(horizon - from) / 3600.0;
+        p.usd[static_cast<std::size_t>(category(p, n))] += price(p, n) * hours;
+        const double gpu_h = p.gpus_per_node * hours;
         p.gpu_hours += gpu_h;
         if (n.fallback) p.fallback_gpu_hours += gpu_h;
       }
     }
   }
+}
+
+std::vector<std::array<double, cost::kCategories>> Fleet::pool_usd() const {
+  std::vector<std::array<double, cost::kCategories>> out;
+  for (const Pool& p : pools_) {
+    std::array<double, cost::kCategories> usd{};
+    std::copy(std::begin(p.usd), std::end(p.usd), usd.begin());
+    out.push_back(usd);
+  }
+  return out;
 }
 
 void Fleet::add_site_figures(world::Figures& f, sim::Time now) const {
@@ -518,11 +578,11 @@ void Fleet::add_site_figures(world::Figures& f, sim::Time now) const {
     const double span_s = sim::to_seconds(now - std::min(now, warmup_));
     for (const Pool& p : pools_) {
       if (p.site != site) continue;
-      node_s += p.serving_nodes.integral(now);
+      node_s += p.replicas_per_node * p.serving_nodes.integral(now);  // replica-seconds
       gpu_s += p.gpus_per_node * p.serving_nodes.integral(now);
-      for (std::uint32_t r : p.slots) {
+      for (std::uint32_t r : p.replicas) {
         const auto& rep = *replicas_[r];
-        busy += p.gpus_per_node * rep.busy().integral(now);
+        busy += p.tensor_parallel * rep.busy().integral(now);
         kv += rep.kv_occupancy().integral(now);
         occupancy += rep.batch_occupancy().integral(now);
         queue += rep.queue_length().mean(now);
@@ -548,15 +608,19 @@ void Fleet::add_pool_figures(world::Figures& f, sim::Time now) const {
   const double span_s = sim::to_seconds(now - std::min(now, warmup_));
   for (const Pool& p : pools_) {
     double busy = 0.0, kv = 0.0, occupancy = 0.0;
-    for (std::uint32_t r : p.slots) {
+    for (std::uint32_t r : p.replicas) {
       const auto& rep = *replicas_[r];
-      busy += p.gpus_per_node * rep.busy().integral(now);
+      busy += p.tensor_parallel * rep.busy().integral(now);
       kv += rep.kv_occupancy().integral(now);
       occupancy += rep.batch_occupancy().integral(now);
     }
     const double node_s = p.serving_nodes.integral(now);
+    const double replica_s = p.replicas_per_node * node_s;
     const std::string base = world::pointer("/pools", p.key);
     f.add(base + "/gpu_hours", p.gpu_hours);
+    double usd = 0.0;
+    for (double x : p.usd) usd += x;
+    f.add(base + "/cost_usd", usd);
     f.add(base + "/ready_gpus_mean", span_s > 0 ? p.ready_gpus.integral(now) / span_s : p.ready_gpus.level());
     f.add(base + "/interruptions", static_cast<double>(p.interruptions));
     f.add(base + "/cold_starts", static_cast<double>(p.cold_starts));
@@ -565,8 +629,8 @@ void Fleet::add_pool_figures(world::Figures& f, sim::Time now) const {
     f.add(base + "/requests_dropped", static_cast<double>(p.dropped));
     f.add(base + "/fallback_gpu_hours", p.fallback_gpu_hours);
     f.add(base + "/gpu_utilization", node_s > 0 ? busy / (p.gpus_per_node * node_s) : 0.0);
-    f.add(base + "/batch_occupancy", node_s > 0 ? occupancy / node_s : 0.0);
-    f.add(base + "/kv_occupancy", node_s > 0 ? kv / node_s : 0.0);
+    f.add(base + "/batch_occupancy", replica_s > 0 ? occupancy / replica_s : 0.0);
+    f.add(base + "/kv_occupancy", replica_s > 0 ? kv / replica_s : 0.0);
   }
 }
 

@@ -46,10 +46,8 @@ std::vector<int> written_sizes(const Space& space) {
 std::string pool_key(const PoolRange& p) { return p.site + "/" + p.pool; }
 
 // The GPU price per hour of a pool of a validated scenario, at its region and capacity type.
-double usd_per_gpu_hour(const scenario::Scenario& s, const scenario::Site& site, const scenario::Pool& pool) {
-  const auto& price = s.deployment(pool.deployment).gpu_spec.price_in(site.region);
-  return pool.spot ? price.spot_usd_per_hour : price.on_demand_usd_per_hour;
-}
+// A pool's price per GPU-hour: its node's (instance's) price at its basis, over the node's GPUs.
+double usd_per_gpu_hour(const scenario::Pool& pool) { return pool.usd_per_node_hour / pool.gpus_per_node; }
 
 // "a, b, c": the GPU kinds and capacities a candidate runs with.
 std::string joined(const std::vector<std::string>& parts) {
@@ -93,12 +91,11 @@ Space default_space(const api::RunRequest& request) {
   for (const auto& site : s.sites) {
     for (const auto& pool : site.pools) {
       if (!pool.autoscale.schedule_gpus.empty()) continue;  // an hourly schedule is the user's own plan
-      const auto& d = s.deployment(pool.deployment);
       PoolRange r;
       r.site = site.name;
       r.pool = pool.name;
       r.deployment = pool.deployment;
-      r.step = d.tensor_parallel;
+      r.step = pool.gpus_per_node;
       r.autoscaled = pool.autoscale.enabled;
       r.written_gpus = r.autoscaled ? pool.autoscale.max_gpus : pool.gpus;
       r.written_min = pool.autoscale.min_gpus;
@@ -106,7 +103,7 @@ Space default_space(const api::RunRequest& request) {
       // A site may be left out of a deployment that other pools serve.
       r.min_gpus = pools_of[pool.deployment] > 1 ? 0 : r.step;
       r.max_gpus = std::max(2 * r.written_gpus, 4 * r.step);
-      r.usd_per_gpu_hour = usd_per_gpu_hour(s, site, pool);
+      r.usd_per_gpu_hour = usd_per_gpu_hour(pool);
       for (const auto& c : s.classes) {
         if (c.deployment == pool.deployment) r.classes.push_back(c.name);
       }
@@ -183,7 +180,7 @@ void read_kinds(const js::ConstObject& o, Space& space, const api::RunRequest& r
       for (const json& precision : precisions) {
         for (int tp = 1; tp <= 8; tp *= 2) {
           if (d.llm.heads % tp != 0) continue;
-          KindOption kind{gpu, tp, {}, precision};
+          KindOption kind{gpu, tp, {}, {}, precision};
           Space trial = space;
           trial.deployments = {kinds};
           Space adjusted = with_kind(trial, 0, kind);
@@ -195,7 +192,8 @@ void read_kinds(const js::ConstObject& o, Space& space, const api::RunRequest& r
             for (const std::size_t i : kinds.pools) {
               const auto& site = *std::find_if(s.sites.begin(), s.sites.end(), [&](const auto& x) { return x.name == space.pools[i].site; });
               const auto& pool = *std::find_if(site.pools.begin(), site.pools.end(), [&](const auto& x) { return x.name == space.pools[i].pool; });
-              kind.usd_per_gpu_hour.push_back(usd_per_gpu_hour(s, site, pool));
+              kind.usd_per_gpu_hour.push_back(usd_per_gpu_hour(pool));
+              kind.node_gpus.push_back(pool.gpus_per_node);
             }
             kinds.kinds.push_back(kind);
             break;  // the smallest degree that fits
@@ -224,27 +222,32 @@ void read_capacities(const js::ConstObject& r, PoolRange& range, const api::RunR
       if (site["name"] == range.site && pool["name"] == range.pool) written = &pool;
     }
   }
-  const bool written_spot = written->value("capacity", "on_demand") == "spot";
+  const std::string written_capacity = written->value("capacity", "on_demand");
+  const bool written_spot = written_capacity == "spot";
   const bool written_fallback =
       written_spot && written->contains("replacement") && (*written)["replacement"].value("fallback", "none") == "on_demand";
   auto list = [&](const char* key, const std::vector<std::string>& allowed, const std::string& as_written) {
     std::vector<std::string> out;
     if (!r.has(key)) return std::vector<std::string>{as_written};
     const json& v = r.raw(key);
+    std::string names;
+    for (std::size_t i = 0; i < allowed.size(); ++i) {
+      names += (i == 0 ? "" : i + 1 == allowed.size() ? " or " : ", ") + ("\"" + allowed[i] + "\"");
+    }
     if (!v.is_array() || v.empty() || v.size() > allowed.size()) {
-      js::fail(r.ptr(key), "a list of 1 or 2 of \"" + allowed[0] + "\", \"" + allowed[1] + "\"", js::describe(v));
+      js::fail(r.ptr(key), "a list of 1 to " + std::to_string(allowed.size()) + " of " + names, js::describe(v));
     }
     for (std::size_t i = 0; i < v.size(); ++i) {
       const std::string at = js::child(r.ptr(key), i);
       const std::string name = js::name_at(v[i], at);
       if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
-        js::fail(at, "\"" + allowed[0] + "\" or \"" + allowed[1] + "\"", js::quoted_with_suggestion(name, allowed));
+        js::fail(at, names, js::quoted_with_suggestion(name, allowed));
       }
       if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
     }
     return out;
   };
-  const auto capacities = list("capacity", {"on_demand", "spot"}, written_spot ? "spot" : "on_demand");
+  const auto capacities = list("capacity", {"on_demand", "spot", "reserved_1y", "reserved_3y"}, written_capacity);
   const auto fallbacks = list("fallback", {"none", "on_demand"}, written_fallback ? "on_demand" : "none");
   const bool may_be_spot = std::find(capacities.begin(), capacities.end(), "spot") != capacities.end();
   if (r.has("fallback") && !may_be_spot) js::fail(r.ptr("fallback"), "a fallback only for a pool that may be spot", "\"fallback\"");
@@ -277,11 +280,11 @@ void read_capacities(const js::ConstObject& r, PoolRange& range, const api::RunR
   for (const auto& capacity : capacities) {
     for (const auto& fallback : capacity == "spot" ? fallbacks : std::vector<std::string>{"none"}) {
       const bool spot = capacity == "spot";
-      if (spot == written_spot && (!spot || (fallback == "on_demand") == written_fallback)) continue;  // as written
+      if (capacity == written_capacity && (!spot || (fallback == "on_demand") == written_fallback)) continue;  // as written
       PoolRange::Capacity c;
-      c.name = spot ? "spot, fallback " + fallback : "on_demand";
+      c.name = spot ? "spot, fallback " + fallback : capacity;
       if (!spot) {
-        c.overrides = {at + "capacity=on_demand", at + "notice_s=null", at + "interruptions=null", at + "replacement=null"};
+        c.overrides = {at + "capacity=" + capacity, at + "notice_s=null", at + "interruptions=null", at + "replacement=null"};
       } else {
         if (!written_spot) {
           c.overrides.push_back(at + "capacity=spot");
@@ -406,7 +409,7 @@ Space with_kind(Space space, std::size_t k, const KindOption& kind) {
   const auto& d = space.deployments[k];
   for (std::size_t j = 0; j < d.pools.size(); ++j) {
     PoolRange& p = space.pools[d.pools[j]];
-    const int tp = kind.tensor_parallel;
+    const int tp = j < kind.node_gpus.size() ? kind.node_gpus[j] : kind.tensor_parallel;
     p.step = tp;
     p.written_gpus = round_up(p.written_gpus, tp);
     p.min_gpus = p.min_gpus == 0 ? 0 : std::max(tp, round_up(p.min_gpus, tp));
@@ -563,6 +566,15 @@ Evaluation judge(const json& report, const std::vector<int>& gpus, const Space& 
   e.cost_low = ci[0].get<double>();
   e.cost_high = ci[1].get<double>();
   e.users = report.contains("users") ? report["users"].value("mean_concurrent", 0.0) : 0.0;
+  if (cost.contains("monthly")) {
+    const auto& month = cost["monthly"];
+    e.monthly_usd = month.value("total_usd", 0.0);
+    if (month.contains("breakdown_usd")) {
+      for (const auto& [category, usd] : month["breakdown_usd"].items()) {
+        if (usd.is_number() && usd.get<double>() > 0.0) e.monthly_breakdown_usd.emplace_back(category, usd.get<double>());
+      }
+    }
+  }
   e.feasible = true;
   for (const auto& [name, c] : report["classes"].items()) {
     ClassVerdict v;
@@ -844,7 +856,7 @@ double pool_usd_per_gpu_hour(const api::RunRequest& request, const std::vector<s
   const scenario::Scenario s = api::load_scenario(r);
   for (const auto& site : s.sites) {
     for (const auto& pool : site.pools) {
-      if (site.name == p.site && pool.name == p.pool) return usd_per_gpu_hour(s, site, pool);
+      if (site.name == p.site && pool.name == p.pool) return usd_per_gpu_hour(pool);
     }
   }
   return p.usd_per_gpu_hour;
@@ -1053,7 +1065,8 @@ Result search_kinds(const Space& space, ScenarioEvaluator& evaluator, const std:
 }
 }  // namespace
 
-Written render(const Result& result, const ScenarioEvaluator& evaluator, const api::RunRequest& base, bool manifests) {
+Written render(const Result& result, const ScenarioEvaluator& evaluator, const api::RunRequest& base, bool manifests,
+               const ManifestOptions& options) {
   Written w;
   w.summary = summary(result, result.space);
   w.frontier_csv = frontier_csv(result, result.space);
@@ -1065,7 +1078,7 @@ Written render(const Result& result, const ScenarioEvaluator& evaluator, const a
   if (base.seed) chosen.overrides.push_back("simulation.seed=" + std::to_string(*base.seed));
   if (base.replications) chosen.overrides.push_back("simulation.replications=" + std::to_string(*base.replications));
   w.plan_json = json::parse(api::validate(chosen)).dump(2) + "\n";
-  if (manifests) w.manifests = kubernetes_manifests(api::load_scenario(chosen));
+  if (manifests) w.manifests = kubernetes_manifests(api::load_scenario(chosen), options);
   return w;
 }
 
@@ -1084,6 +1097,11 @@ std::string summary(const Result& r, const Space& space) {
   for (const auto& k : r.kinds) out << "chosen: " << k << "\n";
   out << "\ncost per user-hour " << fmt("%.5f", r.chosen.cost_per_user_hour) << " USD [" << fmt("%.5f", r.chosen.cost_low)
       << ", " << fmt("%.5f", r.chosen.cost_high) << "]\n";
+  if (r.chosen.monthly_usd > 0) {
+    out << "a month at the diurnal curve " << fmt("%.0f", r.chosen.monthly_usd) << " USD:";
+    for (const auto& [category, usd] : r.chosen.monthly_breakdown_usd) out << " " << category << " " << fmt("%.0f", usd);
+    out << "\n";
+  }
   for (const auto& c : r.chosen.classes) {
     const std::string q = std::isnan(c.percentile_ms) ? std::string("none completed")
                           : fmt("%.1f ms", c.percentile_ms) + " (up to " + fmt("%.1f", c.percentile_high_ms) + ")";
@@ -1164,183 +1182,6 @@ std::string frontier_csv(const Result& r, const Space& space) {
     out << "\n";
   }
   return out.str();
-}
-
-}  // namespace capstan::plan
-
-namespace capstan::plan {
-
-
-namespace {
-
-// Kubernetes names: lowercase letters, digits and '-', at most 63 characters.
-std::string dns_name(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    const char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    out += (std::isalnum(static_cast<unsigned char>(l)) ? l : '-');
-  }
-  while (!out.empty() && out.back() == '-') out.pop_back();
-  return out.substr(0, 63);
-}
-
-// Block-style YAML of a JSON value; strings double-quoted as JSON writes them
-// (a JSON string is a valid YAML double-quoted scalar).
-void yaml(const nlohmann::ordered_json& v, int indent, std::ostringstream& out) {
-  const std::string pad(static_cast<std::size_t>(indent), ' ');
-  if (v.is_object()) {
-    for (const auto& [k, x] : v.items()) {
-      out << pad << k << ":";
-      if ((x.is_object() || x.is_array()) && !x.empty()) {
-        out << "\n";
-        yaml(x, indent + 2, out);
-      } else {
-        out << " " << (x.is_object() ? "{}" : x.is_array() ? "[]" : x.dump()) << "\n";
-      }
-    }
-  } else if (v.is_array()) {
-    for (const auto& x : v) {
-      if (x.is_object() && !x.empty()) {
-        std::ostringstream item;
-        yaml(x, indent + 2, item);
-        std::string text = item.str();
-        text.replace(static_cast<std::size_t>(indent), 2, "- ");
-        out << text;
-      } else {
-        out << pad << "- " << x.dump() << "\n";
-      }
-    }
-  }
-}
-
-std::string document(const nlohmann::ordered_json& v) {
-  std::ostringstream out;
-  yaml(v, 0, out);
-  return out.str();
-}
-
-}  // namespace
-
-std::vector<std::pair<std::string, std::string>> kubernetes_manifests(const scenario::Scenario& s) {
-  using oj = nlohmann::ordered_json;
-  std::vector<std::pair<std::string, std::string>> files;
-  for (const auto& site : s.sites) {
-    for (const auto& pool : site.pools) {
-      const auto& d = s.deployment(pool.deployment);
-      if (pool.node_slots(d.tensor_parallel) == 0) continue;  // a pool the plan leaves out
-      const std::string name = dns_name(site.name + "-" + pool.name);
-      const oj labels = {{"app.kubernetes.io/name", "vllm"},
-                         {"app.kubernetes.io/part-of", dns_name(s.name)},
-                         {"capstan.io/site", dns_name(site.name)},
-                         {"capstan.io/pool", dns_name(pool.name)}};
-      // The node pool: the GPU kind and count per node, spot or on-demand, a limit on GPUs.
-      oj requirements = oj::array();
-      // Spot with an on-demand fallback: Karpenter prefers spot and takes on-demand when spot is unobtainable.
-      const oj capacity = !pool.spot                              ? oj::array({"on-demand"})
-                          : pool.replacement.fallback_on_demand ? oj::array({"spot", "on-demand"})
-                                                                : oj::array({"spot"});
-      requirements.push_back({{"key", "karpenter.sh/capacity-type"}, {"operator", "In"}, {"values", capacity}});
-      if (site.cloud == "aws") {
-        requirements.push_back({{"key", "karpenter.k8s.aws/instance-gpu-name"}, {"operator", "In"}, {"values", {d.gpu}}});
-        requirements.push_back({{"key", "karpenter.k8s.aws/instance-gpu-count"}, {"operator", "In"},
-                                {"values", {std::to_string(d.tensor_parallel)}}});
-      } else {
-        requirements.push_back({{"key", "capstan.io/gpu"}, {"operator", "In"}, {"values", {d.gpu}}});
-      }
-      const int max_gpus = std::max({pool.gpus, pool.autoscale.max_gpus, d.tensor_parallel});
-      const oj node_class = site.cloud == "aws"
-                                ? oj{{"group", "karpenter.k8s.aws"}, {"kind", "EC2NodeClass"}, {"name", "default"}}
-                                : oj{{"group", "karpenter.k8s.io"}, {"kind", "NodeClass"}, {"name", "default"}};
-      const oj node_pool = {
-          {"apiVersion", "karpenter.sh/v1"},
-          {"kind", "NodePool"},
-          {"metadata", {{"name", name}, {"labels", labels}}},
-          {"spec",
-           {{"template",
-             {{"metadata", {{"labels", {{"capstan.io/site", dns_name(site.name)}, {"capstan.io/pool", dns_name(pool.name)}}}}},
-              {"spec",
-               {{"requirements", requirements},
-                {"nodeClassRef", node_class},
-                {"taints", oj::array({{{"key", "nvidia.com/gpu"}, {"value", "present"}, {"effect", "NoSchedule"}}})}}}}},
-            {"limits", {{"nvidia.com/gpu", std::to_string(max_gpus)}}},
-            {"disruption", {{"consolidationPolicy", "WhenEmpty"}, {"consolidateAfter", "300s"}}}}}};
-      // The vLLM server with the deployment's engine settings.
-      // Data-parallel attention: one engine rank a GPU, the experts shared over
-      // them, each rank scheduling its share of the replica's sequences and tokens.
-      const bool dp = d.llm.data_parallel_attention;
-      auto per_rank = [&](int total) { return (total + d.tensor_parallel - 1) / d.tensor_parallel; };
-      oj args = oj::array({"--model", d.llm.repository.empty() ? d.model : d.llm.repository, "--served-model-name",
-                           d.model, "--tensor-parallel-size", std::to_string(dp ? 1 : d.tensor_parallel),
-                           "--max-num-seqs", std::to_string(dp ? per_rank(d.max_running_seqs) : d.max_running_seqs),
-                           "--max-num-batched-tokens",
-                           std::to_string(dp ? per_rank(d.max_batch_tokens) : d.max_batch_tokens), "--max-model-len", std::to_string(d.max_model_len_tokens),
-                           "--block-size", std::to_string(d.block_size_tokens), "--gpu-memory-utilization",
-                           fmt("%g", d.gpu_memory_utilization)});
-      args.push_back(d.prefix_caching ? "--enable-prefix-caching" : "--no-enable-prefix-caching");
-      if (d.llm.classifier) args.insert(args.end(), {"--task", "classify"});
-      // FP8 GEMMs (vLLM quantises a 16-bit checkpoint at load, or reads an FP8 one) and an FP8 KV cache;
-      // 4-bit weights come with their checkpoint (the model's repository).
-      if (d.llm.gemm_precision == "fp8") args.insert(args.end(), {"--quantization", "fp8"});
-      if (d.llm.kv_bytes == 1.0) args.insert(args.end(), {"--kv-cache-dtype", "fp8"});
-      if (dp) args.insert(args.end(), {"--data-parallel-size", std::to_string(d.tensor_parallel)});
-      if (d.llm.expert_parallel) args.push_back("--enable-expert-parallel");
-      const int replicas = pool.gpus / d.tensor_parallel;
-      const oj selector = {{"capstan.io/site", dns_name(site.name)}, {"capstan.io/pool", dns_name(pool.name)}};
-      oj pod_labels = selector;
-      pod_labels["app.kubernetes.io/name"] = "vllm";
-      const oj gpu = {{"nvidia.com/gpu", d.tensor_parallel}};
-      const oj deployment = {
-          {"apiVersion", "apps/v1"},
-          {"kind", "Deployment"},
-          {"metadata", {{"name", name}, {"labels", labels}}},
-          {"spec",
-           {{"replicas", replicas},
-            {"selector", {{"matchLabels", selector}}},
-            {"template",
-             {{"metadata", {{"labels", pod_labels}}},
-              {"spec",
-               {{"nodeSelector", {{"karpenter.sh/nodepool", name}}},
-                {"tolerations", oj::array({{{"key", "nvidia.com/gpu"}, {"operator", "Exists"}, {"effect", "NoSchedule"}}})},
-                {"containers",
-                 oj::array({{{"name", "vllm"},
-                             {"image", "vllm/vllm-openai:latest"},
-                             {"args", args},
-                             {"ports", oj::array({{{"name", "http"}, {"containerPort", 8000}}})},
-                             {"resources", {{"requests", gpu}, {"limits", gpu}}},
-                             {"readinessProbe", {{"httpGet", {{"path", "/health"}, {"port", 8000}}}, {"periodSeconds", 5}}}}})}}}}}}}};
-      std::string text = document(node_pool) + "---\n" + document(deployment);
-      if (pool.autoscale.enabled && pool.autoscale.schedule_gpus.empty()) {
-        // The scenario's metric as the series vLLM (and DCGM for GPU busy) export, per pod,
-        // served to the HPA as a Pods metric by a metrics adapter (docs/plan.md).
-        const auto& a = pool.autoscale;
-        using M = scenario::Autoscale::Metric;
-        const auto [metric, target] =
-            a.metric == M::kQueuePerReplica  ? std::pair<std::string, double>{"vllm_num_requests_waiting", a.target}
-            : a.metric == M::kBatchOccupancy ? std::pair<std::string, double>{"vllm_num_requests_running",
-                                                                               a.target * d.max_running_seqs}
-            : a.metric == M::kKvOccupancy    ? std::pair<std::string, double>{"vllm_gpu_cache_usage_perc", a.target}
-                                             : std::pair<std::string, double>{"DCGM_FI_DEV_GPU_UTIL", 100.0 * a.target};
-        const oj hpa = {
-            {"apiVersion", "autoscaling/v2"},
-            {"kind", "HorizontalPodAutoscaler"},
-            {"metadata", {{"name", name}, {"labels", labels}}},
-            {"spec",
-             {{"scaleTargetRef", {{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"name", name}}},
-              {"minReplicas", std::max(1, a.min_gpus / d.tensor_parallel)},
-              {"maxReplicas", std::max(1, a.max_gpus / d.tensor_parallel)},
-              {"metrics",
-               oj::array({{{"type", "Pods"},
-                           {"pods",
-                            {{"metric", {{"name", metric}}},
-                             {"target", {{"type", "AverageValue"}, {"averageValue", fmt("%g", target)}}}}}}})},
-              {"behavior",
-               {{"scaleDown", {{"stabilizationWindowSeconds", static_cast<int>(a.scale_down_delay_s)}}}}}}}};
-        text += "---\n" + document(hpa);
-      }
-      files.emplace_back(name + ".yaml", text);
-    }
-  }
-  return files;
 }
 
 }  // namespace capstan::plan

@@ -31,7 +31,7 @@ struct PoolRange {
   std::string site, pool;
   std::string deployment;
   int min_gpus = 0, max_gpus = 0;  // multiples of `step`
-  int step = 1;                    // the deployment's tensor-parallel degree
+  int step = 1;                    // a node's GPUs: the instance's, or the tensor-parallel degree
   int written_gpus = 0;            // in the scenario as written
   bool autoscaled = false;
   int written_min = 0;             // autoscale.min_gpus as written (autoscaled pools)
@@ -55,6 +55,7 @@ struct KindOption {
   std::string gpu;
   int tensor_parallel = 1;
   std::vector<double> usd_per_gpu_hour;  // per pool of the deployment, at its region and capacity
+  std::vector<int> node_gpus;            // per pool: a node's GPUs (its instance's, or the degree)
   nlohmann::json precision;              // a deployment's precision object; null: as written
 };
 // "h100 x1", "h100 x1 in fp8" (one precision throughout) or
@@ -110,6 +111,9 @@ struct Evaluation {
   double worst_ratio = 0;  // the largest SLO percentile's upper end over its threshold
   int replications = 0;    // replications run: fewer than asked when the sequential test stopped it
   double users = 0;        // mean concurrent users in the measured window
+  // The month it projects to (docs/fleet.md, "A month"): the total and each nonzero ledger category.
+  double monthly_usd = 0;
+  std::vector<std::pair<std::string, double>> monthly_breakdown_usd;
   // Half the cost interval's width, in USD per hour of the window: a saving
   // smaller than this cannot be told from the runs' noise.
   double noise_usd_per_hour() const { return (cost_high - cost_low) / 2.0 * users; }
@@ -213,15 +217,26 @@ struct Written {
   std::string summary, frontier_csv, plan_json;
   std::vector<std::pair<std::string, std::string>> manifests;
 };
-Written render(const Result& result, const ScenarioEvaluator& evaluator, const api::RunRequest& base, bool manifests);
+// Where the manifests are for: each site's own cloud, or `cloud` ("aws",
+// "gcp", "azure" or "generic") for every site on a cloud (a generic site
+// stays as it is); a pool moved runs on that cloud's cheapest machine that
+// fits (models/plan/manifests.cpp).
+struct ManifestOptions {
+  std::string cloud;
+};
+Written render(const Result& result, const ScenarioEvaluator& evaluator, const api::RunRequest& base, bool manifests,
+               const ManifestOptions& options = {});
 
 // Its parts:
 std::string summary(const Result& r, const Space& space);
 std::string frontier_csv(const Result& r, const Space& space);
-// (file name, YAML text) per site and pool: a Karpenter NodePool, a vLLM
-// Deployment and, for autoscaled pools, a HorizontalPodAutoscaler.
+// (file name, YAML text) per site and pool: the machines (a Karpenter
+// NodePool on aws and azure, a GKE ComputeClass on gcp, none on generic), a
+// vLLM Deployment and its Service and, for autoscaled pools, a KEDA
+// ScaledObject (models/plan/manifests.cpp; docs/clouds.md).
 // `scenario` is the plan, validated.
-std::vector<std::pair<std::string, std::string>> kubernetes_manifests(const scenario::Scenario& scenario);
+std::vector<std::pair<std::string, std::string>> kubernetes_manifests(const scenario::Scenario& scenario,
+                                                                      const ManifestOptions& options = {});
 
 
 }  // namespace capstan::plan

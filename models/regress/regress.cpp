@@ -184,7 +184,8 @@ std::optional<Kind> guarded(const std::string& p) {
   if (starts_with(p, "/cost/")) {
     const std::string rest = p.substr(6);
     if (rest == "total_usd" || rest == "per_user_hour_usd" || rest == "per_interaction_usd" ||
-        rest == "per_million_tokens_usd" || starts_with(rest, "breakdown_usd/")) {
+        rest == "per_million_tokens_usd" || starts_with(rest, "breakdown_usd/") || rest == "monthly/total_usd" ||
+        rest == "monthly/per_1000_mau_usd" || starts_with(rest, "monthly/breakdown_usd/")) {
       return Kind::kCost;
     }
     return std::nullopt;
@@ -427,23 +428,61 @@ std::string format_table(const std::vector<Comparison>& comparisons) {
   return out.str();
 }
 
+namespace {
+
+// "$1,234" (whole dollars, thousands separated), with a sign when asked.
+std::string dollars(double x, bool sign = false) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.0f", std::fabs(x));
+  std::string digits = buf, grouped;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) grouped += ',';
+    grouped += digits[i];
+  }
+  return std::string(x < 0 ? "-" : sign ? "+" : "") + "$" + grouped;
+}
+
+void markdown_rows(std::ostringstream& out, const std::vector<const Row*>& rows) {
+  out << "| figure | baseline | now | change | p | tolerance | verdict |\n|---|---:|---:|---:|---:|---:|---|\n";
+  for (const Row* r : rows) {
+    const std::string mark = r->verdict == "drift" || r->verdict == "missing" ? "**" : "";
+    char tol[16];
+    std::snprintf(tol, sizeof tol, "%.1f%%", 100.0 * r->tolerance);
+    out << "| `" << r->figure << "` | " << number(r->baseline) << " | " << number(r->now) << " | "
+        << percent(r->change) << " | " << p_text(*r) << " | " << tol << " | " << mark << r->verdict << mark << " |\n";
+  }
+}
+
+}  // namespace
+
+// A pull-request comment a reviewer reads in ten seconds: the monthly bill's
+// change first, then only what drifted; the rest folded.
 std::string format_markdown(const std::vector<Comparison>& comparisons) {
   std::ostringstream out;
   const bool any = std::any_of(comparisons.begin(), comparisons.end(), [](const Comparison& c) { return c.drifted; });
   out << "### capstan forecast check: " << (any ? "drift" : "no drift") << "\n\n";
   for (const auto& c : comparisons) {
-    out << "**" << c.scenario << "** (`" << c.baseline_path << "`): " << (c.drifted ? "drifted" : "no drift") << "; "
-        << c.explanation << ". " << c.test << " at level " << number(c.level) << ", Holm-corrected over "
-        << c.rows.size() << " figures.\n\n";
-    out << "| figure | baseline | now | change | p | tolerance | verdict |\n|---|---:|---:|---:|---:|---:|---|\n";
-    for (const auto& r : c.rows) {
-      const std::string mark = r.verdict == "drift" || r.verdict == "missing" ? "**" : "";
-      char tol[16];
-      std::snprintf(tol, sizeof tol, "%.1f%%", 100.0 * r.tolerance);
-      out << "| `" << r.figure << "` | " << number(r.baseline) << " | " << number(r.now) << " | "
-          << percent(r.change) << " | " << p_text(r) << " | " << tol << " | " << mark << r.verdict << mark << " |\n";
+    const auto monthly = std::find_if(c.rows.begin(), c.rows.end(),
+                                      [](const Row& r) { return r.figure == "/cost/monthly/total_usd"; });
+    out << "**" << c.scenario << "**";
+    if (monthly != c.rows.end() && std::isfinite(monthly->baseline) && std::isfinite(monthly->now)) {
+      out << ": " << dollars(monthly->now - monthly->baseline, true) << " a month (" << dollars(monthly->baseline)
+          << " to " << dollars(monthly->now) << ", " << percent(monthly->change) << ")";
     }
-    out << "\n";
+    out << "; " << (c.drifted ? "drifted" : "no drift") << ": " << c.explanation << ". `" << c.baseline_path << "`, "
+        << c.test << " at level " << number(c.level) << ", Holm-corrected over " << c.rows.size() << " figures.\n\n";
+    std::vector<const Row*> drifted, rest;
+    for (const auto& r : c.rows) (r.verdict == "drift" || r.verdict == "missing" ? drifted : rest).push_back(&r);
+    if (!drifted.empty()) {
+      markdown_rows(out, drifted);
+      out << "\n";
+    }
+    if (!rest.empty()) {
+      out << "<details><summary>" << rest.size() << (drifted.empty() ? " figures" : " other figures")
+          << ", none drifted</summary>\n\n";
+      markdown_rows(out, rest);
+      out << "\n</details>\n\n";
+    }
   }
   return out.str();
 }

@@ -55,13 +55,20 @@ json build(const world::Prepared& prepared, const std::vector<world::Replication
   }
   for (const auto& site : s.sites) {
     for (const auto& pool : site.pools) {
-      r["pools"][site.name + "/" + pool.name]["capacity"] = pool.spot ? "spot" : "on_demand";
+      json& p = r["pools"][site.name + "/" + pool.name];
+      p["capacity"] = catalog::basis_name(pool.basis);
+      p["instance"] = pool.instance.empty() ? json(nullptr) : json(pool.instance_spec.api_name);
+      if (!pool.instance_note.empty()) p["instance_note"] = pool.instance_note;
+      p["gpus_per_node"] = pool.gpus_per_node;
+      p["replicas_per_node"] = pool.replicas_per_node;
+      p["usd_per_node_hour"] = pool.usd_per_node_hour;
     }
   }
-  r["fleet"] = {{"gpus", prepared.fleet_gpus},
-                {"replicas", prepared.fleet_replicas},
-                {"on_demand_usd_per_hour", prepared.gpu_usd_per_hour_on_demand},
-                {"spot_usd_per_hour", prepared.gpu_usd_per_hour_spot}};
+  r["fleet"] = {{"gpus", prepared.fleet_gpus}, {"replicas", prepared.fleet_replicas}, {"nodes", prepared.fleet_nodes}};
+  for (int b = 0; b < catalog::kBases; ++b) {
+    r["fleet"][std::string(catalog::basis_name(static_cast<catalog::Basis>(b))) + "_usd_per_hour"] =
+        prepared.fleet_usd_per_hour[b];
+  }
   // Figures come in the same order from every replication.
   // A figure missing from a replication (a latency where nothing completed)
   // is estimated over the replications that have it, and is null where none has.
@@ -220,13 +227,34 @@ std::string summary_table(const json& r) {
                 cost["per_user_hour_usd"].get<double>(), cost["per_interaction_usd"].get<double>(),
                 cost["per_million_tokens_usd"].get<double>());
   out << line;
+  // Categories nothing was billed to are left out.
   out << "cost breakdown:";
   for (const auto& [k, v] : cost["breakdown_usd"].items()) {
     if (k.size() > 5 && k.compare(k.size() - 5, 5, "_ci95") == 0) continue;
+    if (v.is_number() && v.get<double>() == 0.0) continue;
     std::snprintf(line, sizeof line, " %s $%.2f", k.c_str(), v.get<double>());
     out << line;
   }
   out << '\n';
+  if (cost.contains("monthly")) {
+    const auto& month = cost["monthly"];
+    std::snprintf(line, sizeof line, "a month at the diurnal curve: $%.0f", month["total_usd"].get<double>());
+    out << line;
+    if (month.contains("per_1000_mau_usd")) {
+      std::snprintf(line, sizeof line, ", $%.2f per 1,000 monthly active users", month["per_1000_mau_usd"].get<double>());
+      out << line;
+    }
+    out << " (";
+    bool first = true;
+    for (const auto& [k, v] : month["breakdown_usd"].items()) {
+      if (k.size() > 5 && k.compare(k.size() - 5, 5, "_ci95") == 0) continue;
+      if (!v.is_number() || v.get<double>() == 0.0) continue;
+      std::snprintf(line, sizeof line, "%s%s $%.0f", first ? "" : ", ", k.c_str(), v.get<double>());
+      out << line;
+      first = false;
+    }
+    out << ")\n";
+  }
   return out.str();
 }
 

@@ -33,7 +33,7 @@ Scenario parse_document(json& doc, const std::string& base_dir) {
                                                false));
   });
   const bool workload_read =
-      js::part([&] { s.workload = parse_workload(top.object("workload", {"peak_users", "diurnal", "session", "origins"}, true)); });
+      js::part([&] { s.workload = parse_workload(top.object("workload", {"peak_users", "diurnal", "session", "origins", "monthly_active_users_per_peak"}, true)); });
   if (!workload_read && doc.contains("workload") && doc["workload"].is_object() && doc["workload"].contains("origins") &&
       doc["workload"]["origins"].is_array()) {
     for (const auto& origin : doc["workload"]["origins"]) mark_broken(origin);  // what links to them is skipped
@@ -123,7 +123,7 @@ void check_fleet_work(const Scenario& s) {
   for (std::size_t i = 0; i < s.sites.size(); ++i) {
     for (std::size_t j = 0; j < s.sites[i].pools.size(); ++j) {
       const Pool& pool = s.sites[i].pools[j];
-      const double nodes = pool.most_nodes(s.deployment(pool.deployment).tensor_parallel);
+      const double nodes = pool.most_nodes();
       const std::string at = "/sites/" + std::to_string(i) + "/pools/" + std::to_string(j);
       // Reclaims the run would simulate, each a handful of events (notice, loss, replacement, boot, load).
       const Interruptions& in = pool.interruptions;
@@ -176,7 +176,7 @@ void check_reachability(const Scenario& s) {
   std::map<std::string, std::vector<std::size_t>> sites_of;
   for (std::size_t i = 0; i < s.sites.size(); ++i) {
     for (const Pool& pool : s.sites[i].pools) {
-      if (pool.node_slots(s.deployment(pool.deployment).tensor_parallel) > 0) sites_of[pool.deployment].push_back(i);
+      if (pool.node_slots() > 0) sites_of[pool.deployment].push_back(i);
     }
   }
   bool any_self_hosted = false;

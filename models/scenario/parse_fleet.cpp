@@ -21,7 +21,8 @@ constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 // of each is the struct's (scenario.h).
 const std::vector<std::string> kSiteKinds = {"edge", "cloud"};                               // Site::Kind
 const std::vector<std::string> kPolicies = {"nearest", "latency_budget", "least_loaded"};  // Routing::Policy
-const std::vector<std::string> kCapacities = {"on_demand", "spot"};                        // Pool::spot
+// Pool::basis, in the order of catalog::Basis.
+const std::vector<std::string> kCapacities = {"on_demand", "spot", "reserved_1y", "reserved_3y", "owned"};
 
 std::string gib(double bytes) {
   std::ostringstream out;
@@ -245,10 +246,113 @@ Deployment parse_self_hosted(json& value, const std::string& pointer, const cata
   return d;
 }
 
+std::string usd(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "$%.2f", x);
+  return buf;
+}
+
+int round_up(int gpus, int step) { return (gpus + step - 1) / step * step; }
+
+// The machine a pool's nodes are, and its price: the instance it names, the
+// cheapest of the site's cloud that fits (per replica, at the pool's basis in
+// the site's region), or on a generic site a bare node of tensor_parallel GPUs.
+void resolve_instance(js::Object& o, Pool& p, const Deployment& d, const catalog::Catalog& catalog,
+                      const std::string& cloud, const std::string& region) {
+  using catalog::Basis;
+  const std::string basis_name = catalog::basis_name(p.basis);
+  const catalog::InstanceSpec* in = nullptr;
+  if (p.basis == Basis::kOwned && cloud != "generic") {
+    js::fail(o.ptr("capacity"), "a basis a cloud sells (on_demand, spot, reserved_1y, reserved_3y); owned is for generic instances",
+             "\"owned\"");
+  }
+  if (o.has("instance")) {
+    const std::string name = o.string("instance", std::nullopt, 200);
+    in = catalog.instance(name);
+    if (!in) js::fail(o.ptr("instance"), "an instance of the catalog", js::quoted_with_suggestion(name, catalog.instance_names()));
+    const std::string found = "\"" + in->name + "\" (" + std::to_string(in->gpus) + "x " + in->gpu + ", " + in->cloud + ")";
+    if (in->cloud != cloud) js::fail(o.ptr("instance"), "an instance of the site's cloud \"" + cloud + "\"", found);
+    if (in->gpu != d.gpu) js::fail(o.ptr("instance"), "an instance of " + d.gpu + " GPUs (deployment \"" + d.name + "\")", found);
+    if (in->gpus < d.tensor_parallel) {
+      js::fail(o.ptr("instance"), "an instance of at least tensor_parallel (" + std::to_string(d.tensor_parallel) + ") GPUs", found);
+    }
+    const catalog::InstancePrice* price = in->price_in(region);
+    if (!price) js::fail(o.ptr("instance"), "an instance the catalog prices in region \"" + region + "\"", found);
+    if (!price->offers(p.basis)) {
+      std::string offered;
+      for (int b = 0; b < catalog::kBases; ++b) {
+        if (price->offers(static_cast<Basis>(b))) offered += std::string(offered.empty() ? "" : ", ") + catalog::basis_name(static_cast<Basis>(b));
+      }
+      js::fail(o.ptr("capacity"), "a basis " + in->name + " is sold on in " + region + " (" + offered + ")", "\"" + basis_name + "\"");
+    }
+  } else if (cloud != "generic") {
+    in = catalog::cheapest_instance(catalog, cloud, d.gpu, d.tensor_parallel, region, p.basis);
+    if (!in) {
+      js::fail(o.ptr("deployment"),
+               "a deployment some " + cloud + " instance of the catalog can serve in " + region + " at " + basis_name +
+                   " (or an instance added in the scenario's catalog section)",
+               "\"" + d.name + "\" (" + std::to_string(d.tensor_parallel) + "x " + d.gpu + ")");
+    }
+    p.instance_picked = true;
+  }
+  if (!in) {
+    // A bare node on a generic site: the GPU catalog's price per GPU.
+    if (p.basis != Basis::kOnDemand && p.basis != Basis::kSpot) {
+      js::fail(o.ptr("capacity"), "on_demand or spot for a pool of bare GPUs (" + basis_name + " needs an instance)",
+               "\"" + basis_name + "\"");
+    }
+    const auto& price = d.gpu_spec.price_in(region);
+    p.gpus_per_node = d.tensor_parallel;
+    p.replicas_per_node = 1;
+    p.on_demand_usd_per_node_hour = d.tensor_parallel * price.on_demand_usd_per_hour;
+    p.usd_per_node_hour = p.spot ? d.tensor_parallel * price.spot_usd_per_hour : p.on_demand_usd_per_node_hour;
+    return;
+  }
+  p.instance = in->name;
+  p.instance_spec = *in;
+  p.gpus_per_node = in->gpus;
+  p.replicas_per_node = in->gpus / d.tensor_parallel;
+  const catalog::InstancePrice& price = *in->price_in(region);
+  p.usd_per_node_hour = price.at(p.basis);
+  p.on_demand_usd_per_node_hour = price.offers(Basis::kOnDemand) ? price.at(Basis::kOnDemand) : p.usd_per_node_hour;
+  if (p.spot && p.replacement.fallback_on_demand && !price.offers(Basis::kOnDemand)) {
+    js::fail(o.ptr("replacement"), "no on-demand fallback: " + in->name + " is not sold on demand in " + region, "fallback on_demand");
+  }
+  // Sizes in whole nodes: a picked instance rounds them up (and says so), a named one must hold them.
+  const int step = p.gpus_per_node;
+  std::vector<std::pair<int*, std::string>> sizes = {{&p.gpus, o.ptr("gpus")}};
+  if (p.autoscale.enabled && p.autoscale.schedule_gpus.empty()) {
+    sizes.emplace_back(&p.autoscale.min_gpus, js::child(o.ptr("autoscale"), "min_gpus"));
+    sizes.emplace_back(&p.autoscale.max_gpus, js::child(o.ptr("autoscale"), "max_gpus"));
+  }
+  for (std::size_t h = 0; h < p.autoscale.schedule_gpus.size(); ++h) {
+    sizes.emplace_back(&p.autoscale.schedule_gpus[h], js::child(js::child(o.ptr("autoscale"), "schedule"), h));
+  }
+  bool rounded = false;
+  for (auto& [gpus, where] : sizes) {
+    if (*gpus % step == 0) continue;
+    if (!p.instance_picked) {
+      js::fail(where, "a multiple of " + in->name + "'s " + std::to_string(step) + " GPUs", std::to_string(*gpus));
+    }
+    *gpus = round_up(*gpus, step);
+    rounded = true;
+  }
+  const int leftover = p.gpus_per_node - p.replicas_per_node * d.tensor_parallel;
+  p.instance_note = (p.instance_picked ? "picked " : "named ") + in->api_name + " (" + std::to_string(in->gpus) + "x " +
+                    in->gpu + ", " + std::to_string(p.replicas_per_node) + " replica" +
+                    (p.replicas_per_node > 1 ? "s" : "") + " of " + std::to_string(d.tensor_parallel) + " GPU" +
+                    (d.tensor_parallel > 1 ? "s" : "") + " a node" +
+                    (leftover > 0 ? ", " + std::to_string(leftover) + " GPUs idle" : "") + ") at " + usd(p.usd_per_node_hour) +
+                    "/h " + basis_name + " in " + region +
+                    (p.instance_picked ? ", the cheapest " + cloud + " instance per replica that fits" : "") +
+                    (rounded ? "; sizes rounded up to whole nodes (" + std::to_string(p.gpus) + " GPUs to start)" : "");
+}
+
 Pool parse_pool(json& value, const std::string& pointer, const catalog::Catalog& catalog,
-                const std::vector<Deployment>& deployments, const std::string& cloud, const std::string& base_dir) {
+                const std::vector<Deployment>& deployments, const std::string& cloud, const std::string& region,
+                const std::string& base_dir) {
   js::Object o(value, pointer,
-               {"name", "deployment", "gpu", "gpus", "capacity", "notice_s", "interruptions", "replacement",
+               {"name", "deployment", "gpu", "gpus", "instance", "capacity", "notice_s", "interruptions", "replacement",
                 "cold_start", "autoscale"});
   Pool p;
   p.name = o.name("name");
@@ -276,8 +380,15 @@ Pool parse_pool(json& value, const std::string& pointer, const catalog::Catalog&
     js::fail(o.ptr("gpus"), "a multiple of tensor_parallel (" + std::to_string(d->tensor_parallel) + ")",
              std::to_string(p.gpus));
   }
-  p.spot = o.choice("capacity", kCapacities, kCapacities[Pool{}.spot ? 1 : 0]) == 1;
+  // Own hardware is owned; anything else is on demand unless the pool says otherwise.
+  const catalog::InstanceSpec* named = o.has("instance") && o.raw("instance").is_string()
+                                           ? catalog.instance(o.raw("instance").get<std::string>())
+                                           : nullptr;
+  const std::size_t fallback_basis = named && named->cloud == "generic" ? 4 : 0;
+  p.basis = static_cast<catalog::Basis>(o.choice("capacity", kCapacities, kCapacities[fallback_basis]));
+  p.spot = p.basis == catalog::Basis::kSpot;
   parse_lifecycle(o, p, *d, cloud, base_dir);
+  resolve_instance(o, p, *d, catalog, cloud, region);
   return p;
 }
 
@@ -334,7 +445,7 @@ std::vector<Site> parse_sites(json& list, const std::string& pointer, const cata
         const std::string pool_where = js::child(o.ptr("pools"), j);
         if (refers_to_broken(pools[j], "deployment")) continue;
         js::part([&] {
-          site.pools.push_back(parse_pool(pools[j], pool_where, catalog, deployments, site.cloud, base_dir));
+          site.pools.push_back(parse_pool(pools[j], pool_where, catalog, deployments, site.cloud, site.region, base_dir));
           check_unique(pool_names, site.pools.back().name, js::child(pool_where, "name"));
           total_gpus += site.pools.back().gpus;
           if (total_gpus > kMaxTotalGpus) {

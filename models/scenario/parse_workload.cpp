@@ -141,6 +141,8 @@ Workload parse_workload(js::Object o) {
   // Each user in session holds about 48 bytes: 5e7 users is 2.4 GB, above the
   // largest worlds run today (about 1.4e7 concurrent players).
   w.peak_users = o.number("peak_users", js::positive(5e7));
+  // A month's distinct players per concurrent player at the peak (0: not stated): prices 1,000 of them.
+  w.monthly_active_users_per_peak = o.number("monthly_active_users_per_peak", js::non_negative(1e6), 0.0);
   // The diurnal curve, the sessions and the origins are parts of their own (json_reader.h).
   js::part([&] {
     json& diurnal = o.raw("diurnal");

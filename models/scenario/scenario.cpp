@@ -62,14 +62,14 @@ const Deployment& Scenario::deployment(const std::string& deployment_name) const
 
 namespace capstan::scenario {
 
-int Pool::most_nodes(int tensor_parallel) const {
+int Pool::most_nodes() const {
   int most = std::max(gpus, autoscale.max_gpus);
   for (int g : autoscale.schedule_gpus) most = std::max(most, g);
-  return most / tensor_parallel;
+  return most / gpus_per_node;
 }
 
-int Pool::node_slots(int tensor_parallel) const {
-  const int nodes = most_nodes(tensor_parallel);
+int Pool::node_slots() const {
+  const int nodes = most_nodes();
   return spot || autoscale.enabled ? 2 * nodes : nodes;
 }
 

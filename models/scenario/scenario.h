@@ -48,6 +48,7 @@ struct Workload {
   std::vector<Origin> origins;
   std::vector<double> diurnal;          // 24 fractions of peak by local hour, max 1; linear between hours
   Distribution session_minutes;         // session duration
+  double monthly_active_users_per_peak = 0.0;  // a month's distinct users per peak concurrent user; 0: not stated
 };
 
 struct Slo {
@@ -285,8 +286,21 @@ struct Pool {
   std::string name;
   std::string deployment;
   std::string gpu;
-  int gpus = 0;                     // at the start; replicas = gpus / tensor_parallel
-  bool spot = false;
+  int gpus = 0;                     // at the start, in whole nodes (gpus_per_node each)
+  // The machine a node is: a catalog instance, named or picked (the
+  // cheapest per replica that fits, in the site's cloud and region, at the
+  // pool's basis), or, on a generic site that names none, a bare node of
+  // tensor_parallel GPUs priced per GPU.
+  std::string instance;             // catalog name; "" for a bare node
+  bool instance_picked = false;     // capstan picked it
+  std::string instance_note;        // how it was picked, and what the pool's GPUs became
+  catalog::InstanceSpec instance_spec;
+  int gpus_per_node = 1;            // the instance's GPUs (tensor_parallel for a bare node)
+  int replicas_per_node = 1;        // the instance's GPUs / tensor_parallel, rounded down
+  catalog::Basis basis = catalog::Basis::kOnDemand;
+  double usd_per_node_hour = 0.0;   // at the basis, in the site's region
+  double on_demand_usd_per_node_hour = 0.0;  // a spot pool's on-demand fallback nodes
+  bool spot = false;                // basis == spot
   double notice_s = 0.0;            // spot: warning before a reclaim; the cloud's by default
   Interruptions interruptions;      // spot only
   Replacement replacement;          // spot only
@@ -295,8 +309,12 @@ struct Pool {
   // The most nodes the pool can hold at once: draining nodes and their
   // replacements, fallback nodes and the spot nodes that relieve them.
   // The most nodes it wants at once: its size, autoscale maximum or largest scheduled hour.
-  int most_nodes(int tensor_parallel) const;
-  int node_slots(int tensor_parallel) const;
+  int most_nodes() const;
+  int node_slots() const;
+  // Reserved and owned nodes are billed whether used or not: the pool's largest size.
+  bool committed() const {
+    return basis == catalog::Basis::kReserved1y || basis == catalog::Basis::kReserved3y || basis == catalog::Basis::kOwned;
+  }
 };
 
 struct Site {

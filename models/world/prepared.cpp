@@ -111,13 +111,15 @@ Prepared::Prepared(scenario::Scenario validated) : scenario(std::move(validated)
       std::size_t d = 0;
       while (scenario.deployments[d].name != pool.deployment) ++d;
       const auto& dep = scenario.deployments[d];
-      const auto& price = dep.gpu_spec.price_in(site.region);
-      (pool.spot ? gpu_usd_per_hour_spot : gpu_usd_per_hour_on_demand) +=
-          pool.gpus * (pool.spot ? price.spot_usd_per_hour : price.on_demand_usd_per_hour);
+      const int start_nodes = pool.gpus / pool.gpus_per_node;
+      fleet_usd_per_hour[static_cast<int>(pool.basis)] +=
+          (pool.committed() ? pool.most_nodes() : start_nodes) * pool.usd_per_node_hour;
       fleet_gpus += pool.gpus;
-      fleet_replicas += pool.gpus / dep.tensor_parallel;
-      // A slot per node the pool can hold at once; the fleet decides which are up.
-      for (int r = 0; r < pool.node_slots(dep.tensor_parallel); ++r) {
+      fleet_nodes += start_nodes;
+      fleet_replicas += start_nodes * pool.replicas_per_node;
+      // A slot per replica of each node the pool can hold at once, a node's
+      // replicas consecutive; the fleet decides which nodes are up.
+      for (int r = 0; r < pool.node_slots() * pool.replicas_per_node; ++r) {
         site_replicas[s * n_dep + d].push_back(static_cast<std::uint32_t>(replicas.size()));
         replicas.push_back(ReplicaSpec{s, p, d, dep.tensor_parallel, pool.spot});
       }

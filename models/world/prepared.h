@@ -52,10 +52,11 @@ struct Prepared {
   // (entry i: the probability of prompts 0..i); empty otherwise.
   std::vector<std::vector<double>> prompt_popularity_cdf;
   int priority_levels = 1;
-  double gpu_usd_per_hour_on_demand = 0.0;                // the fleet at the start
-  double gpu_usd_per_hour_spot = 0.0;
+  // The fleet at the start: what it costs an hour by basis (committed pools at their largest size).
+  double fleet_usd_per_hour[catalog::kBases] = {};
   int fleet_gpus = 0;                                     // at the start
   int fleet_replicas = 0;
+  int fleet_nodes = 0;
 
   // Replicas of deployment d at site s.
   const std::vector<std::uint32_t>& replicas_at(std::size_t site, std::size_t deployment) const {

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "models/cost/ledger.h"
+#include "models/cost/monthly.h"
 #include "models/fleet/fleet.h"
 #include "models/moderation/review_queue.h"
 #include "models/network/dispatcher.h"
@@ -491,6 +492,13 @@ ReplicationResult World::run() {
   }
   recorder_.add_user_figures(f, user_hours, window_h);
   ledger_.add_figures(f, user_hours, recorder_.completed(), recorder_.tokens());
+  cost::MonthInputs month;
+  month.window_h = window_h;
+  month.user_hours = user_hours;
+  month.totals = ledger_.totals();
+  month.pool_usd = fleet_.pool_usd();
+  month.staffed_usd = cost::staffed_review_usd(s_, sim::to_seconds(warmup_), sim::to_seconds(horizon_));
+  cost::add_monthly_figures(f, s_, month);
   return std::move(result_);
 }
 

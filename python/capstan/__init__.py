@@ -13,11 +13,12 @@ A scenario file in, latency and cost figures out::
 `sweep(..., client=dask.distributed.Client(...))` runs the points on a Dask
 cluster with results identical to a local run. `regress()` checks forecasts
 against committed baselines, as `capstan regress` does in CI; `plan()` finds the
-cheapest fleet that meets every SLO, locally or on Dask.
+cheapest fleet that meets every SLO, locally or on Dask, and `manifests()` the
+Kubernetes manifests of a fleet.
 """
 from capstan._core import Roofline, ScenarioError, built_with_cuda, gpu_probe
 from capstan._core import version as __version__
-from capstan.plan import Plan, plan
+from capstan.plan import Plan, manifests, plan
 from capstan.progress import progress_bar
 from capstan.regress import regress
 from capstan.result import Result, run
@@ -34,6 +35,7 @@ __all__ = [
     "built_with_cuda",
     "gpu_probe",
     "load",
+    "manifests",
     "plan",
     "plot",
     "progress_bar",

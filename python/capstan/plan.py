@@ -47,7 +47,7 @@ class Plan:
 def plan(scenario: Scenario | str | os.PathLike | Mapping, space: Mapping[str, Any] | str | os.PathLike | None = None,
          set: Mapping[str, Any] | Iterable[str] | None = None, seed: int | None = None,
          replications: int | None = None, attainment: float | None = None, client: Any = None, threads: int = 0,
-         manifests: bool = False, progress: Callable[[int, int | None], None] | None = None) -> Plan:
+         manifests: bool = False, cloud: str = "", progress: Callable[[int, int | None], None] | None = None) -> Plan:
     """The cheapest fleet that meets every SLO, as ``capstan plan`` finds it (docs/plan.md).
 
     `space` is a space file's content as a dict, or its path; `set` holds overrides of the scenario; `seed` and
@@ -55,7 +55,8 @@ def plan(scenario: Scenario | str | os.PathLike | Mapping, space: Mapping[str, A
     `attainment` switches the constraint to the lower end of SLO attainment's interval. With `client` (a
     ``dask.distributed.Client``) every candidate runs as a Dask task (retried when its worker dies), with the same
     results as a local run: the scenario travels as JSON text. `manifests=True` also renders the Kubernetes
-    manifests. `progress(n, None)` is called after each candidate fleet simulated, n counting them (the search
+    manifests (docs/clouds.md), for `cloud` ("aws", "gcp", "azure" or "generic") when given instead of each
+    site's own. `progress(n, None)` is called after each candidate fleet simulated, n counting them (the search
     does not know ahead how many it will run); ``capstan.progress_bar("candidate fleets")`` draws it.
     """
     if not isinstance(scenario, Scenario):
@@ -90,5 +91,17 @@ def plan(scenario: Scenario | str | os.PathLike | Mapping, space: Mapping[str, A
     replications_used = replications if replications is not None else max(3, int(doc["simulation"]["replications"]))
     out = _core.plan(text=scenario.text, source=scenario.source, overrides=overrides, space=space_text,
                      seed=seed_used, replications=replications_used, attainment=attainment, threads=threads,
-                     manifests=manifests, runner=runner, progress=progress)
+                     manifests=manifests, cloud=cloud, runner=runner, progress=progress)
     return Plan(out)
+
+
+def manifests(scenario: Scenario | str | os.PathLike | Mapping, set: Mapping[str, Any] | Iterable[str] | None = None,
+              cloud: str = "") -> dict[str, str]:
+    """The Kubernetes manifests of a scenario's fleet as written, ``{file name: YAML text}``: what
+    ``capstan plan --k8s`` writes for the plan it finds, here for any scenario (a plan.json is one). `cloud`
+    ("aws", "gcp", "azure" or "generic") writes them for that cloud instead of each site's own (docs/clouds.md).
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = load(scenario)
+    overrides = list(scenario.run_overrides(overrides_from(set)))
+    return dict(_core.manifests(text=scenario.text, source=scenario.source, overrides=overrides, cloud=cloud))

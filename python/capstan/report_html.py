@@ -123,14 +123,15 @@ def _pools(report: Mapping) -> str:
     pools = report.get("pools", {})
     if not pools:
         return ""
-    columns = [("capacity", "capacity"), ("gpu_hours", "GPU-hours"), ("ready_gpus_mean", "ready GPUs"),
+    columns = [("capacity", "capacity"), ("instance", "instance"), ("usd_per_node_hour", "USD per node-hour"),
+               ("gpu_hours", "GPU-hours"), ("ready_gpus_mean", "ready GPUs"),
                ("gpu_utilization", "GPU busy"), ("interruptions", "interruptions"), ("cold_starts", "cold starts"),
                ("requests_migrated", "migrated"), ("requests_lost", "lost"), ("requests_dropped", "dropped"),
                ("fallback_gpu_hours", "fallback GPU-hours")]
     # A column that reads 0 for every pool (nothing lost, no fallback) says nothing: left out.
-    always = {"capacity", "gpu_hours", "ready_gpus_mean", "gpu_utilization"}
+    always = {"capacity", "usd_per_node_hour", "gpu_hours", "ready_gpus_mean", "gpu_utilization"}
     columns = [(key, title) for key, title in columns
-               if key in always or any(isinstance(p.get(key), (int, float)) and p.get(key) for p in pools.values())]
+               if key in always or any(isinstance(p.get(key), (int, float, str)) and p.get(key) for p in pools.values())]
     rows = []
     for name, p in pools.items():
         row = [name]
@@ -166,10 +167,23 @@ def _cost(report: Mapping) -> str:
             ("per interaction", _interval(cost, "per_interaction_usd")),
             ("per million tokens", _interval(cost, "per_million_tokens_usd")),
             ("total", _interval(cost, "total_usd"))]
-    breakdown = {k: v for k, v in cost["breakdown_usd"].items() if not k.endswith("_ci95")}
+    # Categories nothing was billed to are left out.
+    breakdown = {k: v for k, v in cost["breakdown_usd"].items() if not k.endswith("_ci95") and v}
     ledger = [(k, _interval(cost["breakdown_usd"], k)) for k in breakdown]
-    return ("<h2>Cost (USD)</h2>" + table(["figure", "USD [95% interval]"], rows)
+    html = ("<h2>Cost (USD)</h2>" + table(["figure", "USD [95% interval]"], rows)
             + "<h3>Ledger by category</h3>" + table(["category", "USD [95% interval]"], ledger))
+    month = cost.get("monthly")
+    if month:
+        monthly = [("total", _interval(month, "total_usd"))]
+        if "per_1000_mau_usd" in month:
+            monthly.append(("per 1,000 monthly active users", _interval(month, "per_1000_mau_usd")))
+        monthly += [(k, _interval(month["breakdown_usd"], k)) for k, v in month["breakdown_usd"].items()
+                    if not k.endswith("_ci95") and v]
+        html += ("<h3>A month at the diurnal curve</h3><p class=\"note\">730 hours projected from the measured "
+                 "window: reserved and owned pools at their largest size, scheduled pools hour by hour, autoscaled "
+                 "pools by the day's users, the rest at the window's rate (docs/fleet.md).</p>"
+                 + table(["category", "USD [95% interval]"], monthly))
+    return html
 
 
 def slo_over_time(report: Mapping, ts: pd.DataFrame) -> Figure:

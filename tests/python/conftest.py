@@ -10,6 +10,8 @@ import importlib
 import json
 import os
 import pathlib
+import shutil
+import subprocess
 import sys
 
 import pytest
@@ -71,3 +73,35 @@ def cli_binary():
     """The capstan CLI next to the Python package in the build tree, if it was built."""
     candidate = pathlib.Path(PACKAGE_ROOT).parent / "capstan"
     return str(candidate) if candidate.is_file() and os.access(candidate, os.X_OK) else None
+
+
+# The Kubernetes manifest validator (tests/k8s/validate.mjs; docs/clouds.md).
+K8S = REPO / "tests" / "k8s"
+VALIDATOR = K8S / "validate.mjs"
+
+
+def _missing():
+    """Why the validator cannot run here, or None."""
+    node = shutil.which("node")
+    if node is None:
+        return "node is not installed (scripts/setup.sh installs nodejs)"
+    if not (K8S / "node_modules").is_dir():
+        return "tests/k8s/node_modules is missing: run npm ci --prefix tests/k8s (scripts/setup.sh does)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def validate():
+    """Runs the validator on some files; returns the finished process. Skips where its packages are not installed,
+    except under CI (CI=true), where they must be."""
+    why = _missing()
+    if why is not None:
+        if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
+            pytest.fail(f"CI is set and the manifest validator cannot run: {why}")
+        pytest.skip(why)
+    node = shutil.which("node")
+
+    def run(*files):
+        return subprocess.run([node, str(VALIDATOR), *map(str, files)], capture_output=True, text=True, timeout=120)
+
+    return run

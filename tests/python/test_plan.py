@@ -92,20 +92,26 @@ def test_the_frontier_and_the_runners_up(planned):
     assert (out / "frontier.png").stat().st_size > 1000
 
 
-def test_kubernetes_manifests_parse_and_carry_the_plan(planned):
+def test_kubernetes_manifests_parse_and_carry_the_plan(planned, validate):
     _, out, k8s = planned
     plan = json.loads((out / "plan.json").read_text())
     files = sorted(k8s.glob("*.yaml"))
     assert [f.name for f in files] == ["east-site-main.yaml", "west-site-main.yaml"]
+    proc = validate(*files)  # the official schemas (docs/clouds.md)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
     for f in files:
         docs = list(yaml.safe_load_all(f.read_text()))
         kinds = {d["kind"]: d for d in docs}
-        assert set(kinds) == {"NodePool", "Deployment"}
+        # The test world's sites are generic (your own nodes, found by their labels): no node objects.
+        assert set(kinds) == {"Deployment", "Service"}
         for d in docs:
             assert d["apiVersion"] and d["metadata"]["name"] == f.stem
-        pool = kinds["NodePool"]
+        # The same plan with its sites on AWS: one L4 a replica, on AWS's cheapest L4 machine per replica.
+        on_aws = capstan.manifests(out / "plan.json", set={"sites.west-site.cloud": "aws", "sites.east-site.cloud": "aws"})
+        pool = next(d for d in yaml.safe_load_all(on_aws[f.name]) if d["kind"] == "NodePool")
         reqs = {r["key"]: r for r in pool["spec"]["template"]["spec"]["requirements"]}
         assert reqs["karpenter.sh/capacity-type"]["values"] == ["on-demand"]
+        assert reqs["node.kubernetes.io/instance-type"]["values"] == ["g6.xlarge"]
         assert pool["spec"]["template"]["spec"]["nodeClassRef"]["name"]
         dep = kinds["Deployment"]
         assert dep["spec"]["selector"]["matchLabels"].items() <= dep["spec"]["template"]["metadata"]["labels"].items()
@@ -115,7 +121,7 @@ def test_kubernetes_manifests_parse_and_carry_the_plan(planned):
         assert args[args.index("--tensor-parallel-size") + 1] == "1"
         assert args[args.index("--max-model-len") + 1] == "4096"
         assert "--enable-prefix-caching" in args
-        assert container["resources"]["limits"]["nvidia.com/gpu"] == 1
+        assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"
         site = f.stem.rsplit("-main", 1)[0]
         gpus = next(p["gpus"] for s in plan["sites"] if s["name"] == site for p in s["pools"])
         assert dep["spec"]["replicas"] == gpus
@@ -302,9 +308,11 @@ def test_sites_and_capacities_are_chosen_as_brute_force_would(tmp_path):
         f = tmp_path / "k8s" / f"{site}-main.yaml"
         assert f.exists() == (pool["gpus"] > 0)
         if f.exists():
-            node_pool = next(d for d in yaml.safe_load_all(f.read_text()) if d["kind"] == "NodePool")
-            reqs = {r["key"]: r["values"] for r in node_pool["spec"]["template"]["spec"]["requirements"]}
-            assert reqs["karpenter.sh/capacity-type"] == (["spot"] if pool.get("capacity") == "spot" else ["on-demand"])
+            # The plan's sites on GCP, whose L4 machines (g2) have a public spot price.
+            on_gcp = capstan.manifests(out / "plan.json", set={f"sites.{s}.cloud": "gcp" for s in pools})
+            compute_class = next(d for d in yaml.safe_load_all(on_gcp[f.name]) if d["kind"] == "ComputeClass")
+            spots = [p["spot"] for p in compute_class["spec"]["priorities"]]
+            assert spots == ([True] if pool.get("capacity") == "spot" else [False])
 
 
 def test_a_site_left_out_and_a_spot_fallback_reach_the_manifests(tmp_path):
@@ -313,17 +321,21 @@ def test_a_site_left_out_and_a_spot_fallback_reach_the_manifests(tmp_path):
         "west-site/main": {"min_gpus": 0, "max_gpus": 0},
         "east-site/main": {"capacity": ["spot"], "fallback": ["on_demand"],
                            "spot": {"interruptions": {"model": "poisson", "per_node_hour": 0.01}}}}}))
-    proc, out = _plan(tmp_path, "--space", space, "--k8s", tmp_path / "k8s")
+    # The sites on GCP: each pool on GCP's cheapest L4 machine that fits, in a ComputeClass.
+    proc, out = _plan(tmp_path, "--space", space, "--set", "sites.west-site.cloud=gcp", "--set",
+                      "sites.east-site.cloud=gcp", "--k8s", tmp_path / "k8s")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "(left out)" in proc.stdout and "chosen: east-site/main: spot, fallback on_demand" in proc.stdout
     plan = json.loads((out / "plan.json").read_text())
     east = next(s for s in plan["sites"] if s["name"] == "east-site")["pools"][0]
     assert east["capacity"] == "spot" and east["replacement"]["fallback"] == "on_demand"
     assert [f.name for f in (tmp_path / "k8s").glob("*.yaml")] == ["east-site-main.yaml"]
-    node_pool = next(d for d in yaml.safe_load_all((tmp_path / "k8s" / "east-site-main.yaml").read_text())
-                     if d["kind"] == "NodePool")
-    reqs = {r["key"]: r["values"] for r in node_pool["spec"]["template"]["spec"]["requirements"]}
-    assert reqs["karpenter.sh/capacity-type"] == ["spot", "on-demand"]
+    compute_class = next(d for d in yaml.safe_load_all((tmp_path / "k8s" / "east-site-main.yaml").read_text())
+                         if d["kind"] == "ComputeClass")
+    # Spot first, on demand while spot is unobtainable, and back to spot when it returns.
+    assert [p["spot"] for p in compute_class["spec"]["priorities"]] == [True, False]
+    assert {p["machineType"] for p in compute_class["spec"]["priorities"]} == {"g2-standard-4"}
+    assert compute_class["spec"]["activeMigration"]["optimizeRulePriority"] is True
 
 
 @pytest.mark.parametrize("entry, pointer, expected", [
@@ -358,3 +370,29 @@ def test_the_sequential_test_stops_hopeless_candidates_and_keeps_the_plan(tmp_pa
     for _, row in stopped.iterrows():
         assert row["feasible"] == 0
         assert full.loc[tuple(row[p] for p in POOLS), "feasible"] == 0
+
+
+def test_a_reserved_base_is_chosen_where_it_is_cheaper_and_billed_for_the_month(tmp_path):
+    # Two AWS sites at fixed sizes; west may be on demand or reserved for one or three years. A fixed pool is used all
+    # the time, so the three-year price, the lowest, must win, and its month is its nodes at that price every hour.
+    space = tmp_path / "space.json"
+    space.write_text(json.dumps({"pools": {
+        "west-site/main": {"fixed": True, "capacity": ["on_demand", "reserved_1y", "reserved_3y"]},
+        "east-site/main": {"fixed": True}}}))
+    proc, out = _plan(tmp_path, "--space", space, "--set", "sites.west-site.cloud=aws", "--set",
+                      "sites.east-site.cloud=aws")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "chosen: west-site/main: reserved_3y" in proc.stdout
+    assert "a month at the diurnal curve" in proc.stdout and "gpu_reserved_3y" in proc.stdout
+    plan = json.loads((out / "plan.json").read_text())
+    west = next(s for s in plan["sites"] if s["name"] == "west-site")["pools"][0]
+    assert west["capacity"] == "reserved_3y"
+    catalog = json.loads(subprocess.run([CLI, "catalog", "instances", "--format", "json"], capture_output=True,
+                                        text=True, check=True).stdout)
+    r = capstan.run(capstan.load(out / "plan.json")).summary
+    assert r["pools"]["west-site/main"]["instance"] == "g6.xlarge"
+    price = catalog["g6.xlarge"]["prices"]["us-west"]["reserved_3y"]
+    nodes = west["gpus"]  # one L4 a g6.xlarge
+    assert r["cost"]["monthly"]["breakdown_usd"]["gpu_reserved_3y"] == pytest.approx(nodes * price * 730, rel=1e-9)
+    window_h = r["manifest"]["duration_h"] - r["manifest"]["warmup_h"]
+    assert r["cost"]["breakdown_usd"]["gpu_reserved_3y"] == pytest.approx(nodes * price * window_h, rel=1e-9)

@@ -145,3 +145,29 @@ def test_the_python_check_gives_the_command_line_verdicts(baseline):
     with pytest.raises(capstan.ScenarioError) as bad:
         capstan.regress(baseline.parent / "nowhere.baseline.json")
     assert bad.value.found == "no such file"
+
+
+def test_markdown_leads_with_the_monthly_change_and_folds_what_did_not_drift(baseline):
+    # The same 5% L4 price rise, as the pull-request comment a reviewer reads: the month's dollars first, then only
+    # the figures that drifted; the others folded under <details>.
+    gpus = json.loads(subprocess.run([CLI, "catalog", "gpus", "--format", "json"], capture_output=True, text=True,
+                                     check=True).stdout)
+    price = dict(gpus["l4"]["price_by_region"]["us-east"])
+    price["on_demand_usd_per_hour"] *= 1.05
+    rise = ["--set", f"catalog.gpus.l4.price_by_region.us-east={json.dumps(price)}"]
+    result, verdicts = _verdicts(_regress(baseline, "--format", "json", *rise))
+    month = next(r for r in result["figures"] if r["figure"] == "/cost/monthly/total_usd")
+    assert verdicts["/cost/monthly/total_usd"] == "drift" and month["now"] > month["baseline"]
+    proc = _regress(baseline, "--format", "markdown", *rise)
+    assert proc.returncode == 1
+    text = proc.stdout
+    lines = text.splitlines()
+    assert lines[0] == "### capstan forecast check: drift"
+    delta = month["now"] - month["baseline"]
+    assert lines[2].startswith(f"**{result['scenario']}**: +${delta:,.0f} a month (${month['baseline']:,.0f} to "
+                               f"${month['now']:,.0f}, +"), lines[2]
+    head, folded = text.split("<details>")
+    drifted = [f for f, v in verdicts.items() if v == "drift"]
+    assert drifted and all(f"| `{f}` |" in head for f in drifted)
+    assert all(f"| `{f}` |" in folded and f"| `{f}` |" not in head for f, v in verdicts.items() if v != "drift")
+    assert f"{len(verdicts) - len(drifted)} other figures, none drifted" in folded

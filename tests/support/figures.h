@@ -16,4 +16,11 @@ inline double figure(const world::ReplicationResult& r, const std::string& point
   return 0.0;
 }
 
+inline bool has_figure(const world::ReplicationResult& r, const std::string& pointer) {
+  for (const auto& [p, v] : r.figures.values) {
+    if (p == pointer) return true;
+  }
+  return false;
+}
+
 }  // namespace capstan::testing

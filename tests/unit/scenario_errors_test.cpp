@@ -115,7 +115,7 @@ TEST_CASE("unknown keys are rejected with the nearest known name", "[scenario][e
   // Deep inside arrays too, and a key nothing resembles lists the known ones.
   e = with_overrides({{"sites.0.pools.0.zzzzzzzz", "1"}});
   CHECK(e.pointer() == "/sites/0/pools/0/zzzzzzzz");
-  CHECK_THAT(e.found(), Contains("known: name, deployment, gpu, gpus, capacity"));
+  CHECK_THAT(e.found(), Contains("known: name, deployment, gpu, gpus, instance, capacity"));
   // A parameter of another distribution kind is unknown for this kind.
   e = with_overrides({{"classes.0.prompt_tokens.mean", "5"}});
   CHECK(e.pointer() == "/classes/0/prompt_tokens/mean");

@@ -17,6 +17,7 @@
 #include "sim/estimate.h"
 #include "sim/replication.h"
 #include "tests/support/figures.h"
+#include "tests/support/one_pool_world.h"
 
 using namespace capstan;
 using nlohmann::json;
@@ -25,31 +26,9 @@ namespace {
 
 using testing::figure;
 
-// A light world on one pool of Llama-3.2-1B on L4s; nodes start in
-// milliseconds unless a test gives them a cold start.
+// A light world on one pool of Llama-3.2-1B on L4s at a generic site "edge".
 json fleet_world(double hours, int gpus) {
-  json doc = json::parse(R"({
-    "name": "fleet",
-    "simulation": {"duration_h": 1, "seed": 3, "replications": 1},
-    "workload": {
-      "peak_users": 200,
-      "diurnal": [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1],
-      "session": {"duration_min": {"dist": "exponential", "mean": 30}},
-      "origins": [{"name": "metro", "share": 1, "utc_offset_h": 0, "last_mile_rtt_ms": 10}]
-    },
-    "classes": [
-      {"name": "chat", "rate_per_user_hour": 20,
-       "prompt_tokens": {"dist": "lognormal", "mean": 200, "cv": 0.5, "min_value": 4, "max_value": 1000},
-       "output_tokens": {"dist": "lognormal", "mean": 80, "cv": 0.4, "min_value": 2, "max_value": 300},
-       "deployment": "npc",
-       "slo": {"metric": "ttft", "threshold_ms": 500, "percentile": 95}}
-    ],
-    "deployments": [{"name": "npc", "model": "llama-3.2-1b", "gpu": "l4", "max_running_seqs": 32}],
-    "sites": [{"name": "edge", "region": "us-east", "cloud": "aws", "pools": [
-      {"name": "gpu", "deployment": "npc", "gpus": 4,
-       "cold_start": {"boot_s": 0, "weight_load_gb_per_s": 100000, "engine_start_s": 0}}]}],
-    "network": {"links": [{"a": "metro", "b": "edge", "rtt_ms": 4}]}
-  })");
+  json doc = testing::one_pool_world("edge", "generic");
   doc["simulation"]["duration_h"] = hours;
   doc["sites"][0]["pools"][0]["gpus"] = gpus;
   return doc;
