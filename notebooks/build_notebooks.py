@@ -58,9 +58,11 @@ CAPACITY = [
 `scenarios/consumer_world.json` describes a consumer virtual world at **100,000 peak concurrent users** in three
 metros (US East 45%, London 30%, Tokyo 25%). Its first fleet was sized by hand (`hand_sized_fleet.json`): NPC dialogue
 (Llama-3-8B) and reactive behaviour (Llama-3.2-1B) on L40S pools at four edge sites, procedural content (Llama-3-70B,
-TP 4) on H100 pools (part spot) in two cloud regions, moderation on L4s. This notebook measures that fleet at the
-peak, then asks `capstan plan` for the cheapest fleet that meets every SLO. Dialogue must start answering within **200 ms at p95**; reactive behaviour must finish
-within **50 ms at p95**, network included.
+TP 4) on H100 pools (part spot) in two AWS regions, moderation on L4s. The edge sites rent bare GPUs at the GPU
+catalog's prices; the AWS sites rent whole instances, here p5.48xlarge (8 H100s, two content replicas each) at AWS's
+instance-hour prices, so capstan runs US East's 12 spot H100s as two instances, 16 GPUs. This notebook measures that
+fleet at the peak, then asks `capstan plan` for the cheapest fleet that meets every SLO. Dialogue must start answering
+within **200 ms at p95**; reactive behaviour must finish within **50 ms at p95**, network included.
 
 Capacity is decided by the peak. The scenario's default window is the US East evening (01:00 UTC = 20:00 in New
 York), when London and Tokyo are at a quarter of their own peaks: the world then holds about 59k users, not 100k.
@@ -142,7 +144,7 @@ pd.DataFrame(rows).set_index("warmup_h")
 '''),
     new_markdown_cell(r'''
 The warm-up's length barely moves what the window measures: a user-hour reads 48,660 input tokens after 3 minutes
-of warm-up, 48,580 after 15 and 48,500 after an hour, and dialogue meets its 200 ms for 37.2%, 36.6% and 38.1% of
+of warm-up, 48,580 after 15 and 48,500 after an hour, and dialogue meets its 200 ms for 37.2%, 36.5% and 38.1% of
 requests, differences within one replication's noise. (Before users started with their history, 3 minutes of
 warm-up read 39,300 tokens and flattered dialogue at 89%: the first turns of new sessions.) Every run below warms up
 for 15 minutes, which fills the queues and the replicas' prefix caches.
@@ -159,6 +161,10 @@ base.classes[cols]
 '''),
     new_code_cell(r'''
 print(f"{base.summary['users']['mean_concurrent']:,.0f} concurrent users on average in the window")
+print(f"the fleet as run: {base.summary['fleet']['gpus']} GPUs on {base.summary['fleet']['nodes']} nodes "
+      f"({fleet.gpus.sum()} GPUs as written); its AWS pools:")
+for pool, note in base.pools.instance_note.dropna().items():
+    print(f"  {pool}: {note}")
 print(f"cost per user-hour ${base.kpis['cost.per_user_hour_usd']:.4f} "
       f"[{base.kpis['cost.per_user_hour_usd_ci95_low']:.4f}, {base.kpis['cost.per_user_hour_usd_ci95_high']:.4f}]")
 review = base.classes.loc["moderation"]
@@ -203,28 +209,33 @@ plan_world = planned.scenario.to_dict()
 where = pd.DataFrame([
     {"site": s["name"], "kind": s["kind"], "region": s["region"], "pool": p["name"], "gpu": p["gpu"],
      "gpus": p["gpus"], "capacity": p["capacity"]} for s in plan_world["sites"] for p in s["pools"]])
-print(f"planned fleet: {where.gpus.sum()} GPUs (hand-sized: {fleet.gpus.sum()})")
+print(f"planned fleet: {where.gpus.sum()} GPUs (hand-sized: {base.summary['fleet']['gpus']} as run, "
+      f"{fleet.gpus.sum()} as written)")
 where.pivot_table(index=["kind", "site", "region"], columns="gpu", values="gpus", aggfunc="sum", fill_value=0)
 '''),
     new_markdown_cell(r'''
-The planner ran 25 candidate fleets (4.7 minutes on this notebook's two cores). Screening ruled out reactive
+The planner ran 26 candidate fleets (3.1 minutes on this notebook's two cores). Screening ruled out reactive
 behaviour on an L40S (at least 56 ms even unloaded, network and the API server included), an A10G or an L4, and
 dialogue on an A10G or an L4 (at least 282 and 316 ms), and left out every kind estimated at over 1.5 times the
-cheapest: dialogue on H200, B200, H100, A100, RTX PRO 6000 and L40S, reactive behaviour on RTX PRO 6000, H200 and
-B200. Of the kinds it ran, dialogue on MI325X and reactive behaviour on MI300X won; both on MI300X cost 2.3% more,
-and reactive behaviour on A100s 2.0% more. The planned fleet has **85 GPUs against the hand-sized 272** and meets
-every SLO at the peak: dialogue's p95 TTFT 163 ms (the interval's upper end 167 ms) against 200, reactive's p95
-48.1 ms against 50, content's 57 s against 60. A user-hour costs \$0.0232 [0.0231, 0.0232], 14% less than the
-hand-sized fleet's \$0.0269, which met neither (dialogue's p95 234 ms, reactive's 60 ms). Moving the edge to faster
-cards is what does it: AMD's MI300X and MI325X rent for two-thirds to three-quarters of an H100's hourly price in the
-catalog's 2026 samples and stream memory faster, so far fewer of them than of L40S hold the SLOs, at a lower price
-than NVIDIA's datacenter cards. That choice rests on their datasheet peaks, AMD's own measured GEMM rate and a public
-stream benchmark, their other kernel figures borrowed from the H100 class (`docs/scenario.md`, catalog), and on
-vLLM running on ROCm as on CUDA: an earlier run of this notebook, before the catalog had them, put both deployments
-on H200s at \$0.0239, 3% more. The plan also moves most of the content onto spot (20 of US East's 28 H100s, and all 8
-of EU West's, none on demand there): in a 12-minute window under the scenario's AWS `>20%` rate a reclaim is rare,
-and `spot_share.ipynb`
-shows what that bet costs when reclaims come.
+cheapest: dialogue on H200, B200, H100, A100 (80 and 40 GB), RTX PRO 6000 and L40S, reactive behaviour on RTX PRO
+6000, H200, A100 40 GB and B200. Of the kinds it ran, dialogue on MI325X and reactive behaviour on MI300X won: at the
+same stage of the search both on MI300X cost \$0.02505 per user-hour and reactive behaviour on A100s \$0.02500,
+against \$0.02485 for the winners, which trimming each pool then brought to \$0.02413. The planned fleet has **89
+GPUs against the hand-sized 276** (272 as written) and meets every SLO at the peak: dialogue's p95 TTFT 164 ms (the
+interval's upper end 168 ms) against 200, reactive's p95 48.1 ms against 50, content's 56.5 s against 60. A user-hour
+costs \$0.0241 [0.0241, 0.0242], 15% less than the hand-sized fleet's \$0.0283, which met neither (dialogue's p95 234
+ms, reactive's 60 ms). Moving the edge to faster cards is what does it: AMD's MI300X and MI325X rent for two-thirds
+to three-quarters of an H100's hourly price in the catalog's 2026 samples and stream memory faster, so far fewer of
+them than of L40S hold the SLOs, at a lower price than NVIDIA's datacenter cards. That choice rests on their
+datasheet peaks, AMD's own measured GEMM rate and a public stream benchmark, their other kernel figures borrowed from
+the H100 class (`docs/scenario.md`, catalog), and on vLLM running on ROCm as on CUDA: an earlier run of this
+notebook, before the catalog had them and while the content pools were still priced per GPU, put both deployments on
+H200s, at 3% more than the AMD fleet of that run.
+
+The content pools are sized in whole p5.48xlarge, at \$55.04 an instance-hour on demand and \$28.11 spot in US East,
+\$71.55 and \$17.99 in EU West: the plan keeps US East's 2 on-demand and 2 spot instances (32 H100s) and moves EU
+West's content entirely onto spot, one instance and none on demand, where spot is 75% off. In a 12-minute window under
+the scenario's AWS `>20%` rate a reclaim is rare, and `spot_share.ipynb` shows what that bet costs when reclaims come.
 The scenario ships the NVIDIA fleet the planner found for its own window, the US East evening, before those GPUs
 were in the catalog (`docs/scenarios/consumer_world.md` says why it keeps it).
 
@@ -254,7 +265,7 @@ capstan.plot.cost_vs_load(load, title="Cost per user-hour against load, the plan
 At every load the planned fleet holds both SLOs: dialogue's p95 TTFT is 94 ms at 25k users, 97 ms at 50k and 164 ms
 at 100k (98.1% within 200 ms: the peak it was sized for), where Ashburn's queue grows from 0.2 requests on average to
 1.7; reactive behaviour's p95 stays at 47-48 ms, its time bound by the network and one request on an MI300X, not by
-load. A user-hour costs \$0.030 at 25k users, \$0.025 at 50k and \$0.023 at 100k: the fleet is sized for the peak,
+load. A user-hour costs \$0.033 at 25k users, \$0.027 at 50k and \$0.024 at 100k: the fleet is sized for the peak,
 and the reviewers (35 at 25k users, 139 at 100k) are about \$0.021 of it at every load.
 '''),
 ]
@@ -273,9 +284,20 @@ behaviour on L40S at the edge), which misses both latency SLOs; the scenario now
 We compare three placements of the reactive pools, each on two GPU types:
 
 * **edge**: the scenario as written, reactive pools at the Ashburn, London and Tokyo edge sites;
-* **regional cloud**: the same GPUs in the cloud region of each metro (a Tokyo cloud region is added, as far from
-  its metro as the other cloud regions are from theirs: an assumption, not a measurement);
-* **central cloud**: all of them in US East.
+* **regional cloud**: the same number of GPUs on AWS machines in the AWS region of each metro: US East, EU West
+  (AWS's London region in the catalog) and a Tokyo region that we add (`ap-northeast`, 8 ms from its metro as
+  cloud-us-east's direct link is from metro-us-east: an assumption, not a measurement). AWS sells no L40S machine in
+  EU West: its L40S instances, the g6e family, are in the catalog for us-east, us-west, eu-central and ap-northeast
+  only (G6e is not listed in eu-west-1 or eu-west-2), and capstan refuses an L40S pool on an AWS site in eu-west. So
+  London's regional L40S go to Frankfurt (`eu-central`, a site we add 2 ms from the Frankfurt edge site, as each cloud
+  region of the scenario is from its metro's edge site: 17 ms from London over the scenario's links, an assumption);
+  its H100s stay in EU West, where AWS sells p5;
+* **central cloud**: all of them in AWS US East.
+
+The edge sites are `generic`: they rent bare GPUs at the GPU catalog's prices (`models/catalog/data/gpus.json`). The
+AWS sites rent instances at AWS's prices per instance-hour (`models/catalog/data/instances.json`): capstan picks the
+cheapest per replica that fits, here the one-GPU g6e.xlarge and p5.4xlarge. The cost of a placement is therefore also
+the cost of a price list.
 
 Only the reactive class runs: the other classes are switched to a zero-rate placeholder (moderation without its
 staffed reviewers, who are paid by the hour whether or not items arrive), so that each run is fast and the cost is
@@ -295,6 +317,7 @@ last section repeats the comparison without it.
     new_code_cell(r'''
 import copy
 import heapq
+import json
 
 scenario = hand_sized_world()
 world = scenario.to_dict()
@@ -332,29 +355,70 @@ The last mile (user to the first network hop) and the round trip to the site com
 model reads a token.
 '''),
     new_code_cell(r'''
-CLOUD_TOKYO = {"name": "cloud-ap-northeast", "kind": "cloud", "region": "ap-northeast", "pools": []}
-CLOUD_TOKYO_RTT_MS = 8.0  # assumed: as far from Tokyo as cloud-us-east is from metro-us-east
+INSTANCES = json.loads((pathlib.Path.cwd().parent / "models" / "catalog" / "data" / "instances.json").read_text())
+
+
+def aws_regions(gpu):
+    """The regions where the instance catalog prices an AWS machine of `gpu`, with the machines."""
+    regions = {}
+    for name, i in INSTANCES["instances"].items():
+        if i["cloud"] == "aws" and i["gpu"] == gpu:
+            for region in i["prices"]:
+                regions.setdefault(region, []).append(name)
+    return regions
+
+
+# Cloud regions the placements add (assumptions, not measurements): Tokyo's AWS region as far from its metro as
+# cloud-us-east is from metro-us-east, and Frankfurt's (eu-central) 2 ms from the Frankfurt edge site, as each cloud
+# region of the scenario is from its metro's edge site.
+EXTRA_SITES = [{"name": "cloud-ap-northeast", "kind": "cloud", "region": "ap-northeast", "cloud": "aws", "pools": []},
+               {"name": "cloud-eu-central", "kind": "cloud", "region": "eu-central", "cloud": "aws", "pools": []}]
+EXTRA_LINKS = [{"a": "metro-tokyo", "b": "cloud-ap-northeast", "rtt_ms": 8.0},
+               {"a": "edge-frankfurt", "b": "cloud-eu-central", "rtt_ms": 2.0}]
+# Each metro's AWS regions, nearest first: the regional placement takes the first that sells a machine of the GPU.
+REGIONAL = {"metro-us-east": ["cloud-us-east"], "metro-london": ["cloud-eu-west", "cloud-eu-central"],
+            "metro-tokyo": ["cloud-ap-northeast"]}
+GPUS = ("l40s", "h100")
+
+
+def with_cloud_regions(doc):
+    doc = copy.deepcopy(doc)
+    doc["sites"] += copy.deepcopy(EXTRA_SITES)
+    doc["network"]["links"] += copy.deepcopy(EXTRA_LINKS)
+    return doc
+
+
+cloud_world = with_cloud_regions(world)
+REGION = {s["name"]: s["region"] for s in cloud_world["sites"]}
+
+
+def regional_site(metro, gpu):
+    return next(site for site in REGIONAL[metro] if REGION[site] in aws_regions(gpu))
+
+
+for gpu in GPUS:
+    print(f"AWS machines of {gpu} in the catalog: " + "; ".join(
+        f"{region} ({', '.join(names)})" for region, names in sorted(aws_regions(gpu).items())))
 edge_sites = [s["name"] for s in world["sites"] if any(p["deployment"] == "reactive-1b" for p in s["pools"])]
 rows = []
 for origin in world["workload"]["origins"]:
-    paths = rtt_ms(world, origin["name"])
+    paths = rtt_ms(cloud_world, origin["name"])
     nearest_edge = min(edge_sites, key=lambda s: paths.get(s, float("inf")))
-    regional = {"metro-us-east": "cloud-us-east", "metro-london": "cloud-eu-west"}.get(origin["name"])
-    regional_rtt = paths[regional] if regional else CLOUD_TOKYO_RTT_MS
-    for placement, site, rtt in (("edge", nearest_edge, paths[nearest_edge]),
-                                 ("regional cloud", regional or CLOUD_TOKYO["name"], regional_rtt),
-                                 ("central cloud", "cloud-us-east", paths["cloud-us-east"])):
-        network = origin["last_mile_rtt_ms"] + rtt
-        rows.append({"origin": origin["name"], "placement": placement, "site": site,
-                     "last_mile_ms": origin["last_mile_rtt_ms"], "rtt_ms": rtt, "network_ms": network,
+    sites = [("edge", nearest_edge)] + [(f"regional cloud, {gpu}", regional_site(origin["name"], gpu)) for gpu in GPUS]
+    for placement, site in sites + [("central cloud", "cloud-us-east")]:
+        network = origin["last_mile_rtt_ms"] + paths[site]
+        rows.append({"origin": origin["name"], "placement": placement, "site": site, "region": REGION[site],
+                     "last_mile_ms": origin["last_mile_rtt_ms"], "rtt_ms": paths[site], "network_ms": network,
                      "left_for_serving_ms": BUDGET_MS - network})
 budget = pd.DataFrame(rows).set_index(["origin", "placement"])
 budget
 '''),
     new_markdown_cell(r'''
 Whatever the placement, the last mile takes 24-30 ms of the 50. An edge site saves only the few milliseconds
-between the metro and its cloud region; the central cloud is out of the question for London and Tokyo before any
-GPU work. At the edge, what is left for serving is 16-23 ms: a queue, a prefill of ~120 tokens and 4 decode steps.
+between the metro and its cloud region (2-5 ms), except for London's L40S: the nearest AWS region that sells them is
+Frankfurt, 17 ms away, which leaves 5 ms for serving. The central cloud is out of the question for London and Tokyo
+before any GPU work. At the edge, what is left for serving is 16-23 ms: a queue, a prefill of ~120 tokens and 4
+decode steps.
 
 ## Simulated placements
 '''),
@@ -364,7 +428,7 @@ OFF = {"name": "off", "hosted": {"input_usd_per_mtok": 0, "output_usd_per_mtok":
 
 def reactive_world(placement, gpu="l40s", gpus_per_metro=None, cache=True):
     """consumer_world with only the reactive class, its pools placed as asked, with or without its response cache."""
-    doc = copy.deepcopy(scenario.to_dict())
+    doc = with_cloud_regions(scenario.to_dict())
     for c in doc["classes"]:
         if c["name"] == "reactive" and not cache:
             del c["response_cache"]
@@ -384,10 +448,7 @@ def reactive_world(placement, gpu="l40s", gpus_per_metro=None, cache=True):
     if placement == "edge":
         where = {"metro-us-east": "edge-ashburn", "metro-london": "edge-london", "metro-tokyo": "edge-tokyo"}
     elif placement == "regional cloud":
-        doc["sites"].append(copy.deepcopy(CLOUD_TOKYO))
-        sites[CLOUD_TOKYO["name"]] = doc["sites"][-1]
-        doc["network"]["links"].append({"a": "metro-tokyo", "b": CLOUD_TOKYO["name"], "rtt_ms": CLOUD_TOKYO_RTT_MS})
-        where = {"metro-us-east": "cloud-us-east", "metro-london": "cloud-eu-west", "metro-tokyo": CLOUD_TOKYO["name"]}
+        where = {metro: regional_site(metro, gpu) for metro in gpus}
     else:
         where = dict.fromkeys(gpus, "cloud-us-east")
     for metro, site in where.items():
@@ -401,10 +462,14 @@ def reactive_world(placement, gpu="l40s", gpus_per_metro=None, cache=True):
 
 rows = []
 for placement in ("edge", "regional cloud", "central cloud"):
-    for gpu in ("l40s", "h100"):
+    for gpu in GPUS:
         r = capstan.run(reactive_world(placement, gpu), set=WINDOW, replications=2)
         c = r.classes.loc["reactive"]
+        machines = r.pools.instance.fillna("bare GPU")
         rows.append({"placement": placement, "gpu": gpu, "gpus": int(r.sites.replicas.sum()),
+                     "sites": ", ".join(r.pools.index.str.split("/").str[0]),
+                     "machines": ", ".join(sorted(set(machines))),
+                     "usd_per_gpu_hour": r.pools.cost_usd.sum() / r.pools.gpu_hours.sum(),
                      "e2e_p50_ms": c.e2e_p50_ms, "e2e_p95_ms": c.e2e_p95_ms,
                      "e2e_p95_ci95": f"[{c.e2e_p95_ms_ci95_low:.1f}, {c.e2e_p95_ms_ci95_high:.1f}]",
                      "network_ms_mean": c.network_ms_mean, "cache_hit_ratio": c.cache_hit_ratio,
@@ -505,21 +570,27 @@ pd.concat({"with the cache": with_cache[["e2e_p95_ms", "attainment", "gpu_utiliz
     new_markdown_cell(r'''
 ## The answer
 
-The GPU decides, not the placement. With the scenario's cache, 69.8% of reactive requests are hits, and the p95 is a
-miss's latency: the 10 L40S as written (edge) reach 60.1 ms at p95 (70.1% within 50 ms), and no L40S fleet up to 20
-GPUs holds the budget (best p95 57.7 ms at the edge, 59.7 ms in the regional cloud, where only the hits, about 70%,
-make it). Three H100s, one per metro, hold it at the edge (p95 47.9 ms) and in the regional cloud (49.9 ms, 95.4%
-within 50 ms) for \$0.10 per 1000 user-hours, half the \$0.21 of the 10 L40S as written. The edge saves 2 ms over
-the regional cloud; the central cloud misses the budget on either GPU (p95 205-217 ms): the share it meets is US
+The GPU decides whether the budget can be held; where AWS sells the GPU, and at what price, decides what it costs.
+With the scenario's cache, 69.8% of reactive requests are hits, and the p95 is a miss's latency: the 10 L40S as
+written (edge) reach 60.1 ms at p95 (70.1% within 50 ms), and no L40S fleet up to 20 GPUs holds the budget (best p95
+57.7 ms at the edge, 68.6 ms in the regional cloud, where London's misses travel to Frankfurt and only the hits,
+69.8%, make it). Three H100s, one per metro, hold it at the edge (p95 47.9 ms) and in the regional cloud (49.9 ms,
+95.4% within 50 ms). At the edge they cost \$0.10 per 1000 user-hours, half the \$0.21 of the 10 L40S as written;
+in the regional cloud \$0.25, about two and a half times as much, for AWS rents a single H100 as a p5.4xlarge at
+\$6.88-8.94 an hour (\$8.02 a GPU-hour on average over the three regions' 10 H100s as written) where the edge sites'
+bare H100s cost the GPU catalog's \$3.00-3.60 (\$3.27 on average): that gap is the price lists', not the placement's.
+On L40S the two lists are close (\$2.25 a GPU-hour on AWS's g6e.xlarge against \$2.03 at the edge). The edge saves 2 ms over the
+regional cloud on H100s; the central cloud misses the budget on either GPU (p95 205-217 ms): the share it meets is US
 East's, all of its requests on H100s (44.6%) and only its cache hits on L40S (31.3%).
 
-Without the cache every request reaches a GPU, and the smallest fleet no longer holds: 3 L40S saturate (p95 176 ms),
-the 10 as written read 66.2 ms at p95 (none within 50 ms), and 3 H100s, 99% busy, miss too (65.1 ms at the edge,
-62.7% within 50 ms; 67.1 ms in the regional cloud); 10 H100s hold it at the edge (48.5 ms) and just miss in the
-regional cloud (50.5 ms, 87.7% within). The cache takes about 70% of the load off the GPUs, and with it a third of
-the H100s suffice; it cannot make a 4-token answer on an L40S fast enough, and the seed's case for the edge is worth
-only the few milliseconds between a metro and its cloud region: the 2 ms that decide whether 10 H100s without a cache
-hold the budget.
+Without the cache every request reaches a GPU, and the smallest fleet no longer holds: 3 L40S saturate (p95 176 ms
+at the edge, 196 ms in the regional cloud), the 10 as written read 66.2 ms at p95 (none within 50 ms), and 3 H100s,
+99% busy, miss too (65.1 ms at the edge, 62.7% within 50 ms; 67.1 ms in the regional cloud); 10 H100s hold it at the
+edge (48.5 ms) and just miss in the regional cloud (50.5 ms, 87.7% within). The cache takes about 70% of the load
+off the GPUs, and with it a third of the H100s suffice; it cannot make a 4-token answer on an L40S fast enough. The
+seed's case for the edge is worth the few milliseconds between a metro and its cloud region (the 2 ms that decide
+whether 10 H100s without a cache hold the budget), and, against AWS, what AWS sells where (no L40S in London) and
+what it charges for a single H100.
 '''),
 ]
 
@@ -669,11 +740,13 @@ fig
 
 Users follow the diurnal curve: a day holds the curve's mean of user-hours, not its peak (the mean is the same for
 every origin: a time shift does not change it). Hosted APIs bill per token, so their cost per user-hour is the same
-all day. A self-hosted fleet bills per GPU-hour whether or not users are there. In the window above the scenario's
-dialogue pools autoscale; the bound below is a fleet that does not scale at all: every pool at its written size
-(the report's `fleet` section prices it) for 24 hours, over a day's user-hours. What the autoscaled pools bill over a
-simulated day is the question of `autoscaling_day.ipynb`. The human reviewers are paid for the hours of the
-scenario's 24-hour staffing, which follows the world's load; network egress follows the users.
+all day. A self-hosted fleet bills per node-hour whether or not users are there: a node is a machine, on the AWS
+sites a p5.48xlarge of 8 H100s at its instance-hour price, on the edge sites a bare GPU at the GPU catalog's price.
+In the window above the scenario's dialogue pools autoscale; the bound below is a fleet that does not scale at all:
+every pool at its written size, rounded up to whole instances (the report's `fleet` section prices it), for 24
+hours, over a day's user-hours. What the autoscaled pools bill over a simulated day is the question of
+`autoscaling_day.ipynb`. The human reviewers are paid for the hours of the scenario's 24-hour staffing, which follows
+the world's load; network egress follows the users.
 '''),
     new_code_cell(r'''
 diurnal = world["workload"]["diurnal"]
@@ -681,7 +754,8 @@ load_factor = sum(diurnal) / len(diurnal) / max(diurnal)
 # Users are peak_users x share x diurnal(local hour), linear between hours: a day holds peak_users x sum(diurnal).
 day_user_hours = world["workload"]["peak_users"] * sum(diurnal)
 fleet = self_hosted.summary["fleet"]
-fixed_usd_per_hour = fleet["on_demand_usd_per_hour"] + fleet["spot_usd_per_hour"]
+fixed_usd_per_hour = sum(fleet[f"{basis}_usd_per_hour"]
+                         for basis in ("on_demand", "spot", "reserved_1y", "reserved_3y", "owned"))
 window = self_hosted.cost.usd / self_hosted.summary["users"]["user_hours"]
 gpu_categories = [c for c in window.index if c.startswith("gpu")]
 day_gpu = 24 * fixed_usd_per_hour / day_user_hours
@@ -691,7 +765,7 @@ reviewer_hours = sum(staffing) if isinstance(staffing, list) else 24 * staffing
 day_moderators = reviewer_hours * world.get("cost", {}).get("reviewer_usd_per_hour", 15) / day_user_hours
 day_total = day_gpu + day_moderators + window.drop(gpu_categories + ["human_moderation"]).sum()  # egress follows users
 print(f"mean load over the day: {load_factor:.0%} of the peak, {day_user_hours:,.0f} user-hours")
-print(f"the fleet as written: {fleet['gpus']} GPUs, ${fixed_usd_per_hour:,.2f} per hour")
+print(f"the fleet as written: {fleet['gpus']} GPUs on {fleet['nodes']} nodes, ${fixed_usd_per_hour:,.2f} per hour")
 print(f"self-hosted GPU cost per user-hour: ${window[gpu_categories].sum():.4f} in the window "
       f"({self_hosted.summary['users']['mean_concurrent']:,.0f} users, dialogue pools autoscaled), "
       f"${day_gpu:.4f} over a day with every pool fixed at its written size")
@@ -722,17 +796,20 @@ SPOT = [
 # How much spot, and where?
 
 Procedural content (Llama-3-70B, tensor-parallel 4, on H100s) is the one class of `consumer_world.json` with a loose
-deadline (end-to-end p95 within 60 s), which makes it the candidate for spot capacity. The hand-sized fleet runs it on 44 H100s
-in two AWS regions, each with an on-demand and a spot pool; the spot pools are interrupted as the worst bucket of
+deadline (end-to-end p95 within 60 s), which makes it the candidate for spot capacity. The hand-sized fleet runs it in
+two AWS regions, each with an on-demand and a spot pool; the spot pools are interrupted as the worst bucket of
 AWS's Spot Instance Advisor (`>20%` a month), with a 120 s notice, replacements requested 120 s after a reclaim and
-on-demand fallback after 600 s without spot (docs/fleet.md gives the models). The notebook starts from the world's first, hand-sized fleet (`hand_sized_fleet.json`: dialogue and reactive
-behaviour on L40S at the edge), which misses both latency SLOs; the scenario now ships the fleet `capstan plan` found
-(`capacity_100k.ipynb`).
+on-demand fallback after 600 s without spot (docs/fleet.md gives the models). The notebook starts from the world's
+first, hand-sized fleet (`hand_sized_fleet.json`: dialogue and reactive behaviour on L40S at the edge), which misses
+both latency SLOs; the scenario now ships the fleet `capstan plan` found (`capacity_100k.ipynb`).
 
-We keep the 44 GPUs and each region's share of them, and vary **how many are spot** (0 to all 11 nodes) and **where**
-(spread over both regions in proportion to their size, or packed into US East first), under the scenario's
-interruption rate and under stress cases. The seed article says spot saves 60-70%; capstan prices spot from its GPU
-catalog, and we compare.
+On an AWS site a pool's node is a machine AWS rents: here a **p5.48xlarge**, 8 H100s running two replicas of
+tensor-parallel 4, which boots, is interrupted and is billed as one. The fleet as written asks for 44 H100s; capstan
+rounds each pool up to whole instances, so it runs **6 p5.48xlarge (48 H100s)**: 4 in US East (2 on demand, 2 spot)
+and 2 in EU West (1 and 1). We keep the 6 instances and each region's share of them, and vary **how many are spot**
+(0 to all 6) and **where** (spread over both regions in proportion to their size, or packed into US East first), under
+the scenario's interruption rate and under stress cases. The seed article says spot saves 60-70%; capstan prices spot
+from its instance catalog, and we compare.
 
 Only the content class runs: the other classes are switched to a zero-rate placeholder, as in `edge_vs_cloud.ipynb`
 (moderation without its staffed reviewers, who are paid by the hour whether or not items arrive), so that each run is
@@ -744,6 +821,8 @@ warm-up does), with 5 replications and the same random numbers for every fleet.
     new_code_cell(r'''
 import copy
 import json
+import math
+import textwrap
 
 # 45 minutes of the US East evening after 15 minutes of warm-up.
 WINDOW = {"simulation.start_hour_utc": 1, "simulation.warmup_h": 0.25, "simulation.duration_h": 1.0}
@@ -752,45 +831,60 @@ world = scenario.to_dict()
 content = next(c for c in world["classes"] if c["name"] == "content")
 deployment = next(d for d in world["deployments"] if d["name"] == content["deployment"])
 TP = deployment["tensor_parallel"]
+# A minute of the world as written says which machine capstan rents for each content pool.
+probe = capstan.run(scenario, replications=1, set={"simulation.warmup_h": 0, "simulation.duration_h": 0.02}).pools
 as_written = pd.DataFrame([
     {"site": s["name"], "cloud": s["cloud"], "region": s["region"], "pool": p["name"], "capacity": p["capacity"],
-     "gpus": p["gpus"], "nodes": p["gpus"] // TP, "interruptions": json.dumps(p.get("interruptions", "")),
-     "replacement": json.dumps(p.get("replacement", ""))}
+     "gpus_written": p["gpus"], **probe.loc[f"{s['name']}/{p['name']}", ["instance", "gpus_per_node",
+                                                                      "replicas_per_node", "usd_per_node_hour"]],
+     "interruptions": json.dumps(p.get("interruptions", ""))}
     for s in world["sites"] for p in s["pools"] if p["deployment"] == deployment["name"]])
+INSTANCE = as_written.instance.iloc[0]
+GPUS_PER_NODE = int(as_written.gpus_per_node.iloc[0])
+as_written["nodes"] = [math.ceil(g / GPUS_PER_NODE) for g in as_written.gpus_written]  # whole instances
+as_written["gpus"] = as_written.nodes * GPUS_PER_NODE
 REGION_NODES = as_written.groupby("site", sort=False).nodes.sum().to_dict()
 TOTAL_NODES = sum(REGION_NODES.values())
+TOTAL_GPUS = TOTAL_NODES * GPUS_PER_NODE
 print(f"content: {content['rate_per_user_hour']:g} per user-hour on {deployment['name']} ({deployment['model']}, "
       f"{deployment['gpu']} x{TP}), SLO {content['slo']['metric']} p{content['slo']['percentile']:.0f} <= "
-      f"{content['slo']['threshold_ms'] / 1000:.0f} s; {TOTAL_NODES} nodes, {TOTAL_NODES * TP} GPUs")
+      f"{content['slo']['threshold_ms'] / 1000:.0f} s")
+print(f"as capstan runs it: {TOTAL_NODES} {INSTANCE} ({TOTAL_GPUS} GPUs, {as_written.gpus_written.sum()} written), "
+      f"{TOTAL_NODES * int(as_written.replicas_per_node.iloc[0])} replicas")
+print(textwrap.fill(probe.instance_note["cloud-us-east/content-spot"], 120))
 as_written.set_index(["site", "pool"])
 '''),
     new_markdown_cell(r'''
 ## What the catalog says spot saves
 
-capstan bills a spot pool's nodes at the spot price of its region in the GPU catalog
-(`models/catalog/data/gpus.json`, which a scenario may override) and an on-demand node, fallback nodes included, at
-the on-demand price.
+capstan bills a spot pool's instances at the instance's spot price in its region (`models/catalog/data/instances.json`,
+which a scenario may override) and an on-demand instance, fallback instances included, at the on-demand price.
 '''),
     new_code_cell(r'''
-catalog = json.loads((pathlib.Path.cwd().parent / "models" / "catalog" / "data" / "gpus.json").read_text())
-gpu = catalog["gpus"][deployment["gpu"]]
+catalog = json.loads((pathlib.Path.cwd().parent / "models" / "catalog" / "data" / "instances.json").read_text())
+machine = catalog["instances"][INSTANCE]
 REGIONS = dict(zip(as_written.site, as_written.region))
-prices = pd.DataFrame({site: gpu["price_by_region"][region] for site, region in REGIONS.items()}).T
-prices["spot_discount"] = 1 - prices.spot_usd_per_hour / prices.on_demand_usd_per_hour
-gpus = {site: n * TP for site, n in REGION_NODES.items()}
-all_on_demand = sum(gpus[s] * prices.on_demand_usd_per_hour[s] for s in gpus)
-all_spot = sum(gpus[s] * prices.spot_usd_per_hour[s] for s in gpus)
-print(f"the {TOTAL_NODES * TP} GPUs: ${all_on_demand:.2f}/h all on demand, ${all_spot:.2f}/h all spot: "
-      f"{1 - all_spot / all_on_demand:.1%} saved at catalog prices, before any interruption")
-print(f"catalog note: {gpu['price_note']}")
+prices = pd.DataFrame({site: machine["prices"][region] for site, region in REGIONS.items()}).T[["on_demand", "spot"]]
+prices["spot_discount"] = 1 - prices.spot / prices.on_demand
+prices["on_demand_per_gpu"] = prices.on_demand / GPUS_PER_NODE
+prices["spot_per_gpu"] = prices.spot / GPUS_PER_NODE
+all_on_demand = sum(n * prices.on_demand[s] for s, n in REGION_NODES.items())
+all_spot = sum(n * prices.spot[s] for s, n in REGION_NODES.items())
+CATALOG_DISCOUNT = 1 - all_spot / all_on_demand
+print(f"the {TOTAL_NODES} {INSTANCE}: ${all_on_demand:.2f}/h all on demand, ${all_spot:.2f}/h all spot: "
+      f"{CATALOG_DISCOUNT:.1%} saved at catalog prices, before any interruption")
+print(textwrap.fill(f"catalog note: {machine['price_note']}", 120))
 prices
 '''),
     new_markdown_cell(r'''
 ## Fleets and interruption processes
 
-Each fleet keeps 7 nodes in US East and 4 in EU West (as written) and makes 0, 3, 5 (as written), 8 or 11 of them
-spot. *Both regions* spreads the spot nodes in proportion to the regions' sizes; *US East first* packs them into US
-East until its 7 nodes are spot. With 0 or 11 spot nodes the two are the same fleet.
+Per GPU, a p5.48xlarge costs \$6.88 an hour on demand and \$3.51 spot in US East, \$8.94 and \$2.25 in EU West (AWS's
+London region): spot is 49% off in US East and 75% off in EU West, 59.1% over this fleet's 4 and 2 instances.
+
+Each fleet keeps 4 instances in US East and 2 in EU West (as written) and makes 0 to 6 of them spot (3, as written).
+*Both regions* spreads the spot instances in proportion to the regions' sizes; *US East first* packs them into US East
+until its 4 are spot. With 0, 1 or 6 spot instances the two are the same fleet.
 '''),
     new_code_cell(r'''
 OFF = {"name": "off", "hosted": {"input_usd_per_mtok": 0, "output_usd_per_mtok": 0, "ttft_ms": 1, "tpot_ms": 0}}
@@ -798,7 +892,7 @@ US, EU = REGION_NODES
 
 
 def layout(spot_nodes, spread):
-    """Spot nodes per site: in proportion to the regions' sizes, or US East first."""
+    """Spot instances per site: in proportion to the regions' sizes, or US East first."""
     if spread == "both regions":
         us = round(spot_nodes * REGION_NODES[US] / TOTAL_NODES)
     else:
@@ -807,7 +901,7 @@ def layout(spot_nodes, spread):
 
 
 def content_world(spot):
-    """consumer_world with only the content class, its regions holding `spot[site]` spot nodes each."""
+    """consumer_world with only the content class, its regions holding `spot[site]` spot instances each."""
     doc = copy.deepcopy(world)
     for c in doc["classes"]:
         if c["name"] != "content":
@@ -823,40 +917,41 @@ def content_world(spot):
             for capacity, nodes in (("on_demand", REGION_NODES[s["name"]] - spot[s["name"]]),
                                     ("spot", spot[s["name"]])):
                 if nodes:
-                    s["pools"].append({**pools[capacity], "gpus": nodes * TP})
+                    s["pools"].append({**pools[capacity], "instance": INSTANCE, "gpus": nodes * GPUS_PER_NODE})
     return capstan.load(doc)
 
 
 FLEETS = {}
-for n in (0, 3, 5, 8, 11):
+for n in range(TOTAL_NODES + 1):
     for spread in ("both regions", "US East first"):
         spot = layout(n, spread)
         if spot not in FLEETS.values():
             FLEETS[(n, spread)] = spot
-pd.DataFrame([{"spot_nodes": n, "spread": spread, "spot_share": n / TOTAL_NODES,
-               **{f"spot nodes in {site}": k for site, k in spot.items()}}
-              for (n, spread), spot in FLEETS.items()]).set_index(["spot_nodes", "spread"])
+pd.DataFrame([{"spot_instances": n, "spread": spread, "spot_share": n / TOTAL_NODES,
+               **{f"spot in {site}": k for site, k in spot.items()}}
+              for (n, spread), spot in FLEETS.items()]).set_index(["spot_instances", "spread"])
 '''),
     new_markdown_cell(r'''
-Four interruption processes, all `poisson` (docs/fleet.md): each spot node is reclaimed at a constant rate.
+Four interruption processes, all `poisson` (docs/fleet.md): each spot node, here an instance, is reclaimed at a
+constant rate.
 
-* **AWS `>20%`**, the scenario's: 25% of instances interrupted in a month, 3.9e-4 per node-hour. A node lasts 2,540
-  hours on average, so an hour of 11 spot nodes expects 0.004 interruptions.
-* **stress, 1 per node-hour**: every spot node lasts an hour on average. No spot market we know of is this bad; it
+* **AWS `>20%`**, the scenario's: 25% of instances interrupted in a month, 3.9e-4 per instance-hour. An instance lasts
+  2,540 hours on average, so an hour of 6 spot instances expects 0.002 interruptions.
+* **stress, 1 per node-hour**: every spot instance lasts an hour on average. No spot market we know of is this bad; it
   shows what interruptions cost when they happen.
-* **stress, 1 per node-hour, 3 nodes at once** (`reclaim_nodes: 3`): the same rate per node, but a reclaim takes
-  three nodes of the pool together, as when a provider takes back a block of capacity.
-* **stress, 4 per node-hour**: a node lasts 15 minutes on average, to find where the fleet breaks.
+* **stress, 1 per node-hour, 2 at once** (`reclaim_nodes: 2`): the same rate per instance, but a reclaim takes two
+  instances of the pool together (16 H100s), as when a provider takes back a block of capacity.
+* **stress, 4 per node-hour**: an instance lasts 15 minutes on average, to find where the fleet breaks.
 
-Replacement and fallback stay as written. Under `poisson` spot is always obtainable, so fallback never starts: a
-reclaimed node's capacity comes back when its replacement, requested 120 s after the reclaim, has booted (180 s)
-and loaded its 140 GB of weights (70 s at 2 GB/s, then 30 s of engine start).
+A reclaim takes both replicas of the instance. Replacement and fallback stay as written. Under `poisson` spot is always
+obtainable, so fallback never starts: a reclaimed instance's capacity comes back when its replacement, requested 120 s
+after the reclaim, has booted (180 s) and loaded its 140 GB of weights (70 s at 2 GB/s, then 30 s of engine start).
 '''),
     new_code_cell(r'''
 PROCESSES = {
     "AWS >20%": {"model": "poisson", "aws_bucket": ">20%"},
     "1/node-h": {"model": "poisson", "per_node_hour": 1.0},
-    "1/node-h x3": {"model": "poisson", "per_node_hour": 1.0, "reclaim_nodes": 3},
+    "1/node-h x2": {"model": "poisson", "per_node_hour": 1.0, "reclaim_nodes": 2},
     "4/node-h": {"model": "poisson", "per_node_hour": 4.0},
 }
 REPLICATIONS = 5
@@ -874,7 +969,8 @@ def row(r):
         "gpu_on_demand": 1000 * r.cost.usd["gpu_on_demand"] / user_hours,
         "gpu_spot": 1000 * r.cost.usd["gpu_spot"] / user_hours,
         "slo_attainment": c.slo_attainment, "e2e_p95_s": c.e2e_p95_ms / 1000,
-        "billed_gpu_hours": r.pools.gpu_hours.sum(), "ready_share": r.pools.ready_gpus_mean.sum() / (TOTAL_NODES * TP),
+        "billed_instance_hours": r.pools.gpu_hours.sum() / GPUS_PER_NODE,
+        "ready_share": r.pools.ready_gpus_mean.sum() / TOTAL_GPUS,
         "interruptions": spot_pools.interruptions.sum(), "cold_starts": spot_pools.cold_starts.sum(),
         "requests": c.requests, "migrated": spot_pools.requests_migrated.sum(), "lost": c.lost,
         "dropped_interrupted": c.dropped_by_reason_interrupted,
@@ -888,20 +984,21 @@ rows = []
 for (n, spread), spot in FLEETS.items():
     fleet = content_world(spot)
     for process, interruptions in PROCESSES.items():
-        if n == 0 and rows and rows[0]["spot_nodes"] == 0:
-            rows.append({**rows[0], "process": process})  # no spot node: the process changes nothing
+        if n == 0 and rows and rows[0]["spot_instances"] == 0:
+            rows.append({**rows[0], "process": process})  # no spot instance: the process changes nothing
             continue
         overrides = {f"sites.{site}.pools.content-spot.interruptions": interruptions for site, k in spot.items() if k}
         r = capstan.run(fleet, set=overrides, replications=REPLICATIONS)
-        rows.append({"spot_nodes": n, "spot_share": n / TOTAL_NODES, "spread": spread, "process": process, **row(r)})
+        rows.append({"spot_instances": n, "spot_share": n / TOTAL_NODES, "spread": spread, "process": process,
+                     **row(r)})
 runs = pd.DataFrame(rows)
-baseline = runs[runs.spot_nodes == 0].set_index("process").usd_per_1000_user_hours
+baseline = runs[runs.spot_instances == 0].set_index("process").usd_per_1000_user_hours
 runs["saving"] = 1 - runs.usd_per_1000_user_hours / runs.process.map(baseline)
-runs.set_index(["process", "spot_nodes", "spread"])
+runs.set_index(["process", "spot_instances", "spread"])
 '''),
     new_code_cell(r'''
 COLORS = dict(zip(PROCESSES, ["tab:green", "tab:blue", "tab:purple", "tab:red"]))
-spread_over_both = runs[runs.spread.eq("both regions") | runs.spot_nodes.isin([0, TOTAL_NODES])]
+spread_over_both = runs[runs.spread.eq("both regions") | runs.spot_instances.isin([0, TOTAL_NODES])]
 fig = Figure(figsize=(11, 4), layout="constrained")
 ax_cost, ax_slo, ax_interruptions = fig.subplots(1, 3)
 for process, group in spread_over_both.groupby("process", sort=False):
@@ -915,79 +1012,84 @@ for process, group in spread_over_both.groupby("process", sort=False):
 ax_slo.axhline(content["slo"]["percentile"] / 100, color="black", linestyle=":", label="SLO percentile")
 ax_cost.set_ylabel("content cost per 1000 user-hours (USD)")
 ax_slo.set_ylabel("content SLO attainment (e2e <= 60 s)")
-ax_interruptions.set_ylabel("spot nodes reclaimed in 45 minutes")
+ax_interruptions.set_ylabel("spot instances reclaimed in 45 minutes")
 for ax in (ax_cost, ax_slo, ax_interruptions):
-    ax.set_xlabel("spot share of the content GPUs (%)")
+    ax.set_xlabel("spot share of the content instances (%)")
     ax.grid(True, alpha=0.3)
 ax_cost.legend(fontsize="small")
-fig.suptitle("Content fleet of 44 H100s, spot spread over both regions")
+fig.suptitle(f"Content fleet of {TOTAL_NODES} {INSTANCE} ({TOTAL_GPUS} H100s), spot spread over both regions")
 fig
 '''),
     new_markdown_cell(r'''
-At the catalog's prices the saving is the spot share times the discount, and interruptions hardly move it:
+At the catalog's prices the saving is the spot share times the discount of the regions the spot instances are in, and
+interruptions hardly move it:
 
-* Under the scenario's AWS `>20%` rate no node was reclaimed in any replication of any fleet. The content fleet costs
-  \$2.358 per 1000 user-hours all on demand, \$2.089 as written (5 of 11 nodes on spot: 11.4% saved) and \$1.770 all
-  on spot (24.9% saved, the catalog's figure), with every content request within 60 s (p95 31.8 s).
-* At 1 reclaim per node-hour the all-spot fleet loses 6.8 nodes in 45 minutes and has 91.5% of its GPUs ready on
-  average, yet content meets its SLO in every fleet (attainment 0.999 or more, p95 at most 33.8 s); fewer than two
-  requests per run migrate and none is lost. A reclaimed node has 120 s of notice to finish what it runs, and a
-  content request takes under 34 s at p95.
-* With reclaims taking 3 nodes at once, every fleet with 3 or more of US East's 7 nodes on spot drops requests after
-  30 s in a queue (the scenario's `max_queue_s`): 516 of 86,882 with 3, 707 with 5, and 1,344 with all 7, which also
-  migrate 81; attainment 0.985, 0.978 and 0.963, all within the SLO.
-* At 4 per node-hour the all-spot fleet has 65.2% of its GPUs ready, migrates 1,044 requests, drops 3,309 on queue
-  timeouts and reads an attainment of 0.924: the p95 of the requests it completes is 57.7 s, but with the dropped
-  ones counted fewer than 95% finish within 60 s, and the SLO is missed. So is it by the fleet with 8 spot nodes
-  packed into US East (attainment 0.932); the same 8 spread over both regions hold it (0.963).
+* Under the scenario's AWS `>20%` rate no instance was reclaimed in any replication of any fleet. The content fleet
+  costs \$6.259 per 1000 user-hours all on demand, \$4.408 as written (3 of 6 instances on spot, 2 in US East and 1
+  in EU West: 29.6% saved) and \$2.558 all on spot (59.1% saved, the catalog's figure), with every content request
+  within 60 s (p95 29.7 s).
+* At 1 reclaim per instance-hour the all-spot fleet loses 3.6 instances in 45 minutes and has 91.4% of its GPUs ready
+  on average. A reclaim takes two replicas at once, a quarter of US East's, and fleets with 2 or more of US East's 4
+  instances on spot drop requests after 30 s in a queue (the scenario's `max_queue_s`): 84 of 86,882 with 2, 216 with
+  3 and 333 with all 4, whatever EU West holds. Attainment stays at 0.993 or more and the p95 at most 37.2 s.
+* With reclaims taking 2 instances at once (16 H100s), the drops grow: 428 with 2 of US East's instances on spot,
+  1,130 with 3 and 964 with all 4, and more when both of EU West's instances are spot and go together (1,737 and
+  1,199); attainment falls to 0.962 at the lowest, the p95 rises to 47.4 s.
+* At 4 per instance-hour the all-spot fleet has 68.0% of its GPUs ready, migrates 799 requests, drops 2,125 on queue
+  timeouts and reads an attainment of 0.953 with a p95 of 53.1 s.
 
-No request was lost in any run: every relocated request found a ready replica. The bill barely reacts to
-interruptions because a reclaimed node is billed through its notice and its replacement from its request; only a
-node reclaimed while it still boots goes at once and leaves 120 s unbilled before its replacement. At 4 per node-hour
-the all-spot fleet is billed 32.0 of its nominal 33 GPU-hours while only 65% of its GPUs are ready: that gap, not
-cheaper capacity, is why its saving reads 27.2%.
+Every fleet holds content's SLO under every process tried, the all-spot fleet at 4 per instance-hour by the smallest
+margin (0.953 against 0.95). No request was lost in any run: every relocated request found a ready replica. The bill
+barely reacts to interruptions because a reclaimed instance is billed through its notice and its replacement from
+its request; only an instance reclaimed while it still boots goes at once and leaves 120 s unbilled before its
+replacement. At 4 per instance-hour the all-spot fleet is billed 4.38 of its nominal 4.5 instance-hours while only
+68% of its GPUs are ready: that gap, not cheaper capacity, is why its saving reads 60.3%.
 '''),
     new_markdown_cell(r'''
 ## Where: both regions or US East first
 
-The same fleets side by side under the stress processes (under the scenario's own rate nothing is reclaimed, so
-placement changes nothing).
+The same fleets side by side under the stress processes (under the scenario's own rate nothing is reclaimed, and
+placement changes only the bill: the first table above has those runs).
 '''),
     new_code_cell(r'''
 on_demand = capstan.run(content_world(FLEETS[(0, "both regions")]), replications=REPLICATIONS)
 print("all on demand, how busy each region is:")
 print(on_demand.pools[["ready_gpus_mean", "batch_occupancy", "kv_occupancy"]].to_string())
-spread = runs[runs.spot_nodes.isin([3, 5, 8]) & runs.process.ne("AWS >20%")]
-spread.pivot_table(index=["process", "spot_nodes"], columns="spread", sort=False,
+differ = [n for n in range(TOTAL_NODES + 1) if (n, "US East first") in FLEETS]
+spread = runs[runs.spot_instances.isin(differ) & runs.process.ne("AWS >20%")]
+spread.pivot_table(index=["process", "spot_instances"], columns="spread", sort=False,
                    values=["usd_per_1000_user_hours", "slo_attainment", "e2e_p95_s", "interruptions", "migrated",
                            "dropped_queue_timeout"])
 '''),
     new_markdown_cell(r'''
-With independent reclaims at 1 per node-hour the placement makes no difference beyond noise (p95 within 0.5 s, no
-drops). Under the harsher processes packing spot into US East is worse: at 4 per node-hour with 5 spot nodes, *US East
-first* drops 1,626 requests on queue timeouts and reads a p95 of 52.4 s, *both regions* none and 35.1 s. What decides
-is how many of US East's 7 nodes are spot, for US East is the busy region in this window (53% of its running slots
-in use against 8% in EU West): *5, US East first* and *8, both regions* hold the same US East pool (5 spot of 7) and,
-with the same random numbers, drop the same 1,626 requests; *8, US East first* (all 7) drops 2,939, and *11*, with
-EU West's 4 on spot as well, 3,309.
-Spreading is also a little cheaper, since EU West's spot discount is worth more per GPU-hour (\$0.82 against
-\$0.75): \$2.089 against \$2.099 per 1000 user-hours at 5 spot nodes.
+Where the spot instances sit decides the bill as much as the latency. EU West's spot discount is worth twice US East's
+(\$53.56 an instance-hour against \$26.93), so spreading over both regions is cheaper at every count: \$4.408 against
+\$4.867 per 1000 user-hours with 3 spot instances, \$3.021 against \$3.480 with 5 (under the scenario's rate). It is
+also gentler under stress, for what decides the drops is how many of US East's 4 instances are spot: US East is the
+busy region in this window (44% of its running slots in use against 8% in EU West), and spreading puts fewer spot
+instances there at every count where the two layouts differ. At 4 per instance-hour with 3 spot instances, *US East first* (all 3 in US East) drops
+1,076 requests on queue timeouts and reads a p95 of 51.7 s, *both regions* (2 in US East) 210 and 36.5 s; with the
+same random numbers, fleets with the same US East pool drop the same requests (*3, US East first* and *4, both
+regions*: 1,076) unless EU West loses capacity too. The exception is a reclaim of two instances at once with both of
+EU West's instances on spot (*5, both regions*): EU West loses its whole pool together and the fleet drops 1,737
+requests, against 964 for *5, US East first*.
 
 ## Against the seed's 60-70%
 
-The saving of all-spot over all-on-demand under each process, at the catalog's price and with the spot price cut to
-the seed's 60-70% off on-demand (a scenario's `catalog` section overrides the price, here through `capstan.sweep`).
+The saving of all-spot over all-on-demand under each process, at the catalog's prices and with the spot price set to
+a uniform 25%, 50%, 60% and 70% off on-demand in both regions (a scenario's `catalog` section overrides an instance's
+prices, here through `capstan.sweep`).
 '''),
     new_code_cell(r'''
-DISCOUNTS = [None, 0.5, 0.6, 0.7]  # None: the catalog's own spot prices
+DISCOUNTS = [None, 0.25, 0.5, 0.6, 0.7]  # None: the catalog's own spot prices
 
 
 def price_override(discount):
     if discount is None:
         return {}
-    return {f"catalog.gpus.{deployment['gpu']}.price_by_region.{region}": {
-                "on_demand_usd_per_hour": prices.on_demand_usd_per_hour[site],
-                "spot_usd_per_hour": round(prices.on_demand_usd_per_hour[site] * (1 - discount), 4)}
+    name = INSTANCE.replace(".", "\\.")  # a dot inside a name of an override path is written \.
+    return {f"catalog.instances.{name}.prices.{region}": {
+                "on_demand": prices.on_demand[site], "spot": round(prices.on_demand[site] * (1 - discount), 4)}
             for site, region in REGIONS.items()}
 
 
@@ -996,7 +1098,7 @@ points = [{**price_override(d), **{f"sites.{site}.pools.content-spot.interruptio
            "simulation.seed": world["simulation"]["seed"]}
           for d in DISCOUNTS for interruptions in PROCESSES.values()]
 priced = capstan.sweep(all_spot_fleet, points=points, replications=REPLICATIONS)
-priced.insert(0, "spot_discount", [prices.spot_discount.mean() if d is None else d
+priced.insert(0, "spot_discount", [f"catalog ({CATALOG_DISCOUNT:.1%})" if d is None else f"{d:.0%}"
                                    for d in DISCOUNTS for _ in PROCESSES])
 priced.insert(1, "process", [p for _ in DISCOUNTS for p in PROCESSES])
 priced["usd_per_1000_user_hours"] = 1000 * priced["cost.per_user_hour_usd"]
@@ -1004,38 +1106,43 @@ priced["saving_vs_all_on_demand"] = 1 - priced.usd_per_1000_user_hours / priced.
 priced.pivot_table(index="spot_discount", columns="process", values="saving_vs_all_on_demand", sort=False)
 '''),
     new_markdown_cell(r'''
-capstan's saving is what its price list says. All on spot saves 24.9% at the catalog's prices (25.0-25.2% under the
-first two stress processes, 27.2% at 4 per node-hour for the billing gap above), and 50.0-51.5%, 60.0-61.2% and
-70.0-70.9% with spot priced 50%, 60% and 70% below on-demand. The seed's 60-70% holds here only if spot H100s cost
-60-70% less than on-demand ones; the catalog's H100 entry, a 2025-26 sample of GCP A3 list prices, has them 25% off
-(its note: H100 spot is reported 50-65% off elsewhere). At every interruption rate tried, interruptions cost latency
-and dropped requests, not money.
+capstan's saving is what its price list says. All on spot saves 59.1% at the catalog's prices (59.2% under the first
+two stress processes, 60.3% at 4 per instance-hour for the billing gap above), and 25.0-27.0%, 50.0-51.4%, 60.0-61.1%
+and 70.0-70.8% with spot priced 25%, 50%, 60% and 70% below on-demand in both regions. The catalog's p5.48xlarge
+prices (AWS's list prices after its June 2025 cut against a November 2025 sample of average spot prices) put spot 49%
+off in US East and 75% off in EU West, 59.1% over this fleet: close to the seed's 60-70%, and that close only because
+a third of the fleet is in EU West, where spot is cheapest (in US East alone it would be 49%). The 25% row is what bare H100s on a generic site would save
+at the GPU catalog's prices (a GCP A3 sample). At every interruption rate tried, interruptions cost latency and
+dropped requests, not money.
 
 ## In the whole world
 
-The content fleet is one part of the world's bill. The scenario as written (every class, its 5 content nodes of 11 on
-spot, AWS `>20%`) in the same window:
+The content fleet is one part of the world's bill. The scenario as written (every class, its 3 content instances of 6
+on spot, AWS `>20%`) in the same window:
 '''),
     new_code_cell(r'''
 whole = capstan.run(scenario, replications=REPLICATIONS)
 world_usd = 1000 * whole.kpis["cost.per_user_hour_usd"]
-as_written_content = runs.set_index(["process", "spot_nodes", "spread"]).loc[("AWS >20%", 5, "both regions")]
-all_spot_content = runs.set_index(["process", "spot_nodes", "spread"]).loc[("AWS >20%", TOTAL_NODES, "both regions")]
+by_fleet = runs.set_index(["process", "spot_instances", "spread"])
+written_spot = int(as_written[as_written.capacity == "spot"].nodes.sum())
+as_written_content = by_fleet.loc[("AWS >20%", written_spot, "both regions")]
+all_spot_content = by_fleet.loc[("AWS >20%", TOTAL_NODES, "both regions")]
 print(f"the world: ${world_usd:.2f} per 1000 user-hours "
       f"[{1000 * whole.kpis['cost.per_user_hour_usd_ci95_low']:.2f}, "
       f"{1000 * whole.kpis['cost.per_user_hour_usd_ci95_high']:.2f}]")
-print(f"its content fleet as written: ${as_written_content.usd_per_1000_user_hours:.2f} "
-      f"({as_written_content.usd_per_1000_user_hours / world_usd:.1%} of it)")
+print(f"its content fleet as written ({written_spot} of {TOTAL_NODES} instances spot): "
+      f"${as_written_content.usd_per_1000_user_hours:.2f} ({as_written_content.usd_per_1000_user_hours / world_usd:.1%} "
+      "of it)")
 saved = as_written_content.usd_per_1000_user_hours - all_spot_content.usd_per_1000_user_hours
 print(f"all of it on spot would save ${saved:.2f} per 1000 user-hours, {saved / world_usd:.1%} of the world's cost; "
       f"all of it on demand would add ${baseline['AWS >20%'] - as_written_content.usd_per_1000_user_hours:.2f}")
 whole.cost.round(2)
 '''),
     new_markdown_cell(r'''
-Content is 7.4% of the world's \$28.17 per 1000 user-hours; human review of escalated moderation, 82 reviewers
-staffed through the window and paid by the hour, is about three quarters of the bill. Moving the other 6 content nodes
-to spot would save \$0.32 per 1000 user-hours, 1.1% of the world's cost; the 5 spot nodes already in the scenario save
-\$0.27 against an all-on-demand content fleet.
+Content is 14.5% of the world's \$30.49 per 1000 user-hours; human review of escalated moderation, 82 reviewers
+staffed through the window and paid by the hour, is about 70% of the bill. Moving the other 3 content instances to
+spot would save \$1.85 per 1000 user-hours, 6.1% of the world's cost; the 3 spot instances already in the scenario
+save as much, \$1.85, against an all-on-demand content fleet.
 '''),
 ]
 
@@ -1052,7 +1159,7 @@ behaviour on L40S at the edge), which misses both latency SLOs; the scenario now
 (`capacity_100k.ipynb`).
 
 We simulate a whole day of the world at its 100k peak, one replication per fleet (a day at 100k users takes about
-three minutes of CPU per run; two runs share the two cores), in four versions of its dialogue pools:
+two minutes of CPU per run; two runs share the two cores), in four versions of its dialogue pools:
 
 * **autoscaled**: the scenario as written;
 * **fixed**: `autoscale` removed, every pool at its written size all day;
@@ -1226,28 +1333,29 @@ fig
     new_markdown_cell(r'''
 ## What autoscaling saves, and what it costs
 
-Over the day the autoscaled dialogue pools bill 2,549 GPU-hours against 5,136 for the same pools held at their
-written sizes: 50.4% fewer. That takes 37.8% off the world's GPU bill and 14.6% off its cost per user-hour (\$29.89
-against \$34.99 per 1000 user-hours; the other \$21.49 is almost all human review of escalated moderation: the
-scenario staffs 1,466 reviewer-hours a day at \$15, paid whether or not items come, the same in every fleet).
-Ashburn and Tokyo bill 49% of their fixed GPU-hours, London 61%, Frankfurt 25% (it serves almost nothing and stays at
-its minimum of 4).
+Over the day the autoscaled dialogue pools bill 2,540 GPU-hours against 5,136 for the same pools held at their
+written sizes: 50.5% fewer. That takes 30.7% off the world's GPU bill and 13.4% off its cost per user-hour (\$33.02
+against \$38.14 per 1000 user-hours; the other \$21.49 is almost all human review of escalated moderation: the
+scenario staffs 1,466 reviewer-hours a day at \$15, paid whether or not items come, the same in every fleet). The rest
+of the GPU bill is the same in every fleet too, above all the content fleet's six p5.48xlarge at AWS's instance-hour
+prices, which is why halving the dialogue GPU-hours takes less than a third off it. Ashburn and Tokyo bill 48% of their
+fixed GPU-hours, London 61%, Frankfurt 25% (it serves almost nothing and stays at its minimum of 4).
 
-**The SLO price.** Dialogue's 200 ms TTFT holds for 42.8% of requests autoscaled, against 63.5% fixed. No fleet meets
+**The SLO price.** Dialogue's 200 ms TTFT holds for 42.6% of requests autoscaled, against 63.5% fixed. No fleet meets
 the SLO in any minute of the day (`intervals_met_share` is 0 for all four): even the fixed fleet's p95 never falls
-below 210.0 ms in a minute; with prompts that carry a persona and history, the tail of dialogue's TTFT on L40S sits
-above 200 ms (`capacity_100k.ipynb` moves dialogue to faster cards for that). Of the 20.7 points that autoscaling
-loses, cold starts account for about 0.3: with instant nodes the autoscaled fleet reaches 43.1% (one replication, so
+below 210.3 ms in a minute; with prompts that carry a persona and history, the tail of dialogue's TTFT on L40S sits
+above 200 ms (`capacity_100k.ipynb` moves dialogue to faster cards for that). Of the 20.9 points that autoscaling
+loses, cold starts account for about 0.5: with instant nodes the autoscaled fleet reaches 43.1% (one replication, so
 only the order of magnitude counts). The rest comes with the target itself: the autoscaler keeps a quarter of each
-replica's running slots busy (20.4% of the slots in use over the day against 8.6% in the fixed fleet), and with
-fuller batches a turn starts later (TTFT p50 203.2 ms against 187.9 ms).
+replica's running slots busy (20.5% of the slots in use over the day against 8.6% in the fixed fleet), and with
+fuller batches a turn starts later (TTFT p50 203.3 ms against 187.9 ms).
 
-The schedule, which climbs each metro's curve an hour at a time, bills about as much (2,615 GPU-hours, 14.2% off the
-cost per user-hour) with 160 cold starts against the autoscaler's 350, and meets 200 ms as often (42.8%), but its p95
-rises, up to 268.0 ms in a minute, in the hours its pools step down below what the autoscaler holds. The autoscaler's
+The schedule, which climbs each metro's curve an hour at a time, bills about as much (2,615 GPU-hours, 13.0% off the
+cost per user-hour) with 160 cold starts against the autoscaler's 282, and meets 200 ms as often (42.8%), but its p95
+rises, up to 267.1 ms in a minute, in the hours its pools step down below what the autoscaler holds. The autoscaler's
 extra starts are nodes started and released again as the metric swings around its target, the short spikes on the
-rising side of its curves; with instant nodes it starts even more (391). No dialogue request was dropped or lost in
-any fleet; the autoscaler's scale-downs moved 107 requests off draining nodes to other replicas.
+rising side of its curves; with instant nodes it starts even more (420). No dialogue request was dropped or lost in
+any fleet; the autoscaler's scale-downs moved 73 requests off draining nodes to other replicas.
 '''),
 ]
 
