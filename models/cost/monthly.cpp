@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <string>
 
 namespace capstan::cost {
@@ -9,13 +10,6 @@ namespace capstan::cost {
 namespace {
 
 constexpr double kDaysPerMonth = kMonthHours / 24.0;
-
-int reviewers_at(const scenario::Scenario& s, const scenario::InteractionClass& c, double t_s) {
-  const auto& staff = c.review.reviewers;
-  if (staff.size() == 1) return staff.front();
-  const double hours = s.simulation.start_hour_utc + c.review.utc_offset_h + t_s / 3600.0;
-  return staff[static_cast<std::size_t>(std::fmod(std::floor(hours + 1e-9) + 48.0, 24.0))];
-}
 
 }  // namespace
 
@@ -34,7 +28,7 @@ double staffed_review_usd(const scenario::Scenario& s, double from_s, double to_
     for (double t = from_s; t < to_s;) {
       const double next = std::min(to_s, std::floor((t + offset_s) / 3600.0 + 1.0 + 1e-12) * 3600.0 - offset_s);
       const double end = next > t ? next : to_s;
-      usd += reviewers_at(s, c, t) * s.cost.reviewer_usd_per_hour * (end - t) / 3600.0;
+      usd += c.review.staff_at(s.simulation.start_hour_utc, t) * s.cost.reviewer_usd_per_hour * (end - t) / 3600.0;
       t = end;
     }
   }
@@ -83,7 +77,8 @@ void add_monthly_figures(world::Figures& f, const scenario::Scenario& s, const M
   double staffed_day = 0.0;
   for (const auto& c : s.classes) {
     if (!c.review.enabled) continue;
-    for (int h = 0; h < 24; ++h) staffed_day += c.review.reviewers.size() == 1 ? c.review.reviewers[0] : c.review.reviewers[static_cast<std::size_t>(h)];
+    const auto& r = c.review.reviewers;  // one value all day, or 24 by local hour
+    staffed_day += r.size() == 1 ? 24.0 * r.front() : std::accumulate(r.begin(), r.end(), 0.0);
   }
   month[human] += staffed_day * s.cost.reviewer_usd_per_hour * kDaysPerMonth +
                   std::max(0.0, in.totals[human] - in.staffed_usd) * per_user_hour;

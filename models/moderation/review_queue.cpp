@@ -28,12 +28,7 @@ ReviewQueue::ReviewQueue(sim::Simulator& sim, const scenario::Scenario& scenario
   review_s_.mean = mean_s;
 }
 
-int ReviewQueue::staff_at(double t_s) const {
-  const auto& staff = cls_.review.reviewers;
-  if (staff.size() == 1) return staff.front();
-  const double hours = start_hour_utc_ + cls_.review.utc_offset_h + t_s / 3600.0;
-  return staff[static_cast<std::size_t>(std::fmod(std::floor(hours + 1e-9) + 48.0, 24.0))];
-}
+int ReviewQueue::staff_at(double t_s) const { return cls_.review.staff_at(start_hour_utc_, t_s); }
 
 void ReviewQueue::start() {
   set_staff(staff_at(0.0));

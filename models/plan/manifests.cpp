@@ -209,9 +209,9 @@ std::pair<std::string, double> metric_query(const scenario::Autoscale& a, const 
 
 // KEDA: a Prometheus trigger for a metric autoscaler, cron triggers for a schedule.
 oj keda_scaled_object(const std::string& name, const oj& labels, const scenario::Pool& pool,
-                      const scenario::Deployment& d, int replicas_per_node) {
+                      const scenario::Deployment& d) {
   const auto& a = pool.autoscale;
-  const auto replicas = [&](int gpus) { return gpus / pool.gpus_per_node * replicas_per_node; };
+  const auto replicas = [&](int gpus) { return gpus / pool.gpus_per_node * pool.replicas_per_node; };
   oj spec = {{"scaleTargetRef", {{"name", name}}}};
   oj triggers = oj::array();
   if (a.schedule_gpus.empty()) {
@@ -382,7 +382,7 @@ std::vector<std::pair<std::string, std::string>> kubernetes_manifests(const scen
                             {"ports", oj::array({{{"name", "http"}, {"port", 8000}, {"targetPort", "http"}}})}}}};
       text += document(deployment) + "---\n" + document(service);
       if (pool.autoscale.enabled) {
-        text += "---\n" + document(keda_scaled_object(name, labels, pool, d, pool.replicas_per_node));
+        text += "---\n" + document(keda_scaled_object(name, labels, pool, d));
       }
       files.emplace_back(name + ".yaml", text);
     }

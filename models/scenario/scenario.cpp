@@ -62,6 +62,12 @@ const Deployment& Scenario::deployment(const std::string& deployment_name) const
 
 namespace capstan::scenario {
 
+int Review::staff_at(double start_hour_utc, double t_s) const {
+  if (reviewers.size() == 1) return reviewers.front();
+  const double hours = start_hour_utc + utc_offset_h + t_s / 3600.0;
+  return reviewers[static_cast<std::size_t>(std::fmod(std::floor(hours + 1e-9) + 48.0, 24.0))];
+}
+
 int Pool::most_nodes() const {
   int most = std::max(gpus, autoscale.max_gpus);
   for (int g : autoscale.schedule_gpus) most = std::max(most, g);

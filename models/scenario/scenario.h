@@ -99,6 +99,8 @@ struct Review {
   double items_per_hour = 100.0;    // per reviewer: mean review time 3600 / this seconds
   double review_time_cv = 1.0;      // 1: exponential; else lognormal with this cv
   double sla_minutes = 60.0;        // from escalation to decision
+  // Reviewers on duty `t_s` seconds into a run that starts at `start_hour_utc`.
+  int staff_at(double start_hour_utc, double t_s) const;
 };
 
 // A recorded request stream replayed instead of drawn: one row per request,
