@@ -379,3 +379,44 @@ def test_plan_writes_its_manifests_for_the_cloud_it_is_asked(tmp_path, validate)
     # The plan itself stays on AWS: its instances are AWS's.
     plan = json.loads((tmp_path / "plan" / "plan.json").read_text())
     assert {s["cloud"] for s in plan["sites"]} == {"aws"}
+
+
+def test_the_documented_pod_and_node_details_and_the_reports_prices(tmp_path):
+    # docs/clouds.md: the engine version's image, a 5 s preStop pause before the grace, each replica's share of nine
+    # tenths of its machine's CPUs and memory, empty nodes consolidated after the scale-down window, and a startup
+    # window of at least twice the engine's start; the report prices each pool's node and the fleet by basis.
+    world = capstan.load(WORLD)
+    doc = world.to_dict()
+    instances = _catalog_instances()
+    r = capstan.run(world, set={"simulation.duration_h": 0.05, "simulation.warmup_h": 0}, replications=1).summary
+    manifests = capstan.manifests(WORLD)
+    for site in doc["sites"]:
+        for pool in site["pools"]:
+            kinds = _docs(manifests[f"{site['name']}-{pool['name']}.yaml"])
+            spec = kinds["Deployment"]["spec"]["template"]["spec"]
+            container = spec["containers"][0]
+            deployment = next(d for d in doc["deployments"] if d["name"] == pool["deployment"])
+            assert container["image"] == f"vllm/vllm-openai:v{deployment['engine']['version']}"
+            assert container["lifecycle"]["preStop"] == {"sleep": {"seconds": 5}}
+            start = container["startupProbe"]
+            assert start["periodSeconds"] * start["failureThreshold"] >= 2 * pool["cold_start"]["engine_start_s"]
+            simulated = r["pools"][f"{site['name']}/{pool['name']}"]
+            if site["cloud"] == "generic":
+                assert simulated["instance"] is None and "cpu" not in container["resources"]["requests"]
+                continue
+            machine = instances[simulated["instance"].lower()]
+            price = machine["prices"][site["region"]][pool.get("capacity", "on_demand")]
+            assert simulated["usd_per_node_hour"] == pytest.approx(price, rel=1e-12)
+            assert simulated["instance_note"].startswith(f"named {simulated['instance']} ")
+            per_node = simulated["replicas_per_node"]
+            assert container["resources"]["requests"]["cpu"] == str(int(0.9 * machine["vcpus"] / per_node))
+            assert container["resources"]["requests"]["memory"] == f"{int(0.9 * machine['memory_gib'] / per_node)}Gi"
+            assert kinds["NodePool"]["spec"]["disruption"] == {"consolidationPolicy": "WhenEmpty",
+                                                               "consolidateAfter": "300s"}
+    # The fleet at the start, by basis: the content pools' instances at their prices, the edge's bare GPUs per GPU.
+    fleet = r["fleet"]
+    assert fleet["reserved_1y_usd_per_hour"] == fleet["reserved_3y_usd_per_hour"] == fleet["owned_usd_per_hour"] == 0
+    spot = sum(p["usd_per_node_hour"] * (p["gpus"] // p["gpus_per_node"])
+               for s in doc["sites"] for p in [dict(q, **r["pools"][f"{s['name']}/{q['name']}"]) for q in s["pools"]]
+               if p.get("capacity") == "spot")
+    assert fleet["spot_usd_per_hour"] == pytest.approx(spot, rel=1e-12)
